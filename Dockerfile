@@ -1,0 +1,23 @@
+# Two stages: compile TypeScript, then ship only dist/ and the production dependencies.
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:24-slim
+ENV NODE_ENV=production \
+    REGISTRAR_HTTP_HOST=0.0.0.0 \
+    REGISTRAR_STORE=sqlite:/var/lib/registrar/registrar.sqlite
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY config ./config
+RUN mkdir -p /var/lib/registrar && chown node:node /var/lib/registrar
+USER node
+VOLUME /var/lib/registrar
+EXPOSE 8080
+CMD ["node", "dist/main.js"]

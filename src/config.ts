@@ -1,0 +1,237 @@
+/**
+ * One schema for the registrar's configuration. Every setting has one name, used both as the
+ * environment variable and as the key in the optional JSON config file (REGISTRAR_CONFIG); the
+ * environment wins over the file. Errors name the setting and say what is expected, never the value
+ * of a secret.
+ */
+import { readFileSync } from 'node:fs';
+import { decodeAddress } from '@polkadot/util-crypto';
+import { z } from 'zod';
+
+/** A secret value that cannot leak through logging, string interpolation or JSON. */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[secret]';
+  }
+  toJSON(): string {
+    return '[secret]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[secret]';
+  }
+}
+
+export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'mongodb'; uri: Secret };
+
+export interface Config {
+  chain: { endpoints: string[] };
+  registrar: { index: number; account: string; proxySeed: Secret };
+  publicUrl: string;
+  jwtSecret: Secret;
+  challengeTtlSeconds: number;
+  reconcileIntervalSeconds: number;
+  store: StoreLocation;
+  http: { host: string; port: number };
+  smtp: { url: Secret; from: string } | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const wholeNumber = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, { error: `expected a whole number from ${min} to ${max}` })
+    .max(max, { error: `expected a whole number from ${min} to ${max}` });
+
+const websocketUrl = z.string().refine((value) => /^wss?:\/\/[^\s/]+/.test(value), {
+  error: 'expected a ws:// or wss:// URL',
+});
+
+const endpointList = z
+  .union([z.array(z.string()), z.string()])
+  .transform((value) =>
+    (Array.isArray(value) ? value : value.split(','))
+      .map((endpoint) => endpoint.trim())
+      .filter((endpoint) => endpoint.length > 0),
+  )
+  .pipe(
+    z.array(websocketUrl).min(1, { error: 'expected at least one ws:// or wss:// URL, comma-separated' }),
+  );
+
+const ss58Address = z.string().refine(
+  (value) => {
+    try {
+      decodeAddress(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an SS58 account address' },
+);
+
+const publicUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    error: 'expected an http:// or https:// URL, the address people reach this registrar at',
+  })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const storeLocation = z.string().transform((value, ctx): StoreLocation => {
+  if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) {
+    return { kind: 'sqlite', path: value.slice('sqlite:'.length) };
+  }
+  if (/^mongodb(\+srv)?:\/\/./.test(value)) return { kind: 'mongodb', uri: new Secret(value) };
+  ctx.addIssue({ code: 'custom', message: 'expected sqlite:PATH or a mongodb:// URI' });
+  return z.NEVER;
+});
+
+const smtpUrl = z.string().refine((value) => /^smtps?:\/\/./.test(value), {
+  error: 'expected an smtp:// or smtps:// URL, for example smtps://user:password@mail.example.org:465',
+});
+
+/** The settings, by the name an operator writes them under. */
+const settings = z.object({
+  REGISTRAR_CHAIN_ENDPOINTS: endpointList,
+  REGISTRAR_INDEX: wholeNumber(0, 2 ** 32 - 1),
+  REGISTRAR_ACCOUNT: ss58Address,
+  REGISTRAR_PUBLIC_URL: publicUrl,
+  REGISTRAR_CHALLENGE_TTL_SECONDS: wholeNumber(60, 30 * 86_400).default(86_400),
+  REGISTRAR_RECONCILE_INTERVAL_SECONDS: wholeNumber(10, 86_400).default(300),
+  REGISTRAR_STORE: storeLocation.default({ kind: 'sqlite', path: './data/registrar.sqlite' }),
+  REGISTRAR_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  REGISTRAR_HTTP_PORT: wholeNumber(0, 65_535).default(8080),
+  REGISTRAR_SMTP_URL: smtpUrl.optional(),
+  REGISTRAR_SMTP_FROM: z.string().optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], {
+      error: 'expected one of fatal, error, warn, info, debug, trace',
+    })
+    .default('info'),
+});
+
+/** Secrets come from NAME or from a file named by NAME_FILE (for Docker/Kubernetes secrets). */
+const SECRETS = {
+  REGISTRAR_PROXY_SEED: 'the proxy account\'s mnemonic or secret seed (for example "//Alice" in tests)',
+  REGISTRAR_JWT_SECRET: 'a random string of at least 32 characters',
+} as const;
+
+type Source = Record<string, unknown>;
+
+/** Reads the configuration from the environment and the optional config file. Throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const file = readConfigFile(env.REGISTRAR_CONFIG, problems);
+  const source: Source = { ...file };
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') source[name] = value;
+  }
+
+  const secrets = readSecrets(source, problems);
+  const parsed = settings.safeParse(source);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'configuration');
+      const message = source[name] === undefined ? 'is required' : issue.message;
+      problems.push(`${name}: ${message}`);
+    }
+  }
+  if (!parsed.success || problems.length > 0 || !secrets) throw new ConfigError(problems);
+
+  const s = parsed.data;
+  if (s.REGISTRAR_SMTP_URL && !s.REGISTRAR_SMTP_FROM) {
+    throw new ConfigError([
+      'REGISTRAR_SMTP_FROM: is required with REGISTRAR_SMTP_URL (the From address of mail)',
+    ]);
+  }
+  return {
+    chain: { endpoints: s.REGISTRAR_CHAIN_ENDPOINTS },
+    registrar: {
+      index: s.REGISTRAR_INDEX,
+      account: s.REGISTRAR_ACCOUNT,
+      proxySeed: secrets.REGISTRAR_PROXY_SEED,
+    },
+    publicUrl: s.REGISTRAR_PUBLIC_URL,
+    jwtSecret: secrets.REGISTRAR_JWT_SECRET,
+    challengeTtlSeconds: s.REGISTRAR_CHALLENGE_TTL_SECONDS,
+    reconcileIntervalSeconds: s.REGISTRAR_RECONCILE_INTERVAL_SECONDS,
+    store: s.REGISTRAR_STORE,
+    http: { host: s.REGISTRAR_HTTP_HOST, port: s.REGISTRAR_HTTP_PORT },
+    smtp:
+      s.REGISTRAR_SMTP_URL && s.REGISTRAR_SMTP_FROM
+        ? { url: new Secret(s.REGISTRAR_SMTP_URL), from: s.REGISTRAR_SMTP_FROM }
+        : undefined,
+    logLevel: s.LOG_LEVEL,
+  };
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): Source {
+  if (!path) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(
+      `REGISTRAR_CONFIG: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+    return {};
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Source;
+    problems.push(`REGISTRAR_CONFIG: ${path} must hold a JSON object of settings`);
+  } catch (error) {
+    problems.push(`REGISTRAR_CONFIG: ${path} is not valid JSON (${(error as Error).message})`);
+  }
+  return {};
+}
+
+function readSecrets(source: Source, problems: string[]): Record<keyof typeof SECRETS, Secret> | undefined {
+  const result: Partial<Record<keyof typeof SECRETS, Secret>> = {};
+  for (const [name, expected] of Object.entries(SECRETS) as [keyof typeof SECRETS, string][]) {
+    const direct = source[name];
+    const filePath = source[`${name}_FILE`];
+    let value: string | undefined;
+    if (typeof direct === 'string' && typeof filePath === 'string') {
+      problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+      continue;
+    }
+    if (typeof direct === 'string') value = direct;
+    else if (typeof filePath === 'string') {
+      try {
+        value = readFileSync(filePath, 'utf8').trim();
+      } catch (error) {
+        problems.push(
+          `${name}_FILE: cannot read ${filePath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
+        continue;
+      }
+    }
+    if (value === undefined || value === '') {
+      problems.push(`${name}: is required (set ${name} or ${name}_FILE): ${expected}`);
+      continue;
+    }
+    if (name === 'REGISTRAR_JWT_SECRET' && value.length < 32) {
+      problems.push(`${name}: too short; expected ${expected}`);
+      continue;
+    }
+    result[name] = new Secret(value);
+  }
+  return Object.keys(result).length === Object.keys(SECRETS).length
+    ? (result as Record<keyof typeof SECRETS, Secret>)
+    : undefined;
+}

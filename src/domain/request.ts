@@ -1,0 +1,63 @@
+/** What the registrar keeps about one judgement request. Pure data; transitions live beside it. */
+import type { Field } from './fields.js';
+
+/** The identity as it was when the challenges were made: the SCALE bytes of `info` and their hash. */
+export interface Snapshot {
+  /** 0x-prefixed SCALE encoding of the identity `info`. */
+  infoHex: string;
+  /** 0x-prefixed blake2_256 of `infoHex`; the judgement is pinned to it. */
+  hash: string;
+}
+
+export type FieldState =
+  | { status: 'awaiting'; value: string }
+  | { status: 'confirmed'; value: string; confirmedAt: number }
+  | { status: 'failed'; value: string; reason: string; hint: string };
+
+/**
+ * open: fields are being proven; judging: a judgement is being submitted; judged: the chain showed
+ * JudgementGiven; cancelled / cleared: the person withdrew the request or the identity is gone.
+ */
+export type RequestStatus = 'open' | 'judging' | 'judged' | 'cancelled' | 'cleared';
+
+/** Statuses under which a request still counts as open (at most one per account and registrar). */
+export function isOpenStatus(status: RequestStatus): boolean {
+  return status === 'open' || status === 'judging';
+}
+
+export interface JudgementRequest {
+  id: string;
+  account: string;
+  registrarIndex: number;
+  status: RequestStatus;
+  snapshot: Snapshot;
+  fields: Partial<Record<Field, FieldState>>;
+  createdAt: number;
+  updatedAt: number;
+  /** Bumped by every write; a write names the version it read (compare-and-set). */
+  version: number;
+}
+
+/** A single-use proof link sent through a channel. */
+export interface Challenge {
+  id: string;
+  requestId: string;
+  account: string;
+  field: Field;
+  snapshotHash: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt?: number;
+  voidedAt?: number;
+}
+
+/** One judgement the registrar gave, for the audit log. */
+export interface JudgementRecord {
+  account: string;
+  registrarIndex: number;
+  judgement: string;
+  identityHash: string;
+  blockHash: string;
+  extrinsicHash: string;
+  at: number;
+}

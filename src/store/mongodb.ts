@@ -1,0 +1,200 @@
+/**
+ * The MongoDB store, for operators who already run MongoDB. Same contract as the SQLite store;
+ * uniqueness and single use are enforced by indexes and conditional updates, not by reads.
+ */
+import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
+import type { Field } from '../domain/fields.js';
+import {
+  type Challenge,
+  isOpenStatus,
+  type JudgementRecord,
+  type JudgementRequest,
+} from '../domain/request.js';
+import { type ConsumeOutcome, DuplicateError, refusal, type Store } from './store.js';
+
+type RequestDoc = {
+  _id: string;
+  open: boolean;
+  doc: JudgementRequest;
+  account: string;
+  registrarIndex: number;
+};
+type ChallengeDoc = Omit<Challenge, 'id'> & { _id: string };
+type JudgementDoc = JudgementRecord;
+type CheckpointDoc = { _id: string; value: string };
+
+export class MongoStore implements Store {
+  private constructor(
+    private readonly client: MongoClient,
+    private readonly requests: Collection<RequestDoc>,
+    private readonly challenges: Collection<ChallengeDoc>,
+    private readonly judgements: Collection<JudgementDoc>,
+    private readonly checkpoints: Collection<CheckpointDoc>,
+  ) {}
+
+  /** Connects and makes sure the indexes exist. The database is the one named in the URI. */
+  static async connect(uri: string, databaseName?: string): Promise<MongoStore> {
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+    await client.connect();
+    const db: Db = client.db(databaseName);
+    const store = new MongoStore(
+      client,
+      db.collection<RequestDoc>('requests'),
+      db.collection<ChallengeDoc>('challenges'),
+      db.collection<JudgementDoc>('judgements'),
+      db.collection<CheckpointDoc>('checkpoints'),
+    );
+    await store.ensureIndexes();
+    return store;
+  }
+
+  private async ensureIndexes(): Promise<void> {
+    await this.requests.createIndexes([
+      {
+        key: { account: 1, registrarIndex: 1 },
+        name: 'one_open_request',
+        unique: true,
+        partialFilterExpression: { open: true },
+      },
+      { key: { account: 1, registrarIndex: 1, 'doc.createdAt': -1 }, name: 'by_account' },
+      { key: { registrarIndex: 1, open: 1 }, name: 'open_requests' },
+    ]);
+    await this.challenges.createIndexes([
+      { key: { requestId: 1 }, name: 'by_request' },
+      { key: { expiresAt: 1 }, name: 'by_expiry' },
+    ]);
+    await this.judgements.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
+  }
+
+  async insertRequest(request: JudgementRequest): Promise<void> {
+    try {
+      await this.requests.insertOne(toRequestDoc(request));
+    } catch (error) {
+      throw translate(error, `request for ${request.account}`);
+    }
+  }
+
+  async getRequest(id: string): Promise<JudgementRequest | undefined> {
+    return (await this.requests.findOne({ _id: id }))?.doc;
+  }
+
+  async findOpenRequest(account: string, registrarIndex: number): Promise<JudgementRequest | undefined> {
+    return (await this.requests.findOne({ account, registrarIndex, open: true }))?.doc;
+  }
+
+  async latestRequest(account: string, registrarIndex: number): Promise<JudgementRequest | undefined> {
+    const [found] = await this.requests
+      .find({ account, registrarIndex })
+      .sort({ open: -1, 'doc.createdAt': -1 })
+      .limit(1)
+      .toArray();
+    return found?.doc;
+  }
+
+  async listOpenRequests(registrarIndex: number): Promise<JudgementRequest[]> {
+    const docs = await this.requests
+      .find({ registrarIndex, open: true })
+      .sort({ 'doc.createdAt': 1 })
+      .toArray();
+    return docs.map((d) => d.doc);
+  }
+
+  async updateRequest(request: JudgementRequest): Promise<JudgementRequest | undefined> {
+    const next = { ...request, version: request.version + 1 };
+    try {
+      const result = await this.requests.replaceOne(
+        { _id: request.id, 'doc.version': request.version },
+        toRequestDoc(next),
+      );
+      return result.matchedCount === 1 ? next : undefined;
+    } catch (error) {
+      throw translate(error, `request for ${request.account}`);
+    }
+  }
+
+  async insertChallenge(challenge: Challenge): Promise<void> {
+    const { id, ...rest } = challenge;
+    try {
+      await this.challenges.insertOne({ _id: id, ...rest });
+    } catch (error) {
+      throw translate(error, 'challenge id');
+    }
+  }
+
+  async getChallenge(id: string): Promise<Challenge | undefined> {
+    const doc = await this.challenges.findOne({ _id: id });
+    return doc ? fromChallengeDoc(doc) : undefined;
+  }
+
+  async consumeChallenge(id: string, now: number): Promise<ConsumeOutcome> {
+    const doc = await this.challenges.findOneAndUpdate(
+      { _id: id, usedAt: { $exists: false }, voidedAt: { $exists: false }, expiresAt: { $gt: now } },
+      { $set: { usedAt: now } },
+      { returnDocument: 'after' },
+    );
+    if (doc) return { ok: true, challenge: fromChallengeDoc(doc) };
+    return refusal(await this.getChallenge(id), now);
+  }
+
+  async voidChallenges(requestId: string, now: number, fields?: readonly Field[]): Promise<number> {
+    if (fields?.length === 0) return 0;
+    const result = await this.challenges.updateMany(
+      {
+        requestId,
+        usedAt: { $exists: false },
+        voidedAt: { $exists: false },
+        ...(fields ? { field: { $in: [...fields] } } : {}),
+      },
+      { $set: { voidedAt: now } },
+    );
+    return result.modifiedCount;
+  }
+
+  async deleteExpiredChallenges(before: number): Promise<number> {
+    return (await this.challenges.deleteMany({ expiresAt: { $lt: before } })).deletedCount;
+  }
+
+  async appendJudgement(record: JudgementRecord): Promise<void> {
+    // ObjectIds made by one client increase, so sorting by _id keeps the log in write order.
+    await this.judgements.insertOne({ ...record });
+  }
+
+  async listJudgements(account?: string): Promise<JudgementRecord[]> {
+    const docs = await this.judgements
+      .find(account === undefined ? {} : { account }, { projection: { _id: 0 } })
+      .sort({ _id: 1 })
+      .toArray();
+    return docs as JudgementRecord[];
+  }
+
+  async getCheckpoint(key: string): Promise<string | undefined> {
+    return (await this.checkpoints.findOne({ _id: key }))?.value;
+  }
+
+  async setCheckpoint(key: string, value: string): Promise<void> {
+    await this.checkpoints.updateOne({ _id: key }, { $set: { value } }, { upsert: true });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+function toRequestDoc(request: JudgementRequest): RequestDoc {
+  return {
+    _id: request.id,
+    open: isOpenStatus(request.status),
+    account: request.account,
+    registrarIndex: request.registrarIndex,
+    doc: request,
+  };
+}
+
+function fromChallengeDoc({ _id, ...rest }: ChallengeDoc): Challenge {
+  return { id: _id, ...rest };
+}
+
+function translate(error: unknown, what: string): unknown {
+  if (error instanceof MongoServerError && error.code === 11000) return new DuplicateError(what);
+  return error;
+}

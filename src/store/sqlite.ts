@@ -1,0 +1,241 @@
+/**
+ * The embedded store: node:sqlite in WAL mode. Each row keeps the record as JSON beside the columns
+ * that queries and constraints need. Several connections may share one file (two daemons by
+ * mistake, or a CLI beside the daemon): every change is one statement or one IMMEDIATE transaction.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { Field } from '../domain/fields.js';
+import {
+  type Challenge,
+  isOpenStatus,
+  type JudgementRecord,
+  type JudgementRequest,
+} from '../domain/request.js';
+import { type ConsumeOutcome, DuplicateError, refusal, type Store } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS requests (
+  id TEXT PRIMARY KEY,
+  account TEXT NOT NULL,
+  registrar_index INTEGER NOT NULL,
+  is_open INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  doc TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX IF NOT EXISTS requests_one_open
+  ON requests (account, registrar_index) WHERE is_open = 1;
+CREATE INDEX IF NOT EXISTS requests_by_account ON requests (account, registrar_index, created_at);
+CREATE INDEX IF NOT EXISTS requests_open ON requests (registrar_index, is_open);
+
+CREATE TABLE IF NOT EXISTS challenges (
+  id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  field TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  voided_at INTEGER,
+  doc TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS challenges_by_request ON challenges (request_id);
+CREATE INDEX IF NOT EXISTS challenges_by_expiry ON challenges (expires_at);
+
+CREATE TABLE IF NOT EXISTS judgements (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  account TEXT NOT NULL,
+  doc TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS judgements_by_account ON judgements (account);
+
+CREATE TABLE IF NOT EXISTS checkpoints (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+`;
+
+type Row = Record<string, unknown>;
+
+export class SqliteStore implements Store {
+  private readonly db: DatabaseSync;
+
+  /** Opens (and creates, with its folder) the database file; ':memory:' for a private one. */
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec('PRAGMA busy_timeout = 5000');
+    this.db.exec('PRAGMA journal_mode = WAL');
+    // FULL: a judgement's record must survive a power cut, not only a process crash.
+    this.db.exec('PRAGMA synchronous = FULL');
+    this.db.exec('PRAGMA foreign_keys = ON');
+    this.db.exec(SCHEMA);
+  }
+
+  async insertRequest(request: JudgementRequest): Promise<void> {
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO requests (id, account, registrar_index, is_open, version, created_at, doc)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          request.id,
+          request.account,
+          request.registrarIndex,
+          isOpenStatus(request.status) ? 1 : 0,
+          request.version,
+          request.createdAt,
+          JSON.stringify(request),
+        );
+    } catch (error) {
+      throw translate(error, `request for ${request.account}`);
+    }
+  }
+
+  async getRequest(id: string): Promise<JudgementRequest | undefined> {
+    return parse(this.db.prepare('SELECT doc FROM requests WHERE id = ?').get(id));
+  }
+
+  async findOpenRequest(account: string, registrarIndex: number): Promise<JudgementRequest | undefined> {
+    return parse(
+      this.db
+        .prepare('SELECT doc FROM requests WHERE account = ? AND registrar_index = ? AND is_open = 1')
+        .get(account, registrarIndex),
+    );
+  }
+
+  async latestRequest(account: string, registrarIndex: number): Promise<JudgementRequest | undefined> {
+    return parse(
+      this.db
+        .prepare(
+          `SELECT doc FROM requests WHERE account = ? AND registrar_index = ?
+           ORDER BY is_open DESC, created_at DESC, rowid DESC LIMIT 1`,
+        )
+        .get(account, registrarIndex),
+    );
+  }
+
+  async listOpenRequests(registrarIndex: number): Promise<JudgementRequest[]> {
+    return this.db
+      .prepare('SELECT doc FROM requests WHERE registrar_index = ? AND is_open = 1 ORDER BY created_at')
+      .all(registrarIndex)
+      .map((row) => parse<JudgementRequest>(row) as JudgementRequest);
+  }
+
+  async updateRequest(request: JudgementRequest): Promise<JudgementRequest | undefined> {
+    const next = { ...request, version: request.version + 1 };
+    try {
+      const result = this.db
+        .prepare('UPDATE requests SET is_open = ?, version = ?, doc = ? WHERE id = ? AND version = ?')
+        .run(
+          isOpenStatus(next.status) ? 1 : 0,
+          next.version,
+          JSON.stringify(next),
+          request.id,
+          request.version,
+        );
+      return result.changes === 1 ? next : undefined;
+    } catch (error) {
+      throw translate(error, `request for ${request.account}`);
+    }
+  }
+
+  async insertChallenge(challenge: Challenge): Promise<void> {
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO challenges (id, request_id, field, expires_at, used_at, voided_at, doc)
+           VALUES (?, ?, ?, ?, NULL, NULL, ?)`,
+        )
+        .run(
+          challenge.id,
+          challenge.requestId,
+          challenge.field,
+          challenge.expiresAt,
+          JSON.stringify(challenge),
+        );
+    } catch (error) {
+      throw translate(error, 'challenge id');
+    }
+  }
+
+  async getChallenge(id: string): Promise<Challenge | undefined> {
+    return this.readChallenge(id);
+  }
+
+  async consumeChallenge(id: string, now: number): Promise<ConsumeOutcome> {
+    const result = this.db
+      .prepare(
+        `UPDATE challenges SET used_at = ?, doc = json_set(doc, '$.usedAt', ?)
+         WHERE id = ? AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?`,
+      )
+      .run(now, now, id, now);
+    const challenge = this.readChallenge(id);
+    if (result.changes === 1 && challenge) return { ok: true, challenge };
+    return refusal(challenge, now);
+  }
+
+  async voidChallenges(requestId: string, now: number, fields?: readonly Field[]): Promise<number> {
+    const only = fields ? ` AND field IN (${fields.map(() => '?').join(',')})` : '';
+    if (fields?.length === 0) return 0;
+    const result = this.db
+      .prepare(
+        `UPDATE challenges SET voided_at = ?, doc = json_set(doc, '$.voidedAt', ?)
+         WHERE request_id = ? AND used_at IS NULL AND voided_at IS NULL${only}`,
+      )
+      .run(now, now, requestId, ...(fields ?? []));
+    return Number(result.changes);
+  }
+
+  async deleteExpiredChallenges(before: number): Promise<number> {
+    return Number(this.db.prepare('DELETE FROM challenges WHERE expires_at < ?').run(before).changes);
+  }
+
+  async appendJudgement(record: JudgementRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO judgements (account, doc) VALUES (?, ?)')
+      .run(record.account, JSON.stringify(record));
+  }
+
+  async listJudgements(account?: string): Promise<JudgementRecord[]> {
+    const rows =
+      account === undefined
+        ? this.db.prepare('SELECT doc FROM judgements ORDER BY seq').all()
+        : this.db.prepare('SELECT doc FROM judgements WHERE account = ? ORDER BY seq').all(account);
+    return rows.map((row) => parse<JudgementRecord>(row) as JudgementRecord);
+  }
+
+  async getCheckpoint(key: string): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT value FROM checkpoints WHERE key = ?').get(key) as Row | undefined;
+    return row ? String(row.value) : undefined;
+  }
+
+  async setCheckpoint(key: string, value: string): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO checkpoints (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, value);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  private readChallenge(id: string): Challenge | undefined {
+    return parse(this.db.prepare('SELECT doc FROM challenges WHERE id = ?').get(id));
+  }
+}
+
+function parse<T>(row: unknown): T | undefined {
+  if (!row) return undefined;
+  return JSON.parse(String((row as Row).doc)) as T;
+}
+
+function translate(error: unknown, what: string): unknown {
+  const code = (error as { errcode?: number }).errcode;
+  // SQLITE_CONSTRAINT_UNIQUE (2067) and SQLITE_CONSTRAINT_PRIMARYKEY (1555).
+  if (code === 2067 || code === 1555) return new DuplicateError(what);
+  return error;
+}

@@ -1,0 +1,62 @@
+/**
+ * The store port: everything the registrar keeps between restarts. The chain says who is pending;
+ * the store says what was proven. Adapters: sqlite.ts (default, embedded) and mongodb.ts.
+ */
+import type { Field } from '../domain/fields.js';
+import type { Challenge, JudgementRecord, JudgementRequest } from '../domain/request.js';
+
+export type ConsumeOutcome =
+  | { ok: true; challenge: Challenge }
+  | { ok: false; reason: 'unknown' | 'used' | 'expired' | 'voided'; challenge?: Challenge };
+
+export interface Store {
+  /**
+   * Adds a request. Throws DuplicateError when the id exists or the account already has an open
+   * request (status open or judging) with this registrar.
+   */
+  insertRequest(request: JudgementRequest): Promise<void>;
+  getRequest(id: string): Promise<JudgementRequest | undefined>;
+  findOpenRequest(account: string, registrarIndex: number): Promise<JudgementRequest | undefined>;
+  /** The newest request of an account, open or not (for the status page). */
+  latestRequest(account: string, registrarIndex: number): Promise<JudgementRequest | undefined>;
+  listOpenRequests(registrarIndex: number): Promise<JudgementRequest[]>;
+  /**
+   * Compare-and-set: stores `request` with version `request.version + 1` only if the stored version
+   * is still `request.version`. Returns the stored request, or undefined when another writer won.
+   */
+  updateRequest(request: JudgementRequest): Promise<JudgementRequest | undefined>;
+
+  /** Adds a challenge. Throws DuplicateError when its id exists. */
+  insertChallenge(challenge: Challenge): Promise<void>;
+  getChallenge(id: string): Promise<Challenge | undefined>;
+  /** Marks a challenge used, once: of two concurrent calls at most one gets ok. */
+  consumeChallenge(id: string, now: number): Promise<ConsumeOutcome>;
+  /** Voids the unused challenges of a request (of the given fields, or all). Returns how many. */
+  voidChallenges(requestId: string, now: number, fields?: readonly Field[]): Promise<number>;
+  /** Deletes challenges that expired before `before`. Returns how many. */
+  deleteExpiredChallenges(before: number): Promise<number>;
+
+  appendJudgement(record: JudgementRecord): Promise<void>;
+  listJudgements(account?: string): Promise<JudgementRecord[]>;
+
+  getCheckpoint(key: string): Promise<string | undefined>;
+  setCheckpoint(key: string, value: string): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export class DuplicateError extends Error {
+  constructor(what: string) {
+    super(`duplicate ${what}`);
+    this.name = 'DuplicateError';
+  }
+}
+
+/** Why a challenge that could not be consumed was refused. */
+export function refusal(challenge: Challenge | undefined, now: number): ConsumeOutcome {
+  if (!challenge) return { ok: false, reason: 'unknown' };
+  if (challenge.usedAt !== undefined) return { ok: false, reason: 'used', challenge };
+  if (challenge.voidedAt !== undefined) return { ok: false, reason: 'voided', challenge };
+  if (challenge.expiresAt <= now) return { ok: false, reason: 'expired', challenge };
+  return { ok: false, reason: 'used', challenge };
+}

@@ -1,0 +1,201 @@
+/**
+ * What every Store adapter promises. `connect` opens a new connection to the same database each
+ * time it is called, so two connections can act as two workers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Challenge, JudgementRequest } from '../../src/domain/request.js';
+import { DuplicateError, type Store } from '../../src/store/store.js';
+
+export interface StoreHarness {
+  connect(): Promise<Store>;
+  /** Drops everything; called once before the suite. */
+  reset?(): Promise<void>;
+}
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++counter}`;
+
+export function request(overrides: Partial<JudgementRequest> = {}): JudgementRequest {
+  return {
+    id: unique('req'),
+    account: unique('acct'),
+    registrarIndex: 7,
+    status: 'open',
+    snapshot: { infoHex: '0x00', hash: `0x${'ab'.repeat(32)}` },
+    fields: { email: { status: 'awaiting', value: 'a@example.org' } },
+    createdAt: 1_000,
+    updatedAt: 1_000,
+    version: 0,
+    ...overrides,
+  };
+}
+
+function challenge(requestId: string, overrides: Partial<Challenge> = {}): Challenge {
+  return {
+    id: unique('chl'),
+    requestId,
+    account: 'acct',
+    field: 'email',
+    snapshotHash: `0x${'ab'.repeat(32)}`,
+    createdAt: 1_000,
+    expiresAt: 10_000,
+    ...overrides,
+  };
+}
+
+function defined<T>(value: T | undefined): T {
+  expect(value).toBeDefined();
+  return value as T;
+}
+
+export function storeContract(name: string, harness: StoreHarness): void {
+  describe(`${name} store contract`, () => {
+    let store: Store;
+    let other: Store;
+    beforeAll(async () => {
+      await harness.reset?.();
+      store = await harness.connect();
+      other = await harness.connect();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await other?.close();
+    });
+
+    it('keeps a request and finds it by id, by account and among the open ones', async () => {
+      const r = request();
+      await store.insertRequest(r);
+      expect(await store.getRequest(r.id)).toEqual(r);
+      expect(await other.findOpenRequest(r.account, r.registrarIndex)).toEqual(r);
+      expect(await store.findOpenRequest(r.account, r.registrarIndex + 1)).toBeUndefined();
+      expect((await store.listOpenRequests(r.registrarIndex)).map((x) => x.id)).toContain(r.id);
+      expect(await store.getRequest('no-such-id')).toBeUndefined();
+    });
+
+    it('allows one open request per account and registrar, and a new one once it is closed', async () => {
+      const first = request();
+      await store.insertRequest(first);
+      const second = request({ account: first.account });
+      await expect(other.insertRequest(second)).rejects.toBeInstanceOf(DuplicateError);
+      await expect(store.insertRequest({ ...first })).rejects.toBeInstanceOf(DuplicateError);
+      // Another registrar index is another request.
+      await store.insertRequest(request({ account: first.account, registrarIndex: 8 }));
+
+      const judged = defined(await store.updateRequest({ ...first, status: 'judged' }));
+      expect(judged.status).toBe('judged');
+      expect(await store.findOpenRequest(first.account, first.registrarIndex)).toBeUndefined();
+      expect((await store.listOpenRequests(first.registrarIndex)).map((x) => x.id)).not.toContain(first.id);
+      await store.insertRequest({ ...second, createdAt: 2_000 });
+      expect((await store.latestRequest(first.account, first.registrarIndex))?.id).toBe(second.id);
+      // Reopening the old one would make two open requests.
+      await expect(store.updateRequest({ ...judged, status: 'open' })).rejects.toBeInstanceOf(DuplicateError);
+    });
+
+    it('lets exactly one of two workers win a write made from the same version', async () => {
+      const r = request();
+      await store.insertRequest(r);
+      const [a, b] = await Promise.all([
+        store.updateRequest({ ...r, status: 'judging' }),
+        other.updateRequest({ ...r, status: 'cancelled' }),
+      ]);
+      expect([a, b].filter((x) => x !== undefined)).toHaveLength(1);
+      const stored = defined(await store.getRequest(r.id));
+      expect(stored.version).toBe(1);
+      expect(stored.status).toBe((a ?? b)?.status);
+      // The loser's version is stale: retrying it blindly fails too.
+      expect(await store.updateRequest({ ...r, status: 'open' })).toBeUndefined();
+      expect(await store.updateRequest({ ...stored, status: 'judged' })).toMatchObject({ version: 2 });
+    });
+
+    it('consumes a challenge once, even when two workers race for it', async () => {
+      const c = challenge('r1');
+      await store.insertChallenge(c);
+      await expect(other.insertChallenge({ ...c })).rejects.toBeInstanceOf(DuplicateError);
+      const outcomes = await Promise.all([
+        store.consumeChallenge(c.id, 2_000),
+        other.consumeChallenge(c.id, 2_000),
+      ]);
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+      expect(outcomes.find((o) => !o.ok)).toMatchObject({ ok: false, reason: 'used' });
+      expect((await store.getChallenge(c.id))?.usedAt).toBe(2_000);
+      expect(await store.consumeChallenge(c.id, 2_001)).toMatchObject({ ok: false, reason: 'used' });
+    });
+
+    it('refuses unknown, expired and voided challenges and says which', async () => {
+      expect(await store.consumeChallenge('missing', 2_000)).toEqual({ ok: false, reason: 'unknown' });
+      const expired = challenge('r2', { expiresAt: 1_500 });
+      await store.insertChallenge(expired);
+      expect(await store.consumeChallenge(expired.id, 1_500)).toMatchObject({ ok: false, reason: 'expired' });
+
+      const email = challenge('r3', { field: 'email' });
+      const matrix = challenge('r3', { field: 'matrix' });
+      const used = challenge('r3', { field: 'display' });
+      for (const c of [email, matrix, used]) await store.insertChallenge(c);
+      expect((await store.consumeChallenge(used.id, 2_000)).ok).toBe(true);
+      expect(await store.voidChallenges('r3', 3_000, ['email'])).toBe(1);
+      expect(await store.consumeChallenge(email.id, 3_001)).toMatchObject({ ok: false, reason: 'voided' });
+      expect(await store.voidChallenges('r3', 3_000, [])).toBe(0);
+      // Voiding all leaves used challenges as they were.
+      expect(await store.voidChallenges('r3', 3_500)).toBe(1);
+      expect(await store.consumeChallenge(matrix.id, 3_501)).toMatchObject({ ok: false, reason: 'voided' });
+      expect((await store.getChallenge(used.id))?.voidedAt).toBeUndefined();
+    });
+
+    it('deletes expired challenges and keeps live ones', async () => {
+      const old = challenge('r4', { expiresAt: 50 });
+      const live = challenge('r4', { expiresAt: 1_000_000_000 });
+      await store.insertChallenge(old);
+      await store.insertChallenge(live);
+      expect(await store.deleteExpiredChallenges(100)).toBeGreaterThanOrEqual(1);
+      expect(await store.getChallenge(old.id)).toBeUndefined();
+      expect(await store.getChallenge(live.id)).toEqual(live);
+    });
+
+    it('keeps the judgement audit log in order, per account', async () => {
+      const account = unique('judged');
+      const entry = {
+        account,
+        registrarIndex: 7,
+        judgement: 'Reasonable',
+        identityHash: '0x01',
+        blockHash: '0x02',
+        extrinsicHash: '0x03',
+        at: 5,
+      };
+      await store.appendJudgement(entry);
+      await other.appendJudgement({ ...entry, judgement: 'Erroneous', at: 6 });
+      expect((await store.listJudgements(account)).map((j) => j.judgement)).toEqual([
+        'Reasonable',
+        'Erroneous',
+      ]);
+      expect(await store.listJudgements(account)).toContainEqual(entry);
+      expect((await store.listJudgements()).length).toBeGreaterThanOrEqual(2);
+    });
+
+    it('keeps checkpoints, the newest value winning', async () => {
+      const key = unique('checkpoint');
+      expect(await store.getCheckpoint(key)).toBeUndefined();
+      await store.setCheckpoint(key, '100');
+      await other.setCheckpoint(key, '200');
+      expect(await store.getCheckpoint(key)).toBe('200');
+    });
+
+    it('has everything written still there after it is closed and opened again', async () => {
+      const writer = await harness.connect();
+      const r = request();
+      const c = challenge(r.id);
+      await writer.insertRequest(r);
+      await writer.insertChallenge(c);
+      await writer.setCheckpoint('reopen', 'yes');
+      await writer.close();
+      const reader = await harness.connect();
+      try {
+        expect(await reader.getRequest(r.id)).toEqual(r);
+        expect(await reader.getChallenge(c.id)).toEqual(c);
+        expect(await reader.getCheckpoint('reopen')).toBe('yes');
+      } finally {
+        await reader.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from '@jest/globals';
+import { runDaemonToExit } from '../support/daemon.js';
+
+describe('starting the daemon with a broken configuration', () => {
+  it('names the wrong variable and exits non-zero', async () => {
+    const result = await runDaemonToExit({
+      REGISTRAR_CHAIN_ENDPOINTS: 'ws://127.0.0.1:9944',
+      REGISTRAR_INDEX: '-1',
+      REGISTRAR_ACCOUNT: '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5',
+      REGISTRAR_PROXY_SEED: '//SecretProxySeed',
+      REGISTRAR_PUBLIC_URL: 'https://registrar.example',
+      REGISTRAR_JWT_SECRET: 'a-secret-that-is-long-enough-1234567890',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('REGISTRAR_INDEX: expected a whole number from 0 to 4294967295');
+    expect(result.stderr + result.stdout).not.toContain('SecretProxySeed');
+  });
+
+  it('says which variables are missing when nothing is set', async () => {
+    const result = await runDaemonToExit({});
+    expect(result.code).toBe(2);
+    for (const name of [
+      'REGISTRAR_CHAIN_ENDPOINTS',
+      'REGISTRAR_INDEX',
+      'REGISTRAR_ACCOUNT',
+      'REGISTRAR_PROXY_SEED',
+    ]) {
+      expect(result.stderr).toMatch(new RegExp(`${name}: is required`));
+    }
+  });
+});

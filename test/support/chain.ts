@@ -1,0 +1,240 @@
+/**
+ * A real Paseo People runtime for tests: chopsticks executes the runtime wasm from the raw chain
+ * spec in ../shared/chain, offline, with real signature checks. Each helper is one line in a test.
+ */
+import { fileURLToPath } from 'node:url';
+import { BuildBlockMode, setupWithServer } from '@acala-network/chopsticks';
+import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import type { EventRecord } from '@polkadot/types/interfaces';
+import type { ISubmittableResult } from '@polkadot/types/types';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+
+export const DEFAULT_CHAIN_SPEC = fileURLToPath(
+  new URL('../../../shared/chain/people-paseo-local.json', import.meta.url),
+);
+
+/**
+ * The proxy type, by name. @polkadot/api's bundled type augmentation describes another runtime;
+ * the real ProxyType enum comes from the connected runtime's metadata.
+ */
+export const IDENTITY_JUDGEMENT = 'IdentityJudgement' as never;
+
+/** 1 PAS = 10^10 planck on Paseo People. */
+export const UNIT = 10_000_000_000n;
+
+export type BlockMode = 'Manual' | 'Instant';
+
+export interface ChainEvent {
+  section: string;
+  method: string;
+  data: Record<string, unknown>;
+  blockHash: string;
+}
+
+export interface Included {
+  blockHash: string;
+  events: ChainEvent[];
+}
+
+/** Human-readable identity fields; each becomes `Data::Raw`. */
+export type IdentityFields = Partial<
+  Record<
+    'display' | 'legal' | 'web' | 'matrix' | 'email' | 'image' | 'twitter' | 'github' | 'discord',
+    string
+  >
+>;
+
+export class TestChain {
+  readonly keyring = new Keyring({ type: 'sr25519', ss58Format: 0 });
+  readonly alice: KeyringPair;
+  private events: ChainEvent[] = [];
+  private waiters = new Set<() => void>();
+  private unsubscribe: (() => void) | undefined;
+
+  private constructor(
+    readonly api: ApiPromise,
+    readonly endpoint: string,
+    readonly mode: BlockMode,
+    private readonly closeServer: () => Promise<void>,
+  ) {
+    this.alice = this.keyring.addFromUri('//Alice');
+  }
+
+  /** Starts a fresh runtime from genesis on 127.0.0.1 with an OS-chosen port. */
+  static async start(options: { mode?: BlockMode; chainSpec?: string } = {}): Promise<TestChain> {
+    const mode = options.mode ?? 'Manual';
+    const chainSpec = options.chainSpec ?? process.env.REGISTRAR_TEST_CHAIN_SPEC ?? DEFAULT_CHAIN_SPEC;
+    await cryptoWaitReady();
+    const server = await setupWithServer({
+      genesis: chainSpec,
+      port: 0,
+      host: '127.0.0.1',
+      'build-block-mode': mode === 'Manual' ? BuildBlockMode.Manual : BuildBlockMode.Instant,
+      'mock-signature-host': false,
+      'runtime-log-level': 0,
+      offline: true,
+    } as Parameters<typeof setupWithServer>[0]);
+    const endpoint = `ws://${server.addr}`;
+    const api = await ApiPromise.create({ provider: new WsProvider(endpoint), noInitWarn: true });
+    const chain = new TestChain(api, endpoint, mode, () => server.close());
+    await chain.recordEvents();
+    return chain;
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    await this.api.disconnect();
+    await this.closeServer();
+  }
+
+  account(uri: string): KeyringPair {
+    return this.keyring.addFromUri(uri);
+  }
+
+  /** Builds one block (Manual mode). */
+  async newBlock(): Promise<string> {
+    return (await this.api.rpc('dev_newBlock', {})) as string;
+  }
+
+  /** Writes free balance straight into storage; no block needed. */
+  async fund(address: string, planck: bigint = 1_000n * UNIT): Promise<void> {
+    await this.api.rpc('dev_setStorage', {
+      System: { Account: [[[address], { providers: 1, data: { free: planck.toString() } }]] },
+    });
+  }
+
+  async freeBalance(address: string): Promise<bigint> {
+    const account = await this.api.query.system.account(address);
+    return account.data.free.toBigInt();
+  }
+
+  /**
+   * Signs and submits, builds the block when in Manual mode, and resolves once the extrinsic is in
+   * a block. Rejects with the pallet error name when the dispatch failed.
+   */
+  async submit(tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair): Promise<Included> {
+    // In Manual mode the block is built once the pool holds the extrinsic; the result counts only
+    // after dev_newBlock returned too, because chopsticks reports InBlock before it moves its head.
+    let blockBuilt: Promise<unknown> = Promise.resolve();
+    const included = new Promise<Included>((resolve, reject) => {
+      tx.signAndSend(signer, { era: 0 }, (result) => {
+        if (result.status.isReady && this.mode === 'Manual') blockBuilt = this.newBlock();
+        if (result.isError) {
+          reject(
+            new Error(`extrinsic ${tx.method.section}.${tx.method.method} failed: ${result.status.type}`),
+          );
+          return;
+        }
+        if (!result.status.isInBlock) return;
+        const blockHash = result.status.asInBlock.toHex();
+        const events = result.events.map((record) => toChainEvent(record, blockHash));
+        if (result.dispatchError) {
+          reject(new Error(this.describeError(result.dispatchError)));
+          return;
+        }
+        resolve({ blockHash, events });
+      }).catch(reject);
+    });
+    const outcome = await included;
+    await blockBuilt;
+    return outcome;
+  }
+
+  /**
+   * The outcome of the call inside `proxy.proxy`: 'Ok' or 'pallet.Error'. The extrinsic itself
+   * succeeds either way; only ProxyExecuted's result says what the inner call did.
+   */
+  proxyOutcome(included: Included): string {
+    const executed = included.events.find((e) => e.section === 'proxy' && e.method === 'ProxyExecuted');
+    if (!executed) throw new Error('no proxy.ProxyExecuted event in the block');
+    const result = executed.data.result as { ok?: null; err?: { module?: { index: number; error: string } } };
+    if (!result.err) return 'Ok';
+    const module = result.err.module;
+    if (!module) return JSON.stringify(result.err);
+    const meta = this.api.registry.findMetaError({
+      index: this.api.createType('u8', module.index),
+      error: this.api.createType('[u8;4]', module.error),
+    });
+    return `${meta.section}.${meta.name}`;
+  }
+
+  /** Makes `account` a registrar with the given fee and field mask; returns its index. */
+  async makeRegistrar(account: KeyringPair, options: { fee: bigint; fields: number }): Promise<number> {
+    const index = (await this.api.query.identity.registrars()).length;
+    await this.submit(this.api.tx.sudo.sudo(this.api.tx.identity.addRegistrar(account.address)), this.alice);
+    await this.submit(this.api.tx.identity.setFee(index, options.fee), account);
+    await this.submit(this.api.tx.identity.setFields(index, options.fields), account);
+    return index;
+  }
+
+  async addJudgementProxy(registrar: KeyringPair, delegate: string): Promise<void> {
+    await this.submit(this.api.tx.proxy.addProxy(delegate, IDENTITY_JUDGEMENT, 0), registrar);
+  }
+
+  async setIdentity(who: KeyringPair, fields: IdentityFields): Promise<Included> {
+    const info: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(fields)) info[name] = { Raw: value };
+    return this.submit(this.api.tx.identity.setIdentity(info), who);
+  }
+
+  async requestJudgement(who: KeyringPair, registrarIndex: number, maxFee: bigint): Promise<Included> {
+    return this.submit(this.api.tx.identity.requestJudgement(registrarIndex, maxFee), who);
+  }
+
+  /** Resolves with the first event (seen since start) that matches; rejects after `timeoutMs`. */
+  async waitForEvent(
+    section: string,
+    method: string,
+    matches: (event: ChainEvent) => boolean = () => true,
+    timeoutMs = 30_000,
+  ): Promise<ChainEvent> {
+    const find = () => this.events.find((e) => e.section === section && e.method === method && matches(e));
+    const found = find();
+    if (found) return found;
+    return new Promise<ChainEvent>((resolve, reject) => {
+      const check = () => {
+        const event = find();
+        if (!event) return;
+        cleanup();
+        resolve(event);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no ${section}.${method} event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  private async recordEvents(): Promise<void> {
+    const unsubscribe = await this.api.rpc.chain.subscribeNewHeads(async (header) => {
+      const blockHash = header.hash.toHex();
+      const at = await this.api.at(header.hash);
+      const records = (await at.query.system.events()) as unknown as EventRecord[];
+      for (const record of records) this.events.push(toChainEvent(record, blockHash));
+      for (const waiter of [...this.waiters]) waiter();
+    });
+    this.unsubscribe = unsubscribe;
+  }
+
+  private describeError(error: NonNullable<ISubmittableResult['dispatchError']>) {
+    if (error.isModule) {
+      const meta = this.api.registry.findMetaError(error.asModule);
+      return `${meta.section}.${meta.name}`;
+    }
+    return error.toString();
+  }
+}
+
+function toChainEvent(record: EventRecord, blockHash: string): ChainEvent {
+  const { event } = record;
+  const names = event.data.names ?? event.data.map((_, i) => String(i));
+  const data = Object.fromEntries(names.map((name, i) => [name, event.data[i]?.toJSON()]));
+  return { section: event.section, method: event.method, data, blockHash };
+}

@@ -1,0 +1,108 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const ALICE = '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5';
+const valid = {
+  REGISTRAR_CHAIN_ENDPOINTS: 'wss://people-a.example, wss://people-b.example',
+  REGISTRAR_INDEX: '3',
+  REGISTRAR_ACCOUNT: ALICE,
+  REGISTRAR_PROXY_SEED: 'bottom drive obey lake curtain smoke basket hold race lonely fit walk//Proxy',
+  REGISTRAR_PUBLIC_URL: 'https://registrar.example/',
+  REGISTRAR_JWT_SECRET: 'x'.repeat(40),
+};
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('configuration was accepted');
+}
+
+describe('configuration', () => {
+  it('reads a complete environment and fills the defaults', () => {
+    const config = loadConfig(valid);
+    expect(config.chain.endpoints).toEqual(['wss://people-a.example', 'wss://people-b.example']);
+    expect(config.registrar.index).toBe(3);
+    expect(config.publicUrl).toBe('https://registrar.example');
+    expect(config.store).toEqual({ kind: 'sqlite', path: './data/registrar.sqlite' });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.challengeTtlSeconds).toBe(86_400);
+    expect(config.smtp).toBeUndefined();
+    expect(config.registrar.proxySeed.reveal()).toBe(valid.REGISTRAR_PROXY_SEED);
+  });
+
+  it('never shows a secret when the configuration is logged', () => {
+    const config = loadConfig({
+      ...valid,
+      REGISTRAR_STORE: 'mongodb://user:hunter2@db.example/registrar',
+      REGISTRAR_SMTP_URL: 'smtps://mailer:pa55word@mail.example:465',
+      REGISTRAR_SMTP_FROM: 'registrar@example.org',
+    });
+    const shown = [JSON.stringify(config), inspect(config, { depth: 10 }), `${config.jwtSecret}`].join('\n');
+    for (const secret of ['bottom drive', 'xxxxxxxx', 'hunter2', 'pa55word'])
+      expect(shown).not.toContain(secret);
+  });
+
+  it('names each wrong or missing variable and what it expects', () => {
+    const problems = problemsOf({
+      REGISTRAR_CHAIN_ENDPOINTS: 'http://not-a-websocket',
+      REGISTRAR_INDEX: 'three',
+      REGISTRAR_ACCOUNT: 'not-an-address',
+      REGISTRAR_JWT_SECRET: 'short',
+      REGISTRAR_STORE: 'postgres://db',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'REGISTRAR_CHAIN_ENDPOINTS: expected a ws:// or wss:// URL',
+        'REGISTRAR_INDEX: expected a whole number from 0 to 4294967295',
+        'REGISTRAR_ACCOUNT: expected an SS58 account address',
+        expect.stringMatching(/^REGISTRAR_PUBLIC_URL: is required/),
+        expect.stringMatching(/^REGISTRAR_PROXY_SEED: is required/),
+        expect.stringMatching(/^REGISTRAR_JWT_SECRET: too short/),
+        'REGISTRAR_STORE: expected sqlite:PATH or a mongodb:// URI',
+      ]),
+    );
+    expect(problems.join('\n')).not.toContain('short"');
+  });
+
+  it('reads secrets from files and settings from a JSON config file, the environment winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'registrar-config-'));
+    writeFileSync(join(dir, 'seed'), '//Proxy\n');
+    writeFileSync(
+      join(dir, 'registrar.json'),
+      JSON.stringify({
+        ...valid,
+        REGISTRAR_PROXY_SEED: undefined,
+        REGISTRAR_INDEX: 9,
+        REGISTRAR_HTTP_PORT: 9000,
+      }),
+    );
+    const config = loadConfig({
+      REGISTRAR_CONFIG: join(dir, 'registrar.json'),
+      REGISTRAR_PROXY_SEED_FILE: join(dir, 'seed'),
+      REGISTRAR_INDEX: '4',
+    });
+    expect(config.registrar.proxySeed.reveal()).toBe('//Proxy');
+    expect(config.registrar.index).toBe(4);
+    expect(config.http.port).toBe(9000);
+  });
+
+  it('refuses an unreadable config file, a missing secret file, and a secret given twice', () => {
+    expect(problemsOf({ ...valid, REGISTRAR_CONFIG: '/nonexistent/registrar.json' })).toContain(
+      'REGISTRAR_CONFIG: cannot read /nonexistent/registrar.json (ENOENT)',
+    );
+    expect(problemsOf({ ...valid, REGISTRAR_JWT_SECRET_FILE: '/nonexistent/jwt' })).toContain(
+      'REGISTRAR_JWT_SECRET: set either REGISTRAR_JWT_SECRET or REGISTRAR_JWT_SECRET_FILE, not both',
+    );
+    expect(problemsOf({ ...valid, REGISTRAR_SMTP_URL: 'smtp://mail.example' })).toEqual([
+      'REGISTRAR_SMTP_FROM: is required with REGISTRAR_SMTP_URL (the From address of mail)',
+    ]);
+  });
+});
