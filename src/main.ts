@@ -1,11 +1,106 @@
 /**
  * The composition root and the `npm start` entry point: reads the configuration, builds every
- * part, wires them and stops them in order on SIGINT/SIGTERM.
+ * part, wires them, and on SIGINT/SIGTERM stops them in order so nothing is left half-written.
  */
-import { ConfigError, loadConfig } from './config.js';
+import { Keyring } from '@polkadot/keyring';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { ChainConnection } from './chain/connection.js';
+import { readIdentity, readRegistrar } from './chain/identity.js';
+import { ProxyJudge } from './chain/judge.js';
+import { Watcher } from './chain/watcher.js';
+import { ChallengeTokens } from './challenges/tokens.js';
+import type { Channel } from './channels/channel.js';
+import { EmailChannel } from './channels/email.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { buildServer } from './http/server.js';
+import { createLogger, type Logger } from './log.js';
+import { Registrar } from './registrar.js';
+import { MongoStore } from './store/mongodb.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+
+/** A start-up problem the operator can fix; printed without a stack trace. */
+class StartupError extends Error {}
+
+async function openStore(config: Config): Promise<Store> {
+  if (config.store.kind === 'sqlite') return new SqliteStore(config.store.path);
+  return MongoStore.connect(config.store.uri.reveal());
+}
+
+function proxyKey(config: Config): KeyringPair {
+  try {
+    return new Keyring({ type: 'sr25519' }).addFromUri(config.registrar.proxySeed.reveal());
+  } catch {
+    throw new StartupError('REGISTRAR_PROXY_SEED: not a valid mnemonic or secret URI');
+  }
+}
+
+async function start(config: Config, log: Logger): Promise<() => Promise<void>> {
+  await cryptoWaitReady();
+  const proxy = proxyKey(config);
+  const store = await openStore(config);
+  const connection = await ChainConnection.open(config.chain.endpoints, log);
+  const { api } = connection;
+  const index = config.registrar.index;
+
+  const entry = await readRegistrar(api, index);
+  if (!entry) throw new StartupError(`REGISTRAR_INDEX: registrar #${index} does not exist on this chain`);
+  if (entry.account !== api.createType('AccountId', config.registrar.account).toString()) {
+    throw new StartupError(
+      `REGISTRAR_ACCOUNT: registrar #${index} belongs to ${entry.account}, not to this account`,
+    );
+  }
+  log.info({ index, fields: entry.fields, proxy: proxy.address }, 'registrar found on chain');
+
+  const channels: Channel[] = [];
+  if (config.smtp) {
+    channels.push(
+      new EmailChannel({
+        smtpUrl: config.smtp.url.reveal(),
+        from: config.smtp.from,
+        publicUrl: config.publicUrl,
+      }),
+    );
+  }
+  const unverifiable = entry.fields.filter((f) => f !== 'display' && !channels.some((c) => c.field === f));
+  if (unverifiable.length > 0) {
+    log.warn(
+      { fields: unverifiable },
+      'no channel is configured for these fields of the mask; they cannot be proven',
+    );
+  }
+
+  const registrar = new Registrar({
+    store,
+    chain: { identity: (account) => readIdentity(api, account), registrar: () => readRegistrar(api, index) },
+    judge: new ProxyJudge(api, proxy, entry.account, index),
+    channels,
+    tokens: new ChallengeTokens(config.jwtSecret.reveal(), index),
+    registrarIndex: index,
+    publicUrl: config.publicUrl,
+    challengeTtlMs: config.challengeTtlSeconds * 1000,
+    log,
+  });
+  const watcher = new Watcher(connection, index, registrar, log, config.reconcileIntervalSeconds * 1000);
+  const http = buildServer({ registrar, registrarIndex: index, chainState: () => connection.status() });
+
+  await watcher.start();
+  const address = await http.listen({ host: config.http.host, port: config.http.port });
+  log.info({ http: address, index }, 'registrar ready');
+
+  return async () => {
+    await http.close();
+    await watcher.stop();
+    await registrar.drain();
+    for (const channel of channels) await channel.close?.();
+    await connection.close();
+    await store.close();
+  };
+}
 
 async function run(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (error) {
@@ -17,7 +112,40 @@ async function run(): Promise<void> {
     }
     throw error;
   }
-  process.stdout.write(`registrar: configuration read for registrar #${config.registrar.index}\n`);
+  const log = createLogger(config.logLevel);
+  let stop: (() => Promise<void>) | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    // While still starting, the stop runs as soon as start-up has finished.
+    if (!stop) return;
+    stop()
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error instanceof Error ? error.message : String(error) }, 'unclean stop');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  try {
+    stop = await start(config, log);
+  } catch (error) {
+    if (error instanceof StartupError) {
+      process.stderr.write(`registrar: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (stopping) {
+    await stop();
+    process.exit(0);
+  }
 }
 
 run().catch((error: unknown) => {

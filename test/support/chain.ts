@@ -115,8 +115,9 @@ export class TestChain {
    * a block. Rejects with the pallet error name when the dispatch failed.
    */
   async submit(tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair): Promise<Included> {
-    // In Manual mode the block is built once the pool holds the extrinsic; the result counts only
-    // after dev_newBlock returned too, because chopsticks reports InBlock before it moves its head.
+    // In Manual mode the block is built once the pool holds the extrinsic. chopsticks reports InBlock
+    // before it moves its head, and a nonce read in between is stale: the result counts once the
+    // block is reported finalized, which chopsticks does after moving its head.
     let blockBuilt: Promise<unknown> = Promise.resolve();
     const included = new Promise<Included>((resolve, reject) => {
       tx.signAndSend(signer, { era: 0 }, (result) => {
@@ -127,8 +128,8 @@ export class TestChain {
           );
           return;
         }
-        if (!result.status.isInBlock) return;
-        const blockHash = result.status.asInBlock.toHex();
+        if (!result.status.isFinalized) return;
+        const blockHash = result.status.asFinalized.toHex();
         const events = result.events.map((record) => toChainEvent(record, blockHash));
         if (result.dispatchError) {
           reject(new Error(this.describeError(result.dispatchError)));
@@ -173,10 +174,32 @@ export class TestChain {
     await this.submit(this.api.tx.proxy.addProxy(delegate, IDENTITY_JUDGEMENT, 0), registrar);
   }
 
+  /** Sets an identity whose fields are plain text (`Data::Raw`). */
   async setIdentity(who: KeyringPair, fields: IdentityFields): Promise<Included> {
     const info: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(fields)) info[name] = { Raw: value };
-    return this.submit(this.api.tx.identity.setIdentity(info), who);
+    return this.setIdentityInfo(who, info);
+  }
+
+  /** Sets an identity from an `IdentityInfo` value as @polkadot/api takes it (any `Data` variant). */
+  async setIdentityInfo(who: KeyringPair, info: Record<string, unknown>): Promise<Included> {
+    return this.submit(this.api.tx.identity.setIdentity(info as never), who);
+  }
+
+  async cancelRequest(who: KeyringPair, registrarIndex: number): Promise<Included> {
+    return this.submit(this.api.tx.identity.cancelRequest(registrarIndex), who);
+  }
+
+  async clearIdentity(who: KeyringPair): Promise<Included> {
+    return this.submit(this.api.tx.identity.clearIdentity(), who);
+  }
+
+  /** The judgement our registrar index holds for `address`, by variant name, if any. */
+  async judgementOf(address: string, registrarIndex: number): Promise<string | undefined> {
+    const registration = await this.api.query.identity.identityOf(address);
+    if (registration.isNone) return undefined;
+    const slot = registration.unwrap().judgements.find(([index]) => index.toNumber() === registrarIndex);
+    return slot?.[1].type;
   }
 
   async requestJudgement(who: KeyringPair, registrarIndex: number, maxFee: bigint): Promise<Included> {

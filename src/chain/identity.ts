@@ -1,0 +1,139 @@
+/**
+ * Reads identities and the registrar entry with the connected runtime's own types. Supports every
+ * `IdentityOf` value shape (`Registration`, `(Registration, Option<Username>)`) and both the People
+ * and the legacy relay `IdentityInfo` layouts, by field name rather than position.
+ */
+import type { ApiPromise } from '@polkadot/api';
+import type { Codec } from '@polkadot/types/types';
+import { u8aToHex } from '@polkadot/util';
+import { blake2AsHex } from '@polkadot/util-crypto';
+import type { Field, Layout } from '../domain/fields.js';
+import { fieldsOfMask } from '../domain/fields.js';
+import { type FieldValue, type HashAlgorithm, type IdentityInfo, textOf } from '../domain/identity.js';
+import type { Snapshot } from '../domain/request.js';
+
+export interface JudgementSlot {
+  registrarIndex: number;
+  /** The Judgement variant: FeePaid, Reasonable, KnownGood, ... */
+  judgement: string;
+  /** The fee held, for FeePaid. */
+  fee?: bigint;
+}
+
+export interface ChainIdentity {
+  info: IdentityInfo;
+  snapshot: Snapshot;
+  judgements: JudgementSlot[];
+}
+
+export interface RegistrarEntry {
+  account: string;
+  fee: bigint;
+  mask: bigint;
+  fields: Field[];
+}
+
+type MapCodec = Codec & { get(key: string): Codec | undefined; keys(): IterableIterator<string> };
+type EnumCodec = Codec & { type: string; value: Codec; isNone?: boolean };
+
+const HASHES: readonly HashAlgorithm[] = ['BlakeTwo256', 'Sha256', 'Keccak256', 'ShaThree256'];
+
+/** Unwraps an Option and a `(Registration, extra)` tuple down to the Registration struct. */
+export function registrationOf(value: Codec): MapCodec | undefined {
+  let current: Codec = value;
+  const option = current as Codec & { isSome?: boolean; unwrap?: () => Codec };
+  if (typeof option.isSome === 'boolean') {
+    if (!option.isSome || !option.unwrap) return undefined;
+    current = option.unwrap();
+  }
+  if (Array.isArray(current)) current = current[0] as Codec;
+  const struct = current as MapCodec;
+  if (typeof struct.get !== 'function' || !struct.get('info')) {
+    throw new Error(`unexpected IdentityOf value type ${current.toRawType()}`);
+  }
+  return struct;
+}
+
+/** Decodes a Registration struct into the registrar's view, with the snapshot of its info. */
+export function decodeRegistration(registration: MapCodec): ChainIdentity {
+  const info = registration.get('info') as MapCodec;
+  const keys = [...info.keys()];
+  const layout: Layout = keys.includes('riot') || keys.includes('additional') ? 'legacy' : 'people';
+  const values: IdentityInfo['values'] = {};
+  for (const key of keys) {
+    const field = (key === 'riot' ? 'matrix' : key) as Field;
+    if (key === 'additional') continue;
+    const value = decodeValue(info.get(key) as Codec);
+    if (value) values[field] = value;
+  }
+  const bytes = info.toU8a();
+  const judgements = [...(registration.get('judgements') as unknown as Iterable<Codec[]>)].map(
+    ([index, judgement]) => {
+      const j = judgement as EnumCodec;
+      const slot: JudgementSlot = { registrarIndex: Number(index?.toString()), judgement: j.type };
+      if (j.type === 'FeePaid') slot.fee = BigInt(j.value.toString());
+      return slot;
+    },
+  );
+  return {
+    info: { layout, values },
+    snapshot: { infoHex: u8aToHex(bytes), hash: blake2AsHex(bytes, 256) },
+    judgements,
+  };
+}
+
+/** A `Data` value, or the `Option<[u8; 20]>` PGP fingerprint. */
+function decodeValue(codec: Codec): FieldValue | undefined {
+  const option = codec as Codec & { isSome?: boolean; unwrap?: () => Codec };
+  if (typeof option.isSome === 'boolean') {
+    if (!option.isSome || !option.unwrap) return undefined;
+    const hex = option.unwrap().toHex();
+    return { kind: 'raw', hex, text: hex };
+  }
+  const data = codec as EnumCodec;
+  if (data.type === 'None') return undefined;
+  if (data.type === 'Raw') {
+    const bytes = data.value.toU8a(true);
+    return { kind: 'raw', hex: u8aToHex(bytes), text: textOf(bytes) };
+  }
+  if ((HASHES as readonly string[]).includes(data.type)) {
+    return { kind: 'hash', algorithm: data.type as HashAlgorithm, hex: data.value.toHex() };
+  }
+  throw new Error(`unknown Data variant ${data.type}`);
+}
+
+export async function readIdentity(api: ApiPromise, account: string): Promise<ChainIdentity | undefined> {
+  const registration = registrationOf(await api.query.identity.identityOf(account));
+  return registration ? decodeRegistration(registration) : undefined;
+}
+
+export async function readRegistrar(api: ApiPromise, index: number): Promise<RegistrarEntry | undefined> {
+  const registrars = (await api.query.identity.registrars()) as unknown as Codec[];
+  const entry = registrars[index] as (Codec & { isSome: boolean; unwrap(): MapCodec }) | undefined;
+  if (!entry?.isSome) return undefined;
+  const struct = entry.unwrap();
+  const mask = BigInt((struct.get('fields') as Codec).toString());
+  return {
+    account: (struct.get('account') as Codec).toString(),
+    fee: BigInt((struct.get('fee') as Codec).toString()),
+    mask,
+    fields: fieldsOfMask(mask),
+  };
+}
+
+/** Every account whose judgement slot for `index` is FeePaid: the pending requests, from storage. */
+export async function readPendingAccounts(api: ApiPromise, index: number): Promise<string[]> {
+  const entries = await api.query.identity.identityOf.entries();
+  const pending: string[] = [];
+  for (const [key, value] of entries) {
+    const registration = registrationOf(value);
+    if (!registration) continue;
+    const judgements = registration.get('judgements') as unknown as Iterable<Codec[]>;
+    for (const [slotIndex, judgement] of judgements) {
+      if (Number(slotIndex?.toString()) === index && (judgement as EnumCodec).type === 'FeePaid') {
+        pending.push((key.args[0] as Codec).toString());
+      }
+    }
+  }
+  return pending;
+}

@@ -1,0 +1,66 @@
+/** The email channel: the challenge link in a plain-text and HTML mail, sent over SMTP. */
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { ChallengeMessage, Channel } from './channel.js';
+
+export interface EmailSettings {
+  smtpUrl: string;
+  from: string;
+  publicUrl: string;
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+export class EmailChannel implements Channel {
+  readonly field = 'email' as const;
+  private readonly transport: Transporter;
+
+  constructor(private readonly settings: EmailSettings) {
+    this.transport = nodemailer.createTransport(settings.smtpUrl);
+  }
+
+  async send(message: ChallengeMessage): Promise<void> {
+    const expires = new Date(message.expiresAt).toUTCString();
+    const text = [
+      `Hello,`,
+      '',
+      `The Polkadot/Kusama account ${message.account} set this email address in its on-chain identity`,
+      `and asked registrar #${message.registrarIndex} (${this.settings.publicUrl}) to verify it.`,
+      '',
+      'To confirm that this address belongs to that identity, open this link and press Confirm:',
+      message.link,
+      '',
+      `The link works once and until ${expires}.`,
+      '',
+      'If you did not ask for this, ignore this mail: nothing is confirmed unless the button is pressed.',
+    ].join('\n');
+    const html = `<p>Hello,</p>
+<p>The Polkadot/Kusama account <code>${escapeHtml(message.account)}</code> set this email address in its on-chain
+identity and asked registrar #${message.registrarIndex} (${escapeHtml(this.settings.publicUrl)}) to verify it.</p>
+<p>To confirm that this address belongs to that identity, open this link and press <b>Confirm</b>:<br>
+<a href="${escapeHtml(message.link)}">${escapeHtml(message.link)}</a></p>
+<p>The link works once and until ${escapeHtml(expires)}.</p>
+<p>If you did not ask for this, ignore this mail: nothing is confirmed unless the button is pressed.</p>`;
+    try {
+      await this.transport.sendMail({
+        from: this.settings.from,
+        to: message.address,
+        subject: `Confirm your email for your on-chain identity (registrar #${message.registrarIndex})`,
+        text,
+        html,
+      });
+    } catch (error) {
+      // SMTP errors may quote the recipient; say only what failed.
+      const code =
+        (error as { code?: string; responseCode?: number }).responseCode ?? (error as { code?: string }).code;
+      throw new Error(`email could not be sent (SMTP ${code ?? 'error'})`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.transport.close();
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The automatic display-name check. A display name is what wallets show; it must be readable and
+ * must not be able to disguise itself as another name.
+ */
+
+export const MAX_DISPLAY_NAME_LENGTH = 32;
+
+export type DisplayNameVerdict = { ok: true } | { ok: false; reason: string; hint: string };
+
+const CONTROL = /\p{Cc}/u;
+const BIDI = /\p{Bidi_Control}/u;
+// Format characters (zero-width space and joiners, soft hyphen, BOM, ...), Hangul fillers, and the
+// combining marks that render as nothing.
+const INVISIBLE = /[\p{Cf}\u115f\u1160\u3164\uffa0]|\u034f|\u17b4|\u17b5/u;
+
+export function checkDisplayName(name: string | undefined): DisplayNameVerdict {
+  if (name === undefined) {
+    return {
+      ok: false,
+      reason: 'the display name is not valid UTF-8 text',
+      hint: 'Set a display name in plain text.',
+    };
+  }
+  if (name.trim().length === 0) {
+    return {
+      ok: false,
+      reason: 'the display name is empty',
+      hint: 'Set a display name with visible characters.',
+    };
+  }
+  if (CONTROL.test(name)) {
+    return {
+      ok: false,
+      reason: 'the display name contains control characters',
+      hint: 'Remove line breaks, tabs and other control characters.',
+    };
+  }
+  if (BIDI.test(name)) {
+    return {
+      ok: false,
+      reason: 'the display name contains text-direction override characters',
+      hint: 'Remove the invisible right-to-left/left-to-right marks and overrides.',
+    };
+  }
+  if (INVISIBLE.test(name)) {
+    return {
+      ok: false,
+      reason: 'the display name contains zero-width or invisible characters',
+      hint: 'Remove the invisible characters (zero-width spaces, joiners, soft hyphens).',
+    };
+  }
+  if (name !== name.trim()) {
+    return {
+      ok: false,
+      reason: 'the display name starts or ends with spaces',
+      hint: 'Remove the leading and trailing spaces.',
+    };
+  }
+  if ([...name].length > MAX_DISPLAY_NAME_LENGTH) {
+    return {
+      ok: false,
+      reason: `the display name is longer than ${MAX_DISPLAY_NAME_LENGTH} characters`,
+      hint: `Shorten the display name to at most ${MAX_DISPLAY_NAME_LENGTH} characters.`,
+    };
+  }
+  return { ok: true };
+}
