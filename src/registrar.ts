@@ -57,6 +57,10 @@ export interface RequestStatusView {
   blockers: Blocker[];
 }
 
+/** A judgement that failed (no connection, a full pool) is tried again after 2 s, 4 s, ... 60 s. */
+const RETRY_BASE_MS = 2_000;
+const RETRY_MAX_MS = 60_000;
+
 /** Kept for a week after expiry so that a late click still gets "expired", not "unknown". */
 const EXPIRED_CHALLENGE_RETENTION_MS = 7 * 86_400_000;
 
@@ -76,6 +80,8 @@ export class Registrar implements WatcherHandler {
   private readonly channels: Map<Field, Channel>;
   private readonly inFlight = new Set<string>();
   private readonly background = new Set<Promise<unknown>>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
   private readonly now: () => number;
 
   constructor(private readonly o: RegistrarOptions) {
@@ -186,8 +192,11 @@ export class Registrar implements WatcherHandler {
     };
   }
 
-  /** Waits for confirmations' background work (judgement submissions) to finish. */
+  /** Stops retrying and waits for background work (judgement submissions) to finish. */
   async drain(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
 
@@ -342,10 +351,33 @@ export class Registrar implements WatcherHandler {
     }
   }
 
-  private async maybeJudge(request: JudgementRequest): Promise<void> {
+  private scheduleRetry(requestId: string, attempt: number): void {
+    if (this.stopped || this.retries.has(requestId)) return;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt);
+    const timer = setTimeout(() => {
+      this.retries.delete(requestId);
+      this.inBackground(
+        this.o.store
+          .getRequest(requestId)
+          .then((request) => request && this.maybeJudge(request, attempt + 1)),
+      );
+    }, delay);
+    timer.unref();
+    this.retries.set(requestId, timer);
+  }
+
+  private async maybeJudge(request: JudgementRequest, attempt = 0): Promise<void> {
     if (!isReadyForJudgement(request) || this.inFlight.has(request.account)) return;
     this.inFlight.add(request.account);
     try {
+      // The chain decides: a request that is no longer FeePaid there (judged by an earlier attempt
+      // whose confirmation we lost, or cancelled) is not judged again; the watcher closes it.
+      const identity = await this.o.chain.identity(request.account);
+      if (!identity || !this.isPendingOnChain(identity)) return;
+      if (identity.snapshot.hash !== request.snapshot.hash) {
+        this.inFlight.delete(request.account);
+        return this.reverify(request.account);
+      }
       const claimed = await this.o.store.updateRequest(withStatus(request, 'judging', this.now()));
       if (!claimed) return; // Another writer moved it; whoever did decides what comes next.
       const outcome = await this.o.judge.giveJudgement(claimed.account, claimed.snapshot.hash);
@@ -370,7 +402,11 @@ export class Registrar implements WatcherHandler {
         this.inFlight.delete(claimed.account);
         await this.reverify(claimed.account);
       } else {
-        this.o.log.error({ account: claimed.account, err: outcome.error }, 'judgement failed; will retry');
+        this.o.log.error(
+          { account: claimed.account, err: outcome.error, attempt },
+          'judgement failed; will retry',
+        );
+        this.scheduleRetry(claimed.id, attempt);
       }
     } finally {
       this.inFlight.delete(request.account);

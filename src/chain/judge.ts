@@ -26,7 +26,7 @@ export class ProxyJudge implements Judge {
     private readonly proxy: KeyringPair,
     private readonly registrarAccount: string,
     private readonly registrarIndex: number,
-    private readonly timeoutMs = 120_000,
+    private readonly timeoutMs = 90_000,
   ) {}
 
   giveJudgement(target: string, identityHash: string): Promise<JudgeOutcome> {
@@ -39,13 +39,20 @@ export class ProxyJudge implements Judge {
     const { api } = this;
     const call = api.tx.identity.provideJudgement(this.registrarIndex, target, 'Reasonable', identityHash);
     const tx = api.tx.proxy.proxy(this.registrarAccount, 'IdentityJudgement' as never, call);
+    if (!api.isConnected) return Promise.resolve({ kind: 'failed', error: 'not connected to the chain' });
     return new Promise<JudgeOutcome>((resolve) => {
       let unsubscribe: (() => void) | undefined;
+      // A status subscription does not survive a dropped connection: give up and let the caller
+      // retry, after it checked on chain whether this one made it.
+      const onDisconnect = () =>
+        finish({ kind: 'failed', error: 'connection lost while waiting for inclusion' });
       const finish = (outcome: JudgeOutcome) => {
         clearTimeout(timer);
+        api.off('disconnected', onDisconnect);
         unsubscribe?.();
         resolve(outcome);
       };
+      api.on('disconnected', onDisconnect);
       const timer = setTimeout(
         () => finish({ kind: 'failed', error: `not included within ${this.timeoutMs} ms` }),
         this.timeoutMs,

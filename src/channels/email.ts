@@ -1,5 +1,6 @@
 /** The email channel: the challenge link in a plain-text and HTML mail, sent over SMTP. */
 import nodemailer, { type Transporter } from 'nodemailer';
+import { escapeHtml } from '../html.js';
 import type { ChallengeMessage, Channel } from './channel.js';
 
 export interface EmailSettings {
@@ -7,12 +8,6 @@ export interface EmailSettings {
   from: string;
   publicUrl: string;
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 export class EmailChannel implements Channel {
   readonly field = 'email' as const;

@@ -13,6 +13,41 @@ const BIDI = /\p{Bidi_Control}/u;
 // combining marks that render as nothing.
 const INVISIBLE = /[\p{Cf}\u115f\u1160\u3164\uffa0]|\u034f|\u17b4|\u17b5/u;
 
+/** Each rule: what makes a name fail, why, and what the person should do. First match wins. */
+const RULES: readonly { fails: (name: string) => boolean; reason: string; hint: string }[] = [
+  {
+    fails: (name) => name.trim().length === 0,
+    reason: 'the display name is empty',
+    hint: 'Set a display name with visible characters.',
+  },
+  {
+    fails: (name) => CONTROL.test(name),
+    reason: 'the display name contains control characters',
+    hint: 'Remove line breaks, tabs and other control characters.',
+  },
+  {
+    fails: (name) => BIDI.test(name),
+    reason: 'the display name contains text-direction override characters',
+    hint: 'Remove the invisible right-to-left/left-to-right marks and overrides.',
+  },
+  {
+    fails: (name) => INVISIBLE.test(name),
+    reason: 'the display name contains zero-width or invisible characters',
+    hint: 'Remove the invisible characters (zero-width spaces, joiners, soft hyphens).',
+  },
+  {
+    fails: (name) => name !== name.trim(),
+    reason: 'the display name starts or ends with spaces',
+    hint: 'Remove the leading and trailing spaces.',
+  },
+  {
+    fails: (name) => [...name].length > MAX_DISPLAY_NAME_LENGTH,
+    reason: `the display name is longer than ${MAX_DISPLAY_NAME_LENGTH} characters`,
+    hint: `Shorten the display name to at most ${MAX_DISPLAY_NAME_LENGTH} characters.`,
+  },
+];
+
+/** `undefined` stands for raw bytes that are not valid UTF-8. */
 export function checkDisplayName(name: string | undefined): DisplayNameVerdict {
   if (name === undefined) {
     return {
@@ -21,47 +56,6 @@ export function checkDisplayName(name: string | undefined): DisplayNameVerdict {
       hint: 'Set a display name in plain text.',
     };
   }
-  if (name.trim().length === 0) {
-    return {
-      ok: false,
-      reason: 'the display name is empty',
-      hint: 'Set a display name with visible characters.',
-    };
-  }
-  if (CONTROL.test(name)) {
-    return {
-      ok: false,
-      reason: 'the display name contains control characters',
-      hint: 'Remove line breaks, tabs and other control characters.',
-    };
-  }
-  if (BIDI.test(name)) {
-    return {
-      ok: false,
-      reason: 'the display name contains text-direction override characters',
-      hint: 'Remove the invisible right-to-left/left-to-right marks and overrides.',
-    };
-  }
-  if (INVISIBLE.test(name)) {
-    return {
-      ok: false,
-      reason: 'the display name contains zero-width or invisible characters',
-      hint: 'Remove the invisible characters (zero-width spaces, joiners, soft hyphens).',
-    };
-  }
-  if (name !== name.trim()) {
-    return {
-      ok: false,
-      reason: 'the display name starts or ends with spaces',
-      hint: 'Remove the leading and trailing spaces.',
-    };
-  }
-  if ([...name].length > MAX_DISPLAY_NAME_LENGTH) {
-    return {
-      ok: false,
-      reason: `the display name is longer than ${MAX_DISPLAY_NAME_LENGTH} characters`,
-      hint: `Shorten the display name to at most ${MAX_DISPLAY_NAME_LENGTH} characters.`,
-    };
-  }
-  return { ok: true };
+  const broken = RULES.find((rule) => rule.fails(name));
+  return broken ? { ok: false, reason: broken.reason, hint: broken.hint } : { ok: true };
 }

@@ -26,7 +26,7 @@ const ACCOUNT = /^[1-9A-HJ-NP-Za-km-z]{40,60}$/;
 
 export function buildServer(deps: HttpDeps): FastifyInstance {
   // A challenge token (a JWT) is a few hundred characters long.
-  const app = Fastify({ logger: false, trustProxy: true, maxParamLength: 2048 });
+  const app = Fastify({ logger: false, trustProxy: true, routerOptions: { maxParamLength: 2048 } });
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
   });

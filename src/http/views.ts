@@ -1,10 +1,5 @@
 /** The HTML pages behind challenge links. Small, no scripts, every value escaped. */
-
-export const escapeHtml = (text: string): string =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
+import { escapeHtml } from '../html.js';
 
 function page(title: string, body: string): string {
   return `<!doctype html>

@@ -12,8 +12,8 @@ describe('starting the daemon with a broken configuration', () => {
       REGISTRAR_JWT_SECRET: 'a-secret-that-is-long-enough-1234567890',
     });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('REGISTRAR_INDEX: expected a whole number from 0 to 4294967295');
-    expect(result.stderr + result.stdout).not.toContain('SecretProxySeed');
+    expect(result.output).toContain('REGISTRAR_INDEX: expected a whole number from 0 to 4294967295');
+    expect(result.output).not.toContain('SecretProxySeed');
   });
 
   it('says which variables are missing when nothing is set', async () => {
@@ -25,7 +25,7 @@ describe('starting the daemon with a broken configuration', () => {
       'REGISTRAR_ACCOUNT',
       'REGISTRAR_PROXY_SEED',
     ]) {
-      expect(result.stderr).toMatch(new RegExp(`${name}: is required`));
+      expect(result.output).toMatch(new RegExp(`${name}: is required`));
     }
   });
 });

@@ -2,11 +2,11 @@
  * The registrar's core loop, end to end: the compiled daemon against a real Paseo People runtime,
  * a real SMTP server and the embedded store.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { TestChain, UNIT } from '../support/chain.js';
 import { type RunningDaemon, startDaemon } from '../support/daemon.js';
@@ -97,9 +97,10 @@ beforeAll(async () => {
   daemon = await startDaemon(env());
 });
 
-afterEach(async () => {
-  // A failed test leaves the daemon's log behind for whoever reads the failure.
-  if (expect.getState().assertionCalls === 0 && daemon) process.stderr.write(daemon.output());
+afterAll(() => {
+  // The daemon's log, for whoever reads a failure (REGISTRAR_TEST_LOG=path).
+  const logPath = process.env.REGISTRAR_TEST_LOG;
+  if (logPath && daemon) writeFileSync(logPath, daemon.output());
 });
 
 afterAll(async () => {

@@ -10,6 +10,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import type { EventRecord } from '@polkadot/types/interfaces';
 import type { ISubmittableResult } from '@polkadot/types/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { Arrivals } from './waiters.js';
 
 export const DEFAULT_CHAIN_SPEC = fileURLToPath(
   new URL('../../../shared/chain/people-paseo-local.json', import.meta.url),
@@ -49,8 +50,7 @@ export type IdentityFields = Partial<
 export class TestChain {
   readonly keyring = new Keyring({ type: 'sr25519', ss58Format: 0 });
   readonly alice: KeyringPair;
-  private events: ChainEvent[] = [];
-  private waiters = new Set<() => void>();
+  private readonly events = new Arrivals<ChainEvent>();
   private unsubscribe: (() => void) | undefined;
 
   private constructor(
@@ -207,32 +207,17 @@ export class TestChain {
   }
 
   /** Resolves with the first event (seen since start) that matches; rejects after `timeoutMs`. */
-  async waitForEvent(
+  waitForEvent(
     section: string,
     method: string,
     matches: (event: ChainEvent) => boolean = () => true,
     timeoutMs = 30_000,
   ): Promise<ChainEvent> {
-    const find = () => this.events.find((e) => e.section === section && e.method === method && matches(e));
-    const found = find();
-    if (found) return found;
-    return new Promise<ChainEvent>((resolve, reject) => {
-      const check = () => {
-        const event = find();
-        if (!event) return;
-        cleanup();
-        resolve(event);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`no ${section}.${method} event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-    });
+    return this.events.waitFor(
+      (events) => events.find((e) => e.section === section && e.method === method && matches(e)),
+      `${section}.${method}`,
+      timeoutMs,
+    );
   }
 
   private async recordEvents(): Promise<void> {
@@ -240,8 +225,7 @@ export class TestChain {
       const blockHash = header.hash.toHex();
       const at = await this.api.at(header.hash);
       const records = (await at.query.system.events()) as unknown as EventRecord[];
-      for (const record of records) this.events.push(toChainEvent(record, blockHash));
-      for (const waiter of [...this.waiters]) waiter();
+      for (const record of records) this.events.add(toChainEvent(record, blockHash));
     });
     this.unsubscribe = unsubscribe;
   }

@@ -1,36 +1,47 @@
 /** Starts the compiled daemon as a child process, the way `npm start` does. */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+
+interface Spawned {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  onOutput(listener: () => void): void;
+}
+
+/** Runs `node dist/main.js` with exactly `env` (plus PATH), collecting stdout and stderr together. */
+function spawnDaemon(env: Record<string, string>): Spawned {
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeners: (() => void)[] = [];
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return {
+    child,
+    output: () => output,
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    onOutput: (listener) => listeners.push(listener),
+  };
+}
 
 export interface Exited {
   code: number | null;
-  stdout: string;
-  stderr: string;
+  output: string;
 }
 
-/** Runs the daemon with exactly `env` (plus PATH) and resolves when it exits. */
-export function runDaemonToExit(env: Record<string, string>, timeoutMs = 20_000): Promise<Exited> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/main.js'], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`daemon did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs the daemon and resolves when it exits. */
+export async function runDaemonToExit(env: Record<string, string>, timeoutMs = 20_000): Promise<Exited> {
+  const daemon = spawnDaemon(env);
+  const timer = setTimeout(() => daemon.child.kill('SIGKILL'), timeoutMs);
+  const code = await daemon.exited;
+  clearTimeout(timer);
+  return { code, output: daemon.output() };
 }
 
 export interface RunningDaemon {
@@ -42,41 +53,36 @@ export interface RunningDaemon {
 
 /** Starts the daemon and resolves once it logs that it is ready. */
 export function startDaemon(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningDaemon> {
+  const daemon = spawnDaemon(env);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/main.js'], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
     let ready = false;
-    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`daemon not ready within ${timeoutMs} ms:\n${output}`));
+      daemon.child.kill('SIGKILL');
+      reject(new Error(`daemon not ready within ${timeoutMs} ms:\n${daemon.output()}`));
     }, timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
+    daemon.onOutput(() => {
       if (ready) return;
-      const line = output.split('\n').find((l) => l.includes('"registrar ready"'));
+      const line = daemon
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"registrar ready"'));
       if (!line) return;
       ready = true;
       clearTimeout(timer);
       const { http } = JSON.parse(line) as { http: string };
       resolve({
         url: http,
-        output: () => output,
+        output: daemon.output,
         stop: () => {
-          child.kill('SIGTERM');
-          return exited;
+          daemon.child.kill('SIGTERM');
+          return daemon.exited;
         },
       });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => {
+    });
+    void daemon.exited.then((code) => {
       if (ready) return;
       clearTimeout(timer);
-      reject(new Error(`daemon exited with ${code} before it was ready:\n${output}`));
+      reject(new Error(`daemon exited with ${code} before it was ready:\n${daemon.output()}`));
     });
   });
 }

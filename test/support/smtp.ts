@@ -1,6 +1,7 @@
 /** A real SMTP server in the test process; every mail is parsed and kept for the test to await. */
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { Arrivals } from './waiters.js';
 
 export interface ReceivedMail {
   to: string[];
@@ -11,8 +12,7 @@ export interface ReceivedMail {
 }
 
 export class TestMailbox {
-  readonly mails: ReceivedMail[] = [];
-  private waiters = new Set<() => void>();
+  private readonly arrivals = new Arrivals<ReceivedMail>();
   private constructor(
     private readonly server: SMTPServer,
     readonly port: number,
@@ -27,7 +27,7 @@ export class TestMailbox {
         simpleParser(stream)
           .then((parsed) => {
             const to = [parsed.to ?? []].flat().flatMap((a) => a.value.map((v) => v.address ?? ''));
-            box?.receive({
+            box?.arrivals.add({
               to,
               from: parsed.from?.text ?? '',
               subject: parsed.subject ?? '',
@@ -50,41 +50,25 @@ export class TestMailbox {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
+  get mails(): readonly ReceivedMail[] {
+    return this.arrivals.all;
+  }
+
   mailsTo(address: string): ReceivedMail[] {
     return this.mails.filter((m) => m.to.includes(address));
   }
 
   /** Resolves with the `nth` (1-based) mail to `address`, waiting for it to arrive. */
   nextMail(address: string, nth = 1, timeoutMs = 30_000): Promise<ReceivedMail> {
-    const find = () => this.mailsTo(address)[nth - 1];
-    const found = find();
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const mail = find();
-        if (!mail) return;
-        cleanup();
-        resolve(mail);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`no mail #${nth} to ${address} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-    });
+    return this.arrivals.waitFor(
+      (mails) => mails.filter((m) => m.to.includes(address))[nth - 1],
+      `mail #${nth} to ${address}`,
+      timeoutMs,
+    );
   }
 
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  private receive(mail: ReceivedMail): void {
-    this.mails.push(mail);
-    for (const waiter of [...this.waiters]) waiter();
   }
 }
 
