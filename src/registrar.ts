@@ -408,6 +408,13 @@ export class Registrar implements WatcherHandler {
         );
         this.scheduleRetry(claimed.id, attempt);
       }
+    } catch (error) {
+      // Reading the chain or the store failed (a dropped connection): try again later.
+      this.o.log.error(
+        { account: request.account, err: error instanceof Error ? error.message : String(error), attempt },
+        'judgement step failed; will retry',
+      );
+      this.scheduleRetry(request.id, attempt);
     } finally {
       this.inFlight.delete(request.account);
     }
