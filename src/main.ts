@@ -149,6 +149,7 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  process.stderr.write(`registrar: fatal: ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = (error as { message?: unknown })?.message;
+  process.stderr.write(`registrar: fatal: ${typeof message === 'string' ? message : String(error)}\n`);
   process.exit(1);
 });

@@ -33,7 +33,7 @@ export class ChainConnection {
     private readonly log: Logger,
   ) {}
 
-  /** Connects to the first endpoint that answers; rejects after `timeoutMs` without any. */
+  /** Connects to the first endpoint that answers, in turn; rejects after `timeoutMs` without any. */
   static async open(
     endpoints: string[],
     log: Logger,
@@ -41,13 +41,17 @@ export class ChainConnection {
   ) {
     const provider = new WsProvider(endpoints, options.retryMs ?? 2_000);
     const api = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: false });
+    // @polkadot/api rejects this promise when the first endpoint is down; the provider goes on.
+    api.isReadyOrError.catch(() => undefined);
     const connection = new ChainConnection(api, provider, log);
     connection.listen();
     const timeoutMs = options.timeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     try {
+      // Not isReadyOrError: an endpoint that is down must not end the start-up while the provider
+      // goes on to the next one.
       await Promise.race([
-        api.isReadyOrError,
+        api.isReady,
         new Promise((_, reject) => {
           timer = setTimeout(
             () =>

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { blake2AsHex } from '@polkadot/util-crypto';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { TestChain, UNIT } from '../support/chain.js';
 import { type RunningDaemon, startDaemon } from '../support/daemon.js';
 import { linkIn, TestMailbox } from '../support/smtp.js';
@@ -67,16 +69,26 @@ async function statusOf(address: string): Promise<{
   return (await response.json()) as never;
 }
 
-/** The daemon works through its queue asynchronously; wait until the status says `status`. */
-async function statusBecomes(address: string, status: string, timeoutMs = 30_000) {
+/** The daemon works asynchronously: ask again until `probe` has an answer, within a deadline. */
+async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const view = await statusOf(address);
-    if (view.status === status) return view;
-    if (Date.now() > deadline)
-      throw new Error(`status of ${address} stayed ${view.status}, expected ${status}`);
+    const answer = await probe();
+    if (answer !== undefined) return answer;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+function statusBecomes(address: string, status: string) {
+  return eventually(async () => {
+    const view = await statusOf(address);
+    return view.status === status ? view : undefined;
+  }, `status ${status} for ${address}`);
 }
 
 const confirm = (link: string) => fetch(link, { method: 'POST' });
@@ -153,6 +165,39 @@ describe('the judgement loop', () => {
     const again = await confirm(link);
     expect(again.status).toBe(410);
     expect(await again.text()).toContain('already used');
+
+    // The audit log names the judgement and the exact identity it was given for.
+    const store = new SqliteStore(join(dataDir, 'registrar.sqlite'));
+    try {
+      const entries = await eventually(async () => {
+        const found = await store.listJudgements(person.address);
+        return found.length > 0 ? found : undefined;
+      }, 'the audit log entry');
+      const registration = (await chain.api.query.identity.identityOf(person.address)).unwrap();
+      expect(entries).toEqual([
+        expect.objectContaining({
+          account: person.address,
+          registrarIndex: index,
+          judgement: 'Reasonable',
+          identityHash: blake2AsHex(registration.info.toU8a(), 256),
+        }),
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a tampered link with a clear page and changes nothing', async () => {
+    const person = await newPerson({ display: 'Tamper', email: 'tamper@example.org' });
+    await chain.requestJudgement(person, index, 2n * FEE);
+    const link = linkIn(await mailbox.nextMail('tamper@example.org'));
+    const tampered = `${link.slice(0, -3)}${link.endsWith('AAA') ? 'BBB' : 'AAA'}`;
+    for (const response of [await fetch(tampered), await confirm(tampered)]) {
+      expect(response.status).toBe(410);
+      expect(await response.text()).toContain('This link is not valid');
+    }
+    expect((await statusOf(person.address)).fields.email?.status).toBe('awaiting');
+    expect((await confirm(link)).status).toBe(200);
   });
 
   it('re-verifies an edit: a new challenge for the new email, none accepted for the old', async () => {
@@ -235,7 +280,13 @@ describe('the judgement loop', () => {
     expect(await daemon?.stop()).toBe(0);
     const offline = await newPerson({ display: 'Offline', email: 'offline@example.org' });
     await chain.requestJudgement(offline, index, 2n * FEE);
-    daemon = await startDaemon(env());
+    // The first endpoint is down: the daemon fails over to the next one.
+    const down = `ws://127.0.0.1:${await freePort()}`;
+    daemon = await startDaemon({
+      ...env(),
+      REGISTRAR_CHAIN_ENDPOINTS: `${down},ws://127.0.0.1:${relay.port}`,
+    });
+    expect(daemon.output()).toContain(`"endpoint":"ws://127.0.0.1:${relay.port}","msg":"chain connected"`);
 
     const offlineLink = linkIn(await mailbox.nextMail('offline@example.org'));
     expect((await confirm(pendingLink)).status).toBe(200);
