@@ -29,3 +29,19 @@ describe('starting the daemon with a broken configuration', () => {
     }
   });
 });
+
+describe('starting the daemon with a proxy seed that is not a key', () => {
+  it('says so without printing the seed', async () => {
+    const result = await runDaemonToExit({
+      REGISTRAR_CHAIN_ENDPOINTS: 'ws://127.0.0.1:9',
+      REGISTRAR_INDEX: '0',
+      REGISTRAR_ACCOUNT: '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5',
+      REGISTRAR_PROXY_SEED: 'seven words that are not a mnemonic phrase',
+      REGISTRAR_PUBLIC_URL: 'https://registrar.example',
+      REGISTRAR_JWT_SECRET: 'a-secret-that-is-long-enough-1234567890',
+    });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('REGISTRAR_PROXY_SEED: not a valid mnemonic or secret URI');
+    expect(result.output).not.toContain('mnemonic phrase');
+  });
+});

@@ -11,7 +11,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { TestChain, UNIT } from '../support/chain.js';
-import { type RunningDaemon, startDaemon } from '../support/daemon.js';
+import { type RunningDaemon, runDaemonToExit, startDaemon } from '../support/daemon.js';
 import { linkIn, TestMailbox } from '../support/smtp.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -26,6 +26,8 @@ let index: number;
 let dataDir: string;
 let httpPort: number;
 let daemon: RunningDaemon | undefined;
+/** What every daemon of this file printed, for the test that reads the logs. */
+let earlierOutput = '';
 let people = 0;
 
 async function freePort(): Promise<number> {
@@ -187,6 +189,29 @@ describe('the judgement loop', () => {
     }
   });
 
+  it('reports its chain connection on /healthz', async () => {
+    const response = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+    expect(response.status).toBe(200);
+    const health = (await response.json()) as {
+      status: string;
+      chain: { connected: boolean; endpoint: string; head: number };
+    };
+    expect(health.status).toBe('ok');
+    expect(health.chain).toMatchObject({ connected: true, endpoint: `ws://127.0.0.1:${relay.port}` });
+    const head = (await chain.api.rpc.chain.getHeader()).number.toNumber();
+    expect(health.chain.head).toBeGreaterThan(0);
+    expect(health.chain.head).toBeLessThanOrEqual(head);
+  });
+
+  it('refuses to start for an account that is not the registrar, naming the setting', async () => {
+    const result = await runDaemonToExit({ ...env(), REGISTRAR_ACCOUNT: chain.alice.address });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain(`REGISTRAR_ACCOUNT: registrar #${index} belongs to ${registrar.address}`);
+    const noSuchIndex = await runDaemonToExit({ ...env(), REGISTRAR_INDEX: '99' });
+    expect(noSuchIndex.code).toBe(2);
+    expect(noSuchIndex.output).toContain('REGISTRAR_INDEX: registrar #99 does not exist on this chain');
+  });
+
   it('refuses a tampered link with a clear page and changes nothing', async () => {
     const person = await newPerson({ display: 'Tamper', email: 'tamper@example.org' });
     await chain.requestJudgement(person, index, 2n * FEE);
@@ -278,6 +303,7 @@ describe('the judgement loop', () => {
     const pendingLink = linkIn(await mailbox.nextMail('pending@example.org'));
 
     expect(await daemon?.stop()).toBe(0);
+    earlierOutput += daemon?.output() ?? '';
     const offline = await newPerson({ display: 'Offline', email: 'offline@example.org' });
     await chain.requestJudgement(offline, index, 2n * FEE);
     // The first endpoint is down: the daemon fails over to the next one.
@@ -312,5 +338,19 @@ describe('the judgement loop', () => {
     await chain.waitForEvent('identity', 'JudgementGiven', (e) => e.data.target === person.address);
     expect(await chain.judgementOf(person.address, index)).toBe('Reasonable');
     expect(daemon?.output()).toContain('chain reconnected');
+  });
+
+  it('keeps secrets, email addresses and challenge tokens out of its logs', () => {
+    const logs = earlierOutput + (daemon?.output() ?? '');
+    expect(logs).toContain('"msg":"challenge sent"');
+    for (const secret of [
+      env().REGISTRAR_JWT_SECRET,
+      '//JudgementProxy',
+      '@example.org',
+      '/confirm/',
+      'eyJ',
+    ]) {
+      expect(logs).not.toContain(secret);
+    }
   });
 });

@@ -1,0 +1,146 @@
+/**
+ * The orchestrator's decisions that the chain rarely lets a test provoke: a judgement refused
+ * because the identity changed under it, and a submission that fails. The store is the real
+ * SQLite store (in memory); the chain and the judge are scripted.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import type { ChainIdentity, RegistrarEntry } from '../../src/chain/identity.js';
+import type { Judge, JudgeOutcome } from '../../src/chain/judge.js';
+import { ChallengeTokens } from '../../src/challenges/tokens.js';
+import type { ChallengeMessage, Channel } from '../../src/channels/channel.js';
+import type { IdentityInfo } from '../../src/domain/identity.js';
+import { Registrar } from '../../src/registrar.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+
+const ACCOUNT = '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5';
+const INDEX = 1;
+
+function identity(email: string, hash: string, judgement = 'FeePaid'): ChainIdentity {
+  const info: IdentityInfo = {
+    layout: 'people',
+    values: {
+      display: { kind: 'raw', hex: '0x00', text: 'Alice' },
+      email: { kind: 'raw', hex: '0x00', text: email },
+    },
+  };
+  return { info, snapshot: { infoHex: '0x00', hash }, judgements: [{ registrarIndex: INDEX, judgement }] };
+}
+
+class Outbox implements Channel {
+  readonly field = 'email' as const;
+  readonly sent: ChallengeMessage[] = [];
+  async send(message: ChallengeMessage): Promise<void> {
+    this.sent.push(message);
+  }
+}
+
+class ScriptedJudge implements Judge {
+  readonly calls: { target: string; hash: string }[] = [];
+  constructor(private readonly outcomes: JudgeOutcome[]) {}
+  async giveJudgement(target: string, hash: string): Promise<JudgeOutcome> {
+    this.calls.push({ target, hash });
+    return this.outcomes.shift() ?? { kind: 'failed', error: 'no more scripted outcomes' };
+  }
+}
+
+describe('the registrar', () => {
+  let store: SqliteStore;
+  let chainIdentity: ChainIdentity;
+  let outbox: Outbox;
+  const entry: RegistrarEntry = { account: 'registrar', fee: 1n, mask: 17n, fields: ['display', 'email'] };
+
+  beforeEach(() => {
+    store = new SqliteStore(':memory:');
+    outbox = new Outbox();
+    chainIdentity = identity('a@example.org', '0xaaaa');
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  function registrar(judge: Judge): Registrar {
+    return new Registrar({
+      store,
+      chain: { identity: async () => chainIdentity, registrar: async () => entry },
+      judge,
+      channels: [outbox],
+      tokens: new ChallengeTokens('unit-test-secret-0123456789abcdef0123', INDEX),
+      registrarIndex: INDEX,
+      publicUrl: 'https://registrar.example',
+      challengeTtlMs: 60_000,
+      log: pino({ level: 'silent' }),
+    });
+  }
+
+  const tokenOf = (message: ChallengeMessage | undefined) => message?.link.split('/confirm/')[1] ?? '';
+  const event = (kind: 'requested' | 'identity-set') => ({
+    kind,
+    account: ACCOUNT,
+    blockHash: '0x01',
+    blockNumber: 1,
+  });
+
+  it('re-verifies instead of resubmitting when the chain says the identity changed', async () => {
+    // The person edits right between the registrar's last look and the judgement's inclusion.
+    const judge = new ScriptedJudge([{ kind: 'different-identity', blockHash: '0x02' }]);
+    const r = registrar(judge);
+    await r.onEvent(event('requested'));
+    const original = tokenOf(outbox.sent[0]);
+    expect((await r.checkLink(original)).ok).toBe(true);
+    const edited = identity('b@example.org', '0xbbbb');
+    judge.giveJudgement = async (target, hash) => {
+      judge.calls.push({ target, hash });
+      chainIdentity = edited;
+      return { kind: 'different-identity', blockHash: '0x02' };
+    };
+
+    expect((await r.confirm(original)).ok).toBe(true);
+    await r.drain();
+
+    expect(judge.calls).toEqual([{ target: ACCOUNT, hash: '0xaaaa' }]);
+    const status = await r.status(ACCOUNT);
+    expect(status.status).toBe('open');
+    expect(status.fields.email).toEqual({ status: 'awaiting', value: 'b@example.org' });
+    expect(outbox.sent.map((m) => m.address)).toEqual(['a@example.org', 'b@example.org']);
+    expect(await r.checkLink(original)).toMatchObject({ ok: false });
+  });
+
+  it('does not judge again what an earlier attempt already judged', async () => {
+    const judge = new ScriptedJudge([
+      { kind: 'failed', error: 'connection lost while waiting for inclusion' },
+    ]);
+    const r = registrar(judge);
+    await r.onEvent(event('requested'));
+    expect((await r.confirm(tokenOf(outbox.sent[0]))).ok).toBe(true);
+    await r.drain();
+    expect(judge.calls).toHaveLength(1);
+
+    // The lost attempt was included after all: the chain shows the judgement, so a restart's
+    // reconciliation closes the request without a second submission.
+    chainIdentity = identity('a@example.org', '0xaaaa', 'Reasonable');
+    await r.reconcile([]);
+    expect(judge.calls).toHaveLength(1);
+    expect((await r.status(ACCOUNT)).status).toBe('judged');
+  });
+
+  it('changes nothing for a link it refuses, and uses a good link only once', async () => {
+    const r = registrar(new ScriptedJudge([{ kind: 'included', blockHash: '0x03', extrinsicHash: '0x04' }]));
+    await r.onEvent(event('requested'));
+    const token = tokenOf(outbox.sent[0]);
+    expect(await r.confirm(`${token}x`)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('not valid'),
+    });
+    expect((await r.status(ACCOUNT)).fields.email?.status).toBe('awaiting');
+    expect((await r.confirm(token)).ok).toBe(true);
+    expect(await r.confirm(token)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('already used'),
+    });
+    await r.drain();
+    expect(await store.listJudgements(ACCOUNT)).toEqual([
+      expect.objectContaining({ identityHash: '0xaaaa', blockHash: '0x03', extrinsicHash: '0x04' }),
+    ]);
+  });
+});
