@@ -306,7 +306,24 @@ export class Registrar implements WatcherHandler {
     }
     const identity = await this.o.chain.identity(current.account);
     if (identity && identity.snapshot.hash !== current.snapshot.hash) return this.reverify(current.account);
+    await this.sendChallenges(current, await this.fieldsWithoutLiveChallenge(current));
     await this.maybeJudge(current);
+  }
+
+  /**
+   * Unconfirmed fields whose every link is used up, void or expired, or was never delivered (the
+   * mail server was down): they get a new link.
+   */
+  private async fieldsWithoutLiveChallenge(request: JudgementRequest): Promise<Field[]> {
+    const now = this.now();
+    const live = new Set(
+      (await this.o.store.listChallenges(request.id))
+        .filter((c) => c.usedAt === undefined && c.voidedAt === undefined && c.expiresAt > now)
+        .map((c) => c.field),
+    );
+    return (Object.keys(request.fields) as Field[]).filter(
+      (field) => request.fields[field]?.status === 'awaiting' && this.channels.has(field) && !live.has(field),
+    );
   }
 
   private async sendChallenges(request: JudgementRequest, fields: readonly Field[]): Promise<void> {
@@ -343,9 +360,11 @@ export class Registrar implements WatcherHandler {
         });
         this.o.log.info({ account: request.account, field, challenge: challenge.id }, 'challenge sent');
       } catch (error) {
+        // Void it, so that the next reconciliation sends a new one.
+        await this.o.store.voidChallenges(request.id, this.now(), [field]);
         this.o.log.error(
           { account: request.account, field, err: error instanceof Error ? error.message : String(error) },
-          'challenge could not be delivered',
+          'challenge could not be delivered; a new one is sent at the next reconciliation',
         );
       }
     }

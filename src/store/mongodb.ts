@@ -126,6 +126,11 @@ export class MongoStore implements Store {
     return doc ? fromChallengeDoc(doc) : undefined;
   }
 
+  async listChallenges(requestId: string): Promise<Challenge[]> {
+    const docs = await this.challenges.find({ requestId }).sort({ createdAt: 1, _id: 1 }).toArray();
+    return docs.map(fromChallengeDoc);
+  }
+
   async consumeChallenge(id: string, now: number): Promise<ConsumeOutcome> {
     const doc = await this.challenges.findOneAndUpdate(
       { _id: id, usedAt: { $exists: false }, voidedAt: { $exists: false }, expiresAt: { $gt: now } },

@@ -164,6 +164,13 @@ export class SqliteStore implements Store {
     return this.readChallenge(id);
   }
 
+  async listChallenges(requestId: string): Promise<Challenge[]> {
+    return this.db
+      .prepare('SELECT doc FROM challenges WHERE request_id = ? ORDER BY rowid')
+      .all(requestId)
+      .map((row) => parse<Challenge>(row) as Challenge);
+  }
+
   async consumeChallenge(id: string, now: number): Promise<ConsumeOutcome> {
     const result = this.db
       .prepare(

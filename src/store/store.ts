@@ -29,6 +29,8 @@ export interface Store {
   /** Adds a challenge. Throws DuplicateError when its id exists. */
   insertChallenge(challenge: Challenge): Promise<void>;
   getChallenge(id: string): Promise<Challenge | undefined>;
+  /** Every challenge of a request, oldest first. */
+  listChallenges(requestId: string): Promise<Challenge[]>;
   /** Marks a challenge used, once: of two concurrent calls at most one gets ok. */
   consumeChallenge(id: string, now: number): Promise<ConsumeOutcome>;
   /** Voids the unused challenges of a request (of the given fields, or all). Returns how many. */

@@ -141,6 +141,17 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect((await store.getChallenge(used.id))?.voidedAt).toBeUndefined();
     });
 
+    it('lists the challenges of a request, oldest first, as they now are', async () => {
+      const first = challenge('r5', { createdAt: 1 });
+      const second = challenge('r5', { createdAt: 2, field: 'matrix' });
+      await store.insertChallenge(first);
+      await other.insertChallenge(second);
+      await store.insertChallenge(challenge('r6'));
+      await store.consumeChallenge(first.id, 3);
+      expect(await other.listChallenges('r5')).toEqual([{ ...first, usedAt: 3 }, second]);
+      expect(await store.listChallenges('no-such-request')).toEqual([]);
+    });
+
     it('deletes expired challenges and keeps live ones', async () => {
       const old = challenge('r4', { expiresAt: 50 });
       const live = challenge('r4', { expiresAt: 1_000_000_000 });

@@ -59,8 +59,9 @@ describe('the registrar', () => {
     await store.close();
   });
 
-  function registrar(judge: Judge): Registrar {
+  function registrar(judge: Judge, now: () => number = Date.now): Registrar {
     return new Registrar({
+      now,
       store,
       chain: { identity: async () => chainIdentity, registrar: async () => entry },
       judge,
@@ -122,6 +123,30 @@ describe('the registrar', () => {
     await r.reconcile([]);
     expect(judge.calls).toHaveLength(1);
     expect((await r.status(ACCOUNT)).status).toBe('judged');
+  });
+
+  it('sends a new link when delivery failed or the link expired, and none while one is live', async () => {
+    let now = 1_000_000;
+    const failing = outbox;
+    failing.send = async () => {
+      throw new Error('email could not be sent (SMTP 421)');
+    };
+    const r = registrar(new ScriptedJudge([]), () => now);
+    await r.onEvent(event('requested'));
+    expect(failing.sent).toEqual([]);
+
+    // The mail server is back: the next reconciliation delivers, the one after sends nothing more.
+    failing.send = Outbox.prototype.send;
+    await r.reconcile([ACCOUNT]);
+    await r.reconcile([ACCOUNT]);
+    expect(failing.sent).toHaveLength(1);
+
+    // The link expires unused: a new one replaces it.
+    now += 61_000;
+    expect(await r.checkLink(tokenOf(failing.sent[0]))).toMatchObject({ ok: false });
+    await r.reconcile([ACCOUNT]);
+    expect(failing.sent).toHaveLength(2);
+    expect((await r.checkLink(tokenOf(failing.sent[1]))).ok).toBe(true);
   });
 
   it('changes nothing for a link it refuses, and uses a good link only once', async () => {
