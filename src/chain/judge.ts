@@ -1,11 +1,16 @@
 /**
- * Gives judgements: `proxy.proxy(registrar, IdentityJudgement, identity.provideJudgement(index,
- * target, Reasonable, snapshotHash))`, signed by the proxy key. Submissions go out one at a time so
- * that the proxy account's nonces never collide. The outcome is read from the block: the extrinsic
- * succeeds even when the inner call fails, so ProxyExecuted's result is what counts.
- * A JudgeOutcome says what happened; giveJudgement never rejects.
+ * Gives judgements through the IdentityJudgement proxy, signed by the proxy key:
+ * `proxy.proxy(registrar, IdentityJudgement, identity.provideJudgement(index, target, Reasonable,
+ * snapshotHash))`, or, when several are ready together, one `utility.forceBatch` of them inside the
+ * proxy call. forceBatch, not batch: one identity edited at the last moment must not hold back the
+ * others; each item's outcome is read from its own ItemCompleted/ItemFailed event.
+ *
+ * Submissions go out one at a time, so the proxy account's nonces never collide. The outcome is read
+ * from the block, never from the extrinsic's success alone: a failed call inside `proxy.proxy` still
+ * gives ExtrinsicSuccess. `giveJudgement` never rejects; a JudgeOutcome says what happened.
  */
 import type { ApiPromise } from '@polkadot/api';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { DispatchError } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
@@ -20,21 +25,83 @@ export interface Judge {
   giveJudgement(target: string, identityHash: string): Promise<JudgeOutcome>;
 }
 
+export interface JudgeOptions {
+  /** How long the first ready judgement waits for others to join its batch. */
+  batchWindowMs?: number;
+  maxBatch?: number;
+  /** How long to wait for inclusion before giving up (the caller retries). */
+  timeoutMs?: number;
+}
+
+interface Wanted {
+  target: string;
+  identityHash: string;
+  resolve: (outcome: JudgeOutcome) => void;
+}
+
+type EventLike = { event: { section: string; method: string; data: Codec[] } };
+
 export class ProxyJudge implements Judge {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly waiting: Wanted[] = [];
+  private running = false;
+  private readonly batchWindowMs: number;
+  private readonly maxBatch: number;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly api: ApiPromise,
     private readonly proxy: KeyringPair,
     private readonly registrarAccount: string,
     private readonly registrarIndex: number,
-    private readonly timeoutMs = 90_000,
-  ) {}
+    options: JudgeOptions = {},
+  ) {
+    this.batchWindowMs = options.batchWindowMs ?? 1_000;
+    this.maxBatch = options.maxBatch ?? 16;
+    this.timeoutMs = options.timeoutMs ?? 90_000;
+  }
 
   giveJudgement(target: string, identityHash: string): Promise<JudgeOutcome> {
-    const next = this.queue.then(() => this.submit(target, identityHash));
-    this.queue = next.catch(() => undefined);
-    return next;
+    return new Promise((resolve) => {
+      this.waiting.push({ target, identityHash, resolve });
+      void this.pump();
+    });
+  }
+
+  /** Sends what is waiting, a batch at a time, until nothing is. */
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.waiting.length > 0) {
+        await new Promise((resolve) => setTimeout(resolve, this.batchWindowMs));
+        const batch = this.waiting.splice(0, this.maxBatch);
+        const outcomes = await this.submit(batch);
+        batch.forEach((wanted, i) => {
+          wanted.resolve(outcomes[i] ?? { kind: 'failed', error: 'no outcome for this item' });
+        });
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async submit(batch: readonly Wanted[]): Promise<JudgeOutcome[]> {
+    const { api } = this;
+    const all = (outcome: JudgeOutcome) => batch.map(() => outcome);
+    if (!api.isConnected) return all({ kind: 'failed', error: 'not connected to the chain' });
+    const calls = batch.map((w) =>
+      api.tx.identity.provideJudgement(this.registrarIndex, w.target, 'Reasonable', w.identityHash),
+    );
+    const inner = calls.length === 1 ? calls[0] : api.tx.utility.forceBatch(calls);
+    const tx = api.tx.proxy.proxy(this.registrarAccount, 'IdentityJudgement' as never, inner as never);
+    try {
+      await tx.signAsync(this.proxy, { nonce: -1 });
+    } catch (error) {
+      return all({ kind: 'failed', error: messageOf(error) });
+    }
+    const found = await this.waitForInclusion(tx);
+    if ('error' in found) return all({ kind: 'failed', error: found.error });
+    return this.outcomes(found.events, found.blockHash, tx.hash.toHex(), batch.length);
   }
 
   /**
@@ -42,44 +109,37 @@ export class ProxyJudge implements Judge {
    * subscription: those are lost on a reconnect, and a node that builds the block at once may
    * report inclusion before the watch is in place.
    */
-  private async submit(target: string, identityHash: string): Promise<JudgeOutcome> {
+  private waitForInclusion(
+    tx: SubmittableExtrinsic<'promise'>,
+  ): Promise<{ blockHash: string; events: EventLike[] } | { error: string }> {
     const { api } = this;
-    if (!api.isConnected) return { kind: 'failed', error: 'not connected to the chain' };
-    const call = api.tx.identity.provideJudgement(this.registrarIndex, target, 'Reasonable', identityHash);
-    const tx = api.tx.proxy.proxy(this.registrarAccount, 'IdentityJudgement' as never, call);
-    try {
-      await tx.signAsync(this.proxy, { nonce: -1 });
-    } catch (error) {
-      return { kind: 'failed', error: messageOf(error) };
-    }
     const extrinsicHash = tx.hash.toHex();
-    return new Promise<JudgeOutcome>((resolve) => {
+    return new Promise((resolve) => {
       let unsubscribe: (() => void) | undefined;
       let lastScanned: number | undefined;
       let done = false;
       let scanning = Promise.resolve();
-      const finish = (outcome: JudgeOutcome) => {
+      const finish = (result: { blockHash: string; events: EventLike[] } | { error: string }) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         api.off('disconnected', onDisconnect);
         unsubscribe?.();
-        resolve(outcome);
+        resolve(result);
       };
       // After a dropped connection the caller retries, once it checked on chain whether this made it.
-      const onDisconnect = () =>
-        finish({ kind: 'failed', error: 'connection lost while waiting for inclusion' });
+      const onDisconnect = () => finish({ error: 'connection lost while waiting for inclusion' });
       const timer = setTimeout(
-        () => finish({ kind: 'failed', error: `not included within ${this.timeoutMs} ms` }),
+        () => finish({ error: `not included within ${this.timeoutMs} ms` }),
         this.timeoutMs,
       );
       api.on('disconnected', onDisconnect);
       const scanUpTo = async (head: number) => {
         const from = lastScanned === undefined ? head : lastScanned + 1;
         for (let number = from; number <= head && !done; number++) {
-          const outcome = await this.outcomeIn(number, extrinsicHash);
+          const found = await this.findIn(number, extrinsicHash);
           lastScanned = number;
-          if (outcome) finish(outcome);
+          if (found) finish(found);
         }
       };
       api.rpc.chain
@@ -87,19 +147,22 @@ export class ProxyJudge implements Judge {
           const number = header.number.toNumber();
           scanning = scanning
             .then(() => scanUpTo(number))
-            .catch((error: unknown) => finish({ kind: 'failed', error: messageOf(error) }));
+            .catch((error: unknown) => finish({ error: messageOf(error) }));
         })
         .then(async (unsub) => {
           unsubscribe = unsub;
           if (done) unsub();
           await api.rpc.author.submitExtrinsic(tx);
         })
-        .catch((error: unknown) => finish({ kind: 'failed', error: messageOf(error) }));
+        .catch((error: unknown) => finish({ error: messageOf(error) }));
     });
   }
 
-  /** The outcome of our extrinsic if block `number` holds it. */
-  private async outcomeIn(number: number, extrinsicHash: string): Promise<JudgeOutcome | undefined> {
+  /** The events of our extrinsic, in order, if block `number` holds it. */
+  private async findIn(
+    number: number,
+    extrinsicHash: string,
+  ): Promise<{ blockHash: string; events: EventLike[] } | undefined> {
     const { api } = this;
     const blockHash = await api.rpc.chain.getBlockHash(number);
     const block = await api.rpc.chain.getBlock(blockHash);
@@ -108,22 +171,45 @@ export class ProxyJudge implements Judge {
     );
     if (position < 0) return undefined;
     const records = await (await api.at(blockHash)).query.system.events();
-    const mine = records.filter(
+    const events = records.filter(
       ({ phase }) => phase.isApplyExtrinsic && phase.asApplyExtrinsic.toNumber() === position,
     );
-    const at = blockHash.toHex();
-    const failed = mine.find(({ event }) => api.events.system.ExtrinsicFailed.is(event));
-    if (failed) {
-      return { kind: 'failed', error: this.describe(failed.event.data[0] as unknown as DispatchError) };
-    }
-    const executed = mine.find(({ event }) => event.section === 'proxy' && event.method === 'ProxyExecuted');
-    const inner = executed?.event.data[0] as (Codec & { isErr: boolean; asErr: DispatchError }) | undefined;
-    if (!inner) return { kind: 'failed', error: 'no ProxyExecuted event' };
-    if (!inner.isErr) return { kind: 'included', blockHash: at, extrinsicHash };
-    const error = this.describe(inner.asErr);
-    return error === 'identity.JudgementForDifferentIdentity'
-      ? { kind: 'different-identity', blockHash: at }
-      : { kind: 'failed', error };
+    return { blockHash: blockHash.toHex(), events: events as unknown as EventLike[] };
+  }
+
+  /** One outcome per item, from the extrinsic's events. */
+  private outcomes(
+    events: EventLike[],
+    blockHash: string,
+    extrinsicHash: string,
+    items: number,
+  ): JudgeOutcome[] {
+    const all = (outcome: JudgeOutcome) => Array.from({ length: items }, () => outcome);
+    const is = (section: string, method: string) => (e: EventLike) =>
+      e.event.section === section && e.event.method === method;
+    const failed = events.find(is('system', 'ExtrinsicFailed'));
+    if (failed)
+      return all({ kind: 'failed', error: this.describe(failed.event.data[0] as unknown as DispatchError) });
+    const executed = events.find(is('proxy', 'ProxyExecuted'));
+    const result = executed?.event.data[0] as (Codec & { isErr: boolean; asErr: DispatchError }) | undefined;
+    if (!result) return all({ kind: 'failed', error: 'no ProxyExecuted event' });
+    if (result.isErr) return all(this.refusal(result.asErr, blockHash));
+    if (items === 1) return [{ kind: 'included', blockHash, extrinsicHash }];
+    const perItem = events.filter((e) => is('utility', 'ItemCompleted')(e) || is('utility', 'ItemFailed')(e));
+    if (perItem.length !== items)
+      return all({ kind: 'failed', error: `batch reported ${perItem.length} of ${items} items` });
+    return perItem.map((e) =>
+      e.event.method === 'ItemCompleted'
+        ? { kind: 'included', blockHash, extrinsicHash }
+        : this.refusal(e.event.data[0] as unknown as DispatchError, blockHash),
+    );
+  }
+
+  private refusal(error: DispatchError, blockHash: string): JudgeOutcome {
+    const name = this.describe(error);
+    return name === 'identity.JudgementForDifferentIdentity'
+      ? { kind: 'different-identity', blockHash }
+      : { kind: 'failed', error: name };
   }
 
   private describe(error: DispatchError): string {

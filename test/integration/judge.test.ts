@@ -1,0 +1,79 @@
+/**
+ * The proxy judge on the real runtime: judgements that are ready together go out as one
+ * `proxy.proxy(registrar, IdentityJudgement, utility.forceBatch([...]))`, and each item gets its own
+ * outcome, so one identity edited at the last moment does not hold back the others.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
+import { ProxyJudge } from '../../src/chain/judge.js';
+import { TestChain, UNIT } from '../support/chain.js';
+
+describe('the proxy judge', () => {
+  let chain: TestChain;
+  let registrar: KeyringPair;
+  let judge: ProxyJudge;
+  let index: number;
+
+  beforeAll(async () => {
+    await cryptoWaitReady();
+    chain = await TestChain.start({ mode: 'Instant' });
+    registrar = chain.account('//BatchRegistrar');
+    const proxy = chain.account('//BatchProxy');
+    await chain.fund(registrar.address);
+    await chain.fund(proxy.address);
+    index = await chain.makeRegistrar(registrar, { fee: UNIT, fields: 1 | 16 });
+    await chain.addJudgementProxy(registrar, proxy.address);
+    judge = new ProxyJudge(chain.api, proxy, registrar.address, index, { batchWindowMs: 200 });
+  });
+  afterAll(async () => {
+    await chain?.close();
+  });
+
+  async function pendingPerson(name: string): Promise<{ address: string; hash: string }> {
+    const person = chain.account(`//${name}`);
+    await chain.fund(person.address);
+    await chain.setIdentity(person, { display: name });
+    await chain.requestJudgement(person, index, UNIT);
+    const info = (await chain.api.query.identity.identityOf(person.address)).unwrap().info;
+    return { address: person.address, hash: blake2AsHex(info.toU8a(), 256) };
+  }
+
+  it('gives one judgement alone, and several ready together in one batch with an outcome each', async () => {
+    const alone = await pendingPerson('Alone');
+    const single = await judge.giveJudgement(alone.address, alone.hash);
+    expect(single).toMatchObject({ kind: 'included' });
+    expect(await chain.judgementOf(alone.address, index)).toBe('Reasonable');
+
+    const first = await pendingPerson('BatchFirst');
+    const second = await pendingPerson('BatchSecond');
+    const edited = await pendingPerson('BatchEdited');
+    const outcomes = await Promise.all([
+      judge.giveJudgement(first.address, first.hash),
+      judge.giveJudgement(edited.address, blake2AsHex('the identity before the edit', 256)),
+      judge.giveJudgement(second.address, second.hash),
+    ]);
+    expect(outcomes.map((o) => o.kind)).toEqual(['included', 'different-identity', 'included']);
+    // One extrinsic: every outcome names the same block, and the block holds one proxy call.
+    const blocks = new Set(outcomes.map((o) => ('blockHash' in o ? o.blockHash : undefined)));
+    expect(blocks.size).toBe(1);
+    const [blockHash] = [...blocks];
+    const block = await chain.api.rpc.chain.getBlock(blockHash);
+    const proxyCalls = block.block.extrinsics.filter((x) => x.method.section === 'proxy');
+    expect(proxyCalls).toHaveLength(1);
+    expect(proxyCalls[0]?.method.args[2]?.toHuman()).toMatchObject({
+      method: 'forceBatch',
+      section: 'utility',
+    });
+
+    expect(await chain.judgementOf(first.address, index)).toBe('Reasonable');
+    expect(await chain.judgementOf(second.address, index)).toBe('Reasonable');
+    expect(await chain.judgementOf(edited.address, index)).toBe('FeePaid');
+  });
+
+  it('reports a judgement the runtime refuses as failed, with the pallet error', async () => {
+    // No request: a judgement may still be given, but not FeePaid and not for a missing identity.
+    const outcome = await judge.giveJudgement(chain.account('//NoIdentity').address, `0x${'00'.repeat(32)}`);
+    expect(outcome).toEqual({ kind: 'failed', error: 'identity.InvalidTarget' });
+  });
+});
