@@ -1,0 +1,150 @@
+/**
+ * Everything a daemon test needs, started in one call: a real People runtime (Instant blocks) behind
+ * a TCP relay that can cut connections, a registrar with an IdentityJudgement proxy, a real SMTP
+ * server, a data folder, and the compiled daemon configured for all of them.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import { type IdentityFields, TestChain, UNIT } from './chain.js';
+import { type RunningDaemon, startDaemon } from './daemon.js';
+import { TestMailbox } from './smtp.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+export const FEE = UNIT;
+
+export interface StatusView {
+  status: string;
+  fields: Record<string, { status: string; reason?: string; hint?: string }>;
+  blockers: { field?: string; reason: string; hint: string }[];
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** The daemon works asynchronously: ask again until `probe` has an answer, within a deadline. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await probe();
+    if (answer !== undefined) return answer;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Presses the Confirm button of a challenge page, as a form POST. */
+export const confirm = (link: string) => fetch(link, { method: 'POST' });
+
+export class DaemonHarness {
+  daemon: RunningDaemon | undefined;
+  /** What every earlier daemon of this harness printed. */
+  earlierOutput = '';
+  private people = 0;
+
+  private constructor(
+    readonly chain: TestChain,
+    readonly mailbox: TestMailbox,
+    readonly relay: TcpProxy,
+    readonly registrar: KeyringPair,
+    readonly index: number,
+    readonly dataDir: string,
+    readonly httpPort: number,
+  ) {}
+
+  /** `fields`: the registrar's on-chain field mask. */
+  static async start(fields: number): Promise<DaemonHarness> {
+    const chain = await TestChain.start({ mode: 'Instant' });
+    const mailbox = await TestMailbox.start();
+    const [host, port] = chain.endpoint.replace('ws://', '').split(':');
+    const relay = await TcpProxy.start(host ?? '127.0.0.1', Number(port));
+    const registrar = chain.account('//HarnessRegistrar');
+    const proxy = chain.account('//HarnessProxy');
+    await chain.fund(registrar.address);
+    await chain.fund(proxy.address);
+    const index = await chain.makeRegistrar(registrar, { fee: FEE, fields });
+    await chain.addJudgementProxy(registrar, proxy.address);
+    const dataDir = mkdtempSync(join(tmpdir(), 'registrar-daemon-'));
+    const harness = new DaemonHarness(chain, mailbox, relay, registrar, index, dataDir, await freePort());
+    harness.daemon = await startDaemon(harness.env());
+    return harness;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  env(): Record<string, string> {
+    return {
+      REGISTRAR_CHAIN_ENDPOINTS: `ws://127.0.0.1:${this.relay.port}`,
+      REGISTRAR_INDEX: String(this.index),
+      REGISTRAR_ACCOUNT: this.registrar.address,
+      REGISTRAR_PROXY_SEED: '//HarnessProxy',
+      REGISTRAR_PUBLIC_URL: this.url,
+      REGISTRAR_JWT_SECRET: 'integration-test-secret-0123456789abcdef',
+      REGISTRAR_STORE: `sqlite:${join(this.dataDir, 'registrar.sqlite')}`,
+      REGISTRAR_HTTP_PORT: String(this.httpPort),
+      REGISTRAR_SMTP_URL: this.mailbox.url,
+      REGISTRAR_SMTP_FROM: 'Test Registrar <registrar@example.org>',
+      LOG_LEVEL: 'info',
+    };
+  }
+
+  /** Stops the daemon (expecting a clean exit code) and starts it again with `overrides`. */
+  async restart(
+    overrides: Record<string, string> = {},
+    between?: () => Promise<void>,
+  ): Promise<number | null> {
+    const code = (await this.daemon?.stop()) ?? null;
+    this.earlierOutput += this.daemon?.output() ?? '';
+    await between?.();
+    this.daemon = await startDaemon({ ...this.env(), ...overrides });
+    return code;
+  }
+
+  /** Every line every daemon of this harness printed. */
+  logs(): string {
+    return this.earlierOutput + (this.daemon?.output() ?? '');
+  }
+
+  async newPerson(fields: IdentityFields): Promise<KeyringPair> {
+    const person = this.chain.account(`//Person${++this.people}`);
+    await this.chain.fund(person.address);
+    await this.chain.setIdentity(person, fields);
+    return person;
+  }
+
+  async statusOf(address: string): Promise<StatusView> {
+    const response = await fetch(`${this.url}/status/${address}`);
+    return (await response.json()) as StatusView;
+  }
+
+  statusBecomes(address: string, status: string): Promise<StatusView> {
+    return eventually(async () => {
+      const view = await this.statusOf(address);
+      return view.status === status ? view : undefined;
+    }, `status ${status} for ${address}`);
+  }
+
+  async close(): Promise<void> {
+    // The daemon's log, for whoever reads a failure (REGISTRAR_TEST_LOG=path).
+    if (process.env.REGISTRAR_TEST_LOG) writeFileSync(process.env.REGISTRAR_TEST_LOG, this.logs());
+    await this.daemon?.stop();
+    await this.relay.close();
+    await this.mailbox.close();
+    await this.chain.close();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
