@@ -1,12 +1,12 @@
 /**
- * One @polkadot/api connection over a list of endpoints. When the socket drops, the provider
- * retries on the next endpoint of the list after `retryMs`, cycling; @polkadot/api resubscribes
- * its subscriptions once connected again. This class reports the state and tells listeners about
- * every reconnect, so the watcher can reconcile what it may have missed.
+ * One @polkadot/api connection over a list of endpoints. When the socket drops, or an endpoint does
+ * not answer, it tries the next endpoint of the list after a delay that doubles with each failed
+ * attempt (from `minRetryMs` to `maxRetryMs`) and starts again from the shortest delay once
+ * connected. @polkadot/api resubscribes its subscriptions on the new socket. This class reports the
+ * state and tells listeners about every reconnect, so the watcher can reconcile what it missed.
  */
-// Typed query/tx decorations (declarations only; the runtime's own metadata decides at run time).
-
 import { ApiPromise, WsProvider } from '@polkadot/api';
+// Typed query/tx decorations (declarations only; the runtime's own metadata decides at run time).
 import type {} from '@polkadot/api-augment';
 import type { Logger } from '../log.js';
 
@@ -15,6 +15,13 @@ export interface ConnectionState {
   endpoint: string | undefined;
   head: number | undefined;
   since: number;
+}
+
+export interface ConnectionOptions {
+  minRetryMs?: number;
+  maxRetryMs?: number;
+  /** How long start-up waits for any endpoint. */
+  timeoutMs?: number;
 }
 
 export class ChainConnection {
@@ -26,30 +33,41 @@ export class ChainConnection {
   };
   private readonly reconnectListeners = new Set<() => void>();
   private everConnected = false;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closing = false;
 
   private constructor(
     readonly api: ApiPromise,
     private readonly provider: WsProvider,
     private readonly log: Logger,
+    private readonly minRetryMs: number,
+    private readonly maxRetryMs: number,
   ) {}
 
   /** Connects to the first endpoint that answers, in turn; rejects after `timeoutMs` without any. */
   static async open(
     endpoints: string[],
     log: Logger,
-    options: { retryMs?: number; timeoutMs?: number } = {},
-  ) {
-    const provider = new WsProvider(endpoints, options.retryMs ?? 2_000);
+    options: ConnectionOptions = {},
+  ): Promise<ChainConnection> {
+    // autoConnect off: the retries, and their backoff, are ours.
+    const provider = new WsProvider(endpoints, false);
     const api = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: false });
-    // @polkadot/api rejects this promise when the first endpoint is down; the provider goes on.
+    // @polkadot/api rejects this promise when the first endpoint is down; we go on to the next.
     api.isReadyOrError.catch(() => undefined);
-    const connection = new ChainConnection(api, provider, log);
+    const connection = new ChainConnection(
+      api,
+      provider,
+      log,
+      options.minRetryMs ?? 500,
+      options.maxRetryMs ?? 30_000,
+    );
     connection.listen();
+    connection.connect();
     const timeoutMs = options.timeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     try {
-      // Not isReadyOrError: an endpoint that is down must not end the start-up while the provider
-      // goes on to the next one.
       await Promise.race([
         api.isReady,
         new Promise((_, reject) => {
@@ -63,7 +81,7 @@ export class ChainConnection {
         }),
       ]);
     } catch (error) {
-      await api.disconnect().catch(() => undefined);
+      await connection.close().catch(() => undefined);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -86,12 +104,33 @@ export class ChainConnection {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.retryTimer);
     this.reconnectListeners.clear();
     await this.api.disconnect();
   }
 
+  /** Opens a socket to the next endpoint of the list (the provider moves along it on each call). */
+  private connect(): void {
+    this.provider.connect().catch((error: unknown) => {
+      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'chain connect failed');
+      this.scheduleRetry();
+    });
+  }
+
+  private scheduleRetry(): void {
+    if (this.closing || this.retryTimer) return;
+    const delay = Math.min(this.maxRetryMs, this.minRetryMs * 2 ** this.failures);
+    this.failures += 1;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closing && !this.provider.isConnected) this.connect();
+    }, delay);
+  }
+
   private listen(): void {
     this.api.on('connected', () => {
+      this.failures = 0;
       this.state = { ...this.state, connected: true, endpoint: this.provider.endpoint, since: Date.now() };
       if (!this.everConnected) {
         this.everConnected = true;
@@ -103,11 +142,19 @@ export class ChainConnection {
       for (const listener of this.reconnectListeners) listener();
     });
     this.api.on('disconnected', () => {
+      if (this.closing) return;
+      const wasConnected = this.state.connected;
       this.state = { ...this.state, connected: false, since: Date.now() };
       this.log.warn(
-        { endpoint: this.provider.endpoint },
-        'chain disconnected; retrying, next endpoint in turn',
+        {
+          endpoint: this.provider.endpoint,
+          retryInMs: Math.min(this.maxRetryMs, this.minRetryMs * 2 ** this.failures),
+        },
+        wasConnected
+          ? 'chain disconnected; trying the next endpoint'
+          : 'chain endpoint did not answer; trying the next',
       );
+      this.scheduleRetry();
     });
     this.api.on('error', (error: Error) => {
       this.log.warn({ err: error.message }, 'chain connection error');
