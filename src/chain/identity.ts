@@ -54,11 +54,26 @@ export function registrationOf(value: Codec): MapCodec | undefined {
   return struct;
 }
 
+function layoutOfInfo(info: MapCodec): Layout {
+  const keys = [...info.keys()];
+  return keys.includes('riot') || keys.includes('additional') ? 'legacy' : 'people';
+}
+
+/** The IdentityInfo layout the connected runtime declares, read from an empty IdentityOf value. */
+export function identityLayout(api: ApiPromise): Layout {
+  const { registry } = api;
+  const valueType = api.query.identity.identityOf.creator.meta.type.asMap.value;
+  const empty = registry.createType(registry.lookup.getTypeDef(valueType).type);
+  const registration = registrationOf(empty);
+  if (!registration) throw new Error('cannot read the IdentityInfo layout from the metadata');
+  return layoutOfInfo(registration.get('info') as MapCodec);
+}
+
 /** Decodes a Registration struct into the registrar's view, with the snapshot of its info. */
 export function decodeRegistration(registration: MapCodec): ChainIdentity {
   const info = registration.get('info') as MapCodec;
   const keys = [...info.keys()];
-  const layout: Layout = keys.includes('riot') || keys.includes('additional') ? 'legacy' : 'people';
+  const layout = layoutOfInfo(info);
   const values: IdentityInfo['values'] = {};
   for (const key of keys) {
     const field = (key === 'riot' ? 'matrix' : key) as Field;
@@ -117,7 +132,8 @@ export async function readRegistrar(api: ApiPromise, index: number): Promise<Reg
     account: (struct.get('account') as Codec).toString(),
     fee: BigInt((struct.get('fee') as Codec).toString()),
     mask,
-    fields: fieldsOfMask(mask),
+    // Mask bits follow the runtime's own field order.
+    fields: fieldsOfMask(mask, identityLayout(api)),
   };
 }
 

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { u8aToHex } from '@polkadot/util';
-import { readIdentity, readPendingAccounts } from '../../src/chain/identity.js';
+import { identityLayout, readIdentity, readPendingAccounts } from '../../src/chain/identity.js';
 import { TestChain } from '../support/chain.js';
 
 const LIVE_GENESIS = fileURLToPath(new URL('../../../shared/chain/paseo-people.raw.json', import.meta.url));
@@ -52,6 +52,7 @@ describe('IdentityOf in the (Registration, Option<Username>) shape', () => {
       /^\(PalletIdentityRegistration,Option<.*>\)$/,
     );
 
+    expect(identityLayout(chain.api)).toBe('people');
     const identity = await readIdentity(chain.api, person);
     expect(identity?.info).toEqual({
       layout: 'people',
