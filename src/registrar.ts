@@ -123,28 +123,15 @@ export class Registrar implements WatcherHandler {
 
   /** What the page behind a challenge link shows. Changes nothing. */
   async checkLink(token: string): Promise<LinkCheck> {
-    const checked = this.o.tokens.check(token, this.now());
-    if (!checked.ok) return { ok: false, message: REFUSALS[checked.reason] };
-    const { claims } = checked;
-    const challenge = await this.o.store.getChallenge(claims.challengeId);
-    if (!challenge) return { ok: false, message: REFUSALS.unknown };
-    if (challenge.usedAt !== undefined) return { ok: false, message: REFUSALS.used };
-    if (challenge.voidedAt !== undefined) return { ok: false, message: REFUSALS.voided };
-    const request = await this.o.store.getRequest(challenge.requestId);
-    if (!request) return { ok: false, message: REFUSALS.unknown };
-    const verdict = confirmField(request, claims.field, claims.snapshotHash, this.now());
-    if (!verdict.ok) return { ok: false, message: REFUSALS[verdict.reason] };
-    const value = request.fields[claims.field]?.value ?? '';
-    return { ok: true, account: claims.account, field: claims.field, label: labelOf(claims.field), value };
+    const inspected = await this.inspect(token);
+    return inspected.ok ? inspected.link : inspected;
   }
 
   /** The person pressed Confirm. The challenge is used up only when it confirms something. */
   async confirm(token: string): Promise<LinkCheck> {
-    const checked = await this.checkLink(token);
-    if (!checked.ok) return checked;
-    const claims = this.o.tokens.check(token, this.now());
-    if (!claims.ok) return { ok: false, message: REFUSALS[claims.reason] };
-    const consumed = await this.o.store.consumeChallenge(claims.claims.challengeId, this.now());
+    const inspected = await this.inspect(token);
+    if (!inspected.ok) return inspected;
+    const consumed = await this.o.store.consumeChallenge(inspected.challengeId, this.now());
     if (!consumed.ok) return { ok: false, message: REFUSALS[consumed.reason] };
     const { challenge } = consumed;
     const updated = await this.updateWithRetry(challenge.requestId, (request) => {
@@ -154,7 +141,35 @@ export class Registrar implements WatcherHandler {
     if (!updated) return { ok: false, message: REFUSALS.stale };
     this.o.log.info({ account: updated.account, field: challenge.field }, 'field confirmed');
     this.inBackground(this.maybeJudge(updated));
-    return checked;
+    return inspected.link;
+  }
+
+  /** Token, challenge and request, checked without writing anything. */
+  private async inspect(
+    token: string,
+  ): Promise<
+    { ok: true; challengeId: string; link: LinkCheck & { ok: true } } | { ok: false; message: string }
+  > {
+    const checked = this.o.tokens.check(token, this.now());
+    if (!checked.ok) return { ok: false, message: REFUSALS[checked.reason] };
+    const { claims } = checked;
+    const challenge = await this.o.store.getChallenge(claims.challengeId);
+    if (!challenge) return { ok: false, message: REFUSALS.unknown };
+    if (challenge.account !== claims.account || challenge.field !== claims.field) {
+      return { ok: false, message: REFUSALS.invalid };
+    }
+    if (challenge.usedAt !== undefined) return { ok: false, message: REFUSALS.used };
+    if (challenge.voidedAt !== undefined) return { ok: false, message: REFUSALS.voided };
+    const request = await this.o.store.getRequest(challenge.requestId);
+    if (!request) return { ok: false, message: REFUSALS.unknown };
+    const verdict = confirmField(request, claims.field, claims.snapshotHash, this.now());
+    if (!verdict.ok) return { ok: false, message: REFUSALS[verdict.reason] };
+    const value = request.fields[claims.field]?.value ?? '';
+    return {
+      ok: true,
+      challengeId: challenge.id,
+      link: { ok: true, account: claims.account, field: claims.field, label: labelOf(claims.field), value },
+    };
   }
 
   async status(account: string): Promise<RequestStatusView> {
