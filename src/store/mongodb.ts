@@ -34,7 +34,8 @@ export class MongoStore implements Store {
 
   /** Connects and makes sure the indexes exist. The database is the one named in the URI. */
   static async connect(uri: string, databaseName?: string): Promise<MongoStore> {
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+    // ignoreUndefined: an absent usedAt/voidedAt must stay absent (the single-use filters test $exists).
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, ignoreUndefined: true });
     await client.connect();
     const db: Db = client.db(databaseName);
     const store = new MongoStore(
