@@ -140,7 +140,7 @@ export class Registrar implements WatcherHandler {
     });
     if (!updated) return { ok: false, message: REFUSALS.stale };
     this.o.log.info({ account: updated.account, field: challenge.field }, 'field confirmed');
-    this.inBackground(this.maybeJudge(updated));
+    this.judgeWhenReady(updated);
     return inspected.link;
   }
 
@@ -254,7 +254,7 @@ export class Registrar implements WatcherHandler {
     }
     this.o.log.info({ account, request: request.id, fields: Object.keys(plan.fields) }, 'request opened');
     await this.sendChallenges(request, plan.toChallenge);
-    await this.maybeJudge(request);
+    this.judgeWhenReady(request);
   }
 
   /** The identity may have changed: compare the snapshot and start again what changed. */
@@ -278,7 +278,7 @@ export class Registrar implements WatcherHandler {
     );
     await this.o.store.voidChallenges(updated.id, this.now(), plan.toVoid);
     await this.sendChallenges(updated, plan.toChallenge);
-    await this.maybeJudge(updated);
+    this.judgeWhenReady(updated);
   }
 
   private async end(account: string, status: 'cancelled' | 'cleared'): Promise<void> {
@@ -322,7 +322,7 @@ export class Registrar implements WatcherHandler {
     const identity = await this.o.chain.identity(current.account);
     if (identity && identity.snapshot.hash !== current.snapshot.hash) return this.reverify(current.account);
     await this.sendChallenges(current, await this.fieldsWithoutLiveChallenge(current));
-    await this.maybeJudge(current);
+    this.judgeWhenReady(current);
   }
 
   /**
@@ -383,6 +383,14 @@ export class Registrar implements WatcherHandler {
         );
       }
     }
+  }
+
+  /**
+   * Judging takes a block or more; it runs beside the caller (the watcher's queue, a page request),
+   * and judgements that become ready together share one batch.
+   */
+  private judgeWhenReady(request: JudgementRequest): void {
+    if (isReadyForJudgement(request)) this.inBackground(this.maybeJudge(request));
   }
 
   private scheduleRetry(requestId: string, attempt: number): void {
