@@ -119,8 +119,9 @@ async function run(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    // While still starting, the stop runs as soon as start-up has finished.
-    if (!stop) return;
+    // While still starting (possibly waiting minutes for an endpoint), stop at once: every write is
+    // atomic, and what start-up had begun is taken up again by the next start's reconciliation.
+    if (!stop) process.exit(0);
     stop()
       .then(() => {
         log.info('stopped');
@@ -141,10 +142,6 @@ async function run(): Promise<void> {
       process.exit(2);
     }
     throw error;
-  }
-  if (stopping) {
-    await stop();
-    process.exit(0);
   }
 }
 

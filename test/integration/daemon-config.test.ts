@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { runDaemonToExit } from '../support/daemon.js';
+import { runDaemonToExit, startDaemon } from '../support/daemon.js';
 
 /** Complete but for what each test breaks; no chain needs to answer, start-up stops before that. */
 const base = {
@@ -40,5 +40,15 @@ describe('starting the daemon with a broken configuration', () => {
     expect(result.code).toBe(2);
     expect(result.output).toContain('REGISTRAR_PROXY_SEED: not a valid mnemonic or secret URI');
     expect(result.output).not.toContain('mnemonic phrase');
+  });
+});
+
+describe('stopping the daemon while it waits for the chain', () => {
+  it('exits at once and cleanly on SIGTERM', async () => {
+    const daemon = await startDaemon(base, 20_000, 'chain endpoint did not answer');
+    const asked = Date.now();
+    expect(await daemon.stop()).toBe(0);
+    expect(Date.now() - asked).toBeLessThan(5_000);
+    expect(daemon.output()).toContain('"signal":"SIGTERM","msg":"stopping"');
   });
 });

@@ -51,8 +51,12 @@ export interface RunningDaemon {
   stop(): Promise<number | null>;
 }
 
-/** Starts the daemon and resolves once it logs that it is ready. */
-export function startDaemon(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningDaemon> {
+/** Starts the daemon and resolves once it prints a line with `readyWhen` (by default: ready). */
+export function startDaemon(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  readyWhen = '"registrar ready"',
+): Promise<RunningDaemon> {
   const daemon = spawnDaemon(env);
   return new Promise((resolve, reject) => {
     let ready = false;
@@ -65,11 +69,11 @@ export function startDaemon(env: Record<string, string>, timeoutMs = 60_000): Pr
       const line = daemon
         .output()
         .split('\n')
-        .find((l) => l.includes('"registrar ready"'));
+        .find((l) => l.includes(readyWhen));
       if (!line) return;
       ready = true;
       clearTimeout(timer);
-      const { http } = JSON.parse(line) as { http: string };
+      const http = line.startsWith('{') ? ((JSON.parse(line) as { http?: string }).http ?? '') : '';
       resolve({
         url: http,
         output: daemon.output,
