@@ -73,7 +73,17 @@ async function start(config: Config, log: Logger): Promise<() => Promise<void>> 
 
   const registrar = new Registrar({
     store,
-    chain: { identity: (account) => readIdentity(api, account), registrar: () => readRegistrar(api, index) },
+    chain: {
+      identity: (account) => readIdentity(api, account),
+      registrar: () => readRegistrar(api, index),
+      accountId: (address) => {
+        try {
+          return api.createType('AccountId', address).toString();
+        } catch {
+          return undefined;
+        }
+      },
+    },
     judge: new ProxyJudge(api, proxy, entry.account, index),
     channels,
     tokens: new ChallengeTokens(config.jwtSecret.reveal(), index),

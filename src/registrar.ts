@@ -30,6 +30,8 @@ import type { Store } from './store/store.js';
 export interface ChainReader {
   identity(account: string): Promise<ChainIdentity | undefined>;
   registrar(): Promise<RegistrarEntry | undefined>;
+  /** The address in the chain's own SS58 format (people paste other formats), or undefined. */
+  accountId(address: string): string | undefined;
 }
 
 export interface RegistrarOptions {
@@ -172,7 +174,10 @@ export class Registrar implements WatcherHandler {
     };
   }
 
-  async status(account: string): Promise<RequestStatusView> {
+  /** The request of `address` as the status endpoint shows it; undefined when it is no address. */
+  async status(address: string): Promise<RequestStatusView | undefined> {
+    const account = this.o.chain.accountId(address);
+    if (!account) return undefined;
     const request = await this.o.store.latestRequest(account, this.o.registrarIndex);
     if (!request) {
       return {

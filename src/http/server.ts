@@ -49,6 +49,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     const { account } = request.params;
     if (!ACCOUNT.test(account)) return reply.code(400).send({ error: 'expected an SS58 account address' });
     const status = await deps.registrar.status(account);
+    if (!status) return reply.code(400).send({ error: 'expected an SS58 account address' });
     return reply.code(status.status === 'none' ? 404 : 200).send(status);
   });
 

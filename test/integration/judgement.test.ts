@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { blake2AsHex } from '@polkadot/util-crypto';
+import { blake2AsHex, encodeAddress } from '@polkadot/util-crypto';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { runDaemonToExit } from '../support/daemon.js';
 import { confirm, DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
@@ -42,8 +42,8 @@ describe('the judgement loop', () => {
     expect(html).toContain(person.address);
     expect(html).toContain('happy@example.org');
     expect(html).toContain('<form method="post">');
-    // Looking at the page confirmed nothing.
-    const before = await h.statusOf(person.address);
+    // Looking at the page confirmed nothing. (The status also answers to the generic SS58 format.)
+    const before = await h.statusOf(encodeAddress(person.publicKey, 42));
     expect(before.status).toBe('open');
     expect(before.fields.display?.status).toBe('confirmed');
     expect(before.fields.email?.status).toBe('awaiting');
@@ -84,6 +84,14 @@ describe('the judgement loop', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('answers a status query for an unknown account with 404 and for a non-address with 400', async () => {
+    const unknown = await fetch(`${h.url}/status/${h.chain.account('//NeverAsked').address}`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ status: 'none' });
+    expect((await fetch(`${h.url}/status/1111111111111111111111111111111111111111111111`)).status).toBe(400);
+    expect((await fetch(`${h.url}/status/not-an-address`)).status).toBe(400);
   });
 
   it('reports its chain connection on /healthz', async () => {
