@@ -6,7 +6,7 @@ import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { ChainConnection } from './chain/connection.js';
-import { readIdentity, readRegistrar } from './chain/identity.js';
+import { isJudgementProxy, readIdentity, readRegistrar } from './chain/identity.js';
 import { ProxyJudge } from './chain/judge.js';
 import { Watcher } from './chain/watcher.js';
 import { ChallengeTokens } from './challenges/tokens.js';
@@ -51,7 +51,13 @@ async function start(config: Config, log: Logger): Promise<() => Promise<void>> 
       `REGISTRAR_ACCOUNT: registrar #${index} belongs to ${entry.account}, not to this account`,
     );
   }
-  log.info({ index, fields: entry.fields, proxy: proxy.address }, 'registrar found on chain');
+  const proxyAccount = api.createType('AccountId', proxy.address).toString();
+  if (!(await isJudgementProxy(api, entry.account, proxyAccount))) {
+    throw new StartupError(
+      `REGISTRAR_PROXY_SEED: its account ${proxyAccount} is not an IdentityJudgement proxy (without delay) of ${entry.account}; the registrar adds it with proxy.addProxy(${proxyAccount}, IdentityJudgement, 0)`,
+    );
+  }
+  log.info({ index, fields: entry.fields, proxy: proxyAccount }, 'registrar found on chain');
 
   const channels: Channel[] = [];
   if (config.smtp) {

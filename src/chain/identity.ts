@@ -153,3 +153,24 @@ export async function readPendingAccounts(api: ApiPromise, index: number): Promi
   }
   return pending;
 }
+
+/** Whether `delegate` may act for `registrar` as an IdentityJudgement (or Any) proxy, without delay. */
+export async function isJudgementProxy(
+  api: ApiPromise,
+  registrar: string,
+  delegate: string,
+): Promise<boolean> {
+  const [proxies] = (await api.query.proxy.proxies(registrar)) as unknown as [Iterable<MapCodec>, Codec];
+  const wanted = api.createType('AccountId', delegate).toString();
+  for (const proxy of proxies) {
+    const type = (proxy.get('proxyType') as EnumCodec).type;
+    if (
+      (proxy.get('delegate') as Codec).toString() === wanted &&
+      (type === 'IdentityJudgement' || type === 'Any') &&
+      Number((proxy.get('delay') as Codec).toString()) === 0
+    ) {
+      return true;
+    }
+  }
+  return false;
+}

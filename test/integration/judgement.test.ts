@@ -108,12 +108,18 @@ describe('the judgement loop', () => {
     expect(health.chain.head).toBeLessThanOrEqual(head);
   });
 
-  it('refuses to start for an account that is not the registrar, naming the setting', async () => {
+  it('refuses to start for a wrong registrar account, index or proxy key, naming the setting', async () => {
     const result = await runDaemonToExit({ ...h.env(), REGISTRAR_ACCOUNT: h.chain.alice.address });
     expect(result.code).toBe(2);
     expect(result.output).toContain(
       `REGISTRAR_ACCOUNT: registrar #${h.index} belongs to ${h.registrar.address}`,
     );
+    const notProxy = await runDaemonToExit({ ...h.env(), REGISTRAR_PROXY_SEED: '//NotTheProxy' });
+    expect(notProxy.code).toBe(2);
+    expect(notProxy.output).toContain(
+      `REGISTRAR_PROXY_SEED: its account ${h.chain.account('//NotTheProxy').address} is not an IdentityJudgement proxy`,
+    );
+    expect(notProxy.output).not.toContain('//NotTheProxy');
     const noSuchIndex = await runDaemonToExit({ ...h.env(), REGISTRAR_INDEX: '99' });
     expect(noSuchIndex.code).toBe(2);
     expect(noSuchIndex.output).toContain('REGISTRAR_INDEX: registrar #99 does not exist on this chain');
