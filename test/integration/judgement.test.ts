@@ -170,20 +170,26 @@ describe('the judgement loop', () => {
     expect(await h.chain.judgementOf(person.address, h.index)).toBe('Reasonable');
   });
 
-  it('ends a request that is cancelled, and one whose identity is cleared, and refuses their links', async () => {
+  it('ends a request that is cancelled, cleared or killed, and refuses its links', async () => {
     const canceller = await h.newPerson({ display: 'Canceller', email: 'cancel@example.org' });
     const clearer = await h.newPerson({ display: 'Clearer', email: 'clear@example.org' });
-    await h.chain.requestJudgement(canceller, h.index, 2n * FEE);
-    await h.chain.requestJudgement(clearer, h.index, 2n * FEE);
-    const cancelLink = linkIn(await h.mailbox.nextMail('cancel@example.org'));
-    const clearLink = linkIn(await h.mailbox.nextMail('clear@example.org'));
+    const killed = await h.newPerson({ display: 'Killed', email: 'killed@example.org' });
+    for (const person of [canceller, clearer, killed])
+      await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const links = [
+      linkIn(await h.mailbox.nextMail('cancel@example.org')),
+      linkIn(await h.mailbox.nextMail('clear@example.org')),
+      linkIn(await h.mailbox.nextMail('killed@example.org')),
+    ];
 
     await h.chain.cancelRequest(canceller, h.index);
     await h.chain.clearIdentity(clearer);
+    await h.chain.killIdentity(killed.address);
     await h.statusBecomes(canceller.address, 'cancelled');
     await h.statusBecomes(clearer.address, 'cleared');
+    await h.statusBecomes(killed.address, 'cleared');
 
-    for (const link of [cancelLink, clearLink]) {
+    for (const link of links) {
       const page = await fetch(link);
       expect(page.status).toBe(410);
       expect(await page.text()).toContain('no longer valid');

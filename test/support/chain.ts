@@ -194,6 +194,11 @@ export class TestChain {
     return this.submit(this.api.tx.identity.clearIdentity(), who);
   }
 
+  /** Governance removes an identity (`identity.killIdentity` through sudo, signed by //Alice). */
+  async killIdentity(target: string): Promise<Included> {
+    return this.submit(this.api.tx.sudo.sudo(this.api.tx.identity.killIdentity(target)), this.alice);
+  }
+
   /** The judgement our registrar index holds for `address`, by variant name, if any. */
   async judgementOf(address: string, registrarIndex: number): Promise<string | undefined> {
     const registration = await this.api.query.identity.identityOf(address);
