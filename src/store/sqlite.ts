@@ -15,6 +15,8 @@ import {
 } from '../domain/request.js';
 import { type ConsumeOutcome, DuplicateError, refusal, type Store } from './store.js';
 
+const SCHEMA_VERSION = 1;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
   id TEXT PRIMARY KEY,
@@ -69,7 +71,33 @@ export class SqliteStore implements Store {
     // FULL: a judgement's record must survive a power cut, not only a process crash.
     this.db.exec('PRAGMA synchronous = FULL');
     this.db.exec('PRAGMA foreign_keys = ON');
-    this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /**
+   * Creates or upgrades the schema in one IMMEDIATE transaction, so that two processes opening a
+   * new file at once, or a crash half-way, never leave half a schema. `user_version` says which
+   * schema the file has; a file from a newer registrar is refused rather than misread.
+   */
+  private migrate(): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const { user_version: version } = this.db.prepare('PRAGMA user_version').get() as {
+        user_version: number;
+      };
+      if (version > SCHEMA_VERSION) {
+        throw new Error(`the store file has schema ${version}; this registrar knows up to ${SCHEMA_VERSION}`);
+      }
+      if (version < SCHEMA_VERSION) {
+        this.db.exec(SCHEMA);
+        this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      this.db.close();
+      throw error;
+    }
   }
 
   async insertRequest(request: JudgementRequest): Promise<void> {

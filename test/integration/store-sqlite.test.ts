@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from '@jest/globals';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { storeContract } from '../contract/store.contract.js';
 
@@ -10,4 +11,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 storeContract('SQLite', {
   connect: async () => new SqliteStore(join(dir, 'nested', 'registrar.sqlite')),
+});
+
+describe('the SQLite store file', () => {
+  it('refuses a file written by a newer registrar instead of misreading it', () => {
+    const path = join(dir, 'newer.sqlite');
+    new SqliteStore(path).close();
+    const raw = new DatabaseSync(path);
+    raw.exec('PRAGMA user_version = 99');
+    raw.close();
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 1');
+  });
 });
