@@ -25,8 +25,14 @@ const SECURITY_HEADERS = {
 const ACCOUNT = /^[1-9A-HJ-NP-Za-km-z]{40,60}$/;
 
 export function buildServer(deps: HttpDeps): FastifyInstance {
-  // A challenge token (a JWT) is a few hundred characters long.
-  const app = Fastify({ logger: false, trustProxy: true, routerOptions: { maxParamLength: 2048 } });
+  const app = Fastify({
+    logger: false,
+    // A challenge token (a JWT) is a few hundred characters long.
+    routerOptions: { maxParamLength: 2048 },
+    // Nothing here takes a body worth the name, and a slow client must not hold a socket forever.
+    bodyLimit: 16 * 1024,
+    requestTimeout: 30_000,
+  });
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
   });
@@ -52,6 +58,9 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     if (!status) return reply.code(400).send({ error: 'expected an SS58 account address' });
     return reply.code(status.status === 'none' ? 404 : 200).send(status);
   });
+
+  // Browsers ask for it on every page; there is none, and a 404 would only fill logs.
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
 
   app.get('/healthz', async (_request, reply) => {
     const chain = deps.chainState();
