@@ -18,13 +18,9 @@ describe('the proxy judge', () => {
   beforeAll(async () => {
     await cryptoWaitReady();
     chain = await TestChain.start({ mode: 'Instant' });
-    registrar = chain.account('//BatchRegistrar');
-    const proxy = chain.account('//BatchProxy');
-    await chain.fund(registrar.address);
-    await chain.fund(proxy.address);
-    index = await chain.makeRegistrar(registrar, { fee: UNIT, fields: 1 | 16 });
-    await chain.addJudgementProxy(registrar, proxy.address);
-    judge = new ProxyJudge(chain.api, proxy, registrar.address, index, { batchWindowMs: 200 });
+    const setUp = await chain.setUpRegistrar('Batch', { fee: UNIT, fields: 1 | 16 });
+    ({ registrar, index } = setUp);
+    judge = new ProxyJudge(chain.api, setUp.proxy, registrar.address, index, { batchWindowMs: 200 });
   });
   afterAll(async () => {
     await chain?.close();

@@ -17,12 +17,10 @@ describe('the real Paseo People runtime', () => {
 
   beforeAll(async () => {
     chain = await TestChain.start();
-    registrar = chain.account('//RuntimeTestRegistrar');
-    proxy = chain.account('//RuntimeTestProxy');
-    await chain.fund(registrar.address);
-    await chain.fund(proxy.address);
-    index = await chain.makeRegistrar(registrar, { fee: UNIT, fields: EMAIL_AND_DISPLAY });
-    await chain.addJudgementProxy(registrar, proxy.address);
+    ({ registrar, proxy, index } = await chain.setUpRegistrar('RuntimeTest', {
+      fee: UNIT,
+      fields: EMAIL_AND_DISPLAY,
+    }));
   });
   afterAll(async () => {
     await chain?.close();

@@ -170,6 +170,23 @@ export class TestChain {
     return index;
   }
 
+  /**
+   * A funded registrar `//{name}Registrar` with fee and field mask, and its funded IdentityJudgement
+   * proxy `//{name}Proxy`: what every judgement test starts from.
+   */
+  async setUpRegistrar(
+    name: string,
+    options: { fee: bigint; fields: number },
+  ): Promise<{ registrar: KeyringPair; proxy: KeyringPair; index: number }> {
+    const registrar = this.account(`//${name}Registrar`);
+    const proxy = this.account(`//${name}Proxy`);
+    await this.fund(registrar.address);
+    await this.fund(proxy.address);
+    const index = await this.makeRegistrar(registrar, options);
+    await this.addJudgementProxy(registrar, proxy.address);
+    return { registrar, proxy, index };
+  }
+
   async addJudgementProxy(registrar: KeyringPair, delegate: string): Promise<void> {
     await this.submit(this.api.tx.proxy.addProxy(delegate, IDENTITY_JUDGEMENT, 0), registrar);
   }

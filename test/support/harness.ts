@@ -70,12 +70,7 @@ export class DaemonHarness {
     const mailbox = await TestMailbox.start();
     const [host, port] = chain.endpoint.replace('ws://', '').split(':');
     const relay = await TcpProxy.start(host ?? '127.0.0.1', Number(port));
-    const registrar = chain.account('//HarnessRegistrar');
-    const proxy = chain.account('//HarnessProxy');
-    await chain.fund(registrar.address);
-    await chain.fund(proxy.address);
-    const index = await chain.makeRegistrar(registrar, { fee: FEE, fields });
-    await chain.addJudgementProxy(registrar, proxy.address);
+    const { registrar, index } = await chain.setUpRegistrar('Harness', { fee: FEE, fields });
     const dataDir = mkdtempSync(join(tmpdir(), 'registrar-daemon-'));
     const harness = new DaemonHarness(chain, mailbox, relay, registrar, index, dataDir, await freePort());
     harness.daemon = await startDaemon(harness.env());
