@@ -105,7 +105,7 @@ export class Registrar implements WatcherHandler {
       case 'identity-killed':
         return this.end(account, 'cleared');
       case 'judgement-given':
-        return this.closeJudged(account);
+        return this.end(account, 'judged');
     }
   }
 
@@ -286,20 +286,13 @@ export class Registrar implements WatcherHandler {
     this.judgeWhenReady(updated);
   }
 
-  private async end(account: string, status: 'cancelled' | 'cleared'): Promise<void> {
+  /** Closes the open request of `account`: judged, cancelled, or its identity cleared or killed. */
+  private async end(account: string, status: 'judged' | 'cancelled' | 'cleared'): Promise<void> {
     const open = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     if (!open) return;
     const ended = await this.updateWithRetry(open.id, (request) => withStatus(request, status, this.now()));
     await this.o.store.voidChallenges(open.id, this.now());
-    if (ended) this.o.log.info({ account, request: open.id, status }, 'request ended');
-  }
-
-  private async closeJudged(account: string): Promise<void> {
-    const open = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
-    if (!open) return;
-    await this.updateWithRetry(open.id, (request) => withStatus(request, 'judged', this.now()));
-    await this.o.store.voidChallenges(open.id, this.now());
-    this.o.log.info({ account, request: open.id }, 'judgement given; request closed');
+    if (ended) this.o.log.info({ account, request: open.id, status }, 'request closed');
   }
 
   /** An open request whose slot is no longer FeePaid on chain: find out why and close it. */
@@ -308,7 +301,7 @@ export class Registrar implements WatcherHandler {
     const identity = await this.o.chain.identity(request.account);
     if (!identity) return this.end(request.account, 'cleared');
     const slot = identity.judgements.find((j) => j.registrarIndex === this.o.registrarIndex);
-    if (slot && slot.judgement !== 'FeePaid') return this.closeJudged(request.account);
+    if (slot && slot.judgement !== 'FeePaid') return this.end(request.account, 'judged');
     return this.end(request.account, 'cancelled');
   }
 

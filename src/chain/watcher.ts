@@ -85,11 +85,13 @@ export class Watcher {
 
   /** Reads the pending requests from storage and hands them to the handler (queued). */
   reconcile(reason: string): Promise<void> {
-    return this.enqueue(async () => {
-      const pending = await readPendingAccounts(this.connection.api, this.registrarIndex);
-      this.log.info({ reason, pending: pending.length }, 'reconciling with chain storage');
-      await this.handler.reconcile(pending);
-    });
+    return this.enqueue(() => this.reconcileNow(reason));
+  }
+
+  private async reconcileNow(reason: string): Promise<void> {
+    const pending = await readPendingAccounts(this.connection.api, this.registrarIndex);
+    this.log.info({ reason, pending: pending.length }, 'reconciling with chain storage');
+    await this.handler.reconcile(pending);
   }
 
   /** Resolves once everything queued so far has been handled. */
@@ -122,9 +124,7 @@ export class Watcher {
     if (number - from >= MAX_BACKFILL) {
       this.log.warn({ from, to: number }, 'too many blocks missed to read one by one; reconciling instead');
       this.lastBlock = number;
-      const pending = await readPendingAccounts(this.connection.api, this.registrarIndex);
-      await this.handler.reconcile(pending);
-      return;
+      return this.reconcileNow('blocks missed');
     }
     for (let n = from; n <= number; n++) {
       await this.processBlock(n);
