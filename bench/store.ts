@@ -18,8 +18,8 @@ function request(i: number): JudgementRequest {
     status: 'open',
     snapshot: { infoHex: `0x${'00'.repeat(120)}`, hash: `0x${'ab'.repeat(32)}` },
     fields: {
-      display: { status: 'confirmed', value: `Person ${i}`, confirmedAt: 1 },
-      email: { status: 'awaiting', value: `person${i}@example.org` },
+      display: { status: 'confirmed', value: `Person ${i}`, subject: `Person ${i}`, confirmedAt: 1 },
+      email: { status: 'awaiting', value: `person${i}@example.org`, subject: `person${i}@example.org` },
     },
     createdAt: i,
     updatedAt: i,
@@ -34,6 +34,7 @@ function challenge(i: number): Challenge {
     account: `account-${i}`,
     field: 'email',
     snapshotHash: `0x${'ab'.repeat(32)}`,
+    subject: `person${i}@example.org`,
     createdAt: 1,
     expiresAt: Number.MAX_SAFE_INTEGER,
   };

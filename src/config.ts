@@ -40,7 +40,19 @@ export interface Config {
   store: StoreLocation;
   http: { host: string; port: number };
   smtp: { url: Secret; from: string } | undefined;
+  policy: { kind: 'mask' | 'set'; extraFields: 'ignore' | 'block' };
+  lookAlikeThreshold: number;
+  matrix: MatrixSettings | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+/** The Matrix bot: an operator-issued access token and its device, or a password login done once. */
+export interface MatrixSettings {
+  homeserver: string;
+  user: string;
+  accessToken: Secret | undefined;
+  deviceId: string | undefined;
+  password: Secret | undefined;
 }
 
 export class ConfigError extends Error {
@@ -117,6 +129,30 @@ const settings = z.object({
   REGISTRAR_HTTP_PORT: wholeNumber(0, 65_535).default(8080),
   REGISTRAR_SMTP_URL: smtpUrl.optional(),
   REGISTRAR_SMTP_FROM: z.string().optional(),
+  REGISTRAR_POLICY: z
+    .enum(['mask', 'set'], { error: 'expected mask (every mask field is required) or set (every set field)' })
+    .default('mask'),
+  REGISTRAR_EXTRA_FIELDS: z
+    .enum(['ignore', 'block'], { error: 'expected ignore or block' })
+    .default('ignore'),
+  REGISTRAR_LOOKALIKE_THRESHOLD: z.coerce
+    .number({ error: 'expected a number from 0.5 to 1' })
+    .min(0.5, { error: 'expected a number from 0.5 to 1' })
+    .max(1, { error: 'expected a number from 0.5 to 1' })
+    .default(0.9),
+  REGISTRAR_MATRIX_HOMESERVER: z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      error: "expected the https:// URL of the bot's homeserver",
+    })
+    .optional(),
+  REGISTRAR_MATRIX_USER: z
+    .string()
+    .regex(/^@[a-z0-9._=\-/+]+:\S+$/, {
+      error: "expected the bot's full Matrix ID, like @registrar:example.org",
+    })
+    .optional(),
+  REGISTRAR_MATRIX_DEVICE_ID: z.string().min(1).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], {
       error: 'expected one of fatal, error, warn, info, debug, trace',
@@ -129,6 +165,9 @@ const SECRETS = {
   REGISTRAR_PROXY_SEED: 'the proxy account\'s mnemonic or secret seed (for example "//Alice" in tests)',
   REGISTRAR_JWT_SECRET: 'a random string of at least 32 characters',
 } as const;
+
+/** Secrets that only some deployments have, read the same way. */
+const OPTIONAL_SECRETS = ['REGISTRAR_MATRIX_ACCESS_TOKEN', 'REGISTRAR_MATRIX_PASSWORD'] as const;
 
 type Source = Record<string, unknown>;
 
@@ -158,6 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'REGISTRAR_SMTP_FROM: is required with REGISTRAR_SMTP_URL (the From address of mail)',
     ]);
   }
+  const matrix = matrixSettings(s, readOptionalSecrets(source, problems), problems);
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     chain: { endpoints: s.REGISTRAR_CHAIN_ENDPOINTS },
     registrar: {
@@ -175,8 +216,75 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       s.REGISTRAR_SMTP_URL && s.REGISTRAR_SMTP_FROM
         ? { url: new Secret(s.REGISTRAR_SMTP_URL), from: s.REGISTRAR_SMTP_FROM }
         : undefined,
+    policy: { kind: s.REGISTRAR_POLICY, extraFields: s.REGISTRAR_EXTRA_FIELDS },
+    lookAlikeThreshold: s.REGISTRAR_LOOKALIKE_THRESHOLD,
+    matrix,
     logLevel: s.LOG_LEVEL,
   };
+}
+
+function matrixSettings(
+  s: z.infer<typeof settings>,
+  secrets: Partial<Record<(typeof OPTIONAL_SECRETS)[number], Secret>>,
+  problems: string[],
+): MatrixSettings | undefined {
+  const token = secrets.REGISTRAR_MATRIX_ACCESS_TOKEN;
+  const password = secrets.REGISTRAR_MATRIX_PASSWORD;
+  const any = s.REGISTRAR_MATRIX_HOMESERVER ?? s.REGISTRAR_MATRIX_USER ?? token ?? password;
+  if (any === undefined) return undefined;
+  if (!s.REGISTRAR_MATRIX_HOMESERVER)
+    problems.push('REGISTRAR_MATRIX_HOMESERVER: is required for the Matrix bot');
+  if (!s.REGISTRAR_MATRIX_USER) problems.push('REGISTRAR_MATRIX_USER: is required for the Matrix bot');
+  if (!token && !password) {
+    problems.push(
+      'REGISTRAR_MATRIX_ACCESS_TOKEN: is required for the Matrix bot (or REGISTRAR_MATRIX_PASSWORD for a one-time login)',
+    );
+  }
+  if (token && !s.REGISTRAR_MATRIX_DEVICE_ID) {
+    problems.push(
+      "REGISTRAR_MATRIX_DEVICE_ID: is required with REGISTRAR_MATRIX_ACCESS_TOKEN (the token's device)",
+    );
+  }
+  if (!s.REGISTRAR_MATRIX_HOMESERVER || !s.REGISTRAR_MATRIX_USER) return undefined;
+  return {
+    homeserver: s.REGISTRAR_MATRIX_HOMESERVER.replace(/\/+$/, ''),
+    user: s.REGISTRAR_MATRIX_USER,
+    accessToken: token,
+    deviceId: s.REGISTRAR_MATRIX_DEVICE_ID,
+    password,
+  };
+}
+
+function readOptionalSecrets(
+  source: Source,
+  problems: string[],
+): Partial<Record<(typeof OPTIONAL_SECRETS)[number], Secret>> {
+  const result: Partial<Record<(typeof OPTIONAL_SECRETS)[number], Secret>> = {};
+  for (const name of OPTIONAL_SECRETS) {
+    const value = readSecret(source, name, problems);
+    if (value) result[name] = new Secret(value);
+  }
+  return result;
+}
+
+/** NAME, or the contents of the file NAME_FILE; undefined when neither is set. */
+function readSecret(source: Source, name: string, problems: string[]): string | undefined {
+  const direct = source[name];
+  const filePath = source[`${name}_FILE`];
+  if (typeof direct === 'string' && typeof filePath === 'string') {
+    problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+    return undefined;
+  }
+  if (typeof direct === 'string') return direct;
+  if (typeof filePath !== 'string') return undefined;
+  try {
+    return readFileSync(filePath, 'utf8').trim();
+  } catch (error) {
+    problems.push(
+      `${name}_FILE: cannot read ${filePath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+    return undefined;
+  }
 }
 
 function readConfigFile(path: string | undefined, problems: string[]): Source {
@@ -203,24 +311,9 @@ function readConfigFile(path: string | undefined, problems: string[]): Source {
 function readSecrets(source: Source, problems: string[]): Record<keyof typeof SECRETS, Secret> | undefined {
   const result: Partial<Record<keyof typeof SECRETS, Secret>> = {};
   for (const [name, expected] of Object.entries(SECRETS) as [keyof typeof SECRETS, string][]) {
-    const direct = source[name];
-    const filePath = source[`${name}_FILE`];
-    let value: string | undefined;
-    if (typeof direct === 'string' && typeof filePath === 'string') {
-      problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
-      continue;
-    }
-    if (typeof direct === 'string') value = direct;
-    else if (typeof filePath === 'string') {
-      try {
-        value = readFileSync(filePath, 'utf8').trim();
-      } catch (error) {
-        problems.push(
-          `${name}_FILE: cannot read ${filePath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-        );
-        continue;
-      }
-    }
+    const before = problems.length;
+    const value = readSecret(source, name, problems);
+    if (problems.length > before) continue;
     if (value === undefined || value === '') {
       problems.push(`${name}: is required (set ${name} or ${name}_FILE): ${expected}`);
       continue;

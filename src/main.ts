@@ -8,11 +8,15 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { ChainConnection } from './chain/connection.js';
 import { isJudgementProxy, readIdentity, readRegistrar } from './chain/identity.js';
 import { ProxyJudge } from './chain/judge.js';
+import { JudgedNames } from './chain/judged-names.js';
 import { Watcher } from './chain/watcher.js';
 import { ChallengeTokens } from './challenges/tokens.js';
 import type { Channel } from './channels/channel.js';
 import { EmailChannel } from './channels/email.js';
+import { MatrixChannel } from './channels/matrix.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { loadConfusables } from './confusables.js';
+import { LookAlikeIndex, Skeletons } from './domain/look-alikes.js';
 import { buildServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { Registrar } from './registrar.js';
@@ -69,13 +73,24 @@ async function start(config: Config, log: Logger): Promise<() => Promise<void>> 
       }),
     );
   }
+  if (config.matrix) {
+    channels.push(new MatrixChannel({ settings: config.matrix, store, log, publicUrl: config.publicUrl }));
+  }
   const unverifiable = entry.fields.filter((f) => f !== 'display' && !channels.some((c) => c.field === f));
   if (unverifiable.length > 0) {
-    log.warn(
+    // The daemon still serves the other fields: an operator may be rotating a bot's credentials.
+    log.error(
       { fields: unverifiable },
-      'no channel is configured for these fields of the mask; they cannot be proven',
+      'the registrar mask names fields no configured channel proves; requests with them stay open',
     );
   }
+
+  const names = new JudgedNames(
+    api,
+    new LookAlikeIndex(new Skeletons(loadConfusables()), config.lookAlikeThreshold),
+    log,
+  );
+  await names.load();
 
   const registrar = new Registrar({
     store,
@@ -92,15 +107,35 @@ async function start(config: Config, log: Logger): Promise<() => Promise<void>> 
     },
     judge: new ProxyJudge(api, proxy, entry.account, index),
     channels,
+    policy: config.policy,
+    names: {
+      lookAlikes: async (account) => {
+        const family = await names.family(account);
+        return (name) => names.index.conflicts(name, family);
+      },
+    },
     tokens: new ChallengeTokens(config.jwtSecret.reveal(), index),
     registrarIndex: index,
     publicUrl: config.publicUrl,
     challengeTtlMs: config.challengeTtlSeconds * 1000,
     log,
   });
-  const watcher = new Watcher(connection, index, registrar, log, config.reconcileIntervalSeconds * 1000);
-  const http = buildServer({ registrar, registrarIndex: index, chainState: () => connection.status() });
+  const watcher = new Watcher(
+    connection,
+    index,
+    registrar,
+    log,
+    config.reconcileIntervalSeconds * 1000,
+    (event) => names.refresh(event.account),
+  );
+  const http = buildServer({
+    registrar,
+    registrarIndex: index,
+    codeFields: channels.map((channel) => channel.field),
+    chainState: () => connection.status(),
+  });
 
+  await registrar.startChannels();
   await watcher.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
   log.info({ http: address, index }, 'registrar ready');

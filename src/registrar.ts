@@ -1,14 +1,16 @@
 /**
- * The orchestrator: turns chain events, storage reconciliation and confirmed challenges into store
- * updates, challenges sent and judgements given. The chain says who is pending; the store says what
- * was proven. Every request write is compare-and-set, retried from a fresh read on conflict.
+ * The orchestrator's request lifecycle: turns chain events and storage reconciliation into
+ * requests opened, re-verified after edits, resumed after restarts and closed. Proving fields is
+ * `Proofs`' job (registrar/proofs.ts), giving judgements `Judging`'s (registrar/judging.ts). The
+ * chain says who is pending; the store says what was proven. Every request write is
+ * compare-and-set, retried from a fresh read on conflict.
  */
 import { randomUUID } from 'node:crypto';
 import type { ChainIdentity, RegistrarEntry } from './chain/identity.js';
 import type { Judge } from './chain/judge.js';
 import type { RegistrarEvent, WatcherHandler } from './chain/watcher.js';
 import type { ChallengeTokens } from './challenges/tokens.js';
-import type { Channel } from './channels/channel.js';
+import type { Channel, ProofOutcome, ProofSink } from './channels/channel.js';
 import type { Field } from './domain/fields.js';
 import type { JudgementRequest } from './domain/request.js';
 import {
@@ -16,15 +18,22 @@ import {
   type Blocker,
   blockers,
   type Capabilities,
-  confirmField,
-  isReadyForJudgement,
+  canBeJudgedAsItStands,
+  DEFAULT_POLICY,
+  type LookAlike,
   labelOf,
   newRequest,
+  type Policy,
   planFields,
   withStatus,
 } from './domain/verification.js';
 import type { Logger } from './log.js';
+import { Judging } from './registrar/judging.js';
+import { type LinkCheck, Proofs } from './registrar/proofs.js';
+import { errorText, updateWithRetry } from './registrar/updates.js';
 import type { Store } from './store/store.js';
+
+export type { LinkCheck };
 
 /** What the registrar reads from the chain. */
 export interface ChainReader {
@@ -32,6 +41,12 @@ export interface ChainReader {
   registrar(): Promise<RegistrarEntry | undefined>;
   /** The address in the chain's own SS58 format (people paste other formats), or undefined. */
   accountId(address: string): string | undefined;
+}
+
+/** The display-name guard's view of the chain's judged names. */
+export interface LookAlikeFinder {
+  /** Judged names that `name` could pass for, leaving out `account` and its sub-identities. */
+  lookAlikes(account: string): Promise<(name: string) => LookAlike[]>;
 }
 
 export interface RegistrarOptions {
@@ -44,51 +59,81 @@ export interface RegistrarOptions {
   publicUrl: string;
   challengeTtlMs: number;
   log: Logger;
+  policy?: Policy;
+  names?: LookAlikeFinder;
   now?: () => number;
 }
-
-export type LinkCheck =
-  | { ok: true; account: string; field: Field; label: string; value: string }
-  | { ok: false; message: string };
 
 export interface RequestStatusView {
   account: string;
   registrarIndex: number;
   status: JudgementRequest['status'] | 'none';
-  fields: Partial<Record<Field, { status: string; value: string; reason?: string; hint?: string }>>;
+  /** Whether the request can be judged as it stands once the person answers what was sent. */
+  judgeable: boolean;
+  fields: Partial<
+    Record<Field, { status: string; label: string; value?: string; reason?: string; hint?: string }>
+  >;
+  /** Set entries no registrar can verify: listed, never attested. */
+  unverifiable: string[];
   blockers: Blocker[];
 }
-
-/** A judgement that failed (no connection, a full pool) is tried again after 2 s, 4 s, ... 60 s. */
-const RETRY_BASE_MS = 2_000;
-const RETRY_MAX_MS = 60_000;
 
 /** Kept for a week after expiry so that a late click still gets "expired", not "unknown". */
 const EXPIRED_CHALLENGE_RETENTION_MS = 7 * 86_400_000;
 
-const REFUSALS = {
-  invalid: 'This link is not valid. Check that you opened the whole link from the message.',
-  expired: 'This link has expired. Ask for a new one from the status page or request a judgement again.',
-  unknown: 'This link is not known to this registrar.',
-  used: 'This link was already used. Each link works once.',
-  voided: 'This link is no longer valid: the request it belongs to was changed or ended.',
-  stale:
-    'This link was made for an earlier version of your identity. A new link was sent for the current one.',
-  closed: 'The judgement request this link belongs to is no longer open.',
-  'not-awaiting': 'This field does not need confirming (any more).',
-} as const;
-
-export class Registrar implements WatcherHandler {
+export class Registrar implements WatcherHandler, ProofSink {
   private readonly channels: Map<Field, Channel>;
-  private readonly inFlight = new Set<string>();
-  private readonly background = new Set<Promise<unknown>>();
-  private readonly retries = new Map<string, NodeJS.Timeout>();
-  private stopped = false;
   private readonly now: () => number;
+  private readonly proofs: Proofs;
+  private readonly judging: Judging;
+  private readonly started = new Set<Channel>();
 
   constructor(private readonly o: RegistrarOptions) {
     this.channels = new Map(o.channels.map((channel) => [channel.field, channel]));
     this.now = o.now ?? Date.now;
+    this.judging = new Judging({
+      store: o.store,
+      judge: o.judge,
+      registrarIndex: o.registrarIndex,
+      log: o.log,
+      now: this.now,
+      chainState: async (request) => {
+        const identity = await this.o.chain.identity(request.account);
+        if (!identity || !this.isPendingOnChain(identity)) return 'gone';
+        return identity.snapshot.hash === request.snapshot.hash ? 'pending' : 'changed';
+      },
+      reverify: (account) => this.reverify(account),
+    });
+    this.proofs = new Proofs({
+      store: o.store,
+      channels: this.channels,
+      tokens: o.tokens,
+      registrarIndex: o.registrarIndex,
+      publicUrl: o.publicUrl,
+      challengeTtlMs: o.challengeTtlMs,
+      log: o.log,
+      now: this.now,
+      confirmed: (request) => this.judging.whenReady(request),
+    });
+  }
+
+  /**
+   * Starts the channels that listen for answers (bots). One that cannot start (its service is down)
+   * is tried again at every reconciliation; meanwhile its challenges wait, undelivered, not lost.
+   */
+  async startChannels(): Promise<void> {
+    for (const channel of this.channels.values()) {
+      if (!channel.start || this.started.has(channel)) continue;
+      try {
+        await channel.start(this);
+        this.started.add(channel);
+      } catch (error) {
+        this.o.log.error(
+          { channel: channel.field, err: errorText(error) },
+          'channel could not start; its challenges wait until it does',
+        );
+      }
+    }
   }
 
   async onEvent(event: RegistrarEvent): Promise<void> {
@@ -110,6 +155,7 @@ export class Registrar implements WatcherHandler {
   }
 
   async reconcile(pending: string[]): Promise<void> {
+    await this.startChannels();
     const pendingSet = new Set(pending);
     const open = await this.o.store.listOpenRequests(this.o.registrarIndex);
     const openAccounts = new Set(open.map((r) => r.account));
@@ -123,55 +169,23 @@ export class Registrar implements WatcherHandler {
     await this.o.store.deleteExpiredChallenges(this.now() - EXPIRED_CHALLENGE_RETENTION_MS);
   }
 
-  /** What the page behind a challenge link shows. Changes nothing. */
-  async checkLink(token: string): Promise<LinkCheck> {
-    const inspected = await this.inspect(token);
-    return inspected.ok ? inspected.link : inspected;
+  checkLink(token: string): Promise<LinkCheck> {
+    return this.proofs.checkLink(token);
   }
 
-  /** The person pressed Confirm. The challenge is used up only when it confirms something. */
-  async confirm(token: string): Promise<LinkCheck> {
-    const inspected = await this.inspect(token);
-    if (!inspected.ok) return inspected;
-    const consumed = await this.o.store.consumeChallenge(inspected.challengeId, this.now());
-    if (!consumed.ok) return { ok: false, message: REFUSALS[consumed.reason] };
-    const { challenge } = consumed;
-    const updated = await this.updateWithRetry(challenge.requestId, (request) => {
-      const verdict = confirmField(request, challenge.field, challenge.snapshotHash, this.now());
-      return verdict.ok ? verdict.request : undefined;
-    });
-    if (!updated) return { ok: false, message: REFUSALS.stale };
-    this.o.log.info({ account: updated.account, field: challenge.field }, 'field confirmed');
-    this.judgeWhenReady(updated);
-    return inspected.link;
+  confirm(token: string): Promise<LinkCheck> {
+    return this.proofs.confirm(token);
   }
 
-  /** Token, challenge and request, checked without writing anything. */
-  private async inspect(
-    token: string,
-  ): Promise<
-    { ok: true; challengeId: string; link: LinkCheck & { ok: true } } | { ok: false; message: string }
-  > {
-    const checked = this.o.tokens.check(token, this.now());
-    if (!checked.ok) return { ok: false, message: REFUSALS[checked.reason] };
-    const { claims } = checked;
-    const challenge = await this.o.store.getChallenge(claims.challengeId);
-    if (!challenge) return { ok: false, message: REFUSALS.unknown };
-    if (challenge.account !== claims.account || challenge.field !== claims.field) {
-      return { ok: false, message: REFUSALS.invalid };
-    }
-    if (challenge.usedAt !== undefined) return { ok: false, message: REFUSALS.used };
-    if (challenge.voidedAt !== undefined) return { ok: false, message: REFUSALS.voided };
-    const request = await this.o.store.getRequest(challenge.requestId);
-    if (!request) return { ok: false, message: REFUSALS.unknown };
-    const verdict = confirmField(request, claims.field, claims.snapshotHash, this.now());
-    if (!verdict.ok) return { ok: false, message: REFUSALS[verdict.reason] };
-    const value = request.fields[claims.field]?.value ?? '';
-    return {
-      ok: true,
-      challengeId: challenge.id,
-      link: { ok: true, account: claims.account, field: claims.field, label: labelOf(claims.field), value },
-    };
+  answerCode(field: Field, subject: string, code: string): Promise<ProofOutcome> {
+    return this.proofs.answerCode(field, subject, code);
+  }
+
+  /** A code typed on the registrar's page; undefined when `address` is no address. */
+  async answerCodeOf(address: string, field: Field, code: string): Promise<ProofOutcome | undefined> {
+    const account = this.o.chain.accountId(address);
+    if (!account) return undefined;
+    return this.proofs.answerCodeOf(account, field, code);
   }
 
   /** The request of `address` as the status endpoint shows it; undefined when it is no address. */
@@ -184,11 +198,14 @@ export class Registrar implements WatcherHandler {
         account,
         registrarIndex: this.o.registrarIndex,
         status: 'none',
+        judgeable: false,
         fields: {},
+        unverifiable: [],
         blockers: [
           {
             reason: 'no judgement request from this account is known',
             hint: `Request a judgement from registrar #${this.o.registrarIndex}.`,
+            kind: 'change',
           },
         ],
       };
@@ -198,44 +215,41 @@ export class Registrar implements WatcherHandler {
       Field,
       NonNullable<JudgementRequest['fields'][Field]>,
     ][]) {
+      const label = labelOf(field);
       fields[field] =
         state.status === 'failed'
-          ? { status: state.status, value: state.value, reason: state.reason, hint: state.hint }
-          : { status: state.status, value: state.value };
+          ? { status: state.status, label, value: state.value, reason: state.reason, hint: state.hint }
+          : state.status === 'missing'
+            ? { status: state.status, label, reason: state.reason, hint: state.hint }
+            : state.status === 'ignored'
+              ? { status: state.status, label, value: state.value, reason: state.reason }
+              : { status: state.status, label, value: state.value };
     }
+    const open = request.status === 'open' || request.status === 'judging';
     return {
       account,
       registrarIndex: request.registrarIndex,
       status: request.status,
+      judgeable: open && canBeJudgedAsItStands(request),
       fields,
+      unverifiable: request.unverifiable ?? [],
       blockers: request.status === 'open' ? blockers(request) : [],
     };
   }
 
-  /** Stops retrying and waits for background work (judgement submissions) to finish. */
   async drain(): Promise<void> {
-    this.stopped = true;
-    for (const timer of this.retries.values()) clearTimeout(timer);
-    this.retries.clear();
-    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+    await this.judging.drain();
   }
 
-  private inBackground(work: Promise<unknown>): void {
-    const tracked = work
-      .catch((error: unknown) => {
-        this.o.log.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          'background step failed',
-        );
-      })
-      .finally(() => this.background.delete(tracked));
-    this.background.add(tracked);
-  }
-
-  private async capabilities(): Promise<Capabilities> {
+  private async capabilities(account: string): Promise<Capabilities> {
     const entry = await this.o.chain.registrar();
     if (!entry) throw new Error(`registrar #${this.o.registrarIndex} does not exist on this chain`);
-    return { mask: entry.fields, channels: new Set(this.channels.keys()) };
+    return {
+      mask: entry.fields,
+      channels: new Set(this.channels.keys()),
+      policy: this.o.policy ?? DEFAULT_POLICY,
+      ...(this.o.names ? { lookAlikes: await this.o.names.lookAlikes(account) } : {}),
+    };
   }
 
   private isPendingOnChain(identity: ChainIdentity): boolean {
@@ -249,7 +263,7 @@ export class Registrar implements WatcherHandler {
     const identity = await this.o.chain.identity(account);
     if (!identity || !this.isPendingOnChain(identity)) return;
     const now = this.now();
-    const plan = planFields(identity.info, await this.capabilities(), now);
+    const plan = planFields(identity.info, await this.capabilities(account), now);
     const request = newRequest(randomUUID(), account, this.o.registrarIndex, identity.snapshot, plan, now);
     try {
       await this.o.store.insertRequest(request);
@@ -258,8 +272,8 @@ export class Registrar implements WatcherHandler {
       throw error;
     }
     this.o.log.info({ account, request: request.id, fields: Object.keys(plan.fields) }, 'request opened');
-    await this.sendChallenges(request, plan.toChallenge);
-    this.judgeWhenReady(request);
+    await this.proofs.issue(request, plan.toChallenge);
+    this.judging.whenReady(request);
   }
 
   /** The identity may have changed: compare the snapshot and start again what changed. */
@@ -269,9 +283,9 @@ export class Registrar implements WatcherHandler {
     const identity = await this.o.chain.identity(account);
     if (!identity) return this.end(account, 'cleared');
     if (identity.snapshot.hash === open.snapshot.hash) return;
-    const can = await this.capabilities();
+    const can = await this.capabilities(account);
     let plan: ReturnType<typeof planFields> | undefined;
-    const updated = await this.updateWithRetry(open.id, (request) => {
+    const updated = await updateWithRetry(this.o.store, open.id, (request) => {
       if (request.snapshot.hash === identity.snapshot.hash) return undefined;
       plan = planFields(identity.info, can, this.now(), request.fields);
       return applyEdit(request, identity.snapshot, plan, this.now());
@@ -282,22 +296,24 @@ export class Registrar implements WatcherHandler {
       'identity edited; re-verifying',
     );
     await this.o.store.voidChallenges(updated.id, this.now(), plan.toVoid);
-    await this.sendChallenges(updated, plan.toChallenge);
-    this.judgeWhenReady(updated);
+    await this.proofs.issue(updated, plan.toChallenge);
+    this.judging.whenReady(updated);
   }
 
   /** Closes the open request of `account`: judged, cancelled, or its identity cleared or killed. */
   private async end(account: string, status: 'judged' | 'cancelled' | 'cleared'): Promise<void> {
     const open = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     if (!open) return;
-    const ended = await this.updateWithRetry(open.id, (request) => withStatus(request, status, this.now()));
+    const ended = await updateWithRetry(this.o.store, open.id, (request) =>
+      withStatus(request, status, this.now()),
+    );
     await this.o.store.voidChallenges(open.id, this.now());
     if (ended) this.o.log.info({ account, request: open.id, status }, 'request closed');
   }
 
   /** An open request whose slot is no longer FeePaid on chain: find out why and close it. */
   private async closeMissing(request: JudgementRequest): Promise<void> {
-    if (this.inFlight.has(request.account)) return;
+    if (this.judging.inFlight.has(request.account)) return;
     const identity = await this.o.chain.identity(request.account);
     if (!identity) return this.end(request.account, 'cleared');
     const slot = identity.judgements.find((j) => j.registrarIndex === this.o.registrarIndex);
@@ -307,11 +323,11 @@ export class Registrar implements WatcherHandler {
 
   /** A request still pending on chain, after a restart or a gap: catch up on what was missed. */
   private async resume(request: JudgementRequest): Promise<void> {
-    if (this.inFlight.has(request.account)) return;
+    if (this.judging.inFlight.has(request.account)) return;
     let current = request;
     if (request.status === 'judging') {
       // A submission was cut short (crash or stop); the chain still shows FeePaid, so go again.
-      const reopened = await this.updateWithRetry(request.id, (r) =>
+      const reopened = await updateWithRetry(this.o.store, request.id, (r) =>
         r.status === 'judging' ? withStatus(r, 'open', this.now()) : undefined,
       );
       if (!reopened) return;
@@ -319,160 +335,7 @@ export class Registrar implements WatcherHandler {
     }
     const identity = await this.o.chain.identity(current.account);
     if (identity && identity.snapshot.hash !== current.snapshot.hash) return this.reverify(current.account);
-    await this.sendChallenges(current, await this.fieldsWithoutLiveChallenge(current));
-    this.judgeWhenReady(current);
-  }
-
-  /**
-   * Unconfirmed fields whose every link is used up, void or expired, or was never delivered (the
-   * mail server was down): they get a new link.
-   */
-  private async fieldsWithoutLiveChallenge(request: JudgementRequest): Promise<Field[]> {
-    const now = this.now();
-    const live = new Set(
-      (await this.o.store.listChallenges(request.id))
-        .filter((c) => c.usedAt === undefined && c.voidedAt === undefined && c.expiresAt > now)
-        .map((c) => c.field),
-    );
-    return (Object.keys(request.fields) as Field[]).filter(
-      (field) => request.fields[field]?.status === 'awaiting' && this.channels.has(field) && !live.has(field),
-    );
-  }
-
-  private async sendChallenges(request: JudgementRequest, fields: readonly Field[]): Promise<void> {
-    for (const field of fields) {
-      const channel = this.channels.get(field);
-      const state = request.fields[field];
-      if (!channel || state?.status !== 'awaiting') continue;
-      const now = this.now();
-      const challenge = {
-        id: randomUUID(),
-        requestId: request.id,
-        account: request.account,
-        field,
-        snapshotHash: request.snapshot.hash,
-        createdAt: now,
-        expiresAt: now + this.o.challengeTtlMs,
-      };
-      await this.o.store.insertChallenge(challenge);
-      const token = this.o.tokens.issue({
-        challengeId: challenge.id,
-        account: request.account,
-        field,
-        snapshotHash: challenge.snapshotHash,
-        expiresAt: challenge.expiresAt,
-      });
-      try {
-        await channel.send({
-          account: request.account,
-          field,
-          address: state.value,
-          link: `${this.o.publicUrl}/confirm/${token}`,
-          expiresAt: challenge.expiresAt,
-          registrarIndex: this.o.registrarIndex,
-        });
-        this.o.log.info({ account: request.account, field, challenge: challenge.id }, 'challenge sent');
-      } catch (error) {
-        // Void it, so that the next reconciliation sends a new one.
-        await this.o.store.voidChallenges(request.id, this.now(), [field]);
-        this.o.log.error(
-          { account: request.account, field, err: error instanceof Error ? error.message : String(error) },
-          'challenge could not be delivered; a new one is sent at the next reconciliation',
-        );
-      }
-    }
-  }
-
-  /**
-   * Judging takes a block or more; it runs beside the caller (the watcher's queue, a page request),
-   * and judgements that become ready together share one batch.
-   */
-  private judgeWhenReady(request: JudgementRequest): void {
-    if (isReadyForJudgement(request)) this.inBackground(this.maybeJudge(request));
-  }
-
-  private scheduleRetry(requestId: string, attempt: number): void {
-    if (this.stopped || this.retries.has(requestId)) return;
-    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt);
-    const timer = setTimeout(() => {
-      this.retries.delete(requestId);
-      this.inBackground(
-        this.o.store
-          .getRequest(requestId)
-          .then((request) => request && this.maybeJudge(request, attempt + 1)),
-      );
-    }, delay);
-    timer.unref();
-    this.retries.set(requestId, timer);
-  }
-
-  private async maybeJudge(request: JudgementRequest, attempt = 0): Promise<void> {
-    if (!isReadyForJudgement(request) || this.inFlight.has(request.account)) return;
-    this.inFlight.add(request.account);
-    try {
-      // The chain decides: a request that is no longer FeePaid there (judged by an earlier attempt
-      // whose confirmation we lost, or cancelled) is not judged again; the watcher closes it.
-      const identity = await this.o.chain.identity(request.account);
-      if (!identity || !this.isPendingOnChain(identity)) return;
-      if (identity.snapshot.hash !== request.snapshot.hash) {
-        this.inFlight.delete(request.account);
-        return this.reverify(request.account);
-      }
-      const claimed = await this.o.store.updateRequest(withStatus(request, 'judging', this.now()));
-      if (!claimed) return; // Another writer moved it; whoever did decides what comes next.
-      const outcome = await this.o.judge.giveJudgement(claimed.account, claimed.snapshot.hash);
-      if (outcome.kind === 'included') {
-        await this.o.store.appendJudgement({
-          account: claimed.account,
-          registrarIndex: this.o.registrarIndex,
-          judgement: 'Reasonable',
-          identityHash: claimed.snapshot.hash,
-          blockHash: outcome.blockHash,
-          extrinsicHash: outcome.extrinsicHash,
-          at: this.now(),
-        });
-        this.o.log.info({ account: claimed.account, block: outcome.blockHash }, 'judgement included');
-        return; // The request closes when the watcher sees JudgementGiven.
-      }
-      await this.updateWithRetry(claimed.id, (r) =>
-        r.status === 'judging' ? withStatus(r, 'open', this.now()) : undefined,
-      );
-      if (outcome.kind === 'different-identity') {
-        this.o.log.warn({ account: claimed.account }, 'identity changed since the snapshot; re-verifying');
-        this.inFlight.delete(claimed.account);
-        await this.reverify(claimed.account);
-      } else {
-        this.o.log.error(
-          { account: claimed.account, err: outcome.error, attempt },
-          'judgement failed; will retry',
-        );
-        this.scheduleRetry(claimed.id, attempt);
-      }
-    } catch (error) {
-      // Reading the chain or the store failed (a dropped connection): try again later.
-      this.o.log.error(
-        { account: request.account, err: error instanceof Error ? error.message : String(error), attempt },
-        'judgement step failed; will retry',
-      );
-      this.scheduleRetry(request.id, attempt);
-    } finally {
-      this.inFlight.delete(request.account);
-    }
-  }
-
-  /** Applies `change` to the stored request, rereading and retrying when another writer won. */
-  private async updateWithRetry(
-    id: string,
-    change: (request: JudgementRequest) => JudgementRequest | undefined,
-  ): Promise<JudgementRequest | undefined> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const current = await this.o.store.getRequest(id);
-      if (!current) return undefined;
-      const next = change(current);
-      if (!next) return undefined;
-      const written = await this.o.store.updateRequest(next);
-      if (written) return written;
-    }
-    throw new Error(`request ${id} kept changing under us`);
+    await this.proofs.issue(current, await this.proofs.fieldsWithoutLiveChallenge(current));
+    this.judging.whenReady(current);
   }
 }

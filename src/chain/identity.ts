@@ -8,7 +8,7 @@ import type { Codec } from '@polkadot/types/types';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import type { Field, Layout } from '../domain/fields.js';
-import { fieldsOfMask } from '../domain/fields.js';
+import { FIELDS, fieldsOfMask } from '../domain/fields.js';
 import { type FieldValue, type HashAlgorithm, type IdentityInfo, textOf } from '../domain/identity.js';
 import type { Snapshot } from '../domain/request.js';
 
@@ -75,11 +75,24 @@ export function decodeRegistration(registration: MapCodec): ChainIdentity {
   const keys = [...info.keys()];
   const layout = layoutOfInfo(info);
   const values: IdentityInfo['values'] = {};
+  const unverifiable: string[] = [];
   for (const key of keys) {
-    const field = (key === 'riot' ? 'matrix' : key) as Field;
-    if (key === 'additional') continue;
+    if (key === 'additional') {
+      for (const [name] of info.get(key) as unknown as Iterable<Codec[]>) {
+        const label = name ? decodeValue(name) : undefined;
+        unverifiable.push(
+          `the additional field "${label?.kind === 'raw' ? (label.text ?? label.hex) : '?'}"`,
+        );
+      }
+      continue;
+    }
+    const name = key === 'riot' ? 'matrix' : key;
+    const field = (FIELDS as readonly string[]).includes(name) ? (name as Field) : undefined;
     const value = decodeValue(info.get(key) as Codec);
-    if (value) values[field] = value;
+    if (!value) continue;
+    // A field a newer runtime added that this code does not know is never silently attested.
+    if (field) values[field] = value;
+    else unverifiable.push(`the field "${key}"`);
   }
   const bytes = info.toU8a();
   const judgements = [...(registration.get('judgements') as unknown as Iterable<Codec[]>)].map(
@@ -91,7 +104,7 @@ export function decodeRegistration(registration: MapCodec): ChainIdentity {
     },
   );
   return {
-    info: { layout, values },
+    info: unverifiable.length > 0 ? { layout, values, unverifiable } : { layout, values },
     snapshot: { infoHex: u8aToHex(bytes), hash: blake2AsHex(bytes, 256) },
     judgements,
   };

@@ -61,6 +61,8 @@ export class Watcher {
     private readonly handler: WatcherHandler,
     private readonly log: Logger,
     private readonly reconcileIntervalMs: number,
+    /** Told of every identity event, whatever registrar it names (the display-name corpus). */
+    private readonly observe?: (event: RegistrarEvent) => Promise<void>,
   ) {}
 
   async start(): Promise<void> {
@@ -142,14 +144,15 @@ export class Watcher {
       const spec = EVENTS[event.method];
       if (!spec) continue;
       const data = namedData(event.data);
-      if (spec.indexed && Number(data.registrarIndex) !== this.registrarIndex) continue;
-      const account = String(data[spec.account]);
-      await this.handler.onEvent({
+      const observed: RegistrarEvent = {
         kind: spec.kind,
-        account,
+        account: String(data[spec.account]),
         blockHash: blockHash.toHex(),
         blockNumber: number,
-      });
+      };
+      await this.observe?.(observed);
+      if (spec.indexed && Number(data.registrarIndex) !== this.registrarIndex) continue;
+      await this.handler.onEvent(observed);
     }
   }
 }

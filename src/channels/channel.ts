@@ -1,20 +1,40 @@
-/** A channel proves one field by delivering a challenge link to the account the field names. */
+/**
+ * A channel proves one field. It delivers a challenge to the subject the field names (or, for pull
+ * channels, tells the person what to publish), and reports every answer it hears through the one
+ * entry into the registrar, `ProofSink`: "this challenge was answered by this subject". Adding a
+ * channel is one file beside this one and one line in main.ts.
+ */
 import type { Field } from '../domain/fields.js';
 
 export interface ChallengeMessage {
   /** The on-chain account that asked for the judgement. */
   account: string;
+  /** Its display name as set on chain, when it has one. */
+  display?: string;
   field: Field;
-  /** Where to deliver: the field's value (an email address, a Matrix ID, ...). */
-  address: string;
+  /** Where to deliver: the field's canonical subject (an email address, a Matrix ID, ...). */
+  subject: string;
+  /** The challenge page: GET shows it, only its Confirm button (a POST) confirms. */
   link: string;
+  /** A short single-use code the person may send back or type in instead of opening the link. */
+  code: string;
   expiresAt: number;
   registrarIndex: number;
 }
 
+export type ProofOutcome = { ok: true; account: string; field: Field } | { ok: false; message: string };
+
+/** What a channel calls when it hears an answer. */
+export interface ProofSink {
+  /** `subject` (as the service vouches for it, e.g. a message's sender) sent `code` for `field`. */
+  answerCode(field: Field, subject: string, code: string): Promise<ProofOutcome>;
+}
+
 export interface Channel {
   readonly field: Field;
-  /** Delivers the message; rejects with an error that names no personal data. */
+  /** Delivers the challenge; rejects with an error that names no personal data. */
   send(message: ChallengeMessage): Promise<void>;
+  /** Channels that hear answers (a bot) begin listening here; called once, before any send. */
+  start?(sink: ProofSink): Promise<void>;
   close?(): Promise<void>;
 }

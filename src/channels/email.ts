@@ -42,7 +42,8 @@ identity and asked registrar #${message.registrarIndex} (${escapeHtml(this.setti
     try {
       await this.transport.sendMail({
         from: this.settings.from,
-        to: message.address,
+        // An address object is used as it is; a string would be parsed for names, groups and lists.
+        to: { name: '', address: message.subject },
         subject: `Confirm your email for your on-chain identity (registrar #${message.registrarIndex})`,
         text,
         html,

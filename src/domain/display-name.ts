@@ -2,16 +2,11 @@
  * The automatic display-name check. A display name is what wallets show; it must be readable and
  * must not be able to disguise itself as another name.
  */
+import { BIDI, CONTROL, INVISIBLE } from './text.js';
 
 export const MAX_DISPLAY_NAME_LENGTH = 32;
 
 export type DisplayNameVerdict = { ok: true } | { ok: false; reason: string; hint: string };
-
-const CONTROL = /\p{Cc}/u;
-const BIDI = /\p{Bidi_Control}/u;
-// Format characters (zero-width space and joiners, soft hyphen, BOM, ...), Hangul fillers, and the
-// combining marks that render as nothing.
-const INVISIBLE = /[\p{Cf}\u115f\u1160\u3164\uffa0]|\u034f|\u17b4|\u17b5/u;
 
 /** Each rule: what makes a name fail, why, and what the person should do. First match wins. */
 const RULES: readonly { fails: (name: string) => boolean; reason: string; hint: string }[] = [

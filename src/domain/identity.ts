@@ -15,6 +15,8 @@ export interface IdentityInfo {
   layout: Layout;
   /** The fields that are set (not `Data::None`). */
   values: Partial<Record<Field, FieldValue>>;
+  /** Set entries the registrar cannot verify by construction: `additional` pairs, unknown fields. */
+  unverifiable?: string[];
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

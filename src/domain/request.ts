@@ -9,10 +9,26 @@ export interface Snapshot {
   hash: string;
 }
 
+/**
+ * awaiting: a challenge is out; confirmed: proven (`subject` is what the proof came from); failed:
+ * cannot be proven as it is set; missing: the policy requires it and it is not set; ignored: set, but
+ * outside what this registrar verifies (it neither blocks nor is attested).
+ */
 export type FieldState =
-  | { status: 'awaiting'; value: string }
-  | { status: 'confirmed'; value: string; confirmedAt: number }
-  | { status: 'failed'; value: string; reason: string; hint: string };
+  | { status: 'awaiting'; value: string; subject: string }
+  | { status: 'confirmed'; value: string; subject: string; confirmedAt: number }
+  | { status: 'failed'; value: string; reason: string; hint: string }
+  | { status: 'missing'; reason: string; hint: string }
+  | { status: 'ignored'; value: string; reason: string };
+
+/** Why a request cannot be judged as it stands; `field` when one field is the cause. */
+export interface Blocker {
+  field?: Field;
+  reason: string;
+  hint: string;
+  /** wait: the person has only to answer a challenge; change: the identity must change first. */
+  kind: 'wait' | 'change';
+}
 
 /**
  * open: fields are being proven; judging: a judgement is being submitted; judged: the chain showed
@@ -32,6 +48,13 @@ export interface JudgementRequest {
   status: RequestStatus;
   snapshot: Snapshot;
   fields: Partial<Record<Field, FieldState>>;
+  /**
+   * Entries this registrar can never verify by construction (legacy `additional` pairs, fields
+   * this code does not know): listed, never attested.
+   */
+  unverifiable?: string[];
+  /** What the policy requires of the request as a whole (not of one field), unmet. */
+  conditions?: Blocker[];
   createdAt: number;
   updatedAt: number;
   /** Bumped by every write; a write names the version it read (compare-and-set). */
@@ -45,6 +68,10 @@ export interface Challenge {
   account: string;
   field: Field;
   snapshotHash: string;
+  /** The canonical subject the challenge was made for; a proof from any other subject is refused. */
+  subject: string;
+  /** sha256 of the short code the person may send back or type instead of opening the link. */
+  codeHash?: string;
   createdAt: number;
   expiresAt: number;
   usedAt?: number;

@@ -4,8 +4,11 @@
  */
 import { checkDisplayName } from './display-name.js';
 import { FIELDS, type Field } from './fields.js';
-import { canonicalValue, type IdentityInfo } from './identity.js';
-import type { FieldState, JudgementRequest, RequestStatus, Snapshot } from './request.js';
+import { canonicalValue, type FieldValue, type IdentityInfo } from './identity.js';
+import type { Blocker, FieldState, JudgementRequest, RequestStatus, Snapshot } from './request.js';
+import { parseSubject } from './subjects.js';
+
+export type { Blocker };
 
 const LABELS: Record<Field, string> = {
   display: 'display name',
@@ -20,8 +23,42 @@ const LABELS: Record<Field, string> = {
   discord: 'Discord account',
 };
 
+/** What to do for an awaiting field, where opening a mailed link is not the whole story. */
+const WAIT_HINTS: Partial<Record<Field, string>> = {
+  matrix:
+    "Accept the registrar bot's invitation to a direct chat on Matrix, then open the link it posted and press Confirm, or reply there with the code.",
+};
+
 export function labelOf(field: Field): string {
   return LABELS[field];
+}
+
+/** Which fields must be proven: `mask`, every field of the registrar's mask; `set`, every set one. */
+export type PolicyKind = 'mask' | 'set';
+
+export interface Policy {
+  kind: PolicyKind;
+  /** ignore: fields outside the mask are listed as not verified; block: they block the request. */
+  extraFields: 'ignore' | 'block';
+}
+
+export const DEFAULT_POLICY: Policy = { kind: 'mask', extraFields: 'ignore' };
+
+/** Fields that name an account somewhere, as opposed to free text (display, legal name, image). */
+export const ACCOUNT_FIELDS: readonly Field[] = [
+  'email',
+  'matrix',
+  'twitter',
+  'discord',
+  'github',
+  'web',
+  'pgpFingerprint',
+];
+
+/** Another judged identity whose display name a new one resembles. */
+export interface LookAlike {
+  account: string;
+  display: string;
 }
 
 /** What the registrar can prove: its on-chain field mask, and the fields it has a channel for. */
@@ -29,10 +66,15 @@ export interface Capabilities {
   mask: readonly Field[];
   /** Fields proven by sending a challenge (email, Matrix, ...). Display is checked automatically. */
   channels: ReadonlySet<Field>;
+  policy?: Policy;
+  /** Judged identities whose display name `name` could pass for (the display-name guard). */
+  lookAlikes?: (name: string) => LookAlike[];
 }
 
 export interface FieldPlan {
   fields: Partial<Record<Field, FieldState>>;
+  unverifiable: string[];
+  conditions: Blocker[];
   /** Fields that need a new challenge sent. */
   toChallenge: Field[];
   /** Fields whose earlier challenges must no longer be accepted. */
@@ -46,9 +88,65 @@ const failed = (value: string, reason: string, hint: string): FieldState => ({
   hint,
 });
 
+const NOT_VERIFIED = 'not verified by this registrar';
+
+/** The state of one set field inside what the registrar verifies. */
+function planField(
+  field: Field,
+  raw: FieldValue,
+  can: Capabilities,
+  now: number,
+  before: FieldState | undefined,
+): FieldState {
+  const value = canonicalValue(raw);
+  const label = LABELS[field];
+  if (raw.kind === 'hash') {
+    return failed(
+      value,
+      `the ${label} is set as a ${raw.algorithm} hash, which cannot be verified`,
+      `Set the ${label} as plain text instead of a hash.`,
+    );
+  }
+  if (raw.text === undefined) {
+    return failed(value, `the ${label} is not valid UTF-8 text`, `Set the ${label} as plain text.`);
+  }
+  // The display name's own check says more precisely what is wrong than the text grammar.
+  const verdict = field === 'display' ? checkDisplayName(raw.text) : { ok: true as const };
+  if (!verdict.ok) return failed(value, verdict.reason, verdict.hint);
+  const parsed = parseSubject(field, raw.text);
+  if (!parsed.ok) return failed(value, parsed.reason, parsed.hint);
+  const { subject } = parsed;
+  if (field === 'display') {
+    const twins = can.lookAlikes?.(raw.text) ?? [];
+    if (twins.length > 0) {
+      const named = twins
+        .slice(0, 3)
+        .map((twin) => `"${twin.display}" (${twin.account})`)
+        .join(', ');
+      return failed(
+        value,
+        `the display name could be mistaken for the judged name${twins.length > 1 ? 's' : ''} ${named}`,
+        'Choose a display name that does not look like the name of another verified identity.',
+      );
+    }
+    const keep = before?.status === 'confirmed' && before.subject === subject;
+    return { status: 'confirmed', value, subject, confirmedAt: keep ? before.confirmedAt : now };
+  }
+  if (!can.channels.has(field)) {
+    return failed(
+      value,
+      `this registrar cannot verify the ${label} field at the moment`,
+      `Wait for the registrar to restore its ${label} check, remove the ${label}, or cancel the request.`,
+    );
+  }
+  if (before?.status === 'confirmed' && before.subject === subject) return before;
+  return { status: 'awaiting', value, subject };
+}
+
 /**
- * Decides the state of every field of `info`. With `previous` (an edit of an open request), a
- * confirmed field whose value did not change stays confirmed; every other field starts again.
+ * Decides the state of every field of `info` under the policy. With `previous` (an edit of an open
+ * request), a confirmed field whose subject did not change stays confirmed; every other field
+ * starts again.
  */
 export function planFields(
   info: IdentityInfo,
@@ -56,58 +154,67 @@ export function planFields(
   now: number,
   previous: JudgementRequest['fields'] = {},
 ): FieldPlan {
+  const policy = can.policy ?? DEFAULT_POLICY;
   const fields: FieldPlan['fields'] = {};
   const toChallenge: Field[] = [];
   for (const field of FIELDS) {
     const raw = info.values[field];
-    if (!raw) continue;
-    const value = canonicalValue(raw);
     const label = LABELS[field];
-    const before = previous[field];
-    if (!can.mask.includes(field)) {
-      fields[field] = failed(
-        value,
-        `this registrar does not verify the ${label} field`,
-        `Remove the ${label} from your identity, or ask a registrar that verifies it.`,
-      );
-    } else if (raw.kind === 'hash') {
-      fields[field] = failed(
-        value,
-        `the ${label} is set as a ${raw.algorithm} hash, which cannot be verified`,
-        `Set the ${label} as plain text instead of a hash.`,
-      );
-    } else if (field === 'display') {
-      const verdict = checkDisplayName(raw.text);
-      fields[field] = verdict.ok
-        ? {
-            status: 'confirmed',
-            value,
-            confirmedAt: before?.value === value && before.status === 'confirmed' ? before.confirmedAt : now,
-          }
-        : failed(value, verdict.reason, verdict.hint);
-    } else if (raw.text === undefined) {
-      fields[field] = failed(
-        value,
-        `the ${label} is not valid UTF-8 text`,
-        `Set the ${label} as plain text.`,
-      );
-    } else if (!can.channels.has(field)) {
-      fields[field] = failed(
-        value,
-        `this registrar cannot verify the ${label} field at the moment`,
-        `Remove the ${label} from your identity, or ask a registrar that verifies it.`,
-      );
-    } else if (before?.status === 'confirmed' && before.value === value) {
-      fields[field] = before;
-    } else {
-      fields[field] = { status: 'awaiting', value };
-      toChallenge.push(field);
+    const inMask = can.mask.includes(field);
+    if (!raw) {
+      if (inMask && policy.kind === 'mask') {
+        fields[field] = {
+          status: 'missing',
+          reason: `this registrar verifies the ${label} and it is not set`,
+          hint: `This registrar verifies ${label}: add your ${label} to your identity, or cancel the request.`,
+        };
+      }
+      continue;
+    }
+    if (!inMask) {
+      fields[field] =
+        policy.extraFields === 'block'
+          ? failed(
+              canonicalValue(raw),
+              `this registrar does not verify the ${label} field`,
+              `Remove the ${label} from your identity, or ask a registrar that verifies it.`,
+            )
+          : { status: 'ignored', value: canonicalValue(raw), reason: NOT_VERIFIED };
+      continue;
+    }
+    const state = planField(field, raw, can, now, previous[field]);
+    fields[field] = state;
+    if (state.status === 'awaiting') toChallenge.push(field);
+  }
+  const unverifiable = info.unverifiable ?? [];
+  const conditions: Blocker[] = [];
+  if (policy.extraFields === 'block') {
+    for (const name of unverifiable) {
+      conditions.push({
+        reason: `the identity sets ${name}, which no registrar can verify`,
+        hint: `Remove ${name} from your identity.`,
+        kind: 'change',
+      });
+    }
+  }
+  if (policy.kind === 'set') {
+    const proven = ACCOUNT_FIELDS.filter((field) => can.mask.includes(field) && info.values[field]);
+    if (proven.length === 0) {
+      const offered = ACCOUNT_FIELDS.filter((field) => can.mask.includes(field)).map((f) => LABELS[f]);
+      conditions.push({
+        reason: 'the identity sets no account this registrar verifies; a name alone is never judged',
+        hint:
+          offered.length > 0
+            ? `Add one of these to your identity: ${offered.join(', ')}.`
+            : 'This registrar verifies no accounts; ask another registrar.',
+        kind: 'change',
+      });
     }
   }
   // Challenges name the snapshot they were made for, so after an edit every unconfirmed field is
   // challenged again, pinned to the new snapshot, and the old links stop working.
   const toVoid = (Object.keys(previous) as Field[]).filter((field) => previous[field]?.status === 'awaiting');
-  return { fields, toChallenge, toVoid };
+  return { fields, unverifiable, conditions, toChallenge, toVoid };
 }
 
 export function newRequest(
@@ -125,6 +232,8 @@ export function newRequest(
     status: 'open',
     snapshot,
     fields: plan.fields,
+    unverifiable: plan.unverifiable,
+    conditions: plan.conditions,
     createdAt: now,
     updatedAt: now,
     version: 0,
@@ -138,38 +247,48 @@ export function applyEdit(
   plan: FieldPlan,
   now: number,
 ): JudgementRequest {
-  return { ...request, status: 'open', snapshot, fields: plan.fields, updatedAt: now };
+  return {
+    ...request,
+    status: 'open',
+    snapshot,
+    fields: plan.fields,
+    unverifiable: plan.unverifiable,
+    conditions: plan.conditions,
+    updatedAt: now,
+  };
 }
 
 export type ConfirmResult =
   | { ok: true; request: JudgementRequest }
-  | { ok: false; reason: 'stale' | 'closed' | 'not-awaiting' };
+  | { ok: false; reason: 'stale' | 'closed' | 'not-awaiting' | 'other-subject' };
 
-/** A challenge for `field` of the snapshot `snapshotHash` was answered. */
+/**
+ * A challenge for `field` of the snapshot `snapshotHash` was answered by `subject`. It confirms the
+ * field only when the request is open, still at that snapshot, and awaiting exactly that subject.
+ */
 export function confirmField(
   request: JudgementRequest,
   field: Field,
   snapshotHash: string,
+  subject: string,
   now: number,
 ): ConfirmResult {
   if (request.status !== 'open') return { ok: false, reason: 'closed' };
   if (request.snapshot.hash !== snapshotHash) return { ok: false, reason: 'stale' };
   const state = request.fields[field];
   if (state?.status !== 'awaiting') return { ok: false, reason: 'not-awaiting' };
+  if (state.subject !== subject) return { ok: false, reason: 'other-subject' };
   return {
     ok: true,
     request: {
       ...request,
-      fields: { ...request.fields, [field]: { status: 'confirmed', value: state.value, confirmedAt: now } },
+      fields: {
+        ...request.fields,
+        [field]: { status: 'confirmed', value: state.value, subject, confirmedAt: now },
+      },
       updatedAt: now,
     },
   };
-}
-
-export interface Blocker {
-  field?: Field;
-  reason: string;
-  hint: string;
 }
 
 /** Why the request cannot be judged yet; empty when every field is proven. */
@@ -178,24 +297,39 @@ export function blockers(request: JudgementRequest): Blocker[] {
     const state = request.fields[field];
     return state ? [[field, state] as const] : [];
   });
-  if (entries.length === 0) {
+  const verified = entries.filter(([, state]) => state.status !== 'ignored');
+  if (verified.length === 0) {
     return [
-      { reason: 'the identity has no fields set', hint: 'Set at least a display name on your identity.' },
+      {
+        reason: 'the identity sets nothing this registrar verifies',
+        hint: 'Set at least a display name on your identity.',
+        kind: 'change',
+      },
+      ...(request.conditions ?? []),
     ];
   }
-  return entries.flatMap(([field, state]): Blocker[] => {
-    if (state.status === 'failed') return [{ field, reason: state.reason, hint: state.hint }];
+  const ofFields = entries.flatMap(([field, state]): Blocker[] => {
+    if (state.status === 'failed' || state.status === 'missing') {
+      return [{ field, reason: state.reason, hint: state.hint, kind: 'change' }];
+    }
     if (state.status === 'awaiting') {
       return [
         {
           field,
           reason: `the ${LABELS[field]} is not confirmed yet`,
-          hint: `Open the link we sent to your ${LABELS[field]} and press Confirm.`,
+          hint: WAIT_HINTS[field] ?? `Open the link we sent to your ${LABELS[field]} and press Confirm.`,
+          kind: 'wait',
         },
       ];
     }
     return [];
   });
+  return [...ofFields, ...(request.conditions ?? [])];
+}
+
+/** Whether the request can be judged as it stands, once the person answers what is out. */
+export function canBeJudgedAsItStands(request: JudgementRequest): boolean {
+  return blockers(request).every((blocker) => blocker.kind === 'wait');
 }
 
 export function isReadyForJudgement(request: JudgementRequest): boolean {

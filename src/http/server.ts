@@ -4,11 +4,15 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ConnectionState } from '../chain/connection.js';
+import { FIELDS, type Field } from '../domain/fields.js';
+import { labelOf } from '../domain/verification.js';
 import type { Registrar } from '../registrar.js';
-import { confirmedPage, confirmPage, refusedPage } from './views.js';
+import { codePage, confirmedPage, confirmPage, refusedPage } from './views.js';
 
 export interface HttpDeps {
-  registrar: Pick<Registrar, 'checkLink' | 'confirm' | 'status'>;
+  registrar: Pick<Registrar, 'checkLink' | 'confirm' | 'status' | 'answerCodeOf'>;
+  /** The fields whose challenges carry a code (those with a configured channel). */
+  codeFields?: readonly Field[];
   registrarIndex: number;
   chainState: () => ConnectionState;
 }
@@ -59,6 +63,25 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     return reply.code(status.status === 'none' ? 404 : 200).send(status);
   });
 
+  const codeFields = (deps.codeFields ?? []).map((field) => ({ field, label: labelOf(field) }));
+  app.get('/code', async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(codePage(codeFields)),
+  );
+
+  app.post<{ Body: Record<string, string> | undefined }>('/code', async (request, reply) => {
+    const { account = '', field = '', code = '' } = request.body ?? {};
+    reply.type('text/html; charset=utf-8');
+    if (!ACCOUNT.test(account) || !FIELDS.includes(field as Field) || code.length === 0 || code.length > 32) {
+      return reply
+        .code(400)
+        .send(codePage(codeFields, 'Enter your account address, the field and the code.'));
+    }
+    const outcome = await deps.registrar.answerCodeOf(account, field as Field, code);
+    if (!outcome) return reply.code(400).send(codePage(codeFields, 'That is not an account address.'));
+    if (!outcome.ok) return reply.code(422).send(codePage(codeFields, outcome.message));
+    return confirmedPage({ account: outcome.account, label: labelOf(outcome.field) });
+  });
+
   // Browsers ask for it on every page; there is none, and a 404 would only fill logs.
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
 
@@ -69,9 +92,11 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
       .send({ status: chain.connected ? 'ok' : 'degraded', chain });
   });
 
-  // A form POST carries an urlencoded body we do not need; accept and ignore it.
-  app.addContentTypeParser('application/x-www-form-urlencoded', (_request, _payload, done) =>
-    done(null, undefined),
+  // Forms post urlencoded bodies: the Confirm button an empty one, the code form three fields.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
   );
   return app;
 }

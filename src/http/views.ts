@@ -25,14 +25,17 @@ ${body}
 
 export function confirmPage(view: {
   account: string;
+  display?: string;
   label: string;
   value: string;
   registrarIndex: number;
 }): string {
+  const named = view.display ? ` (display name <strong>${escapeHtml(view.display)}</strong>)` : '';
   return page(
     'Confirm your identity field',
-    `<p>Account <code>${escapeHtml(view.account)}</code> asked registrar #${view.registrarIndex} to verify its
+    `<p>Account <code>${escapeHtml(view.account)}</code>${named} asked registrar #${view.registrarIndex} to verify its
 ${escapeHtml(view.label)} <code>${escapeHtml(view.value)}</code>.</p>
+<p>Confirming says that this ${escapeHtml(view.label)} is yours and belongs to that account.</p>
 <p>If this is you, press Confirm. If you did not ask for this, close this page: nothing happens.</p>
 <form method="post"><button type="submit">Confirm</button></form>`,
   );
@@ -48,4 +51,21 @@ export function confirmedPage(view: { account: string; label: string }): string 
 
 export function refusedPage(message: string): string {
   return page('This link cannot be used', `<p class="error">${escapeHtml(message)}</p>`);
+}
+
+/** The page where a code received in a message is typed in instead of opening the link. */
+export function codePage(fields: readonly { field: string; label: string }[], message?: string): string {
+  const options = fields
+    .map((f) => `<option value="${escapeHtml(f.field)}">${escapeHtml(f.label)}</option>`)
+    .join('');
+  return page(
+    'Enter a verification code',
+    `${message ? `<p class="error">${escapeHtml(message)}</p>` : ''}
+<form method="post" action="/code">
+<p><label for="account">Your account address</label><br><input id="account" name="account" required size="50"></p>
+<p><label for="field">Field</label><br><select id="field" name="field">${options}</select></p>
+<p><label for="code">Code from the message</label><br><input id="code" name="code" required autocomplete="one-time-code"></p>
+<p><button type="submit">Confirm</button></p>
+</form>`,
+  );
 }

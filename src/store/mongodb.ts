@@ -63,6 +63,7 @@ export class MongoStore implements Store {
     await this.challenges.createIndexes([
       { key: { requestId: 1 }, name: 'by_request' },
       { key: { expiresAt: 1 }, name: 'by_expiry' },
+      { key: { field: 1, subject: 1 }, name: 'by_subject' },
     ]);
     await this.judgements.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
   }
@@ -129,6 +130,20 @@ export class MongoStore implements Store {
 
   async listChallenges(requestId: string): Promise<Challenge[]> {
     const docs = await this.challenges.find({ requestId }).sort({ createdAt: 1, _id: 1 }).toArray();
+    return docs.map(fromChallengeDoc);
+  }
+
+  async findLiveChallenges(field: Field, subject: string, now: number): Promise<Challenge[]> {
+    const docs = await this.challenges
+      .find({
+        field,
+        subject,
+        usedAt: { $exists: false },
+        voidedAt: { $exists: false },
+        expiresAt: { $gt: now },
+      })
+      .sort({ createdAt: 1, _id: 1 })
+      .toArray();
     return docs.map(fromChallengeDoc);
   }
 

@@ -199,6 +199,16 @@ export class SqliteStore implements Store {
       .map((row) => parse<Challenge>(row) as Challenge);
   }
 
+  async findLiveChallenges(field: Field, subject: string, now: number): Promise<Challenge[]> {
+    return this.db
+      .prepare(
+        `SELECT doc FROM challenges WHERE field = ? AND used_at IS NULL AND voided_at IS NULL
+           AND expires_at > ? AND json_extract(doc, '$.subject') = ? ORDER BY rowid`,
+      )
+      .all(field, now, subject)
+      .map((row) => parse<Challenge>(row) as Challenge);
+  }
+
   async consumeChallenge(id: string, now: number): Promise<ConsumeOutcome> {
     const result = this.db
       .prepare(

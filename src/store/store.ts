@@ -31,6 +31,8 @@ export interface Store {
   getChallenge(id: string): Promise<Challenge | undefined>;
   /** Every challenge of a request, oldest first. */
   listChallenges(requestId: string): Promise<Challenge[]>;
+  /** The unused, unvoided, unexpired challenges of `field` made for `subject`, oldest first. */
+  findLiveChallenges(field: Field, subject: string, now: number): Promise<Challenge[]>;
   /** Marks a challenge used, once: of two concurrent calls at most one gets ok. */
   consumeChallenge(id: string, now: number): Promise<ConsumeOutcome>;
   /** Voids the unused challenges of a request (of the given fields, or all). Returns how many. */

@@ -22,7 +22,7 @@ export function request(overrides: Partial<JudgementRequest> = {}): JudgementReq
     registrarIndex: 7,
     status: 'open',
     snapshot: { infoHex: '0x00', hash: `0x${'ab'.repeat(32)}` },
-    fields: { email: { status: 'awaiting', value: 'a@example.org' } },
+    fields: { email: { status: 'awaiting', value: 'a@example.org', subject: 'a@example.org' } },
     createdAt: 1_000,
     updatedAt: 1_000,
     version: 0,
@@ -37,6 +37,7 @@ function challenge(requestId: string, overrides: Partial<Challenge> = {}): Chall
     account: 'acct',
     field: 'email',
     snapshotHash: `0x${'ab'.repeat(32)}`,
+    subject: 'a@example.org',
     createdAt: 1_000,
     expiresAt: 10_000,
     ...overrides,
@@ -150,6 +151,22 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.consumeChallenge(first.id, 3);
       expect(await other.listChallenges('r5')).toEqual([{ ...first, usedAt: 3 }, second]);
       expect(await store.listChallenges('no-such-request')).toEqual([]);
+    });
+
+    it('finds the live challenges of a field made for one subject, and only those', async () => {
+      const subject = unique('@alice:example.org');
+      const first = challenge('r7', { field: 'matrix', subject, createdAt: 1 });
+      const second = challenge('r8', { field: 'matrix', subject, createdAt: 2 });
+      const used = challenge('r9', { field: 'matrix', subject, createdAt: 3 });
+      const expired = challenge('r9', { field: 'matrix', subject, expiresAt: 1_500 });
+      const otherField = challenge('r9', { field: 'email', subject });
+      const otherSubject = challenge('r9', { field: 'matrix', subject: `${subject}x` });
+      for (const c of [first, second, used, expired, otherField, otherSubject])
+        await store.insertChallenge(c);
+      await store.consumeChallenge(used.id, 1_100);
+      expect(await other.findLiveChallenges('matrix', subject, 2_000)).toEqual([first, second]);
+      await store.voidChallenges('r7', 2_100);
+      expect(await store.findLiveChallenges('matrix', subject, 2_200)).toEqual([second]);
     });
 
     it('deletes expired challenges and keeps live ones', async () => {

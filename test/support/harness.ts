@@ -17,8 +17,10 @@ export const FEE = UNIT;
 
 export interface StatusView {
   status: string;
-  fields: Record<string, { status: string; reason?: string; hint?: string }>;
-  blockers: { field?: string; reason: string; hint: string }[];
+  judgeable: boolean;
+  fields: Record<string, { status: string; value?: string; reason?: string; hint?: string }>;
+  unverifiable: string[];
+  blockers: { field?: string; reason: string; hint: string; kind: 'wait' | 'change' }[];
 }
 
 export async function freePort(): Promise<number> {
@@ -62,17 +64,27 @@ export class DaemonHarness {
     readonly index: number,
     readonly dataDir: string,
     readonly httpPort: number,
+    private readonly extraEnv: Record<string, string>,
   ) {}
 
-  /** `fields`: the registrar's on-chain field mask. */
-  static async start(fields: number): Promise<DaemonHarness> {
+  /** `fields`: the registrar's on-chain field mask; `env`: settings beyond the base ones. */
+  static async start(fields: number, env: Record<string, string> = {}): Promise<DaemonHarness> {
     const chain = await TestChain.start({ mode: 'Instant' });
     const mailbox = await TestMailbox.start();
     const [host, port] = chain.endpoint.replace('ws://', '').split(':');
     const relay = await TcpProxy.start(host ?? '127.0.0.1', Number(port));
     const { registrar, index } = await chain.setUpRegistrar('Harness', { fee: FEE, fields });
     const dataDir = mkdtempSync(join(tmpdir(), 'registrar-daemon-'));
-    const harness = new DaemonHarness(chain, mailbox, relay, registrar, index, dataDir, await freePort());
+    const harness = new DaemonHarness(
+      chain,
+      mailbox,
+      relay,
+      registrar,
+      index,
+      dataDir,
+      await freePort(),
+      env,
+    );
     harness.daemon = await startDaemon(harness.env());
     return harness;
   }
@@ -94,6 +106,7 @@ export class DaemonHarness {
       REGISTRAR_SMTP_URL: this.mailbox.url,
       REGISTRAR_SMTP_FROM: 'Test Registrar <registrar@example.org>',
       LOG_LEVEL: 'info',
+      ...this.extraEnv,
     };
   }
 

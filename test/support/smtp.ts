@@ -13,6 +13,8 @@ export interface ReceivedMail {
 
 export class TestMailbox {
   private readonly arrivals = new Arrivals<ReceivedMail>();
+  /** Every RCPT TO the server was given, accepted or not: what the registrar tried to reach. */
+  readonly recipients: string[] = [];
   private constructor(
     private readonly server: SMTPServer,
     readonly port: number,
@@ -23,6 +25,10 @@ export class TestMailbox {
     const server = new SMTPServer({
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      onRcptTo(address, _session, callback) {
+        box?.recipients.push(address.address);
+        callback();
+      },
       onData(stream, _session, callback) {
         simpleParser(stream)
           .then((parsed) => {

@@ -102,8 +102,12 @@ describe('the registrar', () => {
     expect(judge.calls).toEqual([{ target: ACCOUNT, hash: '0xaaaa' }]);
     const status = await r.status(ACCOUNT);
     expect(status?.status).toBe('open');
-    expect(status?.fields.email).toEqual({ status: 'awaiting', value: 'b@example.org' });
-    expect(outbox.sent.map((m) => m.address)).toEqual(['a@example.org', 'b@example.org']);
+    expect(status?.fields.email).toEqual({
+      status: 'awaiting',
+      label: 'email address',
+      value: 'b@example.org',
+    });
+    expect(outbox.sent.map((m) => m.subject)).toEqual(['a@example.org', 'b@example.org']);
     expect(await r.checkLink(original)).toMatchObject({ ok: false });
   });
 

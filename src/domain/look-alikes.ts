@@ -1,0 +1,168 @@
+/**
+ * The display-name guard: a new display name must not pass for the name of another judged identity.
+ * Two names conflict when their confusable skeletons are equal (UTS #39, after NFKC and lower
+ * case), or when the skeletons' Jaro-Winkler similarity reaches the threshold. Pure: the
+ * confusables table is handed in, and the corpus is kept by whoever reads the chain.
+ *
+ * The index keeps per name only its skeleton (as code points) and a 32-bucket character histogram,
+ * so that memory grows with the names, not with the registrations, and most of the corpus is ruled
+ * out by a cheap upper bound before any similarity is computed.
+ */
+import type { LookAlike } from './verification.js';
+
+/** Confusable → prototype, from Unicode's confusables.txt (UTS #39). */
+export type ConfusablesTable = Readonly<Record<string, string>>;
+
+export class Skeletons {
+  constructor(private readonly table: ConfusablesTable) {}
+
+  /**
+   * UTS #39 skeleton (NFD, prototypes, NFD) of the NFKC name, lower-cased and mapped once more:
+   * prototypes are mostly capitals for capitals (Cyrillic М → M), so mapping before and after lower
+   * case makes "Маtrix", "Ｍatrix" and "matrix" one skeleton.
+   */
+  of(name: string): string {
+    const once = this.map(name.normalize('NFKC')).toLowerCase();
+    return this.map(once);
+  }
+
+  private map(text: string): string {
+    let mapped = '';
+    for (const char of text.normalize('NFD')) mapped += this.table[char] ?? char;
+    return mapped.normalize('NFD');
+  }
+}
+
+const BUCKETS = 32;
+const WINKLER_PREFIX = 4;
+const WINKLER_SCALE = 0.1;
+
+/** Jaro-Winkler similarity of two code-point arrays, 0 to 1. */
+export function jaroWinkler(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const la = a.length;
+  const lb = b.length;
+  if (la === 0 && lb === 0) return 1;
+  if (la === 0 || lb === 0) return 0;
+  const window = Math.max(0, Math.floor(Math.max(la, lb) / 2) - 1);
+  const matchedB = new Uint8Array(lb);
+  const matchedA = new Uint8Array(la);
+  let matches = 0;
+  for (let i = 0; i < la; i++) {
+    const from = Math.max(0, i - window);
+    const to = Math.min(lb - 1, i + window);
+    for (let j = from; j <= to; j++) {
+      if (matchedB[j] === 0 && a[i] === b[j]) {
+        matchedA[i] = 1;
+        matchedB[j] = 1;
+        matches++;
+        break;
+      }
+    }
+  }
+  if (matches === 0) return 0;
+  let transpositions = 0;
+  let k = 0;
+  for (let i = 0; i < la; i++) {
+    if (matchedA[i] === 0) continue;
+    while (matchedB[k] === 0) k++;
+    if (a[i] !== b[k]) transpositions++;
+    k++;
+  }
+  const jaro = (matches / la + matches / lb + (matches - transpositions / 2) / matches) / 3;
+  let prefix = 0;
+  while (prefix < WINKLER_PREFIX && prefix < la && prefix < lb && a[prefix] === b[prefix]) prefix++;
+  return jaro + prefix * WINKLER_SCALE * (1 - jaro);
+}
+
+interface Entry {
+  account: string;
+  display: string;
+  skeleton: string;
+  points: Uint32Array;
+}
+
+function codePoints(text: string): Uint32Array {
+  return Uint32Array.from(text, (char) => char.codePointAt(0) ?? 0);
+}
+
+function histogram(points: Uint32Array, into: Uint8Array, offset = 0): void {
+  for (const point of points) {
+    const bucket = offset + (point % BUCKETS);
+    into[bucket] = Math.min(255, (into[bucket] ?? 0) + 1);
+  }
+}
+
+/** The judged display names of the chain, searchable for look-alikes. */
+export class LookAlikeIndex {
+  private readonly entries: (Entry | undefined)[] = [];
+  /** BUCKETS counts per entry slot, in one buffer. */
+  private histograms = new Uint8Array(1024 * BUCKETS);
+  private readonly slotOf = new Map<string, number>();
+  private readonly free: number[] = [];
+
+  constructor(
+    private readonly skeletons: Skeletons,
+    private readonly threshold = 0.9,
+  ) {}
+
+  get size(): number {
+    return this.slotOf.size;
+  }
+
+  /** Records (or replaces) the judged display name of `account`. */
+  set(account: string, display: string): void {
+    this.delete(account);
+    const skeleton = this.skeletons.of(display);
+    const points = codePoints(skeleton);
+    const slot = this.free.pop() ?? this.entries.length;
+    this.entries[slot] = { account, display, skeleton, points };
+    if ((slot + 1) * BUCKETS > this.histograms.length) {
+      const grown = new Uint8Array(this.histograms.length * 2);
+      grown.set(this.histograms);
+      this.histograms = grown;
+    }
+    this.histograms.fill(0, slot * BUCKETS, (slot + 1) * BUCKETS);
+    histogram(points, this.histograms, slot * BUCKETS);
+    this.slotOf.set(account, slot);
+  }
+
+  delete(account: string): void {
+    const slot = this.slotOf.get(account);
+    if (slot === undefined) return;
+    this.entries[slot] = undefined;
+    this.slotOf.delete(account);
+    this.free.push(slot);
+  }
+
+  /** The judged names `name` could pass for, leaving out the accounts in `except`. */
+  conflicts(name: string, except: ReadonlySet<string> = new Set()): LookAlike[] {
+    const skeleton = this.skeletons.of(name);
+    const points = codePoints(skeleton);
+    const query = new Uint8Array(BUCKETS);
+    histogram(points, query);
+    const found: LookAlike[] = [];
+    const lq = points.length;
+    for (let slot = 0; slot < this.entries.length; slot++) {
+      const entry = this.entries[slot];
+      if (!entry || except.has(entry.account)) continue;
+      const le = entry.points.length;
+      // Jaro-Winkler ≥ t needs Jaro ≥ (t - 0.4) / 0.6, and Jaro ≤ (m/lq + m/le + 1) / 3 where m,
+      // the matching characters, is at most the histogram overlap: skip what cannot reach it.
+      let overlap = 0;
+      const base = slot * BUCKETS;
+      for (let b = 0; b < BUCKETS; b++) overlap += Math.min(query[b] ?? 0, this.histograms[base + b] ?? 0);
+      const jaroBound = lq === 0 || le === 0 ? 0 : (overlap / lq + overlap / le + 1) / 3;
+      const bound = jaroBound + WINKLER_PREFIX * WINKLER_SCALE * (1 - jaroBound);
+      if (entry.skeleton !== skeleton && bound < this.threshold) continue;
+      if (entry.skeleton === skeleton || jaroWinkler(points, entry.points) >= this.threshold) {
+        found.push({ account: entry.account, display: entry.display });
+      }
+    }
+    return found;
+  }
+
+  /** Whether `account` is in the corpus (for tests and metrics). */
+  has(account: string): boolean {
+    return this.slotOf.has(account);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Judging: a request whose every required field is proven is judged through the proxy, pinned to
+ * its snapshot's hash. Judging takes a block or more, so it runs beside the caller (the watcher's
+ * queue, a page request), and judgements that become ready together share one batch.
+ */
+import type { Judge } from '../chain/judge.js';
+import type { JudgementRequest } from '../domain/request.js';
+import { isReadyForJudgement, withStatus } from '../domain/verification.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { errorText, updateWithRetry } from './updates.js';
+
+/** A judgement that failed (no connection, a full pool) is tried again after 2 s, 4 s, ... 60 s. */
+const RETRY_BASE_MS = 2_000;
+const RETRY_MAX_MS = 60_000;
+
+export interface JudgingOptions {
+  store: Store;
+  judge: Judge;
+  registrarIndex: number;
+  log: Logger;
+  now: () => number;
+  /** Whether the chain still shows the request pending with this snapshot: 'pending', 'gone' or 'changed'. */
+  chainState: (request: JudgementRequest) => Promise<'pending' | 'gone' | 'changed'>;
+  /** The identity changed since the snapshot: verify it again. */
+  reverify: (account: string) => Promise<void>;
+}
+
+export class Judging {
+  /** Accounts with a judgement step under way; their requests are left alone meanwhile. */
+  readonly inFlight = new Set<string>();
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(private readonly o: JudgingOptions) {}
+
+  whenReady(request: JudgementRequest): void {
+    if (isReadyForJudgement(request)) this.inBackground(this.maybeJudge(request));
+  }
+
+  /** Stops retrying and waits for background work (judgement submissions) to finish. */
+  async drain(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  private inBackground(work: Promise<unknown>): void {
+    const tracked = work
+      .catch((error: unknown) => {
+        this.o.log.error({ err: errorText(error) }, 'background step failed');
+      })
+      .finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  private scheduleRetry(requestId: string, attempt: number): void {
+    if (this.stopped || this.retries.has(requestId)) return;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt);
+    const timer = setTimeout(() => {
+      this.retries.delete(requestId);
+      this.inBackground(
+        this.o.store
+          .getRequest(requestId)
+          .then((request) => request && this.maybeJudge(request, attempt + 1)),
+      );
+    }, delay);
+    timer.unref();
+    this.retries.set(requestId, timer);
+  }
+
+  private async maybeJudge(request: JudgementRequest, attempt = 0): Promise<void> {
+    if (!isReadyForJudgement(request) || this.inFlight.has(request.account)) return;
+    this.inFlight.add(request.account);
+    try {
+      // The chain decides: a request that is no longer FeePaid there (judged by an earlier attempt
+      // whose confirmation we lost, or cancelled) is not judged again; the watcher closes it.
+      const state = await this.o.chainState(request);
+      if (state === 'gone') return;
+      if (state === 'changed') {
+        this.inFlight.delete(request.account);
+        return this.o.reverify(request.account);
+      }
+      const claimed = await this.o.store.updateRequest(withStatus(request, 'judging', this.o.now()));
+      if (!claimed) return; // Another writer moved it; whoever did decides what comes next.
+      const outcome = await this.o.judge.giveJudgement(claimed.account, claimed.snapshot.hash);
+      if (outcome.kind === 'included') {
+        await this.o.store.appendJudgement({
+          account: claimed.account,
+          registrarIndex: this.o.registrarIndex,
+          judgement: 'Reasonable',
+          identityHash: claimed.snapshot.hash,
+          blockHash: outcome.blockHash,
+          extrinsicHash: outcome.extrinsicHash,
+          at: this.o.now(),
+        });
+        this.o.log.info({ account: claimed.account, block: outcome.blockHash }, 'judgement included');
+        return; // The request closes when the watcher sees JudgementGiven.
+      }
+      await updateWithRetry(this.o.store, claimed.id, (r) =>
+        r.status === 'judging' ? withStatus(r, 'open', this.o.now()) : undefined,
+      );
+      if (outcome.kind === 'different-identity') {
+        this.o.log.warn({ account: claimed.account }, 'identity changed since the snapshot; re-verifying');
+        this.inFlight.delete(claimed.account);
+        await this.o.reverify(claimed.account);
+      } else {
+        this.o.log.error(
+          { account: claimed.account, err: outcome.error, attempt },
+          'judgement failed; will retry',
+        );
+        this.scheduleRetry(claimed.id, attempt);
+      }
+    } catch (error) {
+      // Reading the chain or the store failed (a dropped connection): try again later.
+      this.o.log.error(
+        { account: request.account, err: errorText(error), attempt },
+        'judgement step failed; will retry',
+      );
+      this.scheduleRetry(request.id, attempt);
+    } finally {
+      this.inFlight.delete(request.account);
+    }
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * Challenges and proofs: a challenge is made for one field's subject, pinned to the request's
+ * snapshot, and delivered by the field's channel. Every way of answering it (the link's Confirm
+ * button, a code sent to a bot or typed on a page, and the sign-ins and fetched statements to come)
+ * ends in `answer`: the answer's subject must be the challenge's, the challenge is used once, and
+ * the field is confirmed by compare-and-set against the request's current snapshot.
+ */
+import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { ChallengeTokens } from '../challenges/tokens.js';
+import type { Channel, ProofOutcome, ProofSink } from '../channels/channel.js';
+import type { Field } from '../domain/fields.js';
+import type { Challenge, JudgementRequest } from '../domain/request.js';
+import { confirmField, labelOf } from '../domain/verification.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { errorText, updateWithRetry } from './updates.js';
+
+export interface ProofsOptions {
+  store: Store;
+  channels: ReadonlyMap<Field, Channel>;
+  tokens: ChallengeTokens;
+  registrarIndex: number;
+  publicUrl: string;
+  challengeTtlMs: number;
+  log: Logger;
+  now: () => number;
+  /** Called with a request whose field was just confirmed. */
+  confirmed: (request: JudgementRequest) => void;
+}
+
+export type LinkCheck =
+  | {
+      ok: true;
+      account: string;
+      field: Field;
+      label: string;
+      value: string;
+      display?: string;
+    }
+  | { ok: false; message: string };
+
+export const REFUSALS = {
+  invalid: 'This link is not valid. Check that you opened the whole link from the message.',
+  expired: 'This link has expired. Ask for a new one from the status page or request a judgement again.',
+  unknown: 'This link is not known to this registrar.',
+  used: 'This link was already used. Each link works once.',
+  voided: 'This link is no longer valid: the request it belongs to was changed or ended.',
+  stale:
+    'This link was made for an earlier version of your identity. A new link was sent for the current one.',
+  closed: 'The judgement request this link belongs to is no longer open.',
+  'not-awaiting': 'This field does not need confirming (any more).',
+  'other-subject': 'This answer came from an account other than the one set in the identity.',
+  'wrong-code': 'This code is not valid for this field. Check the code in the latest message.',
+} as const;
+
+/** Codes people type: no 0/O or 1/I/L to confuse; 8 characters is about 40 bits. */
+const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+const CODE_LENGTH = 8;
+
+export function newCode(): string {
+  let code = '';
+  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return code;
+}
+
+const hashOf = (code: string) => createHash('sha256').update(code).digest();
+
+/** Whether `code` (as typed: any case, spaces and dashes ignored) is the challenge's, in constant time. */
+function codeMatches(challenge: Challenge, code: string): boolean {
+  if (!challenge.codeHash) return false;
+  const typed = hashOf(code.replace(/[\s-]/g, '').toUpperCase());
+  return timingSafeEqual(typed, Buffer.from(challenge.codeHash, 'hex'));
+}
+
+export class Proofs implements ProofSink {
+  constructor(private readonly o: ProofsOptions) {}
+
+  /** Makes, stores and delivers a challenge for each of `fields` that awaits one. */
+  async issue(request: JudgementRequest, fields: readonly Field[]): Promise<void> {
+    for (const field of fields) {
+      const channel = this.o.channels.get(field);
+      const state = request.fields[field];
+      if (!channel || state?.status !== 'awaiting') continue;
+      const now = this.o.now();
+      const code = newCode();
+      const challenge: Challenge = {
+        id: randomUUID(),
+        requestId: request.id,
+        account: request.account,
+        field,
+        snapshotHash: request.snapshot.hash,
+        subject: state.subject,
+        codeHash: hashOf(code).toString('hex'),
+        createdAt: now,
+        expiresAt: now + this.o.challengeTtlMs,
+      };
+      await this.o.store.insertChallenge(challenge);
+      const token = this.o.tokens.issue({
+        challengeId: challenge.id,
+        account: request.account,
+        field,
+        snapshotHash: challenge.snapshotHash,
+        expiresAt: challenge.expiresAt,
+      });
+      const display = request.fields.display;
+      try {
+        await channel.send({
+          account: request.account,
+          ...(display && 'value' in display ? { display: display.value } : {}),
+          field,
+          subject: state.subject,
+          link: `${this.o.publicUrl}/confirm/${token}`,
+          code,
+          expiresAt: challenge.expiresAt,
+          registrarIndex: this.o.registrarIndex,
+        });
+        this.o.log.info({ account: request.account, field, challenge: challenge.id }, 'challenge sent');
+      } catch (error) {
+        // Void it, so that the next reconciliation sends a new one.
+        await this.o.store.voidChallenges(request.id, this.o.now(), [field]);
+        this.o.log.error(
+          { account: request.account, field, err: errorText(error) },
+          'challenge could not be delivered; a new one is sent at the next reconciliation',
+        );
+      }
+    }
+  }
+
+  /**
+   * Unconfirmed fields whose every challenge is used up, void or expired, or was never delivered
+   * (the service was down): they get a new one.
+   */
+  async fieldsWithoutLiveChallenge(request: JudgementRequest): Promise<Field[]> {
+    const now = this.o.now();
+    const live = new Set(
+      (await this.o.store.listChallenges(request.id))
+        .filter((c) => c.usedAt === undefined && c.voidedAt === undefined && c.expiresAt > now)
+        .map((c) => c.field),
+    );
+    return (Object.keys(request.fields) as Field[]).filter(
+      (field) =>
+        request.fields[field]?.status === 'awaiting' && this.o.channels.has(field) && !live.has(field),
+    );
+  }
+
+  /** What the page behind a challenge link shows. Changes nothing. */
+  async checkLink(token: string): Promise<LinkCheck> {
+    const inspected = await this.inspectLink(token);
+    return inspected.ok ? inspected.link : inspected;
+  }
+
+  /** The person pressed Confirm: the link was delivered to the challenge's subject. */
+  async confirm(token: string): Promise<LinkCheck> {
+    const inspected = await this.inspectLink(token);
+    if (!inspected.ok) return inspected;
+    const answered = await this.answer(inspected.challenge.id, inspected.challenge.subject);
+    return answered.ok ? inspected.link : answered;
+  }
+
+  /** A channel heard `code` from `subject` (the service vouches for the sender). */
+  async answerCode(field: Field, subject: string, code: string): Promise<ProofOutcome> {
+    const live = await this.o.store.findLiveChallenges(field, subject, this.o.now());
+    const challenge = live.find((c) => codeMatches(c, code));
+    if (!challenge) return { ok: false, message: REFUSALS['wrong-code'] };
+    return this.answer(challenge.id, subject);
+  }
+
+  /** The person typed the code of `field` on the registrar's page for `account`. */
+  async answerCodeOf(account: string, field: Field, code: string): Promise<ProofOutcome> {
+    const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    const now = this.o.now();
+    const live = request
+      ? (await this.o.store.listChallenges(request.id)).filter(
+          (c) => c.field === field && c.usedAt === undefined && c.voidedAt === undefined && c.expiresAt > now,
+        )
+      : [];
+    const challenge = live.find((c) => codeMatches(c, code));
+    if (!challenge) return { ok: false, message: REFUSALS['wrong-code'] };
+    return this.answer(challenge.id, challenge.subject);
+  }
+
+  /**
+   * The one entry for every proof: challenge `challengeId` was answered by `subject`. Checked
+   * without writing first; then the challenge is used up (once) and the field confirmed
+   * (compare-and-set against the current snapshot).
+   */
+  async answer(challengeId: string, subject: string): Promise<ProofOutcome> {
+    const checked = await this.inspectChallenge(challengeId, subject);
+    if (!checked.ok) return checked;
+    const consumed = await this.o.store.consumeChallenge(challengeId, this.o.now());
+    if (!consumed.ok) return { ok: false, message: REFUSALS[consumed.reason] };
+    const { challenge } = consumed;
+    const updated = await updateWithRetry(this.o.store, challenge.requestId, (request) => {
+      const verdict = confirmField(request, challenge.field, challenge.snapshotHash, subject, this.o.now());
+      return verdict.ok ? verdict.request : undefined;
+    });
+    if (!updated) return { ok: false, message: REFUSALS.stale };
+    this.o.log.info({ account: updated.account, field: challenge.field }, 'field confirmed');
+    this.o.confirmed(updated);
+    return { ok: true, account: updated.account, field: challenge.field };
+  }
+
+  private async inspectChallenge(
+    challengeId: string,
+    subject: string,
+  ): Promise<{ ok: true; challenge: Challenge; request: JudgementRequest } | { ok: false; message: string }> {
+    const challenge = await this.o.store.getChallenge(challengeId);
+    if (!challenge) return { ok: false, message: REFUSALS.unknown };
+    if (challenge.usedAt !== undefined) return { ok: false, message: REFUSALS.used };
+    if (challenge.voidedAt !== undefined) return { ok: false, message: REFUSALS.voided };
+    if (challenge.expiresAt <= this.o.now()) return { ok: false, message: REFUSALS.expired };
+    if (challenge.subject !== subject) return { ok: false, message: REFUSALS['other-subject'] };
+    const request = await this.o.store.getRequest(challenge.requestId);
+    if (!request) return { ok: false, message: REFUSALS.unknown };
+    const verdict = confirmField(request, challenge.field, challenge.snapshotHash, subject, this.o.now());
+    if (!verdict.ok) return { ok: false, message: REFUSALS[verdict.reason] };
+    return { ok: true, challenge, request };
+  }
+
+  /** Token, challenge and request, checked without writing anything. */
+  private async inspectLink(
+    token: string,
+  ): Promise<
+    { ok: true; challenge: Challenge; link: LinkCheck & { ok: true } } | { ok: false; message: string }
+  > {
+    const checked = this.o.tokens.check(token, this.o.now());
+    if (!checked.ok) return { ok: false, message: REFUSALS[checked.reason] };
+    const { claims } = checked;
+    const challenge = await this.o.store.getChallenge(claims.challengeId);
+    if (!challenge) return { ok: false, message: REFUSALS.unknown };
+    if (
+      challenge.account !== claims.account ||
+      challenge.field !== claims.field ||
+      challenge.snapshotHash !== claims.snapshotHash
+    ) {
+      return { ok: false, message: REFUSALS.invalid };
+    }
+    const inspected = await this.inspectChallenge(challenge.id, challenge.subject);
+    if (!inspected.ok) return inspected;
+    const state = inspected.request.fields[claims.field];
+    const display = inspected.request.fields.display;
+    return {
+      ok: true,
+      challenge,
+      link: {
+        ok: true,
+        account: claims.account,
+        field: claims.field,
+        label: labelOf(claims.field),
+        value: state && 'value' in state ? state.value : '',
+        ...(display && 'value' in display ? { display: display.value } : {}),
+      },
+    };
+  }
+}
