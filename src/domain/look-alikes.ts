@@ -97,6 +97,8 @@ export class LookAlikeIndex {
   private readonly entries: (Entry | undefined)[] = [];
   /** BUCKETS counts per entry slot, in one buffer. */
   private histograms = new Uint8Array(1024 * BUCKETS);
+  /** Skeleton length per slot; 0 for a free slot. */
+  private lengths = new Uint16Array(1024);
   private readonly slotOf = new Map<string, number>();
   private readonly free: number[] = [];
 
@@ -116,11 +118,15 @@ export class LookAlikeIndex {
     const points = codePoints(skeleton);
     const slot = this.free.pop() ?? this.entries.length;
     this.entries[slot] = { account, display, skeleton, points };
-    if ((slot + 1) * BUCKETS > this.histograms.length) {
-      const grown = new Uint8Array(this.histograms.length * 2);
-      grown.set(this.histograms);
-      this.histograms = grown;
+    if (slot >= this.lengths.length) {
+      const histograms = new Uint8Array(this.histograms.length * 2);
+      histograms.set(this.histograms);
+      this.histograms = histograms;
+      const lengths = new Uint16Array(this.lengths.length * 2);
+      lengths.set(this.lengths);
+      this.lengths = lengths;
     }
+    this.lengths[slot] = Math.min(points.length, 65_535);
     this.histograms.fill(0, slot * BUCKETS, (slot + 1) * BUCKETS);
     histogram(points, this.histograms, slot * BUCKETS);
     this.slotOf.set(account, slot);
@@ -130,6 +136,7 @@ export class LookAlikeIndex {
     const slot = this.slotOf.get(account);
     if (slot === undefined) return;
     this.entries[slot] = undefined;
+    this.lengths[slot] = 0;
     this.slotOf.delete(account);
     this.free.push(slot);
   }
@@ -140,20 +147,33 @@ export class LookAlikeIndex {
     const points = codePoints(skeleton);
     const query = new Uint8Array(BUCKETS);
     histogram(points, query);
-    const found: LookAlike[] = [];
+    const buckets = Uint8Array.from([...query.keys()].filter((b) => query[b] !== 0));
+    const counts = Uint8Array.from(buckets, (b) => query[b] as number);
     const lq = points.length;
-    for (let slot = 0; slot < this.entries.length; slot++) {
-      const entry = this.entries[slot];
-      if (!entry || except.has(entry.account)) continue;
-      const le = entry.points.length;
-      // Jaro-Winkler ≥ t needs Jaro ≥ (t - 0.4) / 0.6, and Jaro ≤ (m/lq + m/le + 1) / 3 where m,
-      // the matching characters, is at most the histogram overlap: skip what cannot reach it.
+    if (lq === 0) return [];
+    // Jaro-Winkler ≥ t needs Jaro ≥ (t - 0.4) / 0.6, and Jaro ≤ (m/lq + m/le + 1) / 3, where m, the
+    // matching characters, is at most the histogram overlap: what cannot reach it is skipped
+    // before the entry itself is even looked at.
+    const minJaro = (this.threshold - WINKLER_PREFIX * WINKLER_SCALE) / (1 - WINKLER_PREFIX * WINKLER_SCALE);
+    const factor = 3 * minJaro - 1;
+    const { histograms, lengths } = this;
+    const found: LookAlike[] = [];
+    const slots = this.entries.length;
+    for (let slot = 0; slot < slots; slot++) {
+      const le = lengths[slot] as number;
+      if (le === 0) continue;
+      const needed = (factor * lq * le) / (lq + le);
+      if (needed > (lq < le ? lq : le)) continue;
       let overlap = 0;
       const base = slot * BUCKETS;
-      for (let b = 0; b < BUCKETS; b++) overlap += Math.min(query[b] ?? 0, this.histograms[base + b] ?? 0);
-      const jaroBound = lq === 0 || le === 0 ? 0 : (overlap / lq + overlap / le + 1) / 3;
-      const bound = jaroBound + WINKLER_PREFIX * WINKLER_SCALE * (1 - jaroBound);
-      if (entry.skeleton !== skeleton && bound < this.threshold) continue;
+      for (let k = 0; k < buckets.length; k++) {
+        const q = counts[k] as number;
+        const e = histograms[base + (buckets[k] as number)] as number;
+        overlap += q < e ? q : e;
+      }
+      if (overlap < needed) continue;
+      const entry = this.entries[slot];
+      if (!entry || except.has(entry.account)) continue;
       if (entry.skeleton === skeleton || jaroWinkler(points, entry.points) >= this.threshold) {
         found.push({ account: entry.account, display: entry.display });
       }
