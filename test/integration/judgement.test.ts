@@ -139,8 +139,8 @@ describe('the judgement loop', () => {
   });
 
   it('re-verifies an edit: a new challenge for the new email, none accepted for the old', async () => {
-    // The X/Twitter field is outside the mask, so the request cannot be judged until it is removed.
-    const person = await h.newPerson({ display: 'Editor', email: 'old@example.org', twitter: '@editor' });
+    // The display name ends with a space, so the request cannot be judged until it is edited.
+    const person = await h.newPerson({ display: 'Editor ', email: 'old@example.org' });
     await h.chain.requestJudgement(person, h.index, 2n * FEE);
     const oldLink = linkIn(await h.mailbox.nextMail('old@example.org'));
     expect((await confirm(oldLink)).status).toBe(200);
@@ -150,8 +150,9 @@ describe('the judgement loop', () => {
     expect(blocked.fields.email?.status).toBe('confirmed');
     expect(blocked.blockers).toEqual([
       expect.objectContaining({
-        field: 'twitter',
-        reason: 'this registrar does not verify the X/Twitter account field',
+        field: 'display',
+        reason: 'the display name starts or ends with spaces',
+        kind: 'change',
       }),
     ]);
 
@@ -159,7 +160,7 @@ describe('the judgement loop', () => {
     const newLink = linkIn(await h.mailbox.nextMail('new@example.org'));
     const edited = await h.statusOf(person.address);
     expect(edited.fields.email?.status).toBe('awaiting');
-    expect(edited.fields.twitter).toBeUndefined();
+    expect(edited.fields.display?.status).toBe('confirmed');
 
     const refused = await confirm(oldLink);
     expect(refused.status).toBe(410);
@@ -211,6 +212,7 @@ describe('the judgement loop', () => {
         field: 'email',
         reason: 'the email address is set as a BlakeTwo256 hash, which cannot be verified',
         hint: 'Set the email address as plain text instead of a hash.',
+        kind: 'change',
       },
     ]);
     expect(h.mailbox.mails.some((m) => m.text.includes(person.address))).toBe(false);

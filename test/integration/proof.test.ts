@@ -173,6 +173,24 @@ describe('proving email and Matrix', () => {
   });
 });
 
+describe('the Matrix bot sign-in', () => {
+  it('logs in by password once, keeps the device, and reuses it on every later start', async () => {
+    const passwordMode = {
+      REGISTRAR_MATRIX_ACCESS_TOKEN: '',
+      REGISTRAR_MATRIX_DEVICE_ID: '',
+      REGISTRAR_MATRIX_PASSWORD: 'bot-password',
+    };
+    const logins = () => hs.requests.filter((r) => r.endsWith('/login')).length;
+    const before = logins();
+    await h.restart(passwordMode);
+    await h.restart(passwordMode);
+    expect(logins() - before).toBe(1);
+    expect(h.logs().match(/"device":"DEVICE1"/g)).toHaveLength(2);
+    expect(h.logs()).not.toContain('bot-password');
+    await h.restart();
+  });
+});
+
 describe('values that are not one subject', () => {
   it.each([
     ['a display-name part', 'A <named@example.org>'],
