@@ -85,6 +85,18 @@ function codePoints(text: string): Uint32Array {
   return Uint32Array.from(text, (char) => char.codePointAt(0) ?? 0);
 }
 
+function maskOf(histogram: Uint8Array, offset: number): number {
+  let mask = 0;
+  for (let b = 0; b < BUCKETS; b++) if (histogram[offset + b] !== 0) mask |= 1 << b;
+  return mask >>> 0;
+}
+
+function popcount(word: number): number {
+  let v = word - ((word >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
 function histogram(points: Uint32Array, into: Uint8Array, offset = 0): void {
   for (const point of points) {
     const bucket = offset + (point % BUCKETS);
@@ -99,6 +111,8 @@ export class LookAlikeIndex {
   private histograms = new Uint8Array(1024 * BUCKETS);
   /** Skeleton length per slot; 0 for a free slot. */
   private lengths = new Uint16Array(1024);
+  /** Per slot, which histogram buckets are non-empty: a one-word first bound on the overlap. */
+  private masks = new Uint32Array(1024);
   private readonly slotOf = new Map<string, number>();
   private readonly free: number[] = [];
 
@@ -125,10 +139,14 @@ export class LookAlikeIndex {
       const lengths = new Uint16Array(this.lengths.length * 2);
       lengths.set(this.lengths);
       this.lengths = lengths;
+      const masks = new Uint32Array(this.masks.length * 2);
+      masks.set(this.masks);
+      this.masks = masks;
     }
     this.lengths[slot] = Math.min(points.length, 65_535);
     this.histograms.fill(0, slot * BUCKETS, (slot + 1) * BUCKETS);
     histogram(points, this.histograms, slot * BUCKETS);
+    this.masks[slot] = maskOf(this.histograms, slot * BUCKETS);
     this.slotOf.set(account, slot);
   }
 
@@ -156,7 +174,8 @@ export class LookAlikeIndex {
     // before the entry itself is even looked at.
     const minJaro = (this.threshold - WINKLER_PREFIX * WINKLER_SCALE) / (1 - WINKLER_PREFIX * WINKLER_SCALE);
     const factor = 3 * minJaro - 1;
-    const { histograms, lengths } = this;
+    const { histograms, lengths, masks } = this;
+    const queryMask = maskOf(query, 0);
     const found: LookAlike[] = [];
     const slots = this.entries.length;
     for (let slot = 0; slot < slots; slot++) {
@@ -164,6 +183,11 @@ export class LookAlikeIndex {
       if (le === 0) continue;
       const needed = (factor * lq * le) / (lq + le);
       if (needed > (lq < le ? lq : le)) continue;
+      // Each bucket only one side has holds at least one character the other cannot match.
+      const mask = masks[slot] as number;
+      const queryOnly = popcount(queryMask & ~mask);
+      const entryOnly = popcount(mask & ~queryMask);
+      if (lq - queryOnly < needed || le - entryOnly < needed) continue;
       let overlap = 0;
       const base = slot * BUCKETS;
       for (let k = 0; k < buckets.length; k++) {

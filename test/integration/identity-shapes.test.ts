@@ -3,13 +3,13 @@
  * around the People info layout, with every Data variant. Written with dev_setStorage because that
  * runtime's call filter refuses identity calls.
  */
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { u8aToHex } from '@polkadot/util';
 import { identityLayout, readIdentity, readPendingAccounts } from '../../src/chain/identity.js';
+import { shippedChainSpec } from '../../src/dev/chain-spec.js';
 import { TestChain } from '../support/chain.js';
 
-const LIVE_GENESIS = fileURLToPath(new URL('../../../shared/chain/paseo-people.raw.json', import.meta.url));
+const LIVE_GENESIS = shippedChainSpec('paseo-people.raw');
 const hex = (text: string) => u8aToHex(new TextEncoder().encode(text));
 
 describe('IdentityOf in the (Registration, Option<Username>) shape', () => {

@@ -23,6 +23,8 @@ beforeAll(async () => {
     REGISTRAR_MATRIX_USER: hs.bot,
     REGISTRAR_MATRIX_ACCESS_TOKEN: hs.token,
     REGISTRAR_MATRIX_DEVICE_ID: 'REGISTRARBOT',
+    // The shortest interval: a challenge the homeserver could not take is sent at the next pass.
+    REGISTRAR_RECONCILE_INTERVAL_SECONDS: '10',
   });
 });
 
@@ -170,6 +172,42 @@ describe('proving email and Matrix', () => {
     expect(message.body).toContain(person.address);
     expect(h.logs()).toContain('"Matrix rate limit; waiting"');
     expect((await h.statusOf(person.address)).fields.matrix?.status).toBe('awaiting');
+  });
+});
+
+describe('a homeserver that fails', () => {
+  it('delays a challenge while it is down and delivers it once it is back, never losing it', async () => {
+    const mxid = '@patient:localhost';
+    const person = await h.newPerson({
+      display: 'Patient Person',
+      email: 'patient@example.org',
+      matrix: mxid,
+    });
+    hs.down = true;
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    await fieldBecomes(person.address, 'matrix', 'awaiting');
+    for (const deadline = Date.now() + 30_000; !h.logs().includes('Matrix message could not be sent'); ) {
+      if (Date.now() > deadline) throw new Error('the failed delivery was not logged');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const before = hs.sent.length;
+    hs.down = false;
+    // The next reconciliation (every 10 s here) sends it.
+    const message = await hs.nextMessageTo(mxid, before, 30_000);
+    expect(message.body).toContain(person.address);
+  });
+
+  it('keeps answering codes after its sync connections drop', async () => {
+    const mxid = '@dropped:localhost';
+    const person = await h.newPerson({ display: 'Dropped Sync', email: 'dropped@example.org', matrix: mxid });
+    const before = hs.sent.length;
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const code = codeIn((await hs.nextMessageTo(mxid, before)).body);
+    hs.dropNextSyncs(3);
+    const sent = hs.sent.length;
+    hs.say(hs.roomWith(mxid) ?? '', mxid, code);
+    expect((await hs.nextMessageTo(mxid, sent, 60_000)).body).toContain('Confirmed');
+    await fieldBecomes(person.address, 'matrix', 'confirmed');
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * A real Paseo People runtime for tests: chopsticks executes the runtime wasm from the raw chain
- * spec in ../shared/chain, offline, with real signature checks. Each helper is one line in a test.
+ * spec the project ships in chain/ (or REGISTRAR_TEST_CHAIN_SPEC, a path), offline, with real
+ * signature checks. Each helper is one line in a test.
  */
-import { fileURLToPath } from 'node:url';
 import { BuildBlockMode, setupWithServer } from '@acala-network/chopsticks';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
@@ -10,11 +10,8 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import type { EventRecord } from '@polkadot/types/interfaces';
 import type { ISubmittableResult } from '@polkadot/types/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { shippedChainSpec } from '../../src/dev/chain-spec.js';
 import { Arrivals } from './waiters.js';
-
-export const DEFAULT_CHAIN_SPEC = fileURLToPath(
-  new URL('../../../shared/chain/people-paseo-local.json', import.meta.url),
-);
 
 /**
  * The proxy type, by name. @polkadot/api's bundled type augmentation describes another runtime;
@@ -63,9 +60,12 @@ export class TestChain {
   }
 
   /** Starts a fresh runtime from genesis on 127.0.0.1 with an OS-chosen port. */
-  static async start(options: { mode?: BlockMode; chainSpec?: string } = {}): Promise<TestChain> {
+  static async start(
+    options: { mode?: BlockMode; chainSpec?: string | Record<string, unknown> } = {},
+  ): Promise<TestChain> {
     const mode = options.mode ?? 'Manual';
-    const chainSpec = options.chainSpec ?? process.env.REGISTRAR_TEST_CHAIN_SPEC ?? DEFAULT_CHAIN_SPEC;
+    const chainSpec =
+      options.chainSpec ?? process.env.REGISTRAR_TEST_CHAIN_SPEC ?? shippedChainSpec('people-paseo-local');
     await cryptoWaitReady();
     const server = await setupWithServer({
       genesis: chainSpec,

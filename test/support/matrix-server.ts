@@ -38,6 +38,8 @@ export class TestHomeserver {
   private seq = 0;
   private rateLimits: { count: number; retryAfterMs: number } = { count: 0, retryAfterMs: 0 };
   private dropSyncs = 0;
+  /** While true, every request loses its connection, as with a homeserver that is down. */
+  down = false;
   private waiters: (() => void)[] = [];
   private devices = 0;
 
@@ -127,6 +129,10 @@ export class TestHomeserver {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', this.url);
     const path = decodeURIComponent(url.pathname);
+    if (this.down) {
+      request.socket.destroy();
+      return;
+    }
     this.requests.push(`${request.method} ${url.pathname}`);
     const body = await readBody(request);
     const send = (status: number, value: unknown) => {
