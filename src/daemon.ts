@@ -3,10 +3,14 @@
  * the function it returns stops them in order so nothing is left half-written. `main.ts` (the
  * `npm start` entry point) and the dev mode call it.
  */
+
+import { EventEmitter } from 'node:events';
+import type { ApiPromise } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { ChainConnection } from './chain/connection.js';
+import type { RegistrarEntry } from './chain/identity.js';
 import { isJudgementProxy, readIdentity, readRegistrar } from './chain/identity.js';
 import { ProxyJudge } from './chain/judge.js';
 import { JudgedNames } from './chain/judged-names.js';
@@ -18,10 +22,14 @@ import { MatrixChannel } from './channels/matrix.js';
 import type { Config } from './config.js';
 import { loadConfusables } from './confusables.js';
 import { LookAlikeIndex, Skeletons } from './domain/look-alikes.js';
+import { labelOf } from './domain/verification.js';
 import { buildServer } from './http/server.js';
+import type { RegistrarInfo } from './http/views.js';
 import type { Logger } from './log.js';
+import { createMetrics } from './metrics.js';
 import { Registrar } from './registrar.js';
 import { MongoStore } from './store/mongodb.js';
+import { notifyingStore } from './store/notifying.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -93,8 +101,33 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
   );
   await names.load();
 
+  // Every request write is announced, for the live status pages.
+  const requestChanges = new EventEmitter();
+  requestChanges.setMaxListeners(0);
+  const notifying = notifyingStore(store, (request) => requestChanges.emit('changed', request));
+  const { registry, metrics } = createMetrics({
+    openRequests: async () => {
+      const counts: Record<string, number> = { open: 0, judging: 0 };
+      for (const request of await store.listOpenRequests(index))
+        counts[request.status] = (counts[request.status] ?? 0) + 1;
+      return counts;
+    },
+    chain: () => connection.status(),
+    proxyBalance: async () => {
+      try {
+        const account = (await api.query.system.account(proxyAccount)) as unknown as {
+          data: { free: { toBigInt(): bigint } };
+        };
+        return account.data.free.toBigInt();
+      } catch {
+        return undefined;
+      }
+    },
+  });
+
   const registrar = new Registrar({
-    store,
+    store: notifying,
+    metrics,
     chain: {
       identity: (account) => readIdentity(api, account),
       registrar: () => readRegistrar(api, index),
@@ -132,6 +165,27 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
   const http = buildServer({
     registrar,
     registrarIndex: index,
+    about: aboutRegistrar(api, config, entry),
+    watchRequests: (listener) => {
+      requestChanges.on('changed', listener);
+      return () => requestChanges.off('changed', listener);
+    },
+    readiness: async () => {
+      const chain = connection.status();
+      const checks: Record<string, string> = {};
+      checks.chain = chain.connected ? 'connected' : 'disconnected';
+      // Finalized heads come every block or two; a minute without one means the node is stuck.
+      const lagging = chain.headAt === undefined || Date.now() - chain.headAt > 60_000;
+      checks.sync = lagging ? 'no finalized block for over a minute' : 'in sync';
+      try {
+        await store.getCheckpoint('readiness');
+        checks.store = 'reachable';
+      } catch {
+        checks.store = 'unreachable';
+      }
+      return { ready: chain.connected && !lagging && checks.store === 'reachable', checks };
+    },
+    metrics: registry,
     codeFields: channels.map((channel) => channel.field),
     chainState: () => connection.status(),
   });
@@ -148,5 +202,37 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
     for (const channel of channels) await channel.close?.();
     await connection.close();
     await store.close();
+  };
+}
+
+/** What the pages say about this registrar: read from the chain, at most once a minute. */
+function aboutRegistrar(
+  api: ApiPromise,
+  config: Config,
+  first: RegistrarEntry,
+): () => Promise<RegistrarInfo> {
+  let entry = first;
+  let readAt = Date.now();
+  const decimals = api.registry.chainDecimals[0] ?? 10;
+  const symbol = api.registry.chainTokens[0] ?? 'UNIT';
+  const format = (planck: bigint) => {
+    const whole = planck / 10n ** BigInt(decimals);
+    const fraction = (planck % 10n ** BigInt(decimals)).toString().padStart(decimals, '0').replace(/0+$/, '');
+    return `${whole}${fraction ? `.${fraction}` : ''} ${symbol}`;
+  };
+  return async () => {
+    if (Date.now() - readAt > 60_000) {
+      entry = (await readRegistrar(api, config.registrar.index).catch(() => undefined)) ?? entry;
+      readAt = Date.now();
+    }
+    return {
+      index: config.registrar.index,
+      account: entry.account,
+      fee: format(entry.fee),
+      verifies: entry.fields.map(labelOf),
+      policy: config.policy.kind,
+      extraFields: config.policy.extraFields,
+      challengeTtlHours: Math.round(config.challengeTtlSeconds / 3600),
+    };
   };
 }

@@ -28,6 +28,7 @@ import {
   withStatus,
 } from './domain/verification.js';
 import type { Logger } from './log.js';
+import { NO_METRICS, type RegistrarMetrics } from './metrics.js';
 import { Judging } from './registrar/judging.js';
 import { type LinkCheck, Proofs } from './registrar/proofs.js';
 import { errorText, updateWithRetry } from './registrar/updates.js';
@@ -61,6 +62,7 @@ export interface RegistrarOptions {
   log: Logger;
   policy?: Policy;
   names?: LookAlikeFinder;
+  metrics?: RegistrarMetrics;
   now?: () => number;
 }
 
@@ -78,6 +80,9 @@ export interface RequestStatusView {
   blockers: Blocker[];
 }
 
+/** How often a person may ask for new links. */
+const RESEND_INTERVAL_MS = 5 * 60_000;
+
 /** Kept for a week after expiry so that a late click still gets "expired", not "unknown". */
 const EXPIRED_CHALLENGE_RETENTION_MS = 7 * 86_400_000;
 
@@ -87,6 +92,8 @@ export class Registrar implements WatcherHandler, ProofSink {
   private readonly proofs: Proofs;
   private readonly judging: Judging;
   private readonly started = new Set<Channel>();
+  /** When each account last asked for new links. */
+  private readonly resent = new Map<string, number>();
 
   constructor(private readonly o: RegistrarOptions) {
     this.channels = new Map(o.channels.map((channel) => [channel.field, channel]));
@@ -103,6 +110,7 @@ export class Registrar implements WatcherHandler, ProofSink {
         return identity.snapshot.hash === request.snapshot.hash ? 'pending' : 'changed';
       },
       reverify: (account) => this.reverify(account),
+      metrics: o.metrics ?? NO_METRICS,
     });
     this.proofs = new Proofs({
       store: o.store,
@@ -114,6 +122,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       log: o.log,
       now: this.now,
       confirmed: (request) => this.judging.whenReady(request),
+      metrics: o.metrics ?? NO_METRICS,
     });
   }
 
@@ -186,6 +195,29 @@ export class Registrar implements WatcherHandler, ProofSink {
     const account = this.o.chain.accountId(address);
     if (!account) return undefined;
     return this.proofs.answerCodeOf(account, field, code);
+  }
+
+  /**
+   * The person asks again for links that expired or never arrived. Only fields without a live
+   * challenge get one, and at most once per RESEND_INTERVAL_MS per account.
+   */
+  async resend(
+    address: string,
+  ): Promise<
+    { kind: 'sent'; fields: Field[] } | { kind: 'limited'; retryAt: number } | { kind: 'none' } | undefined
+  > {
+    const account = this.o.chain.accountId(address);
+    if (!account) return undefined;
+    const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    if (request?.status !== 'open') return { kind: 'none' };
+    const last = this.resent.get(account);
+    if (last !== undefined && this.now() - last < RESEND_INTERVAL_MS) {
+      return { kind: 'limited', retryAt: last + RESEND_INTERVAL_MS };
+    }
+    this.resent.set(account, this.now());
+    const fields = await this.proofs.fieldsWithoutLiveChallenge(request);
+    await this.proofs.issue(request, fields);
+    return { kind: 'sent', fields };
   }
 
   /** The request of `address` as the status endpoint shows it; undefined when it is no address. */

@@ -14,7 +14,11 @@ export interface ConnectionState {
   connected: boolean;
   endpoint: string | undefined;
   head: number | undefined;
+  /** When the last finalized head was seen (ms since the epoch), if any. */
+  headAt?: number;
   since: number;
+  /** Reconnections since start. */
+  reconnects: number;
 }
 
 export interface ConnectionOptions {
@@ -30,6 +34,7 @@ export class ChainConnection {
     endpoint: undefined,
     head: undefined,
     since: Date.now(),
+    reconnects: 0,
   };
   private readonly reconnectListeners = new Set<() => void>();
   private everConnected = false;
@@ -101,6 +106,7 @@ export class ChainConnection {
 
   setHead(number: number): void {
     this.state.head = number;
+    this.state.headAt = Date.now();
   }
 
   async close(): Promise<void> {
@@ -138,6 +144,7 @@ export class ChainConnection {
         return;
       }
       // The provider has resubscribed by now; what happened while we were away is for the listeners.
+      this.state.reconnects += 1;
       this.log.info({ endpoint: this.provider.endpoint }, 'chain reconnected');
       for (const listener of this.reconnectListeners) listener();
     });

@@ -1,18 +1,38 @@
 /**
- * The web server: the page behind each challenge link (GET shows, only POST confirms, because mail
- * scanners and chat previews fetch GET links), the status of a request as JSON, and health.
+ * The web server: the start page, the page behind each challenge link (GET shows, only POST
+ * confirms, because mail scanners and chat previews fetch GET links), the status of a request (HTML
+ * updated live by server-sent events, or JSON), the code form, health, readiness and metrics.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { ConnectionState } from '../chain/connection.js';
 import { FIELDS, type Field } from '../domain/fields.js';
+import type { JudgementRequest } from '../domain/request.js';
 import { labelOf } from '../domain/verification.js';
-import type { Registrar } from '../registrar.js';
-import { codePage, confirmedPage, confirmPage, refusedPage } from './views.js';
+import type { Registrar, RequestStatusView } from '../registrar.js';
+import {
+  codePage,
+  confirmedPage,
+  confirmPage,
+  type RegistrarInfo,
+  refusedPage,
+  STATUS_SCRIPT,
+  startPage,
+  statusFragment,
+  statusPage,
+} from './views.js';
 
 export interface HttpDeps {
-  registrar: Pick<Registrar, 'checkLink' | 'confirm' | 'status' | 'answerCodeOf'>;
+  registrar: Pick<Registrar, 'checkLink' | 'confirm' | 'status' | 'answerCodeOf' | 'resend'>;
+  /** What the pages say about the registrar (index, account, fee, mask, policy). */
+  about: () => Promise<RegistrarInfo>;
   /** The fields whose challenges carry a code (those with a configured channel). */
   codeFields?: readonly Field[];
+  /** Calls `listener` with every request written; returns the function that stops it. */
+  watchRequests?: (listener: (request: JudgementRequest) => void) => () => void;
+  /** Whether the daemon can do its work now: chain connected and in sync, store reachable. */
+  readiness?: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  metrics?: Registry;
   registrarIndex: number;
   chainState: () => ConnectionState;
 }
@@ -22,7 +42,7 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
   'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
 };
 
@@ -41,6 +61,15 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     reply.headers(SECURITY_HEADERS);
   });
 
+  /** After a confirmation: what is still missing for the judgement. */
+  const confirmedView = async (account: string, label: string) => {
+    const status = await deps.registrar.status(account);
+    const remaining = Object.values(status?.fields ?? {})
+      .filter((f) => f && f.status !== 'confirmed' && f.status !== 'ignored')
+      .map((f) => f?.label ?? '');
+    return { account, label, registrarIndex: deps.registrarIndex, remaining };
+  };
+
   app.get<{ Params: { token: string } }>('/confirm/:token', async (request, reply) => {
     const link = await deps.registrar.checkLink(request.params.token);
     reply.type('text/html; charset=utf-8');
@@ -52,16 +81,102 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     const result = await deps.registrar.confirm(request.params.token);
     reply.type('text/html; charset=utf-8');
     if (!result.ok) return reply.code(410).send(refusedPage(result.message));
-    return confirmedPage(result);
+    return confirmedPage(await confirmedView(result.account, result.label));
   });
 
+  const wantsHtml = (accept: string | undefined) => /text\/html/.test(accept ?? '');
+  const statusOf = async (account: string): Promise<RequestStatusView | undefined> =>
+    ACCOUNT.test(account) ? deps.registrar.status(account) : undefined;
+
+  app.get('/', async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(startPage(await deps.about())),
+  );
+
+  // The start page's form asks for /status?account=...
+  app.get<{ Querystring: { account?: string } }>('/status', async (request, reply) =>
+    reply.redirect(`/status/${encodeURIComponent(request.query.account ?? '')}`, 303),
+  );
+
   app.get<{ Params: { account: string } }>('/status/:account', async (request, reply) => {
-    const { account } = request.params;
-    if (!ACCOUNT.test(account)) return reply.code(400).send({ error: 'expected an SS58 account address' });
-    const status = await deps.registrar.status(account);
-    if (!status) return reply.code(400).send({ error: 'expected an SS58 account address' });
-    return reply.code(status.status === 'none' ? 404 : 200).send(status);
+    const status = await statusOf(request.params.account);
+    if (!wantsHtml(request.headers.accept)) {
+      if (!status) return reply.code(400).send({ error: 'expected an SS58 account address' });
+      return reply.code(status.status === 'none' ? 404 : 200).send(status);
+    }
+    reply.type('text/html; charset=utf-8');
+    if (!status) return reply.code(400).send(refusedPage('That is not an account address.'));
+    return reply.code(status.status === 'none' ? 404 : 200).send(statusPage(status, await deps.about()));
   });
+
+  app.post<{ Params: { account: string } }>('/status/:account/resend', async (request, reply) => {
+    const status = await statusOf(request.params.account);
+    const outcome = status ? await deps.registrar.resend(status.account) : undefined;
+    reply.type('text/html; charset=utf-8');
+    if (!status || !outcome) return reply.code(400).send(refusedPage('That is not an account address.'));
+    const notice =
+      outcome.kind === 'limited'
+        ? `New links can be sent again after ${new Date(outcome.retryAt).toUTCString()}.`
+        : outcome.kind === 'none'
+          ? 'There is no open request to send links for.'
+          : outcome.fields.length === 0
+            ? 'The links sent earlier are still valid: use those.'
+            : 'New links were sent.';
+    return reply
+      .code(outcome.kind === 'limited' ? 429 : 200)
+      .send(statusPage((await deps.registrar.status(status.account)) ?? status, await deps.about(), notice));
+  });
+
+  // Server-sent events: the status fragment again whenever the request changes.
+  app.get<{ Params: { account: string } }>('/status/:account/events', async (request, reply) => {
+    const status = await statusOf(request.params.account);
+    if (!status || !deps.watchRequests)
+      return reply.code(400).send({ error: 'expected an SS58 account address' });
+    const about = await deps.about();
+    sendEvents(reply);
+    const push = (view: RequestStatusView) => {
+      const data = statusFragment(view, about)
+        .split('\n')
+        .map((line) => `data: ${line}`)
+        .join('\n');
+      reply.raw.write(`event: status\n${data}\n\n`);
+    };
+    push(status);
+    let pending = Promise.resolve();
+    const stop = deps.watchRequests((changed) => {
+      if (changed.account !== status.account) return;
+      pending = pending.then(async () => {
+        const view = await deps.registrar.status(status.account);
+        if (view) push(view);
+      });
+    });
+    // A comment every 25 s keeps proxies from closing an idle stream.
+    const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 25_000);
+    request.raw.on('close', () => {
+      clearInterval(keepAlive);
+      stop();
+    });
+  });
+
+  app.get('/assets/status.js', async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(STATUS_SCRIPT),
+  );
+
+  app.get('/readyz', async (_request, reply) => {
+    const readiness = (await deps.readiness?.()) ?? { ready: deps.chainState().connected, checks: {} };
+    return reply
+      .code(readiness.ready ? 200 : 503)
+      .send({ status: readiness.ready ? 'ready' : 'not ready', ...readiness });
+  });
+
+  if (deps.metrics) {
+    const registry = deps.metrics;
+    app.get('/metrics', async (_request, reply) =>
+      reply.type(registry.contentType).send(await registry.metrics()),
+    );
+  }
 
   const codeFields = (deps.codeFields ?? []).map((field) => ({ field, label: labelOf(field) }));
   app.get('/code', async (_request, reply) =>
@@ -79,7 +194,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     const outcome = await deps.registrar.answerCodeOf(account, field as Field, code);
     if (!outcome) return reply.code(400).send(codePage(codeFields, 'That is not an account address.'));
     if (!outcome.ok) return reply.code(422).send(codePage(codeFields, outcome.message));
-    return confirmedPage({ account: outcome.account, label: labelOf(outcome.field) });
+    return confirmedPage(await confirmedView(outcome.account, labelOf(outcome.field)));
   });
 
   // Browsers ask for it on every page; there is none, and a 404 would only fill logs.
@@ -99,4 +214,15 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
   );
   return app;
+}
+
+/** Starts a server-sent event stream on `reply`, outside Fastify's own reply handling. */
+function sendEvents(reply: FastifyReply): void {
+  reply.hijack();
+  reply.raw.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'content-type': 'text/event-stream; charset=utf-8',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
 }

@@ -7,6 +7,7 @@ import type { Judge } from '../chain/judge.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { isReadyForJudgement, withStatus } from '../domain/verification.js';
 import type { Logger } from '../log.js';
+import type { RegistrarMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { errorText, updateWithRetry } from './updates.js';
 
@@ -24,6 +25,7 @@ export interface JudgingOptions {
   chainState: (request: JudgementRequest) => Promise<'pending' | 'gone' | 'changed'>;
   /** The identity changed since the snapshot: verify it again. */
   reverify: (account: string) => Promise<void>;
+  metrics: RegistrarMetrics;
 }
 
 export class Judging {
@@ -86,6 +88,7 @@ export class Judging {
       const claimed = await this.o.store.updateRequest(withStatus(request, 'judging', this.o.now()));
       if (!claimed) return; // Another writer moved it; whoever did decides what comes next.
       const outcome = await this.o.judge.giveJudgement(claimed.account, claimed.snapshot.hash);
+      this.o.metrics.judgement(outcome.kind, (this.o.now() - claimed.createdAt) / 1000);
       if (outcome.kind === 'included') {
         await this.o.store.appendJudgement({
           account: claimed.account,

@@ -12,6 +12,7 @@ import type { Field } from '../domain/fields.js';
 import type { Challenge, JudgementRequest } from '../domain/request.js';
 import { confirmField, labelOf } from '../domain/verification.js';
 import type { Logger } from '../log.js';
+import type { RegistrarMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { errorText, updateWithRetry } from './updates.js';
 
@@ -26,6 +27,7 @@ export interface ProofsOptions {
   now: () => number;
   /** Called with a request whose field was just confirmed. */
   confirmed: (request: JudgementRequest) => void;
+  metrics: RegistrarMetrics;
 }
 
 export type LinkCheck =
@@ -114,9 +116,11 @@ export class Proofs implements ProofSink {
           expiresAt: challenge.expiresAt,
           registrarIndex: this.o.registrarIndex,
         });
+        this.o.metrics.challengeSent(field);
         this.o.log.info({ account: request.account, field, challenge: challenge.id }, 'challenge sent');
       } catch (error) {
         // Void it, so that the next reconciliation sends a new one.
+        this.o.metrics.challengeUndelivered(field);
         await this.o.store.voidChallenges(request.id, this.o.now(), [field]);
         this.o.log.error(
           { account: request.account, field, err: errorText(error) },
@@ -195,6 +199,7 @@ export class Proofs implements ProofSink {
       return verdict.ok ? verdict.request : undefined;
     });
     if (!updated) return { ok: false, message: REFUSALS.stale };
+    this.o.metrics.fieldConfirmed(challenge.field);
     this.o.log.info({ account: updated.account, field: challenge.field }, 'field confirmed');
     this.o.confirmed(updated);
     return { ok: true, account: updated.account, field: challenge.field };

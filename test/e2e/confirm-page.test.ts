@@ -1,9 +1,11 @@
 /**
- * The page behind a challenge link, in a real browser (Debian's Chromium driven by playwright-core):
- * opening the link shows who asks for what and changes nothing; the Confirm button confirms, under
- * the page's own Content-Security-Policy; the judgement follows.
+ * The pages in a real browser (Debian's Chromium driven by playwright-core): opening a challenge
+ * link shows who asks for what and changes nothing; the Confirm button confirms, under the page's
+ * own Content-Security-Policy; the status page follows live, without a reload, until the judgement;
+ * and an accessibility scan (axe-core) finds nothing serious on any page.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium } from 'playwright-core';
 import { DaemonHarness, FEE } from '../support/harness.js';
@@ -70,5 +72,65 @@ describe('the confirm page in a browser', () => {
     await page.goto(link);
     expect(await page.locator('.error').innerText()).toContain('already used');
     await page.close();
+  });
+
+  it('updates the status page live as a field is confirmed and the judgement lands', async () => {
+    const person = await h.newPerson({ display: 'Live Person', email: 'live@example.org' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const link = linkIn(await h.mailbox.nextMail('live@example.org'));
+
+    const status = await browser.newPage();
+    const violations: string[] = [];
+    status.on('console', (message) => {
+      if (message.type() === 'error') violations.push(message.text());
+    });
+    await status.goto(`${h.url}/status/${person.address}`);
+    await expect(status.title()).resolves.toBe('Judgement request status');
+    expect(await status.locator('tr[data-field="email"]').innerText()).toContain('Waiting for you');
+
+    const confirmTab = await browser.newPage();
+    await confirmTab.goto(link);
+    await confirmTab.getByRole('button', { name: 'Confirm' }).click();
+    await confirmTab.waitForSelector('h1:has-text("Confirmed")');
+    expect(await confirmTab.locator('main').innerText()).toContain('Every field is proven');
+
+    // No reload: the events replace the status section.
+    await status.locator('#request-state', { hasText: 'Judged' }).waitFor({ timeout: 60_000 });
+    expect(await status.locator('tr[data-field="email"]').innerText()).toContain('Proven');
+    await status.screenshot({ path: `${SCREENSHOTS}/status-page-judged.png` });
+    expect(violations).toEqual([]);
+    await status.close();
+    await confirmTab.close();
+  });
+
+  it('has no serious accessibility violations on any page (axe-core)', async () => {
+    const person = await h.newPerson({ display: 'Axe Person', email: 'axe@example.org' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const link = linkIn(await h.mailbox.nextMail('axe@example.org'));
+    const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    // The scanner is injected as an inline script, which the pages' own CSP rightly refuses.
+    const context = await browser.newContext({ bypassCSP: true });
+    const pages = {
+      start: `${h.url}/`,
+      status: `${h.url}/status/${person.address}`,
+      confirm: link,
+      refused: `${link}x`,
+      code: `${h.url}/code`,
+    };
+    const found: Record<string, string[]> = {};
+    for (const [name, url] of Object.entries(pages)) {
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.addScriptTag({ content: axe });
+      const result = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] })`)) as {
+        violations: { id: string; impact: string | null }[];
+      };
+      found[name] = result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => v.id);
+      await page.close();
+    }
+    await context.close();
+    expect(found).toEqual({ start: [], status: [], confirm: [], refused: [], code: [] });
   });
 });
