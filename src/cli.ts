@@ -2,18 +2,35 @@
 /**
  * The `registrar` command. `run` starts the daemon (as `npm start` does); `dev` starts the
  * all-in-one dev mode and `dev request` asks it for a judgement; `mask` turns field names into the
- * bitflag mask for `identity.setFields`. Exit codes: 0 done, 1 failed, 2 wrong usage or configuration.
+ * bitflag mask for `identity.setFields`; `config check`, `pending`, `status` and `rescan` serve the
+ * operator. Exit codes: 0 done, 1 failed (a check failed, the daemon is unreachable), 2 wrong usage or
+ * configuration, 3 no such request.
  */
 import { parseArgs } from 'node:util';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { FIELDS, type Field, maskOfFields } from './domain/fields.js';
 
 const USAGE = `usage: registrar <command>
   run                                   start the registrar daemon (configured by REGISTRAR_* settings)
+  config check                          read the configuration and reach the chain, store, SMTP and Matrix
+  pending [--json]                      the open requests of the running daemon, as a table
+  status ACCOUNT [--json]               one request's fields and what blocks it
+  rescan                                read chain storage now and bring every request up to date
   dev                                   start a local chain, a dev registrar, a mail catcher and the daemon
   dev request --display NAME --email ADDRESS [--seed //Alice]
                                         set an identity on the dev chain and request a judgement
   mask FIELD...                         the field mask for identity.setFields (fields: ${FIELDS.join(', ')})
 `;
+
+/** The configuration, as the daemon reads it; a wrong one ends the command with exit code 2. */
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, 2);
+    throw error;
+  }
+}
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`registrar: ${message}\n`);
@@ -26,6 +43,43 @@ async function main(argv: string[]): Promise<void> {
     case 'run':
       await import('./main.js');
       return;
+    case 'config': {
+      if (rest[0] !== 'check') fail(USAGE);
+      const config = readConfig();
+      const { checkConfig } = await import('./config-check.js');
+      const checks = await checkConfig(config);
+      for (const check of checks) {
+        process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.setting}: ${check.verdict}\n`);
+      }
+      process.exit(checks.every((check) => check.ok) ? 0 : 1);
+      return;
+    }
+    case 'pending':
+    case 'status':
+    case 'rescan': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { json: { type: 'boolean' } },
+        allowPositionals: true,
+      });
+      const config = readConfig();
+      const operator = await import('./operator.js');
+      try {
+        if (command === 'pending') process.stdout.write(await operator.pending(config, values.json === true));
+        else if (command === 'rescan') process.stdout.write(await operator.rescan(config));
+        else {
+          const account = positionals[0];
+          if (!account) fail(`give the account\n${USAGE}`);
+          const result = await operator.status(config, account, values.json === true);
+          process.stdout.write(result.text);
+          if (!result.found) process.exit(3);
+        }
+      } catch (error) {
+        if (error instanceof operator.OperatorError) fail(error.message, 1);
+        throw error;
+      }
+      return;
+    }
     case 'mask': {
       const unknown = rest.filter((name) => !FIELDS.includes(name as Field));
       if (rest.length === 0 || unknown.length > 0) fail(`unknown field(s) ${unknown.join(', ')}\n${USAGE}`);

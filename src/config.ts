@@ -43,6 +43,8 @@ export interface Config {
   policy: { kind: 'mask' | 'set'; extraFields: 'ignore' | 'block' };
   lookAlikeThreshold: number;
   matrix: MatrixSettings | undefined;
+  /** The admin API: off without a token. */
+  admin: { token: Secret; host: string; port: number } | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 }
 
@@ -153,6 +155,8 @@ const settings = z.object({
     })
     .optional(),
   REGISTRAR_MATRIX_DEVICE_ID: z.string().min(1).optional(),
+  REGISTRAR_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  REGISTRAR_ADMIN_PORT: wholeNumber(0, 65_535).default(8081),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], {
       error: 'expected one of fatal, error, warn, info, debug, trace',
@@ -167,7 +171,11 @@ const SECRETS = {
 } as const;
 
 /** Secrets that only some deployments have, read the same way. */
-const OPTIONAL_SECRETS = ['REGISTRAR_MATRIX_ACCESS_TOKEN', 'REGISTRAR_MATRIX_PASSWORD'] as const;
+const OPTIONAL_SECRETS = [
+  'REGISTRAR_MATRIX_ACCESS_TOKEN',
+  'REGISTRAR_MATRIX_PASSWORD',
+  'REGISTRAR_ADMIN_TOKEN',
+] as const;
 
 type Source = Record<string, unknown>;
 
@@ -197,7 +205,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'REGISTRAR_SMTP_FROM: is required with REGISTRAR_SMTP_URL (the From address of mail)',
     ]);
   }
-  const matrix = matrixSettings(s, readOptionalSecrets(source, problems), problems);
+  const optional = readOptionalSecrets(source, problems);
+  const matrix = matrixSettings(s, optional, problems);
+  const adminToken = optional.REGISTRAR_ADMIN_TOKEN;
+  if (adminToken && adminToken.reveal().length < 32) {
+    problems.push('REGISTRAR_ADMIN_TOKEN: too short; expected a random string of at least 32 characters');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     chain: { endpoints: s.REGISTRAR_CHAIN_ENDPOINTS },
@@ -219,6 +232,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policy: { kind: s.REGISTRAR_POLICY, extraFields: s.REGISTRAR_EXTRA_FIELDS },
     lookAlikeThreshold: s.REGISTRAR_LOOKALIKE_THRESHOLD,
     matrix,
+    admin: adminToken
+      ? { token: adminToken, host: s.REGISTRAR_ADMIN_HOST, port: s.REGISTRAR_ADMIN_PORT }
+      : undefined,
     logLevel: s.LOG_LEVEL,
   };
 }

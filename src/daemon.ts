@@ -23,6 +23,7 @@ import type { Config } from './config.js';
 import { loadConfusables } from './confusables.js';
 import { LookAlikeIndex, Skeletons } from './domain/look-alikes.js';
 import { labelOf } from './domain/verification.js';
+import { buildAdminServer } from './http/admin.js';
 import { buildServer } from './http/server.js';
 import type { RegistrarInfo } from './http/views.js';
 import type { Logger } from './log.js';
@@ -190,13 +191,26 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
     chainState: () => connection.status(),
   });
 
+  const admin = config.admin
+    ? buildAdminServer({
+        token: config.admin.token.reveal(),
+        registrar,
+        openRequests: () => store.listOpenRequests(index),
+        rescan: () => watcher.reconcile('admin'),
+      })
+    : undefined;
+
   await registrar.startChannels();
   await watcher.start();
   const address = await http.listen({ host: config.http.host, port: config.http.port });
-  log.info({ http: address, index }, 'registrar ready');
+  const adminAddress = config.admin
+    ? await admin?.listen({ host: config.admin.host, port: config.admin.port })
+    : undefined;
+  log.info({ http: address, admin: adminAddress, index }, 'registrar ready');
 
   return async () => {
     await http.close();
+    await admin?.close();
     await watcher.stop();
     await registrar.drain();
     for (const channel of channels) await channel.close?.();

@@ -86,14 +86,20 @@ export class Watcher {
   }
 
   /** Reads the pending requests from storage and hands them to the handler (queued). */
-  reconcile(reason: string): Promise<void> {
-    return this.enqueue(() => this.reconcileNow(reason));
+  async reconcile(reason: string): Promise<number> {
+    let pending = 0;
+    await this.enqueue(async () => {
+      pending = await this.reconcileNow(reason);
+    });
+    return pending;
   }
 
-  private async reconcileNow(reason: string): Promise<void> {
+  /** Returns how many requests are pending on chain. */
+  private async reconcileNow(reason: string): Promise<number> {
     const pending = await readPendingAccounts(this.connection.api, this.registrarIndex);
     this.log.info({ reason, pending: pending.length }, 'reconciling with chain storage');
     await this.handler.reconcile(pending);
+    return pending.length;
   }
 
   /** Resolves once everything queued so far has been handled. */
@@ -126,7 +132,8 @@ export class Watcher {
     if (number - from >= MAX_BACKFILL) {
       this.log.warn({ from, to: number }, 'too many blocks missed to read one by one; reconciling instead');
       this.lastBlock = number;
-      return this.reconcileNow('blocks missed');
+      await this.reconcileNow('blocks missed');
+      return;
     }
     for (let n = from; n <= number; n++) {
       await this.processBlock(n);

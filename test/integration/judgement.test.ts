@@ -266,7 +266,7 @@ describe('the judgement loop', () => {
     expect(logs).toContain('"msg":"challenge sent"');
     for (const secret of [
       h.env().REGISTRAR_JWT_SECRET,
-      '//JudgementProxy',
+      h.env().REGISTRAR_PROXY_SEED,
       '@example.org',
       '/confirm/',
       'eyJ',

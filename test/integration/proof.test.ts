@@ -272,3 +272,26 @@ describe('the display-name guard', () => {
     }
   });
 });
+
+describe('its logs', () => {
+  it('name no secret, token, code, email address or Matrix ID, across every run of this file', () => {
+    const logs = h.logs();
+    expect(logs).toContain('"msg":"challenge sent"');
+    expect(logs).toContain('"msg":"Matrix code answered"');
+    const codes = hs.sent.map((m) => codeIn(m.body)).filter((code) => code !== '');
+    expect(codes.length).toBeGreaterThan(3);
+    for (const secret of [
+      h.env().REGISTRAR_JWT_SECRET,
+      h.env().REGISTRAR_PROXY_SEED,
+      hs.token,
+      'bot-password',
+      '@example.org',
+      ':localhost',
+      '/confirm/',
+      'eyJ',
+      ...codes,
+    ]) {
+      expect(logs).not.toContain(secret);
+    }
+  });
+});

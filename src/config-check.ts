@@ -1,0 +1,178 @@
+/**
+ * `registrar config check`: the configuration is read as the daemon reads it, then every service it
+ * names is reached, each reported with a verdict and the setting to change. Nothing is written.
+ */
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import nodemailer from 'nodemailer';
+import { ChainConnection } from './chain/connection.js';
+import { isJudgementProxy, readRegistrar } from './chain/identity.js';
+import type { Config } from './config.js';
+import { createLogger } from './log.js';
+import { MongoStore } from './store/mongodb.js';
+import { SqliteStore } from './store/sqlite.js';
+
+export interface Check {
+  setting: string;
+  ok: boolean;
+  verdict: string;
+}
+
+const TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${what}: no answer within ${TIMEOUT_MS / 1000} s`)),
+        TIMEOUT_MS,
+      );
+    }),
+  ]);
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export async function checkConfig(config: Config): Promise<Check[]> {
+  const checks: Check[] = [];
+  await cryptoWaitReady();
+
+  // Each endpoint on its own, so that one dead endpoint of several is named.
+  for (const endpoint of config.chain.endpoints) {
+    let connection: ChainConnection | undefined;
+    try {
+      connection = await ChainConnection.open([endpoint], createLogger('silent'), { timeoutMs: TIMEOUT_MS });
+      const { api } = connection;
+      const head = (await api.rpc.chain.getHeader()).number.toNumber();
+      checks.push({
+        setting: 'REGISTRAR_CHAIN_ENDPOINTS',
+        ok: true,
+        verdict: `${endpoint}: reachable, head #${head}`,
+      });
+      const entry = await readRegistrar(api, config.registrar.index);
+      if (!entry) {
+        checks.push({
+          setting: 'REGISTRAR_INDEX',
+          ok: false,
+          verdict: `registrar #${config.registrar.index} does not exist on this chain`,
+        });
+      } else {
+        const account = api.createType('AccountId', config.registrar.account).toString();
+        checks.push(
+          entry.account === account
+            ? {
+                setting: 'REGISTRAR_ACCOUNT',
+                ok: true,
+                verdict: `registrar #${config.registrar.index} verifies ${entry.fields.join(', ')}`,
+              }
+            : {
+                setting: 'REGISTRAR_ACCOUNT',
+                ok: false,
+                verdict: `registrar #${config.registrar.index} belongs to ${entry.account}`,
+              },
+        );
+        const proxy = new Keyring({ type: 'sr25519' }).addFromUri(config.registrar.proxySeed.reveal());
+        const proxyAccount = api.createType('AccountId', proxy.address).toString();
+        checks.push(
+          (await isJudgementProxy(api, entry.account, proxyAccount))
+            ? { setting: 'REGISTRAR_PROXY_SEED', ok: true, verdict: `${proxyAccount} is a judgement proxy` }
+            : {
+                setting: 'REGISTRAR_PROXY_SEED',
+                ok: false,
+                verdict: `${proxyAccount} is not an IdentityJudgement proxy of ${entry.account}`,
+              },
+        );
+      }
+    } catch (error) {
+      checks.push({
+        setting: 'REGISTRAR_CHAIN_ENDPOINTS',
+        ok: false,
+        verdict: `${endpoint}: unreachable (${message(error)})`,
+      });
+    } finally {
+      await connection?.close().catch(() => undefined);
+    }
+  }
+
+  try {
+    const store =
+      config.store.kind === 'sqlite'
+        ? new SqliteStore(config.store.path)
+        : await withTimeout(MongoStore.connect(config.store.uri.reveal()), 'MongoDB');
+    await store.getCheckpoint('config-check');
+    await store.close();
+    checks.push({ setting: 'REGISTRAR_STORE', ok: true, verdict: `${config.store.kind} store opens` });
+  } catch (error) {
+    checks.push({
+      setting: 'REGISTRAR_STORE',
+      ok: false,
+      verdict: `cannot open the store (${message(error).replace(/\/\/[^@\s]*@/g, '//[secret]@')})`,
+    });
+  }
+
+  if (config.smtp) {
+    const transport = nodemailer.createTransport(config.smtp.url.reveal());
+    try {
+      await withTimeout(transport.verify(), 'SMTP');
+      checks.push({ setting: 'REGISTRAR_SMTP_URL', ok: true, verdict: 'the SMTP server accepts the login' });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const verdict =
+        code === 'EAUTH'
+          ? 'the SMTP server refused the user name or password'
+          : `the SMTP server cannot be used (${code ?? 'no answer'})`;
+      checks.push({ setting: 'REGISTRAR_SMTP_URL', ok: false, verdict });
+    } finally {
+      transport.close();
+    }
+  } else {
+    checks.push({
+      setting: 'REGISTRAR_SMTP_URL',
+      ok: true,
+      verdict: 'not set: the email field cannot be verified',
+    });
+  }
+
+  if (config.matrix) {
+    const { homeserver, accessToken } = config.matrix;
+    try {
+      if (accessToken) {
+        const response = await withTimeout(
+          fetch(`${homeserver}/_matrix/client/v3/account/whoami`, {
+            headers: { authorization: `Bearer ${accessToken.reveal()}` },
+          }),
+          'Matrix',
+        );
+        checks.push(
+          response.ok
+            ? {
+                setting: 'REGISTRAR_MATRIX_ACCESS_TOKEN',
+                ok: true,
+                verdict: 'the homeserver accepts the bot token',
+              }
+            : {
+                setting: 'REGISTRAR_MATRIX_ACCESS_TOKEN',
+                ok: false,
+                verdict: `the homeserver refused the bot token (HTTP ${response.status})`,
+              },
+        );
+      } else {
+        const response = await withTimeout(fetch(`${homeserver}/_matrix/client/versions`), 'Matrix');
+        checks.push({
+          setting: 'REGISTRAR_MATRIX_HOMESERVER',
+          ok: response.ok,
+          verdict: response.ok ? 'the homeserver answers' : `HTTP ${response.status}`,
+        });
+      }
+    } catch (error) {
+      checks.push({
+        setting: 'REGISTRAR_MATRIX_HOMESERVER',
+        ok: false,
+        verdict: `unreachable (${message(error)})`,
+      });
+    }
+  }
+  return checks;
+}

@@ -1,0 +1,97 @@
+/**
+ * The operator's commands that act on the running daemon (`registrar status`, `pending`, `rescan`),
+ * through its admin API, and their output: tables for people, JSON with --json.
+ */
+import type { Config } from './config.js';
+
+export class OperatorError extends Error {}
+
+async function call<T>(
+  config: Config,
+  method: 'GET' | 'POST',
+  path: string,
+): Promise<{ status: number; body: T }> {
+  if (!config.admin)
+    throw new OperatorError(
+      'REGISTRAR_ADMIN_TOKEN: is required for this command (the admin API is off without it)',
+    );
+  const host = config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host;
+  let response: Response;
+  try {
+    response = await fetch(`http://${host}:${config.admin.port}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${config.admin.token.reveal()}` },
+    });
+  } catch {
+    throw new OperatorError(
+      `REGISTRAR_ADMIN_PORT: no registrar answers at ${host}:${config.admin.port}; is the daemon running with this configuration?`,
+    );
+  }
+  if (response.status === 401)
+    throw new OperatorError('REGISTRAR_ADMIN_TOKEN: the daemon refused this token');
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** A plain text table: a header row and aligned columns. */
+export function table(rows: Record<string, string>[]): string {
+  if (rows.length === 0) return '(none)\n';
+  const columns = Object.keys(rows[0] ?? {});
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) =>
+    `${cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd()}\n`;
+  return line(columns) + rows.map((row) => line(columns.map((c) => row[c] ?? ''))).join('');
+}
+
+interface PendingRow {
+  account: string;
+  status: string;
+  createdAt: string;
+  fields: Record<string, string>;
+}
+
+export async function pending(config: Config, json: boolean): Promise<string> {
+  const { body } = await call<PendingRow[]>(config, 'GET', '/admin/requests');
+  if (json) return `${JSON.stringify(body, null, 2)}\n`;
+  return table(
+    body.map((r) => ({
+      account: r.account,
+      status: r.status,
+      since: r.createdAt,
+      fields: Object.entries(r.fields)
+        .map(([field, state]) => `${field}:${state}`)
+        .join(' '),
+    })),
+  );
+}
+
+export async function status(
+  config: Config,
+  account: string,
+  json: boolean,
+): Promise<{ text: string; found: boolean }> {
+  const { status: code, body } = await call<{
+    status: string;
+    judgeable?: boolean;
+    fields?: Record<string, { status: string; value?: string; reason?: string; hint?: string }>;
+    blockers?: { reason: string; hint: string }[];
+    error?: string;
+  }>(config, 'GET', `/admin/requests/${encodeURIComponent(account)}`);
+  if (code === 400) throw new OperatorError(body.error ?? 'not an account address');
+  if (json) return { text: `${JSON.stringify(body, null, 2)}\n`, found: code === 200 };
+  const fields = Object.entries(body.fields ?? {}).map(([field, state]) => ({
+    field,
+    state: state.status,
+    value: state.value ?? '',
+    why: state.reason ?? '',
+  }));
+  const head = `request: ${body.status}${body.judgeable === undefined ? '' : `, can be judged as it stands: ${body.judgeable ? 'yes' : 'no'}`}\n`;
+  return { text: head + table(fields), found: code === 200 };
+}
+
+export async function rescan(config: Config): Promise<string> {
+  const { body } = await call<{ pending: number }>(config, 'POST', '/admin/rescan');
+  return `Rescanned chain storage: ${body.pending} request(s) pending for this registrar.\n`;
+}
