@@ -16,11 +16,25 @@ const USAGE = `usage: registrar <command>
   pending [--json]                      the open requests of the running daemon, as a table
   status ACCOUNT [--json]               one request's fields and what blocks it
   rescan                                read chain storage now and bring every request up to date
+  review ACCOUNT FIELD --confirm|--reject [--note TEXT]
+                                        the operator's verdict on a legal name or image
+  judge ACCOUNT JUDGEMENT [--yes]       give Erroneous, OutOfDate or LowQuality by hand (asks first)
   dev                                   start a local chain, a dev registrar, a mail catcher and the daemon
   dev request --display NAME --email ADDRESS [--seed //Alice]
                                         set an identity on the dev chain and request a judgement
+  proxy-rotate NEW_ACCOUNT               the call data that replaces the judgement proxy (signed by the cold account)
   mask FIELD...                         the field mask for identity.setFields (fields: ${FIELDS.join(', ')})
 `;
+
+/** Asks on the terminal; without one (a script), the answer is no. */
+async function confirmed(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const { createInterface } = await import('node:readline/promises');
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  const answer = await prompt.question(question);
+  prompt.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
 
 /** The configuration, as the daemon reads it; a wrong one ends the command with exit code 2. */
 function readConfig(): Config {
@@ -56,10 +70,18 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'pending':
     case 'status':
-    case 'rescan': {
+    case 'rescan':
+    case 'review':
+    case 'judge': {
       const { values, positionals } = parseArgs({
         args: rest,
-        options: { json: { type: 'boolean' } },
+        options: {
+          json: { type: 'boolean' },
+          confirm: { type: 'boolean' },
+          reject: { type: 'boolean' },
+          note: { type: 'string' },
+          yes: { type: 'boolean' },
+        },
         allowPositionals: true,
       });
       const config = readConfig();
@@ -67,7 +89,31 @@ async function main(argv: string[]): Promise<void> {
       try {
         if (command === 'pending') process.stdout.write(await operator.pending(config, values.json === true));
         else if (command === 'rescan') process.stdout.write(await operator.rescan(config));
-        else {
+        else if (command === 'review') {
+          const [account, field] = positionals;
+          if (!account || !field || values.confirm === values.reject) {
+            fail(`give the account, the field and one of --confirm or --reject\n${USAGE}`);
+          }
+          process.stdout.write(
+            await operator.review(
+              config,
+              account,
+              field,
+              values.confirm ? 'confirm' : 'reject',
+              values.note ?? '',
+            ),
+          );
+        } else if (command === 'judge') {
+          const [account, judgement] = positionals;
+          if (!account || !judgement) fail(`give the account and the judgement\n${USAGE}`);
+          if (
+            !values.yes &&
+            !(await confirmed(`Give ${judgement} to ${account}? This is final on chain. [y/N] `))
+          ) {
+            fail('not confirmed; nothing was given (pass --yes to skip the question)', 1);
+          }
+          process.stdout.write(await operator.judge(config, account, judgement));
+        } else {
           const account = positionals[0];
           if (!account) fail(`give the account\n${USAGE}`);
           const result = await operator.status(config, account, values.json === true);
@@ -78,6 +124,13 @@ async function main(argv: string[]): Promise<void> {
         if (error instanceof operator.OperatorError) fail(error.message, 1);
         throw error;
       }
+      return;
+    }
+    case 'proxy-rotate': {
+      if (!rest[0]) fail(`give the new proxy account\n${USAGE}`);
+      const config = readConfig();
+      const { proxyRotationCall } = await import('./proxy-rotation.js');
+      process.stdout.write(await proxyRotationCall(config, rest[0]));
       return;
     }
     case 'mask': {

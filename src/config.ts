@@ -43,6 +43,8 @@ export interface Config {
   policy: { kind: 'mask' | 'set'; extraFields: 'ignore' | 'block' };
   lookAlikeThreshold: number;
   matrix: MatrixSettings | undefined;
+  /** Fields the operator reviews by hand (legal name, image). */
+  reviewFields: ('legal' | 'image')[];
   /** The admin API: off without a token. */
   admin: { token: Secret; host: string; port: number } | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -155,6 +157,13 @@ const settings = z.object({
     })
     .optional(),
   REGISTRAR_MATRIX_DEVICE_ID: z.string().min(1).optional(),
+  REGISTRAR_REVIEW_FIELDS: z
+    .union([z.array(z.string()), z.string()])
+    .transform((value) =>
+      (Array.isArray(value) ? value : value.split(',')).map((f) => f.trim()).filter((f) => f.length > 0),
+    )
+    .pipe(z.array(z.enum(['legal', 'image'], { error: 'expected a comma-separated list of legal, image' })))
+    .default([]),
   REGISTRAR_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   REGISTRAR_ADMIN_PORT: wholeNumber(0, 65_535).default(8081),
   LOG_LEVEL: z
@@ -232,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policy: { kind: s.REGISTRAR_POLICY, extraFields: s.REGISTRAR_EXTRA_FIELDS },
     lookAlikeThreshold: s.REGISTRAR_LOOKALIKE_THRESHOLD,
     matrix,
+    reviewFields: s.REGISTRAR_REVIEW_FIELDS,
     admin: adminToken
       ? { token: adminToken, host: s.REGISTRAR_ADMIN_HOST, port: s.REGISTRAR_ADMIN_PORT }
       : undefined,

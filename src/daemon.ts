@@ -19,6 +19,7 @@ import { ChallengeTokens } from './challenges/tokens.js';
 import type { Channel } from './channels/channel.js';
 import { EmailChannel } from './channels/email.js';
 import { MatrixChannel } from './channels/matrix.js';
+import { ReviewChannel } from './channels/review.js';
 import type { Config } from './config.js';
 import { loadConfusables } from './confusables.js';
 import { LookAlikeIndex, Skeletons } from './domain/look-alikes.js';
@@ -86,6 +87,7 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
   if (config.matrix) {
     channels.push(new MatrixChannel({ settings: config.matrix, store, log, publicUrl: config.publicUrl }));
   }
+  for (const field of config.reviewFields) channels.push(new ReviewChannel(field, log));
   const unverifiable = entry.fields.filter((f) => f !== 'display' && !channels.some((c) => c.field === f));
   if (unverifiable.length > 0) {
     // The daemon still serves the other fields: an operator may be rotating a bot's credentials.

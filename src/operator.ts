@@ -10,6 +10,7 @@ async function call<T>(
   config: Config,
   method: 'GET' | 'POST',
   path: string,
+  payload?: unknown,
 ): Promise<{ status: number; body: T }> {
   if (!config.admin)
     throw new OperatorError(
@@ -20,7 +21,11 @@ async function call<T>(
   try {
     response = await fetch(`http://${host}:${config.admin.port}${path}`, {
       method,
-      headers: { authorization: `Bearer ${config.admin.token.reveal()}` },
+      headers: {
+        authorization: `Bearer ${config.admin.token.reveal()}`,
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
   } catch {
     throw new OperatorError(
@@ -94,4 +99,33 @@ export async function status(
 export async function rescan(config: Config): Promise<string> {
   const { body } = await call<{ pending: number }>(config, 'POST', '/admin/rescan');
   return `Rescanned chain storage: ${body.pending} request(s) pending for this registrar.\n`;
+}
+
+export async function review(
+  config: Config,
+  account: string,
+  field: string,
+  decision: 'confirm' | 'reject',
+  note: string,
+): Promise<string> {
+  const { status: code, body } = await call<{ ok?: boolean; message?: string; error?: string }>(
+    config,
+    'POST',
+    '/admin/review',
+    { account, field, decision, note },
+  );
+  if (code !== 200) throw new OperatorError(body.message ?? body.error ?? `the daemon answered ${code}`);
+  return `The ${field} of ${account} is ${decision === 'confirm' ? 'confirmed' : 'rejected'}.\n`;
+}
+
+export async function judge(config: Config, account: string, judgement: string): Promise<string> {
+  const { status: code, body } = await call<{ kind?: string; blockHash?: string; error?: string }>(
+    config,
+    'POST',
+    '/admin/judge',
+    { account, judgement },
+  );
+  if (code !== 200)
+    throw new OperatorError(body.error ?? `the judgement was not given (${body.kind ?? code})`);
+  return `${judgement} given to ${account} in block ${body.blockHash}.\n`;
 }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ChainIdentity, RegistrarEntry } from './chain/identity.js';
-import type { Judge } from './chain/judge.js';
+import type { GivenJudgement, Judge, JudgeOutcome } from './chain/judge.js';
 import type { RegistrarEvent, WatcherHandler } from './chain/watcher.js';
 import type { ChallengeTokens } from './challenges/tokens.js';
 import type { Channel, ProofOutcome, ProofSink } from './channels/channel.js';
@@ -218,6 +218,82 @@ export class Registrar implements WatcherHandler, ProofSink {
     const fields = await this.proofs.fieldsWithoutLiveChallenge(request);
     await this.proofs.issue(request, fields);
     return { kind: 'sent', fields };
+  }
+
+  /**
+   * An operator's explicit judgement (Erroneous, OutOfDate, LowQuality), for the identity as it is
+   * on chain now. It closes an open request when the chain shows it, as any judgement does.
+   */
+  async judgeExplicitly(address: string, judgement: GivenJudgement): Promise<JudgeOutcome | undefined> {
+    const account = this.o.chain.accountId(address);
+    if (!account) return undefined;
+    const identity = await this.o.chain.identity(account);
+    if (!identity) return { kind: 'failed', error: 'this account has no identity on chain' };
+    const outcome = await this.o.judge.giveJudgement(account, identity.snapshot.hash, judgement);
+    this.o.log.info({ account, judgement, outcome: outcome.kind }, 'operator judgement');
+    if (outcome.kind === 'included') {
+      await this.o.store.appendJudgement({
+        account,
+        registrarIndex: this.o.registrarIndex,
+        judgement,
+        identityHash: identity.snapshot.hash,
+        blockHash: outcome.blockHash,
+        extrinsicHash: outcome.extrinsicHash,
+        at: this.now(),
+      });
+    }
+    return outcome;
+  }
+
+  /**
+   * An operator reviewed a field that only a person can check (legal name, image): confirmed, it is
+   * proven like any other answer to its challenge; rejected, it fails with the operator's note.
+   */
+  async review(
+    address: string,
+    field: Field,
+    decision: 'confirm' | 'reject',
+    note: string,
+  ): Promise<ProofOutcome | undefined> {
+    const account = this.o.chain.accountId(address);
+    if (!account) return undefined;
+    const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    if (request?.fields[field]?.status !== 'awaiting') {
+      return { ok: false, message: `the ${labelOf(field)} of this account is not waiting for a review` };
+    }
+    if (decision === 'confirm') {
+      const live = (await this.o.store.listChallenges(request.id)).find(
+        (c) =>
+          c.field === field && c.usedAt === undefined && c.voidedAt === undefined && c.expiresAt > this.now(),
+      );
+      if (!live)
+        return {
+          ok: false,
+          message: 'no review is open for this field; run `registrar rescan` and try again',
+        };
+      return this.proofs.answer(live.id, live.subject);
+    }
+    const updated = await updateWithRetry(this.o.store, request.id, (current) => {
+      const state = current.fields[field];
+      if (current.status !== 'open' || state?.status !== 'awaiting') return undefined;
+      return {
+        ...current,
+        fields: {
+          ...current.fields,
+          [field]: {
+            status: 'failed',
+            value: state.value,
+            reason: `the registrar could not verify the ${labelOf(field)}${note ? `: ${note}` : ''}`,
+            hint: `Correct the ${labelOf(field)} in your identity (the request is checked again), or contact the registrar.`,
+          },
+        },
+        updatedAt: this.now(),
+      };
+    });
+    if (!updated) return { ok: false, message: 'the request changed meanwhile; look again' };
+    await this.o.store.voidChallenges(request.id, this.now(), [field]);
+    this.o.log.info({ account, field }, 'field rejected by the operator');
+    return { ok: true, account, field };
   }
 
   /** The request of `address` as the status endpoint shows it; undefined when it is no address. */

@@ -21,8 +21,11 @@ export type JudgeOutcome =
   | { kind: 'different-identity'; blockHash: string }
   | { kind: 'failed'; error: string };
 
+/** The judgements a registrar gives: Reasonable for what was proven, the others by an operator. */
+export type GivenJudgement = 'Reasonable' | 'KnownGood' | 'OutOfDate' | 'LowQuality' | 'Erroneous';
+
 export interface Judge {
-  giveJudgement(target: string, identityHash: string): Promise<JudgeOutcome>;
+  giveJudgement(target: string, identityHash: string, judgement?: GivenJudgement): Promise<JudgeOutcome>;
 }
 
 export interface JudgeOptions {
@@ -36,6 +39,7 @@ export interface JudgeOptions {
 interface Wanted {
   target: string;
   identityHash: string;
+  judgement: GivenJudgement;
   resolve: (outcome: JudgeOutcome) => void;
 }
 
@@ -60,9 +64,13 @@ export class ProxyJudge implements Judge {
     this.timeoutMs = options.timeoutMs ?? 90_000;
   }
 
-  giveJudgement(target: string, identityHash: string): Promise<JudgeOutcome> {
+  giveJudgement(
+    target: string,
+    identityHash: string,
+    judgement: GivenJudgement = 'Reasonable',
+  ): Promise<JudgeOutcome> {
     return new Promise((resolve) => {
-      this.waiting.push({ target, identityHash, resolve });
+      this.waiting.push({ target, identityHash, judgement, resolve });
       void this.pump();
     });
   }
@@ -90,7 +98,7 @@ export class ProxyJudge implements Judge {
     const all = (outcome: JudgeOutcome) => batch.map(() => outcome);
     if (!api.isConnected) return all({ kind: 'failed', error: 'not connected to the chain' });
     const calls = batch.map((w) =>
-      api.tx.identity.provideJudgement(this.registrarIndex, w.target, 'Reasonable', w.identityHash),
+      api.tx.identity.provideJudgement(this.registrarIndex, w.target, w.judgement, w.identityHash),
     );
     const inner = calls.length === 1 ? calls[0] : api.tx.utility.forceBatch(calls);
     const tx = api.tx.proxy.proxy(this.registrarAccount, 'IdentityJudgement' as never, inner as never);

@@ -16,7 +16,7 @@ import {
   RoomEvent,
   RoomMemberEvent,
 } from 'matrix-js-sdk';
-import type { Logger as SdkLogger } from 'matrix-js-sdk/lib/logger.js';
+import { type Logger as SdkLogger, logger as sdkRootLogger } from 'matrix-js-sdk/lib/logger.js';
 import type { MatrixSettings } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
@@ -43,6 +43,17 @@ const SILENT: SdkLogger = {
   getChild: () => SILENT,
 };
 
+/**
+ * Parts of the SDK (MatrixRTC sessions, per room) log through its global logger straight to the
+ * console, naming rooms and users. Its child loggers take their method factory from it when they
+ * are made, so a silent factory set before the client starts covers them.
+ */
+function silenceSdkRootLogger(): void {
+  const root = sdkRootLogger as unknown as { methodFactory: unknown; rebuild(): void };
+  root.methodFactory = () => () => undefined;
+  root.rebuild();
+}
+
 export interface MatrixChannelOptions {
   settings: MatrixSettings;
   store: Store;
@@ -61,6 +72,7 @@ export class MatrixChannel implements Channel {
 
   async start(sink: ProofSink): Promise<void> {
     this.sink = sink;
+    silenceSdkRootLogger();
     const { settings } = this.o;
     const session = await this.session();
     const client = createClient({

@@ -24,7 +24,12 @@ const LABELS: Record<Field, string> = {
 };
 
 /** What to do for an awaiting field, where opening a mailed link is not the whole story. */
+const REVIEW_HINT =
+  'The registrar reviews this field by hand; nothing to do but wait (or contact the registrar).';
+
 const WAIT_HINTS: Partial<Record<Field, string>> = {
+  legal: REVIEW_HINT,
+  image: REVIEW_HINT,
   matrix:
     "Accept the registrar bot's invitation to a direct chat on Matrix, then open the link it posted and press Confirm, or reply there with the code.",
 };

@@ -5,16 +5,21 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { GivenJudgement } from '../chain/judge.js';
+import type { Field } from '../domain/fields.js';
 import type { JudgementRequest } from '../domain/request.js';
 import type { Registrar } from '../registrar.js';
 
 export interface AdminDeps {
   token: string;
-  registrar: Pick<Registrar, 'status'>;
+  registrar: Pick<Registrar, 'status' | 'review' | 'judgeExplicitly'>;
   openRequests: () => Promise<JudgementRequest[]>;
   /** Reads chain storage now and brings every request up to date; resolves with the pending count. */
   rescan: () => Promise<number>;
 }
+
+/** What an operator may give by hand; Reasonable only ever follows proofs. */
+export const OPERATOR_JUDGEMENTS: readonly GivenJudgement[] = ['Erroneous', 'OutOfDate', 'LowQuality'];
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -52,5 +57,35 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
   });
 
   app.post('/admin/rescan', async () => ({ pending: await deps.rescan() }));
+
+  app.post<{ Body: { account?: string; field?: string; decision?: string; note?: string } }>(
+    '/admin/review',
+    async (request, reply) => {
+      const { account = '', field = '', decision = '', note = '' } = request.body ?? {};
+      if (!['legal', 'image'].includes(field) || !['confirm', 'reject'].includes(decision)) {
+        return reply
+          .code(400)
+          .send({ error: 'expected field legal or image and decision confirm or reject' });
+      }
+      const outcome = await deps.registrar.review(
+        account,
+        field as Field,
+        decision as 'confirm' | 'reject',
+        note,
+      );
+      if (!outcome) return reply.code(400).send({ error: 'expected an SS58 account address' });
+      return reply.code(outcome.ok ? 200 : 409).send(outcome);
+    },
+  );
+
+  app.post<{ Body: { account?: string; judgement?: string } }>('/admin/judge', async (request, reply) => {
+    const { account = '', judgement = '' } = request.body ?? {};
+    if (!OPERATOR_JUDGEMENTS.includes(judgement as GivenJudgement)) {
+      return reply.code(400).send({ error: `expected a judgement of ${OPERATOR_JUDGEMENTS.join(', ')}` });
+    }
+    const outcome = await deps.registrar.judgeExplicitly(account, judgement as GivenJudgement);
+    if (!outcome) return reply.code(400).send({ error: 'expected an SS58 account address' });
+    return reply.code(outcome.kind === 'included' ? 200 : 409).send(outcome);
+  });
   return app;
 }

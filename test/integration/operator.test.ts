@@ -6,7 +6,8 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
-import { DaemonHarness, FEE, freePort } from '../support/harness.js';
+import { confirm, DaemonHarness, FEE, freePort } from '../support/harness.js';
+import { linkIn } from '../support/smtp.js';
 
 const ADMIN_TOKEN = 'operator-test-admin-token-0123456789abcdef';
 let h: DaemonHarness;
@@ -14,9 +15,11 @@ let adminPort: number;
 
 beforeAll(async () => {
   adminPort = await freePort();
-  h = await DaemonHarness.start(1 | 16, {
+  // Display, legal name and email; the legal name is reviewed by the operator.
+  h = await DaemonHarness.start(1 | 2 | 16, {
     REGISTRAR_ADMIN_TOKEN: ADMIN_TOKEN,
     REGISTRAR_ADMIN_PORT: String(adminPort),
+    REGISTRAR_REVIEW_FIELDS: 'legal',
   });
 });
 
@@ -42,7 +45,11 @@ function cli(
 
 describe('the registrar command', () => {
   it('lists pending requests, shows one, and rescans, through the admin API', async () => {
-    const person = await h.newPerson({ display: 'Operator View', email: 'operator@example.org' });
+    const person = await h.newPerson({
+      display: 'Operator View',
+      email: 'operator@example.org',
+      legal: 'Op View',
+    });
     await h.chain.requestJudgement(person, h.index, 2n * FEE);
     await h.mailbox.nextMail('operator@example.org');
 
@@ -73,6 +80,61 @@ describe('the registrar command', () => {
     expect(wrongToken.stderr).toContain('REGISTRAR_ADMIN_TOKEN: the daemon refused this token');
     // The admin API is not on the public server.
     expect((await fetch(`${h.url}/admin/requests`)).status).toBe(404);
+  });
+
+  it('takes the operator review of a legal name: a rejection says why, a confirmation judges', async () => {
+    const rejected = await h.newPerson({ display: 'Jane Roe', email: 'jane@example.org', legal: 'Jane Roe' });
+    await h.chain.requestJudgement(rejected, h.index, 2n * FEE);
+    await confirm(linkIn(await h.mailbox.nextMail('jane@example.org')));
+    const waiting = await h.statusBecomes(rejected.address, 'open');
+    expect(waiting.blockers).toEqual([
+      expect.objectContaining({
+        field: 'legal',
+        kind: 'wait',
+        hint: expect.stringContaining('reviews this field by hand'),
+      }),
+    ]);
+    const no = await cli(
+      ['review', rejected.address, 'legal', '--reject', '--note', 'it does not match the documents'],
+      h.env(),
+    );
+    expect(no.code).toBe(0);
+    const after = await h.statusOf(rejected.address);
+    expect(after.fields.legal).toMatchObject({
+      status: 'failed',
+      reason: 'the registrar could not verify the legal name: it does not match the documents',
+    });
+    expect(after.judgeable).toBe(false);
+
+    const accepted = await h.newPerson({ display: 'John Doe', email: 'john@example.org', legal: 'John Doe' });
+    await h.chain.requestJudgement(accepted, h.index, 2n * FEE);
+    await confirm(linkIn(await h.mailbox.nextMail('john@example.org')));
+    await h.statusBecomes(accepted.address, 'open');
+    const yes = await cli(['review', accepted.address, 'legal', '--confirm'], h.env());
+    expect(yes.stdout).toContain('is confirmed');
+    await h.chain.waitForEvent('identity', 'JudgementGiven', (e) => e.data.target === accepted.address);
+    expect(await h.chain.judgementOf(accepted.address, h.index)).toBe('Reasonable');
+    const again = await cli(['review', accepted.address, 'legal', '--confirm'], h.env());
+    expect(again.code).toBe(1);
+  });
+
+  it('gives Erroneous by hand only when asked twice, and the request closes', async () => {
+    const person = await h.newPerson({ display: 'Bad Actor', email: 'bad@example.org', legal: 'Bad Actor' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    await h.statusBecomes(person.address, 'open');
+    // Without a terminal to answer the question, nothing is given.
+    const unasked = await cli(['judge', person.address, 'Erroneous'], h.env());
+    expect(unasked.code).toBe(1);
+    expect(unasked.stderr).toContain('not confirmed; nothing was given');
+    expect(await h.chain.judgementOf(person.address, h.index)).toBe('FeePaid');
+    const refused = await cli(['judge', person.address, 'Reasonable', '--yes'], h.env());
+    expect(refused.code).toBe(1);
+
+    const given = await cli(['judge', person.address, 'Erroneous', '--yes'], h.env());
+    expect(given.code).toBe(0);
+    expect(given.stdout).toContain(`Erroneous given to ${person.address}`);
+    expect(await h.chain.judgementOf(person.address, h.index)).toBe('Erroneous');
+    await h.statusBecomes(person.address, 'judged');
   });
 
   it('config check passes a good configuration and names each failing setting', async () => {
@@ -116,5 +178,21 @@ describe('the registrar command', () => {
     const invalid = await cli(['config', 'check'], { ...h.env(), REGISTRAR_INDEX: 'x' });
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('REGISTRAR_INDEX');
+  });
+  it('prints the call that rotates the proxy key, which the chain accepts from the registrar', async () => {
+    const next = h.chain.account('//RotatedProxy');
+    const out = await cli(['proxy-rotate', next.address], h.env());
+    expect(out.code).toBe(0);
+    const callData = out.stdout.split('\n').find((line) => line.startsWith('0x')) ?? '';
+    const call = h.chain.api.createType('Call', callData);
+    expect(`${call.section}.${call.method}`).toBe('utility.batchAll');
+    // Signed by the cold account, it swaps the proxies.
+    await h.chain.submit(h.chain.api.tx(call), h.registrar);
+    const [proxies] = (await h.chain.api.query.proxy.proxies(h.registrar.address)).toJSON() as [
+      { delegate: string }[],
+    ];
+    expect(proxies.map((p) => h.chain.api.createType('AccountId', p.delegate).toString())).toEqual([
+      h.chain.api.createType('AccountId', next.address).toString(),
+    ]);
   });
 });
