@@ -97,6 +97,7 @@ export async function status(
 }
 
 export async function rescan(config: Config): Promise<string> {
+  process.stderr.write('Reading every identity in chain storage and updating the requests…\n');
   const { body } = await call<{ pending: number }>(config, 'POST', '/admin/rescan');
   return `Rescanned chain storage: ${body.pending} request(s) pending for this registrar.\n`;
 }

@@ -125,6 +125,19 @@ describe('the judgement loop', () => {
     expect(noSuchIndex.output).toContain('REGISTRAR_INDEX: registrar #99 does not exist on this chain');
   });
 
+  it('sends new links on request only when none is live, and not twice within minutes', async () => {
+    const person = await h.newPerson({ display: 'Resender', email: 'resend@example.org' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    await h.mailbox.nextMail('resend@example.org');
+    const first = await fetch(`${h.url}/status/${person.address}/resend`, { method: 'POST' });
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain('The links sent earlier are still valid');
+    const again = await fetch(`${h.url}/status/${person.address}/resend`, { method: 'POST' });
+    expect(again.status).toBe(429);
+    expect(await again.text()).toContain('New links can be sent again after');
+    expect(h.mailbox.mailsTo('resend@example.org')).toHaveLength(1);
+  });
+
   it('refuses a tampered link with a clear page and changes nothing', async () => {
     const person = await h.newPerson({ display: 'Tamper', email: 'tamper@example.org' });
     await h.chain.requestJudgement(person, h.index, 2n * FEE);

@@ -4,6 +4,7 @@
  * unreachable endpoint by the setting's name, with exit code 1.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
 import { confirm, DaemonHarness, FEE, freePort } from '../support/harness.js';
@@ -135,6 +136,22 @@ describe('the registrar command', () => {
     expect(given.stdout).toContain(`Erroneous given to ${person.address}`);
     expect(await h.chain.judgementOf(person.address, h.index)).toBe('Erroneous');
     await h.statusBecomes(person.address, 'judged');
+  });
+
+  it("runs the container image's HEALTHCHECK command as written: healthy while the daemon is", async () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    const command = JSON.parse(
+      /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(dockerfile)?.[1] ?? '[]',
+    ) as string[];
+    expect(command[0]).toBe('node');
+    const run = (port: string) =>
+      new Promise<number>((resolve) => {
+        execFile(process.execPath, command.slice(1), { env: { REGISTRAR_HTTP_PORT: port } }, (error) =>
+          resolve(error ? Number(error.code ?? 1) : 0),
+        );
+      });
+    expect(await run(String(h.httpPort))).toBe(0);
+    expect(await run(String(await freePort()))).toBe(1);
   });
 
   it('config check passes a good configuration and names each failing setting', async () => {
