@@ -30,7 +30,7 @@ import {
 import type { Logger } from './log.js';
 import { NO_METRICS, type RegistrarMetrics } from './metrics.js';
 import { Judging } from './registrar/judging.js';
-import { type LinkCheck, Proofs } from './registrar/proofs.js';
+import { type LinkCheck, Proofs, type ResendOutcome } from './registrar/proofs.js';
 import { errorText, updateWithRetry } from './registrar/updates.js';
 import type { Store } from './store/store.js';
 
@@ -80,9 +80,6 @@ export interface RequestStatusView {
   blockers: Blocker[];
 }
 
-/** How often a person may ask for new links. */
-const RESEND_INTERVAL_MS = 5 * 60_000;
-
 /** Kept for a week after expiry so that a late click still gets "expired", not "unknown". */
 const EXPIRED_CHALLENGE_RETENTION_MS = 7 * 86_400_000;
 
@@ -92,8 +89,6 @@ export class Registrar implements WatcherHandler, ProofSink {
   private readonly proofs: Proofs;
   private readonly judging: Judging;
   private readonly started = new Set<Channel>();
-  /** When each account last asked for new links. */
-  private readonly resent = new Map<string, number>();
 
   constructor(private readonly o: RegistrarOptions) {
     this.channels = new Map(o.channels.map((channel) => [channel.field, channel]));
@@ -197,27 +192,10 @@ export class Registrar implements WatcherHandler, ProofSink {
     return this.proofs.answerCodeOf(account, field, code);
   }
 
-  /**
-   * The person asks again for links that expired or never arrived. Only fields without a live
-   * challenge get one, and at most once per RESEND_INTERVAL_MS per account.
-   */
-  async resend(
-    address: string,
-  ): Promise<
-    { kind: 'sent'; fields: Field[] } | { kind: 'limited'; retryAt: number } | { kind: 'none' } | undefined
-  > {
+  /** The person asks again for links that expired or never arrived (proofs.ts, `resend`). */
+  async resend(address: string): Promise<ResendOutcome | undefined> {
     const account = this.o.chain.accountId(address);
-    if (!account) return undefined;
-    const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
-    if (request?.status !== 'open') return { kind: 'none' };
-    const last = this.resent.get(account);
-    if (last !== undefined && this.now() - last < RESEND_INTERVAL_MS) {
-      return { kind: 'limited', retryAt: last + RESEND_INTERVAL_MS };
-    }
-    this.resent.set(account, this.now());
-    const fields = await this.proofs.fieldsWithoutLiveChallenge(request);
-    await this.proofs.issue(request, fields);
-    return { kind: 'sent', fields };
+    return account ? this.proofs.resend(account) : undefined;
   }
 
   /**
@@ -229,26 +207,10 @@ export class Registrar implements WatcherHandler, ProofSink {
     if (!account) return undefined;
     const identity = await this.o.chain.identity(account);
     if (!identity) return { kind: 'failed', error: 'this account has no identity on chain' };
-    const outcome = await this.o.judge.giveJudgement(account, identity.snapshot.hash, judgement);
-    this.o.log.info({ account, judgement, outcome: outcome.kind }, 'operator judgement');
-    if (outcome.kind === 'included') {
-      await this.o.store.appendJudgement({
-        account,
-        registrarIndex: this.o.registrarIndex,
-        judgement,
-        identityHash: identity.snapshot.hash,
-        blockHash: outcome.blockHash,
-        extrinsicHash: outcome.extrinsicHash,
-        at: this.now(),
-      });
-    }
-    return outcome;
+    return this.judging.judgeByHand(account, identity.snapshot.hash, judgement);
   }
 
-  /**
-   * An operator reviewed a field that only a person can check (legal name, image): confirmed, it is
-   * proven like any other answer to its challenge; rejected, it fails with the operator's note.
-   */
+  /** An operator's verdict on a field only a person can check (proofs.ts, `review`). */
   async review(
     address: string,
     field: Field,
@@ -256,44 +218,7 @@ export class Registrar implements WatcherHandler, ProofSink {
     note: string,
   ): Promise<ProofOutcome | undefined> {
     const account = this.o.chain.accountId(address);
-    if (!account) return undefined;
-    const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
-    if (request?.fields[field]?.status !== 'awaiting') {
-      return { ok: false, message: `the ${labelOf(field)} of this account is not waiting for a review` };
-    }
-    if (decision === 'confirm') {
-      const live = (await this.o.store.listChallenges(request.id)).find(
-        (c) =>
-          c.field === field && c.usedAt === undefined && c.voidedAt === undefined && c.expiresAt > this.now(),
-      );
-      if (!live)
-        return {
-          ok: false,
-          message: 'no review is open for this field; run `registrar rescan` and try again',
-        };
-      return this.proofs.answer(live.id, live.subject);
-    }
-    const updated = await updateWithRetry(this.o.store, request.id, (current) => {
-      const state = current.fields[field];
-      if (current.status !== 'open' || state?.status !== 'awaiting') return undefined;
-      return {
-        ...current,
-        fields: {
-          ...current.fields,
-          [field]: {
-            status: 'failed',
-            value: state.value,
-            reason: `the registrar could not verify the ${labelOf(field)}${note ? `: ${note}` : ''}`,
-            hint: `Correct the ${labelOf(field)} in your identity (the request is checked again), or contact the registrar.`,
-          },
-        },
-        updatedAt: this.now(),
-      };
-    });
-    if (!updated) return { ok: false, message: 'the request changed meanwhile; look again' };
-    await this.o.store.voidChallenges(request.id, this.now(), [field]);
-    this.o.log.info({ account, field }, 'field rejected by the operator');
-    return { ok: true, account, field };
+    return account ? this.proofs.review(account, field, decision, note) : undefined;
   }
 
   /** The request of `address` as the status endpoint shows it; undefined when it is no address. */

@@ -78,6 +78,11 @@ export interface Challenge {
   voidedAt?: number;
 }
 
+/** Whether a challenge can still be answered: not used, not voided, not expired. */
+export function isLiveChallenge(challenge: Challenge, now: number): boolean {
+  return challenge.usedAt === undefined && challenge.voidedAt === undefined && challenge.expiresAt > now;
+}
+
 /** One judgement the registrar gave, for the audit log. */
 export interface JudgementRecord {
   account: string;

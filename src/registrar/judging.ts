@@ -3,7 +3,7 @@
  * its snapshot's hash. Judging takes a block or more, so it runs beside the caller (the watcher's
  * queue, a page request), and judgements that become ready together share one batch.
  */
-import type { Judge } from '../chain/judge.js';
+import type { GivenJudgement, Judge, JudgeOutcome } from '../chain/judge.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { isReadyForJudgement, withStatus } from '../domain/verification.js';
 import type { Logger } from '../log.js';
@@ -37,6 +37,14 @@ export class Judging {
 
   constructor(private readonly o: JudgingOptions) {}
 
+  /** An operator's judgement by hand, for the identity with `identityHash`, recorded in the audit log. */
+  async judgeByHand(account: string, identityHash: string, judgement: GivenJudgement): Promise<JudgeOutcome> {
+    const outcome = await this.o.judge.giveJudgement(account, identityHash, judgement);
+    this.o.log.info({ account, judgement, outcome: outcome.kind }, 'operator judgement');
+    if (outcome.kind === 'included') await this.record(account, judgement, identityHash, outcome);
+    return outcome;
+  }
+
   whenReady(request: JudgementRequest): void {
     if (isReadyForJudgement(request)) this.inBackground(this.maybeJudge(request));
   }
@@ -47,6 +55,24 @@ export class Judging {
     for (const timer of this.retries.values()) clearTimeout(timer);
     this.retries.clear();
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** The audit log entry of a judgement the chain included. */
+  private async record(
+    account: string,
+    judgement: GivenJudgement,
+    identityHash: string,
+    outcome: { blockHash: string; extrinsicHash: string },
+  ): Promise<void> {
+    await this.o.store.appendJudgement({
+      account,
+      registrarIndex: this.o.registrarIndex,
+      judgement,
+      identityHash,
+      blockHash: outcome.blockHash,
+      extrinsicHash: outcome.extrinsicHash,
+      at: this.o.now(),
+    });
   }
 
   private inBackground(work: Promise<unknown>): void {
@@ -90,15 +116,7 @@ export class Judging {
       const outcome = await this.o.judge.giveJudgement(claimed.account, claimed.snapshot.hash);
       this.o.metrics.judgement(outcome.kind, (this.o.now() - claimed.createdAt) / 1000);
       if (outcome.kind === 'included') {
-        await this.o.store.appendJudgement({
-          account: claimed.account,
-          registrarIndex: this.o.registrarIndex,
-          judgement: 'Reasonable',
-          identityHash: claimed.snapshot.hash,
-          blockHash: outcome.blockHash,
-          extrinsicHash: outcome.extrinsicHash,
-          at: this.o.now(),
-        });
+        await this.record(claimed.account, 'Reasonable', claimed.snapshot.hash, outcome);
         this.o.log.info({ account: claimed.account, block: outcome.blockHash }, 'judgement included');
         return; // The request closes when the watcher sees JudgementGiven.
       }

@@ -9,7 +9,7 @@ import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { ChallengeTokens } from '../challenges/tokens.js';
 import type { Channel, ProofOutcome, ProofSink } from '../channels/channel.js';
 import type { Field } from '../domain/fields.js';
-import type { Challenge, JudgementRequest } from '../domain/request.js';
+import { type Challenge, isLiveChallenge, type JudgementRequest } from '../domain/request.js';
 import { confirmField, labelOf } from '../domain/verification.js';
 import type { Logger } from '../log.js';
 import type { RegistrarMetrics } from '../metrics.js';
@@ -55,6 +55,14 @@ export const REFUSALS = {
   'wrong-code': 'This code is not valid for this field. Check the code in the latest message.',
 } as const;
 
+/** How often a person may ask for new links. */
+const RESEND_INTERVAL_MS = 5 * 60_000;
+
+export type ResendOutcome =
+  | { kind: 'sent'; fields: Field[] }
+  | { kind: 'limited'; retryAt: number }
+  | { kind: 'none' };
+
 /** Codes people type: no 0/O or 1/I/L to confuse; 8 characters is about 40 bits. */
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 const CODE_LENGTH = 8;
@@ -75,7 +83,80 @@ function codeMatches(challenge: Challenge, code: string): boolean {
 }
 
 export class Proofs implements ProofSink {
+  /** When each account last asked for new links. */
+  private readonly resent = new Map<string, number>();
+
   constructor(private readonly o: ProofsOptions) {}
+
+  /**
+   * The person asks again for links that expired or never arrived. Only fields without a live
+   * challenge get one, and at most once per RESEND_INTERVAL_MS per account.
+   */
+  async resend(account: string): Promise<ResendOutcome> {
+    const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    if (request?.status !== 'open') return { kind: 'none' };
+    const last = this.resent.get(account);
+    if (last !== undefined && this.o.now() - last < RESEND_INTERVAL_MS) {
+      return { kind: 'limited', retryAt: last + RESEND_INTERVAL_MS };
+    }
+    this.resent.set(account, this.o.now());
+    const fields = await this.fieldsWithoutLiveChallenge(request);
+    await this.issue(request, fields);
+    return { kind: 'sent', fields };
+  }
+
+  /**
+   * An operator reviewed a field that only a person can check (legal name, image): confirmed, it is
+   * proven like any other answer to its challenge; rejected, it fails with the operator's note.
+   */
+  async review(
+    account: string,
+    field: Field,
+    decision: 'confirm' | 'reject',
+    note: string,
+  ): Promise<ProofOutcome> {
+    const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    if (request?.fields[field]?.status !== 'awaiting') {
+      return { ok: false, message: `the ${labelOf(field)} of this account is not waiting for a review` };
+    }
+    if (decision === 'confirm') {
+      const live = await this.liveChallenge(request, field);
+      if (!live)
+        return {
+          ok: false,
+          message: 'no review is open for this field; run `registrar rescan` and try again',
+        };
+      return this.answer(live.id, live.subject);
+    }
+    const updated = await updateWithRetry(this.o.store, request.id, (current) => {
+      const state = current.fields[field];
+      if (current.status !== 'open' || state?.status !== 'awaiting') return undefined;
+      return {
+        ...current,
+        fields: {
+          ...current.fields,
+          [field]: {
+            status: 'failed',
+            value: state.value,
+            reason: `the registrar could not verify the ${labelOf(field)}${note ? `: ${note}` : ''}`,
+            hint: `Correct the ${labelOf(field)} in your identity (the request is checked again), or contact the registrar.`,
+          },
+        },
+        updatedAt: this.o.now(),
+      };
+    });
+    if (!updated) return { ok: false, message: 'the request changed meanwhile; look again' };
+    await this.o.store.voidChallenges(request.id, this.o.now(), [field]);
+    this.o.log.info({ account, field }, 'field rejected by the operator');
+    return { ok: true, account, field };
+  }
+
+  private async liveChallenge(request: JudgementRequest, field: Field): Promise<Challenge | undefined> {
+    const now = this.o.now();
+    return (await this.o.store.listChallenges(request.id)).find(
+      (c) => c.field === field && isLiveChallenge(c, now),
+    );
+  }
 
   /** Makes, stores and delivers a challenge for each of `fields` that awaits one. */
   async issue(request: JudgementRequest, fields: readonly Field[]): Promise<void> {
@@ -138,7 +219,7 @@ export class Proofs implements ProofSink {
     const now = this.o.now();
     const live = new Set(
       (await this.o.store.listChallenges(request.id))
-        .filter((c) => c.usedAt === undefined && c.voidedAt === undefined && c.expiresAt > now)
+        .filter((c) => isLiveChallenge(c, now))
         .map((c) => c.field),
     );
     return (Object.keys(request.fields) as Field[]).filter(
@@ -175,7 +256,7 @@ export class Proofs implements ProofSink {
     const now = this.o.now();
     const live = request
       ? (await this.o.store.listChallenges(request.id)).filter(
-          (c) => c.field === field && c.usedAt === undefined && c.voidedAt === undefined && c.expiresAt > now,
+          (c) => c.field === field && isLiveChallenge(c, now),
         )
       : [];
     const challenge = live.find((c) => codeMatches(c, code));
