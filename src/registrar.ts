@@ -25,6 +25,7 @@ import {
   newRequest,
   type Policy,
   planFields,
+  replan,
   withStatus,
 } from './domain/verification.js';
 import type { Logger } from './log.js';
@@ -368,7 +369,31 @@ export class Registrar implements WatcherHandler, ProofSink {
     }
     const identity = await this.o.chain.identity(current.account);
     if (identity && identity.snapshot.hash !== current.snapshot.hash) return this.reverify(current.account);
+    if (identity) current = (await this.replan(current, identity)) ?? current;
     await this.proofs.issue(current, await this.proofs.fieldsWithoutLiveChallenge(current));
     this.judging.whenReady(current);
+  }
+
+  /** Applies a change of policy, mask or channels to an open request whose identity is unchanged. */
+  private async replan(
+    request: JudgementRequest,
+    identity: ChainIdentity,
+  ): Promise<JudgementRequest | undefined> {
+    const can = await this.capabilities(request.account);
+    let changed: Field[] = [];
+    const updated = await updateWithRetry(this.o.store, request.id, (current) => {
+      if (current.status !== 'open' || current.snapshot.hash !== identity.snapshot.hash) return undefined;
+      const next = replan(current, planFields(identity.info, can, this.now(), current.fields), this.now());
+      changed = next?.changed ?? [];
+      return next?.request;
+    });
+    if (!updated) return undefined;
+    this.o.log.info(
+      { account: updated.account, fields: changed },
+      'request re-planned: policy, mask or channels changed',
+    );
+    // A field that is awaiting again gets a new challenge below; the old ones must not count.
+    await this.o.store.voidChallenges(updated.id, this.now(), changed);
+    return updated;
   }
 }

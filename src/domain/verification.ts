@@ -137,6 +137,8 @@ function planField(
     const keep = before?.status === 'confirmed' && before.subject === subject;
     return { status: 'confirmed', value, subject, confirmedAt: keep ? before.confirmedAt : now };
   }
+  // What was proven stays proven, even if its channel is away now.
+  if (before?.status === 'confirmed' && before.subject === subject) return before;
   if (!can.channels.has(field)) {
     return failed(
       value,
@@ -144,7 +146,6 @@ function planField(
       `Wait for the registrar to restore its ${label} check, remove the ${label}, or cancel the request.`,
     );
   }
-  if (before?.status === 'confirmed' && before.subject === subject) return before;
   return { status: 'awaiting', value, subject };
 }
 
@@ -260,6 +261,45 @@ export function applyEdit(
     unverifiable: plan.unverifiable,
     conditions: plan.conditions,
     updatedAt: now,
+  };
+}
+
+/** Whether two states of a field say the same to the person (and to the registrar). */
+function sameState(a: FieldState | undefined, b: FieldState | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.status !== b.status) return false;
+  if ('reason' in a && 'reason' in b) return a.reason === b.reason;
+  return ('subject' in a ? a.subject : '') === ('subject' in b ? b.subject : '');
+}
+
+/**
+ * The policy, the mask or the configured channels changed under an open request (a bot is back,
+ * the registrar verifies another field): the fields whose state the new plan changes take it; the
+ * others, awaiting ones with their live challenges included, stay as they are.
+ */
+export function replan(
+  request: JudgementRequest,
+  plan: FieldPlan,
+  now: number,
+): { request: JudgementRequest; changed: Field[] } | undefined {
+  const changed = FIELDS.filter((field) => !sameState(request.fields[field], plan.fields[field]));
+  const sameConditions = JSON.stringify(request.conditions ?? []) === JSON.stringify(plan.conditions);
+  if (changed.length === 0 && sameConditions) return undefined;
+  const fields = { ...request.fields };
+  for (const field of changed) {
+    const state = plan.fields[field];
+    if (state) fields[field] = state;
+    else delete fields[field];
+  }
+  return {
+    request: {
+      ...request,
+      fields,
+      conditions: plan.conditions,
+      unverifiable: plan.unverifiable,
+      updatedAt: now,
+    },
+    changed,
   };
 }
 

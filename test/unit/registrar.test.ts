@@ -9,6 +9,7 @@ import type { ChainIdentity, RegistrarEntry } from '../../src/chain/identity.js'
 import type { Judge, JudgeOutcome } from '../../src/chain/judge.js';
 import { ChallengeTokens } from '../../src/challenges/tokens.js';
 import type { ChallengeMessage, Channel } from '../../src/channels/channel.js';
+import type { Field } from '../../src/domain/fields.js';
 import type { IdentityInfo } from '../../src/domain/identity.js';
 import { Registrar } from '../../src/registrar.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
@@ -28,8 +29,8 @@ function identity(email: string, hash: string, judgement = 'FeePaid'): ChainIden
 }
 
 class Outbox implements Channel {
-  readonly field = 'email' as const;
   readonly sent: ChallengeMessage[] = [];
+  constructor(readonly field: Field = 'email') {}
   async send(message: ChallengeMessage): Promise<void> {
     this.sent.push(message);
   }
@@ -171,5 +172,56 @@ describe('the registrar', () => {
     expect(await store.listJudgements(ACCOUNT)).toEqual([
       expect.objectContaining({ identityHash: '0xaaaa', blockHash: '0x03', extrinsicHash: '0x04' }),
     ]);
+  });
+
+  it('takes up a field again when its channel comes back, keeping what is proven and live', async () => {
+    const withMatrix: RegistrarEntry = { ...entry, mask: 25n, fields: ['display', 'matrix', 'email'] };
+    chainIdentity = {
+      ...chainIdentity,
+      info: {
+        layout: 'people',
+        values: {
+          ...chainIdentity.info.values,
+          matrix: { kind: 'raw', hex: '0x00', text: '@alice:example.org' },
+        },
+      },
+    };
+    const build = (channels: Channel[]) =>
+      new Registrar({
+        store,
+        chain: {
+          identity: async () => chainIdentity,
+          registrar: async () => withMatrix,
+          accountId: (a) => a,
+        },
+        judge: new ScriptedJudge([]),
+        channels,
+        tokens: new ChallengeTokens('unit-test-secret-0123456789abcdef0123', INDEX),
+        registrarIndex: INDEX,
+        publicUrl: 'https://registrar.example',
+        challengeTtlMs: 60_000,
+        log: pino({ level: 'silent' }),
+      });
+    // The Matrix bot is away (its credentials are being rotated): the field cannot be verified.
+    const first = build([outbox]);
+    await first.onEvent(event('requested'));
+    expect((await first.status(ACCOUNT))?.fields.matrix).toMatchObject({
+      status: 'failed',
+      reason: 'this registrar cannot verify the Matrix account field at the moment',
+    });
+    expect(outbox.sent).toHaveLength(1);
+
+    // It is back after a restart: the next reconciliation sends the Matrix challenge, and only that.
+    const matrix = new Outbox('matrix');
+    const second = build([outbox, matrix]);
+    await second.reconcile([ACCOUNT]);
+    const status = await second.status(ACCOUNT);
+    expect(status?.fields.matrix?.status).toBe('awaiting');
+    expect(status?.fields.email?.status).toBe('awaiting');
+    expect(matrix.sent.map((m) => m.subject)).toEqual(['@alice:example.org']);
+    expect(outbox.sent).toHaveLength(1);
+    // Nothing changes at the next pass.
+    await second.reconcile([ACCOUNT]);
+    expect(matrix.sent).toHaveLength(1);
   });
 });
