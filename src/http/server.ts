@@ -104,7 +104,8 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
       return reply.code(status.status === 'none' ? 404 : 200).send(status);
     }
     reply.type('text/html; charset=utf-8');
-    if (!status) return reply.code(400).send(refusedPage('That is not an account address.'));
+    if (!status)
+      return reply.code(400).send(refusedPage('That is not an account address.', 'Not an account address'));
     return reply.code(status.status === 'none' ? 404 : 200).send(statusPage(status, await deps.about()));
   });
 
@@ -112,7 +113,8 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     const status = await statusOf(request.params.account);
     const outcome = status ? await deps.registrar.resend(status.account) : undefined;
     reply.type('text/html; charset=utf-8');
-    if (!status || !outcome) return reply.code(400).send(refusedPage('That is not an account address.'));
+    if (!status || !outcome)
+      return reply.code(400).send(refusedPage('That is not an account address.', 'Not an account address'));
     const notice =
       outcome.kind === 'limited'
         ? `New links can be sent again after ${new Date(outcome.retryAt).toUTCString()}.`

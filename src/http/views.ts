@@ -201,9 +201,9 @@ export function confirmedPage(view: {
   );
 }
 
-export function refusedPage(message: string): string {
+export function refusedPage(message: string, title = 'This link cannot be used'): string {
   return page(
-    'This link cannot be used',
+    title,
     `<p class="error">${escapeHtml(message)}</p>
 <p>Your request's status page (<code>/status/&lt;your address&gt;</code>) says what is still needed and can send new links. <a href="/">Start page</a></p>`,
   );
