@@ -26,7 +26,7 @@ a{color:#0b57d0}code{word-break:break-all;background:#f2f2f2;padding:.1rem .3rem
 button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.3rem;background:#b3005c;color:#fff;cursor:pointer}
 button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}
-.error{color:#a00000}.state-confirmed{color:#05620f}.state-failed,.state-missing{color:#a00000}.hint{font-size:.95rem;color:#333}`;
+input,select{max-width:100%;box-sizing:border-box;font-size:1rem;padding:.3rem}.error{color:#a00000}.state-confirmed{color:#05620f}.state-failed,.state-missing{color:#a00000}.hint{font-size:.95rem;color:#333}`;
 
 function page(title: string, body: string, options: { index?: number; script?: string } = {}): string {
   const script = options.script ? `\n<script src="${escapeHtml(options.script)}" defer></script>` : '';
