@@ -6,7 +6,7 @@ import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import nodemailer from 'nodemailer';
 import { ChainConnection } from './chain/connection.js';
-import { isJudgementProxy, readRegistrar } from './chain/identity.js';
+import { checkRegistrar } from './chain/registrar-check.js';
 import type { Config } from './config.js';
 import { createLogger } from './log.js';
 import { MongoStore } from './store/mongodb.js';
@@ -51,39 +51,28 @@ export async function checkConfig(config: Config): Promise<Check[]> {
         ok: true,
         verdict: `${endpoint}: reachable, head #${head}`,
       });
-      const entry = await readRegistrar(api, config.registrar.index);
-      if (!entry) {
+      const proxy = new Keyring({ type: 'sr25519' }).addFromUri(config.registrar.proxySeed.reveal());
+      const { entry, proxyAccount, problems } = await checkRegistrar(
+        api,
+        config.registrar.index,
+        config.registrar.account,
+        proxy.address,
+      );
+      for (const problem of problems) {
+        const [setting = 'REGISTRAR_INDEX', ...rest] = problem.split(': ');
+        checks.push({ setting, ok: false, verdict: rest.join(': ') });
+      }
+      if (entry && problems.length === 0) {
         checks.push({
-          setting: 'REGISTRAR_INDEX',
-          ok: false,
-          verdict: `registrar #${config.registrar.index} does not exist on this chain`,
+          setting: 'REGISTRAR_ACCOUNT',
+          ok: true,
+          verdict: `registrar #${config.registrar.index} verifies ${entry.fields.join(', ')}`,
         });
-      } else {
-        const account = api.createType('AccountId', config.registrar.account).toString();
-        checks.push(
-          entry.account === account
-            ? {
-                setting: 'REGISTRAR_ACCOUNT',
-                ok: true,
-                verdict: `registrar #${config.registrar.index} verifies ${entry.fields.join(', ')}`,
-              }
-            : {
-                setting: 'REGISTRAR_ACCOUNT',
-                ok: false,
-                verdict: `registrar #${config.registrar.index} belongs to ${entry.account}`,
-              },
-        );
-        const proxy = new Keyring({ type: 'sr25519' }).addFromUri(config.registrar.proxySeed.reveal());
-        const proxyAccount = api.createType('AccountId', proxy.address).toString();
-        checks.push(
-          (await isJudgementProxy(api, entry.account, proxyAccount))
-            ? { setting: 'REGISTRAR_PROXY_SEED', ok: true, verdict: `${proxyAccount} is a judgement proxy` }
-            : {
-                setting: 'REGISTRAR_PROXY_SEED',
-                ok: false,
-                verdict: `${proxyAccount} is not an IdentityJudgement proxy of ${entry.account}`,
-              },
-        );
+        checks.push({
+          setting: 'REGISTRAR_PROXY_SEED',
+          ok: true,
+          verdict: `${proxyAccount} is a judgement proxy`,
+        });
       }
     } catch (error) {
       checks.push({

@@ -11,9 +11,10 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { ChainConnection } from './chain/connection.js';
 import type { RegistrarEntry } from './chain/identity.js';
-import { isJudgementProxy, readIdentity, readRegistrar } from './chain/identity.js';
+import { readIdentity, readRegistrar } from './chain/identity.js';
 import { ProxyJudge } from './chain/judge.js';
 import { JudgedNames } from './chain/judged-names.js';
+import { checkRegistrar } from './chain/registrar-check.js';
 import { Watcher } from './chain/watcher.js';
 import { ChallengeTokens } from './challenges/tokens.js';
 import type { Channel } from './channels/channel.js';
@@ -59,19 +60,13 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
   const { api } = connection;
   const index = config.registrar.index;
 
-  const entry = await readRegistrar(api, index);
-  if (!entry) throw new StartupError(`REGISTRAR_INDEX: registrar #${index} does not exist on this chain`);
-  if (entry.account !== api.createType('AccountId', config.registrar.account).toString()) {
-    throw new StartupError(
-      `REGISTRAR_ACCOUNT: registrar #${index} belongs to ${entry.account}, not to this account`,
-    );
-  }
-  const proxyAccount = api.createType('AccountId', proxy.address).toString();
-  if (!(await isJudgementProxy(api, entry.account, proxyAccount))) {
-    throw new StartupError(
-      `REGISTRAR_PROXY_SEED: its account ${proxyAccount} is not an IdentityJudgement proxy (without delay) of ${entry.account}; the registrar adds it with proxy.addProxy(${proxyAccount}, IdentityJudgement, 0)`,
-    );
-  }
+  const { entry, proxyAccount, problems } = await checkRegistrar(
+    api,
+    index,
+    config.registrar.account,
+    proxy.address,
+  );
+  if (!entry || problems.length > 0) throw new StartupError(problems.join('\n'));
   log.info({ index, fields: entry.fields, proxy: proxyAccount }, 'registrar found on chain');
 
   const channels: Channel[] = [];

@@ -5,6 +5,7 @@
  */
 import type { ApiPromise } from '@polkadot/api';
 import type { Codec } from '@polkadot/types/types';
+import { textOf } from '../domain/identity.js';
 import type { LookAlikeIndex } from '../domain/look-alikes.js';
 import type { Logger } from '../log.js';
 import { registrationOf } from './identity.js';
@@ -24,12 +25,7 @@ export function judgedDisplayName(value: Codec): string | undefined {
   for (const [, judgement] of judgements) good ||= GOOD.has((judgement as EnumCodec).type);
   if (!good) return undefined;
   const display = (registration.get('info') as MapCodec).get('display') as EnumCodec | undefined;
-  if (display?.type !== 'Raw') return undefined;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(display.value.toU8a(true));
-  } catch {
-    return undefined;
-  }
+  return display?.type === 'Raw' ? textOf(display.value.toU8a(true)) : undefined;
 }
 
 export class JudgedNames {
