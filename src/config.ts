@@ -38,13 +38,28 @@ export interface Config {
   challengeTtlSeconds: number;
   reconcileIntervalSeconds: number;
   store: StoreLocation;
-  http: { host: string; port: number };
+  http: { host: string; port: number; trustProxy: boolean | string };
   smtp: { url: Secret; from: string } | undefined;
   policy: { kind: 'mask' | 'set'; extraFields: 'ignore' | 'block' };
   lookAlikeThreshold: number;
   matrix: MatrixSettings | undefined;
   /** Fields the operator reviews by hand (legal name, image). */
   reviewFields: ('legal' | 'image')[];
+  /** What keeps the registrar from being used against strangers (outbox.ts, proofs.ts, the pages). */
+  limits: {
+    messagesPerTargetPerDay: number;
+    messagesPerAccountPerDay: number;
+    messageCooldownSeconds: number;
+    deliveryTimeoutSeconds: number;
+    codeAttempts: number;
+    requestsPerMinutePerIp: number;
+  };
+  /** Days a closed request's personal data is kept (0: deleted at once). */
+  retentionDays: number;
+  /** Days after our Erroneous judgement during which an account's requests are not served (0: never refused). */
+  refusalDays: number;
+  /** How long the instance that judges and delivers holds its lease without renewing it. */
+  leaseSeconds: number;
   /** The admin API: off without a token. */
   admin: { token: Secret; host: string; port: number } | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -131,6 +146,10 @@ const settings = z.object({
   REGISTRAR_STORE: storeLocation.default({ kind: 'sqlite', path: './data/registrar.sqlite' }),
   REGISTRAR_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   REGISTRAR_HTTP_PORT: wholeNumber(0, 65_535).default(8080),
+  REGISTRAR_TRUST_PROXY: z
+    .string()
+    .transform((value) => (value === 'true' ? true : value === 'false' ? false : value))
+    .default(false),
   REGISTRAR_SMTP_URL: smtpUrl.optional(),
   REGISTRAR_SMTP_FROM: z.string().optional(),
   REGISTRAR_POLICY: z
@@ -164,6 +183,15 @@ const settings = z.object({
     )
     .pipe(z.array(z.enum(['legal', 'image'], { error: 'expected a comma-separated list of legal, image' })))
     .default([]),
+  REGISTRAR_MESSAGES_PER_TARGET_PER_DAY: wholeNumber(1, 1_000).default(3),
+  REGISTRAR_MESSAGES_PER_ACCOUNT_PER_DAY: wholeNumber(1, 10_000).default(10),
+  REGISTRAR_MESSAGE_COOLDOWN_SECONDS: wholeNumber(0, 86_400).default(600),
+  REGISTRAR_DELIVERY_TIMEOUT_SECONDS: wholeNumber(1, 600).default(30),
+  REGISTRAR_CODE_ATTEMPTS: wholeNumber(1, 100).default(5),
+  REGISTRAR_REQUESTS_PER_MINUTE_PER_IP: wholeNumber(1, 1_000_000).default(60),
+  REGISTRAR_RETENTION_DAYS: wholeNumber(0, 3_650).default(7),
+  REGISTRAR_REFUSAL_DAYS: wholeNumber(0, 3_650).default(30),
+  REGISTRAR_LEASE_SECONDS: wholeNumber(3, 3_600).default(30),
   REGISTRAR_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   REGISTRAR_ADMIN_PORT: wholeNumber(0, 65_535).default(8081),
   LOG_LEVEL: z
@@ -233,7 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     challengeTtlSeconds: s.REGISTRAR_CHALLENGE_TTL_SECONDS,
     reconcileIntervalSeconds: s.REGISTRAR_RECONCILE_INTERVAL_SECONDS,
     store: s.REGISTRAR_STORE,
-    http: { host: s.REGISTRAR_HTTP_HOST, port: s.REGISTRAR_HTTP_PORT },
+    http: { host: s.REGISTRAR_HTTP_HOST, port: s.REGISTRAR_HTTP_PORT, trustProxy: s.REGISTRAR_TRUST_PROXY },
     smtp:
       s.REGISTRAR_SMTP_URL && s.REGISTRAR_SMTP_FROM
         ? { url: new Secret(s.REGISTRAR_SMTP_URL), from: s.REGISTRAR_SMTP_FROM }
@@ -242,6 +270,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lookAlikeThreshold: s.REGISTRAR_LOOKALIKE_THRESHOLD,
     matrix,
     reviewFields: s.REGISTRAR_REVIEW_FIELDS,
+    limits: {
+      messagesPerTargetPerDay: s.REGISTRAR_MESSAGES_PER_TARGET_PER_DAY,
+      messagesPerAccountPerDay: s.REGISTRAR_MESSAGES_PER_ACCOUNT_PER_DAY,
+      messageCooldownSeconds: s.REGISTRAR_MESSAGE_COOLDOWN_SECONDS,
+      deliveryTimeoutSeconds: s.REGISTRAR_DELIVERY_TIMEOUT_SECONDS,
+      codeAttempts: s.REGISTRAR_CODE_ATTEMPTS,
+      requestsPerMinutePerIp: s.REGISTRAR_REQUESTS_PER_MINUTE_PER_IP,
+    },
+    retentionDays: s.REGISTRAR_RETENTION_DAYS,
+    refusalDays: s.REGISTRAR_REFUSAL_DAYS,
+    leaseSeconds: s.REGISTRAR_LEASE_SECONDS,
     admin: adminToken
       ? { token: adminToken, host: s.REGISTRAR_ADMIN_HOST, port: s.REGISTRAR_ADMIN_PORT }
       : undefined,

@@ -28,6 +28,7 @@ import { labelOf } from './domain/verification.js';
 import { buildAdminServer } from './http/admin.js';
 import { buildServer } from './http/server.js';
 import type { RegistrarInfo } from './http/views.js';
+import { Lease } from './lease.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { Registrar } from './registrar.js';
@@ -52,7 +53,15 @@ function proxyKey(config: Config): KeyringPair {
   }
 }
 
-export async function startRegistrar(config: Config, log: Logger): Promise<() => Promise<void>> {
+/**
+ * Starts the registrar; resolves with the function that stops it. `onLeaseLost` is called when
+ * another instance took the lease over (this one stalled): the caller should stop this one.
+ */
+export async function startRegistrar(
+  config: Config,
+  log: Logger,
+  onLeaseLost?: () => void,
+): Promise<() => Promise<void>> {
   await cryptoWaitReady();
   const proxy = proxyKey(config);
   const store = await openStore(config);
@@ -60,14 +69,14 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
   const { api } = connection;
   const index = config.registrar.index;
 
-  const { entry, proxyAccount, problems } = await checkRegistrar(
+  const { entry, proxyAccount, proxyType, problems } = await checkRegistrar(
     api,
     index,
     config.registrar.account,
     proxy.address,
   );
   if (!entry || problems.length > 0) throw new StartupError(problems.join('\n'));
-  log.info({ index, fields: entry.fields, proxy: proxyAccount }, 'registrar found on chain');
+  log.info({ index, fields: entry.fields, proxy: proxyAccount, proxyType }, 'registrar found on chain');
 
   const channels: Channel[] = [];
   if (config.smtp) {
@@ -76,6 +85,7 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
         smtpUrl: config.smtp.url.reveal(),
         from: config.smtp.from,
         publicUrl: config.publicUrl,
+        timeoutMs: config.limits.deliveryTimeoutSeconds * 1000,
       }),
     );
   }
@@ -123,7 +133,19 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
     },
   });
 
+  // One instance judges and delivers: the one holding the lease. Others serve pages only.
+  const lease = new Lease(store, config.leaseSeconds * 1000, log);
   const registrar = new Registrar({
+    judges: () => lease.held,
+    limits: {
+      perTargetPerDay: config.limits.messagesPerTargetPerDay,
+      perAccountPerDay: config.limits.messagesPerAccountPerDay,
+      cooldownMs: config.limits.messageCooldownSeconds * 1000,
+      timeoutMs: config.limits.deliveryTimeoutSeconds * 1000,
+    },
+    codeAttempts: config.limits.codeAttempts,
+    retentionMs: config.retentionDays * 86_400_000,
+    refusalMs: config.refusalDays * 86_400_000,
     store: notifying,
     metrics,
     chain: {
@@ -137,7 +159,7 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
         }
       },
     },
-    judge: new ProxyJudge(api, proxy, entry.account, index),
+    judge: new ProxyJudge(api, proxy, entry.account, index, proxyType ? { proxyType } : {}),
     channels,
     policy: config.policy,
     names: {
@@ -181,10 +203,26 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
       } catch {
         checks.store = 'unreachable';
       }
-      return { ready: chain.connected && !lagging && checks.store === 'reachable', checks };
+      checks.role = lease.held ? 'judging and delivering' : 'serving pages; another instance judges';
+      checks.reconciled = reconciled ? 'yes' : 'not yet';
+      const judging = registrar.judgingHealth();
+      checks.judgements = judging.failing
+        ? `failing: ${judging.streak} in a row, last: ${judging.error}`
+        : 'ok';
+      return {
+        ready:
+          chain.connected &&
+          !lagging &&
+          checks.store === 'reachable' &&
+          !judging.failing &&
+          (reconciled || !lease.held),
+        checks,
+      };
     },
     metrics: registry,
     codeFields: channels.map((channel) => channel.field),
+    requestsPerMinutePerIp: config.limits.requestsPerMinutePerIp,
+    trustProxy: config.http.trustProxy,
     chainState: () => connection.status(),
   });
 
@@ -197,20 +235,51 @@ export async function startRegistrar(config: Config, log: Logger): Promise<() =>
       })
     : undefined;
 
-  await registrar.startChannels();
-  await watcher.start();
+  // Pages first: nothing the chain or a channel does may keep /healthz or a confirmation waiting.
   const address = await http.listen({ host: config.http.host, port: config.http.port });
   const adminAddress = config.admin
     ? await admin?.listen({ host: config.admin.host, port: config.admin.port })
     : undefined;
-  log.info({ http: address, admin: adminAddress, index }, 'registrar ready');
+
+  let reconciled = false;
+  let leading: Promise<void> | undefined;
+  const lead = async () => {
+    log.info({ instance: lease.owner }, 'this instance holds the lease: it judges and delivers');
+    await registrar.startChannels();
+    registrar.outbox.start();
+    await watcher.start();
+    reconciled = true;
+    judgeReadyTimer = setInterval(() => void registrar.judgeReady().catch(() => undefined), 5_000);
+    judgeReadyTimer.unref();
+  };
+  let judgeReadyTimer: NodeJS.Timeout | undefined;
+  await lease.start({
+    gained: () => {
+      leading = lead();
+      return leading;
+    },
+    lost: () => {
+      // Someone else judges now; going on could judge or mail twice. Stop, and let the supervisor
+      // start this instance again as a follower.
+      log.error('the lease was lost to another instance; stopping');
+      onLeaseLost?.();
+    },
+  });
+  if (leading) await leading;
+  log.info(
+    { http: address, admin: adminAddress, index, role: lease.held ? 'leader' : 'follower' },
+    'registrar ready',
+  );
 
   return async () => {
     await http.close();
     await admin?.close();
+    clearInterval(judgeReadyTimer);
+    await leading?.catch(() => undefined);
     await watcher.stop();
     await registrar.drain();
     for (const channel of channels) await channel.close?.();
+    await lease.stop();
     await connection.close();
     await store.close();
   };

@@ -22,17 +22,17 @@ async function run(): Promise<void> {
   const log = createLogger(config.logLevel);
   let stop: (() => Promise<void>) | undefined;
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
     // While still starting (possibly waiting minutes for an endpoint), stop at once: every write is
     // atomic, and what start-up had begun is taken up again by the next start's reconciliation.
-    if (!stop) process.exit(0);
+    if (!stop) process.exit(code);
     stop()
       .then(() => {
         log.info('stopped');
-        process.exit(0);
+        process.exit(code);
       })
       .catch((error: unknown) => {
         log.error({ err: error instanceof Error ? error.message : String(error) }, 'unclean stop');
@@ -42,7 +42,8 @@ async function run(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   try {
-    stop = await startRegistrar(config, log);
+    // Exit code 1 after a lost lease: a supervisor starts the instance again, as a follower.
+    stop = await startRegistrar(config, log, () => shutdown('lease lost', 1));
   } catch (error) {
     if (error instanceof StartupError) {
       process.stderr.write(`registrar: ${error.message}\n`);

@@ -12,7 +12,7 @@ import type { RegistrarEvent, WatcherHandler } from './chain/watcher.js';
 import type { ChallengeTokens } from './challenges/tokens.js';
 import type { Channel, ProofOutcome, ProofSink } from './channels/channel.js';
 import type { Field } from './domain/fields.js';
-import type { JudgementRequest } from './domain/request.js';
+import { forget, isLiveChallenge, isOpenStatus, type JudgementRequest } from './domain/request.js';
 import {
   applyEdit,
   type Blocker,
@@ -31,6 +31,7 @@ import {
 import type { Logger } from './log.js';
 import { NO_METRICS, type RegistrarMetrics } from './metrics.js';
 import { Judging } from './registrar/judging.js';
+import { DEFAULT_LIMITS, type MessageLimits, Outbox } from './registrar/outbox.js';
 import { type LinkCheck, Proofs, type ResendOutcome } from './registrar/proofs.js';
 import { errorText, updateWithRetry } from './registrar/updates.js';
 import type { Store } from './store/store.js';
@@ -64,6 +65,16 @@ export interface RegistrarOptions {
   policy?: Policy;
   names?: LookAlikeFinder;
   metrics?: RegistrarMetrics;
+  /** Message limits (outbox.ts); the defaults when absent. */
+  limits?: MessageLimits;
+  /** Wrong codes after which a challenge is voided (5 when absent). */
+  codeAttempts?: number;
+  /** How long after our Erroneous judgement an account's requests are refused (0 or absent: never). */
+  refusalMs?: number;
+  /** How long a closed request's personal data is kept (absent: for ever). */
+  retentionMs?: number;
+  /** Whether this instance judges (holds the lease); one that does not leaves it to the one that does. */
+  judges?: () => boolean;
   now?: () => number;
 }
 
@@ -74,7 +85,18 @@ export interface RequestStatusView {
   /** Whether the request can be judged as it stands once the person answers what was sent. */
   judgeable: boolean;
   fields: Partial<
-    Record<Field, { status: string; label: string; value?: string; reason?: string; hint?: string }>
+    Record<
+      Field,
+      {
+        status: string;
+        label: string;
+        value?: string;
+        reason?: string;
+        hint?: string;
+        /** A message for this field waits in the outbox until then (a limit or a retry). */
+        nextMessageAt?: number;
+      }
+    >
   >;
   /** Set entries no registrar can verify: listed, never attested. */
   unverifiable: string[];
@@ -89,9 +111,14 @@ export class Registrar implements WatcherHandler, ProofSink {
   private readonly now: () => number;
   private readonly proofs: Proofs;
   private readonly judging: Judging;
+  /** Delivers challenges; started by whoever runs the registrar (the leader, daemon.ts). */
+  readonly outbox: Outbox;
   private readonly started = new Set<Channel>();
 
+  private readonly judges: () => boolean;
+
   constructor(private readonly o: RegistrarOptions) {
+    this.judges = o.judges ?? (() => true);
     this.channels = new Map(o.channels.map((channel) => [channel.field, channel]));
     this.now = o.now ?? Date.now;
     this.judging = new Judging({
@@ -108,6 +135,18 @@ export class Registrar implements WatcherHandler, ProofSink {
       reverify: (account) => this.reverify(account),
       metrics: o.metrics ?? NO_METRICS,
     });
+    this.outbox = new Outbox({
+      store: o.store,
+      channels: this.channels,
+      tokens: o.tokens,
+      registrarIndex: o.registrarIndex,
+      publicUrl: o.publicUrl,
+      limits: o.limits ?? DEFAULT_LIMITS,
+      challengeTtlMs: o.challengeTtlMs,
+      log: o.log,
+      now: this.now,
+      metrics: o.metrics ?? NO_METRICS,
+    });
     this.proofs = new Proofs({
       store: o.store,
       channels: this.channels,
@@ -117,7 +156,11 @@ export class Registrar implements WatcherHandler, ProofSink {
       challengeTtlMs: o.challengeTtlMs,
       log: o.log,
       now: this.now,
-      confirmed: (request) => this.judging.whenReady(request),
+      confirmed: (request) => {
+        if (this.judges()) this.judging.whenReady(request);
+      },
+      queued: () => this.outbox.kick(),
+      codeAttempts: o.codeAttempts ?? 5,
       metrics: o.metrics ?? NO_METRICS,
     });
   }
@@ -172,6 +215,39 @@ export class Registrar implements WatcherHandler, ProofSink {
       else await this.resume(request);
     }
     await this.o.store.deleteExpiredChallenges(this.now() - EXPIRED_CHALLENGE_RETENTION_MS);
+    await this.forgetClosed();
+  }
+
+  /**
+   * Judges what is ready: requests whose last field was proven by another instance (which serves
+   * pages but does not judge) are found here.
+   */
+  async judgeReady(): Promise<void> {
+    for (const request of await this.o.store.listOpenRequests(this.o.registrarIndex)) {
+      this.judging.whenReady(request);
+    }
+  }
+
+  /** Deletes the personal data of requests closed longer ago than the retention time. */
+  async forgetClosed(): Promise<number> {
+    if (this.o.retentionMs === undefined) return 0;
+    const before = this.now() - this.o.retentionMs + 1;
+    let forgotten = 0;
+    for (;;) {
+      const closed = await this.o.store.listClosedRequests(before, 100);
+      for (const request of closed) {
+        await this.o.store.deleteChallenges(request.id);
+        const done = await updateWithRetry(this.o.store, request.id, (current) =>
+          current.forgottenAt === undefined && !isOpenStatus(current.status)
+            ? forget(current, this.now())
+            : undefined,
+        );
+        if (done) forgotten += 1;
+      }
+      if (closed.length < 100) break;
+    }
+    if (forgotten > 0) this.o.log.info({ requests: forgotten }, 'personal data of closed requests deleted');
+    return forgotten;
   }
 
   checkLink(token: string): Promise<LinkCheck> {
@@ -244,46 +320,83 @@ export class Registrar implements WatcherHandler, ProofSink {
         ],
       };
     }
+    const open = request.status === 'open' || request.status === 'judging';
+    const waiting = open ? await this.messagesWaiting(request) : new Map<Field, number>();
     const fields: RequestStatusView['fields'] = {};
     for (const [field, state] of Object.entries(request.fields) as [
       Field,
       NonNullable<JudgementRequest['fields'][Field]>,
     ][]) {
       const label = labelOf(field);
-      fields[field] =
-        state.status === 'failed'
+      const next = waiting.get(field);
+      // A closed request shows what happened, not the values: they are no business of anyone now.
+      fields[field] = !open
+        ? { status: state.status, label }
+        : state.status === 'failed'
           ? { status: state.status, label, value: state.value, reason: state.reason, hint: state.hint }
           : state.status === 'missing'
             ? { status: state.status, label, reason: state.reason, hint: state.hint }
             : state.status === 'ignored'
               ? { status: state.status, label, value: state.value, reason: state.reason }
-              : { status: state.status, label, value: state.value };
+              : { status: state.status, label, value: state.value, ...(next ? { nextMessageAt: next } : {}) };
     }
-    const open = request.status === 'open' || request.status === 'judging';
     return {
       account,
       registrarIndex: request.registrarIndex,
       status: request.status,
       judgeable: open && canBeJudgedAsItStands(request),
       fields,
-      unverifiable: request.unverifiable ?? [],
+      unverifiable: open ? (request.unverifiable ?? []) : [],
       blockers: request.status === 'open' ? blockers(request) : [],
     };
   }
 
+  /** Fields whose message waits in the outbox for a later time (a limit or a retry), and when. */
+  private async messagesWaiting(request: JudgementRequest): Promise<Map<Field, number>> {
+    const now = this.now();
+    const waiting = new Map<Field, number>();
+    for (const challenge of await this.o.store.listChallenges(request.id)) {
+      if (!isLiveChallenge(challenge, now) || challenge.deliveredAt !== undefined) continue;
+      if (challenge.nextDeliveryAt !== undefined && challenge.nextDeliveryAt > now) {
+        waiting.set(challenge.field, challenge.nextDeliveryAt);
+      }
+    }
+    return waiting;
+  }
+
+  /** Whether judgements keep failing (for /readyz). */
+  judgingHealth(): ReturnType<Judging['health']> {
+    return this.judging.health();
+  }
+
   async drain(): Promise<void> {
+    await this.outbox.stop();
     await this.judging.drain();
   }
 
   private async capabilities(account: string): Promise<Capabilities> {
     const entry = await this.o.chain.registrar();
     if (!entry) throw new Error(`registrar #${this.o.registrarIndex} does not exist on this chain`);
+    const refusedUntil = await this.refusedUntil(account);
     return {
       mask: entry.fields,
       channels: new Set(this.channels.keys()),
       policy: this.o.policy ?? DEFAULT_POLICY,
       ...(this.o.names ? { lookAlikes: await this.o.names.lookAlikes(account) } : {}),
+      ...(refusedUntil !== undefined ? { refusedUntil } : {}),
     };
+  }
+
+  /** Until when the account is refused: our last Erroneous judgement of it, plus the refusal time. */
+  private async refusedUntil(account: string): Promise<number | undefined> {
+    if (!this.o.refusalMs) return undefined;
+    const erroneous = (await this.o.store.listJudgements(account)).filter(
+      (j) => j.judgement === 'Erroneous' && j.registrarIndex === this.o.registrarIndex,
+    );
+    const last = erroneous.at(-1);
+    if (!last) return undefined;
+    const until = last.at + this.o.refusalMs;
+    return until > this.now() ? until : undefined;
   }
 
   private isPendingOnChain(identity: ChainIdentity): boolean {
@@ -351,7 +464,16 @@ export class Registrar implements WatcherHandler, ProofSink {
     const identity = await this.o.chain.identity(request.account);
     if (!identity) return this.end(request.account, 'cleared');
     const slot = identity.judgements.find((j) => j.registrarIndex === this.o.registrarIndex);
-    if (slot && slot.judgement !== 'FeePaid') return this.end(request.account, 'judged');
+    // The list said otherwise, but the account's own fresh read still shows it pending (the list
+    // came from a node behind this one): it stays open.
+    if (slot?.judgement === 'FeePaid') {
+      this.o.log.warn(
+        { account: request.account },
+        'pending on chain though missing from the list; kept open',
+      );
+      return this.resume(request);
+    }
+    if (slot) return this.end(request.account, 'judged');
     return this.end(request.account, 'cancelled');
   }
 

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 
 export interface ConnectionState {
   connected: boolean;
+  /** Which endpoint: its place in the list and its host, never its path or credentials. */
   endpoint: string | undefined;
   head: number | undefined;
   /** When the last finalized head was seen (ms since the epoch), if any. */
@@ -48,6 +49,7 @@ export class ChainConnection {
     private readonly log: Logger,
     private readonly minRetryMs: number,
     private readonly maxRetryMs: number,
+    private readonly endpoints: readonly string[],
   ) {}
 
   /** Connects to the first endpoint that answers, in turn; rejects after `timeoutMs` without any. */
@@ -67,6 +69,7 @@ export class ChainConnection {
       log,
       options.minRetryMs ?? 500,
       options.maxRetryMs ?? 30_000,
+      endpoints,
     );
     connection.listen();
     connection.connect();
@@ -79,7 +82,9 @@ export class ChainConnection {
           timer = setTimeout(
             () =>
               reject(
-                new Error(`no chain endpoint answered within ${timeoutMs} ms (${endpoints.join(', ')})`),
+                new Error(
+                  `no chain endpoint answered within ${timeoutMs} ms (${endpoints.map((e, i) => endpointName(endpoints, i)).join(', ')})`,
+                ),
               ),
             timeoutMs,
           );
@@ -107,6 +112,20 @@ export class ChainConnection {
   setHead(number: number): void {
     this.state.head = number;
     this.state.headAt = Date.now();
+  }
+
+  private endpointName(): string {
+    const endpoints = this.endpoints;
+    return endpointName(endpoints, endpoints.indexOf(this.provider.endpoint));
+  }
+
+  /** Leaves this endpoint (it lags or misbehaves) for the next one of the list. */
+  async failover(): Promise<void> {
+    if (this.closing) return;
+    this.log.warn({ endpoint: this.state.endpoint }, 'leaving chain endpoint for the next');
+    // The provider's 'disconnected' event schedules the connection to the next endpoint.
+    await this.provider.disconnect().catch(() => undefined);
+    this.scheduleRetry();
   }
 
   async close(): Promise<void> {
@@ -137,15 +156,15 @@ export class ChainConnection {
   private listen(): void {
     this.api.on('connected', () => {
       this.failures = 0;
-      this.state = { ...this.state, connected: true, endpoint: this.provider.endpoint, since: Date.now() };
+      this.state = { ...this.state, connected: true, endpoint: this.endpointName(), since: Date.now() };
       if (!this.everConnected) {
         this.everConnected = true;
-        this.log.info({ endpoint: this.provider.endpoint }, 'chain connected');
+        this.log.info({ endpoint: this.endpointName() }, 'chain connected');
         return;
       }
       // The provider has resubscribed by now; what happened while we were away is for the listeners.
       this.state.reconnects += 1;
-      this.log.info({ endpoint: this.provider.endpoint }, 'chain reconnected');
+      this.log.info({ endpoint: this.endpointName() }, 'chain reconnected');
       for (const listener of this.reconnectListeners) listener();
     });
     this.api.on('disconnected', () => {
@@ -154,7 +173,7 @@ export class ChainConnection {
       this.state = { ...this.state, connected: false, since: Date.now() };
       this.log.warn(
         {
-          endpoint: this.provider.endpoint,
+          endpoint: this.endpointName(),
           retryInMs: Math.min(this.maxRetryMs, this.minRetryMs * 2 ** this.failures),
         },
         wasConnected
@@ -166,5 +185,19 @@ export class ChainConnection {
     this.api.on('error', (error: Error) => {
       this.log.warn({ err: error.message }, 'chain connection error');
     });
+  }
+}
+
+/**
+ * How an endpoint is named in logs and on /healthz: `#2 rpc.example.org:443`. Endpoint URLs may
+ * carry an API key in their path, query or user part; none of that is shown.
+ */
+export function endpointName(endpoints: readonly string[], index: number): string {
+  const url = endpoints[index];
+  if (url === undefined) return 'unknown';
+  try {
+    return `#${index + 1} ${new URL(url).host}`;
+  } catch {
+    return `#${index + 1}`;
   }
 }

@@ -4,6 +4,7 @@
  * and the legacy relay `IdentityInfo` layouts, by field name rather than position.
  */
 import type { ApiPromise } from '@polkadot/api';
+import type { ApiDecoration } from '@polkadot/api/types';
 import type { Codec } from '@polkadot/types/types';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsHex } from '@polkadot/util-crypto';
@@ -151,7 +152,10 @@ export async function readRegistrar(api: ApiPromise, index: number): Promise<Reg
 }
 
 /** Every account whose judgement slot for `index` is FeePaid: the pending requests, from storage. */
-export async function readPendingAccounts(api: ApiPromise, index: number): Promise<string[]> {
+export async function readPendingAccounts(
+  api: Pick<ApiPromise, 'query'> | ApiDecoration<'promise'>,
+  index: number,
+): Promise<string[]> {
   const entries = await api.query.identity.identityOf.entries();
   const pending: string[] = [];
   for (const [key, value] of entries) {
@@ -167,23 +171,36 @@ export async function readPendingAccounts(api: ApiPromise, index: number): Promi
   return pending;
 }
 
-/** Whether `delegate` may act for `registrar` as an IdentityJudgement (or Any) proxy, without delay. */
-export async function isJudgementProxy(
+/**
+ * Proxy types that may call `identity.provide_judgement` on the People runtimes, most narrow first:
+ * a key with several is used through the narrowest.
+ */
+export const JUDGING_PROXY_TYPES = ['IdentityJudgement', 'Identity', 'NonTransfer', 'Any'] as const;
+
+/**
+ * The proxy types `delegate` has for `registrar`, without delay: `usable` is the narrowest that
+ * can give judgements, if any; `others` every other type it holds (to name in an error).
+ */
+export async function judgementProxyOf(
   api: ApiPromise,
   registrar: string,
   delegate: string,
-): Promise<boolean> {
+): Promise<{ usable: string | undefined; others: string[] }> {
   const [proxies] = (await api.query.proxy.proxies(registrar)) as unknown as [Iterable<MapCodec>, Codec];
   const wanted = api.createType('AccountId', delegate).toString();
+  const held: string[] = [];
   for (const proxy of proxies) {
+    if ((proxy.get('delegate') as Codec).toString() !== wanted) continue;
     const type = (proxy.get('proxyType') as EnumCodec).type;
-    if (
-      (proxy.get('delegate') as Codec).toString() === wanted &&
-      (type === 'IdentityJudgement' || type === 'Any') &&
-      Number((proxy.get('delay') as Codec).toString()) === 0
-    ) {
-      return true;
-    }
+    const delay = Number((proxy.get('delay') as Codec).toString());
+    held.push(delay === 0 ? type : `${type} (with a delay of ${delay} blocks)`);
   }
-  return false;
+  const usable = JUDGING_PROXY_TYPES.find((type) => held.includes(type));
+  return { usable, others: held.filter((type) => type !== usable) };
+}
+
+/** Whether the judgement slot of `index` in `account`'s identity is FeePaid right now (best block). */
+export async function isPending(api: ApiPromise, account: string, index: number): Promise<boolean> {
+  const identity = await readIdentity(api, account);
+  return identity?.judgements.some((j) => j.registrarIndex === index && j.judgement === 'FeePaid') ?? false;
 }

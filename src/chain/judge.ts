@@ -14,11 +14,14 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { DispatchError } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
+import { isPending } from './identity.js';
 
 export type JudgeOutcome =
   | { kind: 'included'; blockHash: string; extrinsicHash: string }
   /** The identity changed since the snapshot: the person edited it. Re-verify; never resubmit. */
   | { kind: 'different-identity'; blockHash: string }
+  /** Re-read right before signing, the slot was no longer FeePaid (cancelled): not submitted. */
+  | { kind: 'not-pending' }
   | { kind: 'failed'; error: string };
 
 /** The judgements a registrar gives: Reasonable for what was proven, the others by an operator. */
@@ -34,6 +37,8 @@ export interface JudgeOptions {
   maxBatch?: number;
   /** How long to wait for inclusion before giving up (the caller retries). */
   timeoutMs?: number;
+  /** The proxy type the key has (registrar-check.ts); IdentityJudgement when absent. */
+  proxyType?: string;
 }
 
 interface Wanted {
@@ -43,6 +48,9 @@ interface Wanted {
   resolve: (outcome: JudgeOutcome) => void;
 }
 
+/** Judgements that certify; they are given only while the request is pending. */
+const CERTIFYING: ReadonlySet<GivenJudgement> = new Set(['Reasonable', 'KnownGood']);
+
 type EventLike = { event: { section: string; method: string; data: Codec[] } };
 
 export class ProxyJudge implements Judge {
@@ -51,6 +59,7 @@ export class ProxyJudge implements Judge {
   private readonly batchWindowMs: number;
   private readonly maxBatch: number;
   private readonly timeoutMs: number;
+  private readonly proxyType: string;
 
   constructor(
     private readonly api: ApiPromise,
@@ -62,6 +71,7 @@ export class ProxyJudge implements Judge {
     this.batchWindowMs = options.batchWindowMs ?? 1_000;
     this.maxBatch = options.maxBatch ?? 16;
     this.timeoutMs = options.timeoutMs ?? 90_000;
+    this.proxyType = options.proxyType ?? 'IdentityJudgement';
   }
 
   giveJudgement(
@@ -93,15 +103,42 @@ export class ProxyJudge implements Judge {
     }
   }
 
-  private async submit(batch: readonly Wanted[]): Promise<JudgeOutcome[]> {
+  /**
+   * Certifications go out only for requests still pending right now: a person may cancel between
+   * the registrar's last look and the signature, and the chain would take the judgement anyway.
+   * Re-read at the newest block immediately before signing, that window is a block at most.
+   */
+  private async submit(wanted: readonly Wanted[]): Promise<JudgeOutcome[]> {
+    const { api } = this;
+    if (!api.isConnected) return wanted.map(() => ({ kind: 'failed', error: 'not connected to the chain' }));
+    let stillPending: boolean[];
+    try {
+      stillPending = await Promise.all(
+        wanted.map((w) =>
+          CERTIFYING.has(w.judgement) ? isPending(api, w.target, this.registrarIndex) : Promise.resolve(true),
+        ),
+      );
+    } catch (error) {
+      return wanted.map(() => ({ kind: 'failed', error: messageOf(error) }));
+    }
+    const batch = wanted.filter((_, i) => stillPending[i]);
+    const outcomes = batch.length > 0 ? await this.submitNow(batch) : [];
+    let next = 0;
+    return wanted.map((_, i) =>
+      stillPending[i]
+        ? (outcomes[next++] ?? { kind: 'failed', error: 'no outcome' })
+        : { kind: 'not-pending' },
+    );
+  }
+
+  private async submitNow(batch: readonly Wanted[]): Promise<JudgeOutcome[]> {
     const { api } = this;
     const all = (outcome: JudgeOutcome) => batch.map(() => outcome);
-    if (!api.isConnected) return all({ kind: 'failed', error: 'not connected to the chain' });
     const calls = batch.map((w) =>
       api.tx.identity.provideJudgement(this.registrarIndex, w.target, w.judgement, w.identityHash),
     );
     const inner = calls.length === 1 ? calls[0] : api.tx.utility.forceBatch(calls);
-    const tx = api.tx.proxy.proxy(this.registrarAccount, 'IdentityJudgement' as never, inner as never);
+    const tx = api.tx.proxy.proxy(this.registrarAccount, this.proxyType as never, inner as never);
     try {
       await tx.signAsync(this.proxy, { nonce: -1 });
     } catch (error) {

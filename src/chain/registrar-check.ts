@@ -4,11 +4,13 @@
  * refuses to go on) and by `registrar config check` (which reports), with the same words.
  */
 import type { ApiPromise } from '@polkadot/api';
-import { isJudgementProxy, type RegistrarEntry, readRegistrar } from './identity.js';
+import { judgementProxyOf, type RegistrarEntry, readRegistrar } from './identity.js';
 
 export interface RegistrarCheck {
   entry: RegistrarEntry | undefined;
   proxyAccount: string;
+  /** The proxy type judgements go through (the narrowest the key has that permits them). */
+  proxyType?: string;
   /** Each problem names its setting first: `SETTING: what is wrong`. */
   problems: string[];
 }
@@ -35,14 +37,19 @@ export async function checkRegistrar(
       problems: [`REGISTRAR_ACCOUNT: registrar #${index} belongs to ${entry.account}, not to this account`],
     };
   }
-  if (!(await isJudgementProxy(api, entry.account, proxyAccount))) {
+  const proxy = await judgementProxyOf(api, entry.account, proxyAccount);
+  if (!proxy.usable) {
+    const has =
+      proxy.others.length > 0
+        ? `is a proxy of ${entry.account} only as ${proxy.others.join(', ')}, which cannot give judgements`
+        : `is not a proxy of ${entry.account}`;
     return {
       entry,
       proxyAccount,
       problems: [
-        `REGISTRAR_PROXY_SEED: its account ${proxyAccount} is not an IdentityJudgement proxy (without delay) of ${entry.account}; the registrar adds it with proxy.addProxy(${proxyAccount}, IdentityJudgement, 0)`,
+        `REGISTRAR_PROXY_SEED: its account ${proxyAccount} ${has}; the registrar adds it with proxy.addProxy(${proxyAccount}, IdentityJudgement, 0)`,
       ],
     };
   }
-  return { entry, proxyAccount, problems: [] };
+  return { entry, proxyAccount, proxyType: proxy.usable, problems: [] };
 }

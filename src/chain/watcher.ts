@@ -54,6 +54,10 @@ export class Watcher {
   private timer: NodeJS.Timeout | undefined;
   private stopReconnect: (() => void) | undefined;
   private stopped = false;
+  /** The highest finalized block seen from any endpoint: no endpoint behind it is believed. */
+  private highestFinalized: number | undefined;
+  /** A reconciliation queued and not yet begun: later asks join it instead of queueing another. */
+  private queuedReconcile: Promise<number> | undefined;
 
   constructor(
     private readonly connection: ChainConnection,
@@ -70,9 +74,13 @@ export class Watcher {
     const head = await api.rpc.chain.getFinalizedHead();
     this.lastBlock = (await api.rpc.chain.getHeader(head)).number.toNumber();
     this.connection.setHead(this.lastBlock);
+    this.highestFinalized = this.lastBlock;
     await this.reconcile('start-up');
     this.unsubscribe = await api.rpc.chain.subscribeFinalizedHeads((header) => {
       const number = header.number.toNumber();
+      // A lagging endpoint's older heads say nothing new; reconciliation refuses that endpoint.
+      if (this.highestFinalized !== undefined && number < this.highestFinalized) return;
+      this.highestFinalized = number;
       this.connection.setHead(number);
       this.enqueue(() => this.catchUpTo(number));
     });
@@ -85,19 +93,41 @@ export class Watcher {
     this.timer.unref();
   }
 
-  /** Reads the pending requests from storage and hands them to the handler (queued). */
-  async reconcile(reason: string): Promise<number> {
+  /**
+   * Reads the pending requests from storage and hands them to the handler (queued). Asks made while
+   * one is queued and not yet begun (a timer tick during a reconnect) are answered by that one.
+   */
+  reconcile(reason: string): Promise<number> {
+    if (this.queuedReconcile) return this.queuedReconcile;
     let pending = 0;
-    await this.enqueue(async () => {
+    const run = this.enqueue(async () => {
+      this.queuedReconcile = undefined;
       pending = await this.reconcileNow(reason);
-    });
-    return pending;
+    }).then(() => pending);
+    this.queuedReconcile = run;
+    return run;
   }
 
-  /** Returns how many requests are pending on chain. */
+  /**
+   * Returns how many requests are pending on chain. Storage is read at the endpoint's finalized
+   * block, and only when that block is not behind one already seen: after a failover to a node
+   * that lags, its storage would say that requests were never made, and they would be closed.
+   */
   private async reconcileNow(reason: string): Promise<number> {
-    const pending = await readPendingAccounts(this.connection.api, this.registrarIndex);
-    this.log.info({ reason, pending: pending.length }, 'reconciling with chain storage');
+    const api = this.connection.api;
+    const head = await api.rpc.chain.getFinalizedHead();
+    const number = (await api.rpc.chain.getHeader(head)).number.toNumber();
+    if (this.highestFinalized !== undefined && number < this.highestFinalized) {
+      this.log.error(
+        { reason, endpoint: this.connection.status().endpoint, head: number, seen: this.highestFinalized },
+        'chain endpoint is behind blocks already seen; not reconciling with it, trying another',
+      );
+      await this.connection.failover();
+      return 0;
+    }
+    this.highestFinalized = number;
+    const pending = await readPendingAccounts(await api.at(head), this.registrarIndex);
+    this.log.info({ reason, pending: pending.length, block: number }, 'reconciling with chain storage');
     await this.handler.reconcile(pending);
     return pending.length;
   }

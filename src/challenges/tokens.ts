@@ -4,11 +4,19 @@
  * who and what; whether it is still usable is the store's word (used, voided) and the request's
  * (the snapshot it names is still the current one).
  */
+import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Field } from '../domain/fields.js';
 import { FIELDS } from '../domain/fields.js';
 
 const ISSUER = 'people-registrar';
+
+/**
+ * Codes people type: no 0/O or 1/I/L to confuse; 8 characters is about 40 bits. 31 symbols from a
+ * byte each carry a bias of under 1 %, which costs less than a bit.
+ */
+const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+const CODE_LENGTH = 8;
 
 export interface ChallengeClaims {
   challengeId: string;
@@ -39,6 +47,25 @@ export class ChallengeTokens {
       this.secret,
       { algorithm: 'HS256', jwtid: claims.challengeId, issuer: ISSUER, noTimestamp: false },
     );
+  }
+
+  /**
+   * The short code of a challenge, derived from its id with the secret: the outbox can deliver it
+   * after a restart without the store ever holding it (the store keeps its hash).
+   */
+  codeFor(challengeId: string): string {
+    const digest = createHmac('sha256', this.secret).update(`code:${challengeId}`).digest();
+    let code = '';
+    for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[(digest[i] ?? 0) % CODE_ALPHABET.length];
+    return code;
+  }
+
+  /**
+   * The key message limits are counted under for one field's subject: stable, but not the address
+   * itself, so counts outlive the retention of personal data without keeping it.
+   */
+  targetKey(field: Field, subject: string): string {
+    return createHmac('sha256', this.secret).update(`target:${field}:${subject}`).digest('hex');
   }
 
   /** Checks signature, expiry and shape. Never throws. */

@@ -7,6 +7,8 @@ export interface EmailSettings {
   smtpUrl: string;
   from: string;
   publicUrl: string;
+  /** Bounds every SMTP step: connecting, the greeting, any silence on the socket. */
+  timeoutMs?: number;
 }
 
 export class EmailChannel implements Channel {
@@ -14,7 +16,13 @@ export class EmailChannel implements Channel {
   private readonly transport: Transporter;
 
   constructor(private readonly settings: EmailSettings) {
-    this.transport = nodemailer.createTransport(settings.smtpUrl);
+    const timeout = settings.timeoutMs ?? 30_000;
+    this.transport = nodemailer.createTransport({
+      url: settings.smtpUrl,
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
+    });
   }
 
   async send(message: ChallengeMessage): Promise<void> {

@@ -28,6 +28,8 @@ export interface Blocker {
   hint: string;
   /** wait: the person has only to answer a challenge; change: the identity must change first. */
   kind: 'wait' | 'change';
+  /** Set on the condition that refuses an account (our recent Erroneous judgement): until when. */
+  refusedUntil?: number;
 }
 
 /**
@@ -59,6 +61,37 @@ export interface JudgementRequest {
   updatedAt: number;
   /** Bumped by every write; a write names the version it read (compare-and-set). */
   version: number;
+  /** Set when the personal data of this closed request was deleted (retention). */
+  forgottenAt?: number;
+}
+
+/**
+ * A closed request past its retention time keeps only states: every value, subject and the
+ * identity's bytes go; the snapshot's hash (in the audit log too) stays.
+ */
+export function forget(request: JudgementRequest, now: number): JudgementRequest {
+  const fields: JudgementRequest['fields'] = {};
+  for (const [field, state] of Object.entries(request.fields) as [Field, FieldState][]) {
+    fields[field] =
+      state.status === 'awaiting'
+        ? { status: 'awaiting', value: '', subject: '' }
+        : state.status === 'confirmed'
+          ? { status: 'confirmed', value: '', subject: '', confirmedAt: state.confirmedAt }
+          : state.status === 'failed'
+            ? { status: 'failed', value: '', reason: '', hint: '' }
+            : state.status === 'missing'
+              ? state
+              : { status: 'ignored', value: '', reason: state.reason };
+  }
+  return {
+    ...request,
+    snapshot: { infoHex: '', hash: request.snapshot.hash },
+    fields,
+    unverifiable: [],
+    conditions: [],
+    forgottenAt: now,
+    updatedAt: now,
+  };
 }
 
 /** A single-use proof link sent through a channel. */
@@ -76,6 +109,14 @@ export interface Challenge {
   expiresAt: number;
   usedAt?: number;
   voidedAt?: number;
+  /** When the channel took the message; until then the challenge waits in the outbox. */
+  deliveredAt?: number;
+  /** When the outbox tries (again) to deliver it; absent once delivered. */
+  nextDeliveryAt?: number;
+  /** Failed delivery attempts so far. */
+  deliveryAttempts?: number;
+  /** Wrong codes typed or sent for it; at the limit it is voided. */
+  wrongCodes?: number;
 }
 
 /** Whether a challenge can still be answered: not used, not voided, not expired. */

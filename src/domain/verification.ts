@@ -74,6 +74,8 @@ export interface Capabilities {
   policy?: Policy;
   /** Judged identities whose display name `name` could pass for (the display-name guard). */
   lookAlikes?: (name: string) => LookAlike[];
+  /** Until when this account is refused (we judged it Erroneous recently), if it is. */
+  refusedUntil?: number;
 }
 
 export interface FieldPlan {
@@ -216,6 +218,16 @@ export function planFields(
         kind: 'change',
       });
     }
+  }
+  if (can.refusedUntil !== undefined) {
+    conditions.push({
+      reason: `this registrar judged an earlier identity of this account Erroneous and does not serve it until ${new Date(can.refusedUntil).toISOString().slice(0, 10)}`,
+      hint: 'Cancel the request to get your fee back, or ask another registrar.',
+      kind: 'change',
+      refusedUntil: can.refusedUntil,
+    });
+    // Nothing is sent on behalf of a refused account.
+    toChallenge.length = 0;
   }
   // Challenges name the snapshot they were made for, so after an edit every unconfirmed field is
   // challenged again, pinned to the new snapshot, and the old links stop working.

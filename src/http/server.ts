@@ -3,6 +3,7 @@
  * confirms, because mail scanners and chat previews fetch GET links), the status of a request (HTML
  * updated live by server-sent events, or JSON), the code form, health, readiness and metrics.
  */
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ConnectionState } from '../chain/connection.js';
@@ -35,6 +36,10 @@ export interface HttpDeps {
   metrics?: Registry;
   registrarIndex: number;
   chainState: () => ConnectionState;
+  /** Requests a client address may make a minute (60 when absent). */
+  requestsPerMinutePerIp?: number;
+  /** Fastify's trustProxy: which reverse proxies' X-Forwarded-For names the client. */
+  trustProxy?: boolean | string;
 }
 
 const SECURITY_HEADERS = {
@@ -56,11 +61,32 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     // Nothing here takes a body worth the name, and a slow client must not hold a socket forever.
     bodyLimit: 16 * 1024,
     requestTimeout: 30_000,
+    trustProxy: deps.trustProxy ?? false,
   });
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
   });
 
+  // Forms post urlencoded bodies: the Confirm button an empty one, the code form three fields.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+  );
+  // Per client address: pages and confirmations, not what monitoring polls.
+  app.register(rateLimit, {
+    max: deps.requestsPerMinutePerIp ?? 60,
+    timeWindow: 60_000,
+    allowList: (request) => UNLIMITED.test(request.url),
+  });
+  app.register(async (pages) => routes(pages, deps));
+  return app;
+}
+
+/** Paths monitoring and browsers fetch often, outside the per-address limit. */
+const UNLIMITED = /^\/(healthz|readyz|metrics|favicon\.ico|assets\/)/;
+
+function routes(app: FastifyInstance, deps: HttpDeps): void {
   /** After a confirmation: what is still missing for the judgement. */
   const confirmedView = async (account: string, label: string) => {
     const status = await deps.registrar.status(account);
@@ -208,16 +234,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
       .code(chain.connected ? 200 : 503)
       .send({ status: chain.connected ? 'ok' : 'degraded', chain });
   });
-
-  // Forms post urlencoded bodies: the Confirm button an empty one, the code form three fields.
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
-    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
-  );
-  return app;
 }
-
 /** Starts a server-sent event stream on `reply`, outside Fastify's own reply handling. */
 function sendEvents(reply: FastifyReply): void {
   reply.hijack();

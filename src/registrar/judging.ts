@@ -14,6 +14,8 @@ import { errorText, updateWithRetry } from './updates.js';
 /** A judgement that failed (no connection, a full pool) is tried again after 2 s, 4 s, ... 60 s. */
 const RETRY_BASE_MS = 2_000;
 const RETRY_MAX_MS = 60_000;
+/** Failed submissions in a row after which judging counts as failing (/readyz, an error log). */
+const FAILING_AFTER = 3;
 
 export interface JudgingOptions {
   store: Store;
@@ -34,8 +36,19 @@ export class Judging {
   private readonly background = new Set<Promise<unknown>>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private stopped = false;
+  /** Submissions that failed in a row, and the last error: what /readyz reports. */
+  private failures = { streak: 0, error: '' };
 
   constructor(private readonly o: JudgingOptions) {}
+
+  /**
+   * Failing, after FAILING_AFTER submissions in a row failed (no funds for fees, a proxy the
+   * chain refuses): retrying cannot help, an operator must act.
+   */
+  health(): { failing: boolean; streak: number; error?: string } {
+    const { streak, error } = this.failures;
+    return streak >= FAILING_AFTER ? { failing: true, streak, error } : { failing: false, streak };
+  }
 
   /** An operator's judgement by hand, for the identity with `identityHash`, recorded in the audit log. */
   async judgeByHand(account: string, identityHash: string, judgement: GivenJudgement): Promise<JudgeOutcome> {
@@ -46,7 +59,10 @@ export class Judging {
   }
 
   whenReady(request: JudgementRequest): void {
-    if (isReadyForJudgement(request)) this.inBackground(this.maybeJudge(request));
+    // One waiting for its retry keeps its backoff.
+    if (isReadyForJudgement(request) && !this.retries.has(request.id)) {
+      this.inBackground(this.maybeJudge(request));
+    }
   }
 
   /** Stops retrying and waits for background work (judgement submissions) to finish. */
@@ -116,6 +132,7 @@ export class Judging {
       const outcome = await this.o.judge.giveJudgement(claimed.account, claimed.snapshot.hash);
       this.o.metrics.judgement(outcome.kind, (this.o.now() - claimed.createdAt) / 1000);
       if (outcome.kind === 'included') {
+        this.failures = { streak: 0, error: '' };
         await this.record(claimed.account, 'Reasonable', claimed.snapshot.hash, outcome);
         this.o.log.info({ account: claimed.account, block: outcome.blockHash }, 'judgement included');
         return; // The request closes when the watcher sees JudgementGiven.
@@ -127,10 +144,16 @@ export class Judging {
         this.o.log.warn({ account: claimed.account }, 'identity changed since the snapshot; re-verifying');
         this.inFlight.delete(claimed.account);
         await this.o.reverify(claimed.account);
+      } else if (outcome.kind === 'not-pending') {
+        // Cancelled (or judged) in the moment before signing: nothing was submitted for it.
+        this.o.log.info({ account: claimed.account }, 'request no longer pending at submission; not judged');
       } else {
+        this.failures = { streak: this.failures.streak + 1, error: outcome.error };
         this.o.log.error(
           { account: claimed.account, err: outcome.error, attempt },
-          'judgement failed; will retry',
+          this.failures.streak >= FAILING_AFTER
+            ? 'judgements keep failing; the operator must act (funds for fees? the proxy?)'
+            : 'judgement failed; will retry',
         );
         this.scheduleRetry(claimed.id, attempt);
       }

@@ -5,7 +5,7 @@
  * ends in `answer`: the answer's subject must be the challenge's, the challenge is used once, and
  * the field is confirmed by compare-and-set against the request's current snapshot.
  */
-import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ChallengeTokens } from '../challenges/tokens.js';
 import type { Channel, ProofOutcome, ProofSink } from '../channels/channel.js';
 import type { Field } from '../domain/fields.js';
@@ -27,6 +27,10 @@ export interface ProofsOptions {
   now: () => number;
   /** Called with a request whose field was just confirmed. */
   confirmed: (request: JudgementRequest) => void;
+  /** Called when challenges were queued for delivery (the outbox delivers them). */
+  queued: () => void;
+  /** Wrong codes after which a challenge is voided. */
+  codeAttempts: number;
   metrics: RegistrarMetrics;
 }
 
@@ -53,6 +57,8 @@ export const REFUSALS = {
   'not-awaiting': 'This field does not need confirming (any more).',
   'other-subject': 'This answer came from an account other than the one set in the identity.',
   'wrong-code': 'This code is not valid for this field. Check the code in the latest message.',
+  'locked-out':
+    'Too many wrong codes: the codes sent so far no longer work. Ask for a new message from your status page.',
 } as const;
 
 /** How often a person may ask for new links. */
@@ -62,16 +68,6 @@ export type ResendOutcome =
   | { kind: 'sent'; fields: Field[] }
   | { kind: 'limited'; retryAt: number }
   | { kind: 'none' };
-
-/** Codes people type: no 0/O or 1/I/L to confuse; 8 characters is about 40 bits. */
-const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
-const CODE_LENGTH = 8;
-
-export function newCode(): string {
-  let code = '';
-  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
-  return code;
-}
 
 const hashOf = (code: string) => createHash('sha256').update(code).digest();
 
@@ -158,57 +154,32 @@ export class Proofs implements ProofSink {
     );
   }
 
-  /** Makes, stores and delivers a challenge for each of `fields` that awaits one. */
+  /** Makes and stores a challenge for each of `fields` that awaits one; the outbox delivers it. */
   async issue(request: JudgementRequest, fields: readonly Field[]): Promise<void> {
+    // Nothing is sent on behalf of an account the registrar refuses.
+    if (request.conditions?.some((c) => c.refusedUntil !== undefined)) return;
+    let queued = 0;
     for (const field of fields) {
-      const channel = this.o.channels.get(field);
       const state = request.fields[field];
-      if (!channel || state?.status !== 'awaiting') continue;
+      if (!this.o.channels.has(field) || state?.status !== 'awaiting') continue;
       const now = this.o.now();
-      const code = newCode();
-      const challenge: Challenge = {
-        id: randomUUID(),
+      const id = randomUUID();
+      await this.o.store.insertChallenge({
+        id,
         requestId: request.id,
         account: request.account,
         field,
         snapshotHash: request.snapshot.hash,
         subject: state.subject,
-        codeHash: hashOf(code).toString('hex'),
+        codeHash: hashOf(this.o.tokens.codeFor(id)).toString('hex'),
         createdAt: now,
         expiresAt: now + this.o.challengeTtlMs,
-      };
-      await this.o.store.insertChallenge(challenge);
-      const token = this.o.tokens.issue({
-        challengeId: challenge.id,
-        account: request.account,
-        field,
-        snapshotHash: challenge.snapshotHash,
-        expiresAt: challenge.expiresAt,
+        nextDeliveryAt: now,
       });
-      const display = request.fields.display;
-      try {
-        await channel.send({
-          account: request.account,
-          ...(display && 'value' in display ? { display: display.value } : {}),
-          field,
-          subject: state.subject,
-          link: `${this.o.publicUrl}/confirm/${token}`,
-          code,
-          expiresAt: challenge.expiresAt,
-          registrarIndex: this.o.registrarIndex,
-        });
-        this.o.metrics.challengeSent(field);
-        this.o.log.info({ account: request.account, field, challenge: challenge.id }, 'challenge sent');
-      } catch (error) {
-        // Void it, so that the next reconciliation sends a new one.
-        this.o.metrics.challengeUndelivered(field);
-        await this.o.store.voidChallenges(request.id, this.o.now(), [field]);
-        this.o.log.error(
-          { account: request.account, field, err: errorText(error) },
-          'challenge could not be delivered; a new one is sent at the next reconciliation',
-        );
-      }
+      queued += 1;
+      this.o.log.info({ account: request.account, field, challenge: id }, 'challenge queued');
     }
+    if (queued > 0) this.o.queued();
   }
 
   /**
@@ -246,8 +217,24 @@ export class Proofs implements ProofSink {
   async answerCode(field: Field, subject: string, code: string): Promise<ProofOutcome> {
     const live = await this.o.store.findLiveChallenges(field, subject, this.o.now());
     const challenge = live.find((c) => codeMatches(c, code));
-    if (!challenge) return { ok: false, message: REFUSALS['wrong-code'] };
+    if (!challenge) return this.wrongCode(live);
     return this.answer(challenge.id, subject);
+  }
+
+  /**
+   * A wrong code counts against every challenge it could have been for; at the limit they are
+   * voided, so guessing ends long before 40 bits are worn down.
+   */
+  private async wrongCode(live: readonly Challenge[]): Promise<ProofOutcome> {
+    const count = await this.o.store.recordWrongCode(live.map((c) => c.id));
+    if (count < this.o.codeAttempts) return { ok: false, message: REFUSALS['wrong-code'] };
+    const now = this.o.now();
+    for (const c of live) await this.o.store.voidChallenges(c.requestId, now, [c.field]);
+    this.o.log.warn(
+      { field: live[0]?.field, challenges: live.length },
+      'too many wrong codes; challenges voided',
+    );
+    return { ok: false, message: REFUSALS['locked-out'] };
   }
 
   /** The person typed the code of `field` on the registrar's page for `account`. */
@@ -260,7 +247,7 @@ export class Proofs implements ProofSink {
         )
       : [];
     const challenge = live.find((c) => codeMatches(c, code));
-    if (!challenge) return { ok: false, message: REFUSALS['wrong-code'] };
+    if (!challenge) return this.wrongCode(live);
     return this.answer(challenge.id, challenge.subject);
   }
 

@@ -10,7 +10,14 @@ import {
   type JudgementRecord,
   type JudgementRequest,
 } from '../domain/request.js';
-import { type ConsumeOutcome, DuplicateError, refusal, type Store } from './store.js';
+import {
+  type ConsumeOutcome,
+  type DeliveryOutcome,
+  type DeliveryTarget,
+  DuplicateError,
+  refusal,
+  type Store,
+} from './store.js';
 
 type RequestDoc = {
   _id: string;
@@ -22,6 +29,8 @@ type RequestDoc = {
 type ChallengeDoc = Omit<Challenge, 'id'> & { _id: string };
 type JudgementDoc = JudgementRecord;
 type CheckpointDoc = { _id: string; value: string };
+type DeliveryDoc = { target: string; account: string; at: number };
+type LeaseDoc = { _id: string; owner: string; until: number };
 
 export class MongoStore implements Store {
   private constructor(
@@ -30,6 +39,8 @@ export class MongoStore implements Store {
     private readonly challenges: Collection<ChallengeDoc>,
     private readonly judgements: Collection<JudgementDoc>,
     private readonly checkpoints: Collection<CheckpointDoc>,
+    private readonly deliveries: Collection<DeliveryDoc>,
+    private readonly leases: Collection<LeaseDoc>,
   ) {}
 
   /** Connects and makes sure the indexes exist. The database is the one named in the URI. */
@@ -44,6 +55,8 @@ export class MongoStore implements Store {
       db.collection<ChallengeDoc>('challenges'),
       db.collection<JudgementDoc>('judgements'),
       db.collection<CheckpointDoc>('checkpoints'),
+      db.collection<DeliveryDoc>('deliveries'),
+      db.collection<LeaseDoc>('leases'),
     );
     await store.ensureIndexes();
     return store;
@@ -64,6 +77,15 @@ export class MongoStore implements Store {
       { key: { requestId: 1 }, name: 'by_request' },
       { key: { expiresAt: 1 }, name: 'by_expiry' },
       { key: { field: 1, subject: 1 }, name: 'by_subject' },
+      {
+        key: { nextDeliveryAt: 1 },
+        name: 'outbox',
+        partialFilterExpression: { nextDeliveryAt: { $exists: true } },
+      },
+    ]);
+    await this.deliveries.createIndexes([
+      { key: { target: 1, at: 1 }, name: 'by_target' },
+      { key: { account: 1, at: 1 }, name: 'by_account' },
     ]);
     await this.judgements.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
   }
@@ -172,7 +194,106 @@ export class MongoStore implements Store {
   }
 
   async deleteExpiredChallenges(before: number): Promise<number> {
+    await this.deliveries.deleteMany({ at: { $lt: before } });
     return (await this.challenges.deleteMany({ expiresAt: { $lt: before } })).deletedCount;
+  }
+
+  async dueDeliveries(now: number, limit: number): Promise<Challenge[]> {
+    const docs = await this.challenges
+      .find({
+        deliveredAt: { $exists: false },
+        nextDeliveryAt: { $lte: now },
+        usedAt: { $exists: false },
+        voidedAt: { $exists: false },
+        expiresAt: { $gt: now },
+      })
+      .sort({ nextDeliveryAt: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(fromChallengeDoc);
+  }
+
+  async recordDelivery(id: string, outcome: DeliveryOutcome): Promise<void> {
+    if ('deliveredAt' in outcome) {
+      const doc = await this.challenges.findOneAndUpdate(
+        { _id: id, deliveredAt: { $exists: false } },
+        {
+          $set: { deliveredAt: outcome.deliveredAt, expiresAt: outcome.expiresAt },
+          $unset: { nextDeliveryAt: '' },
+        },
+      );
+      if (doc) {
+        await this.deliveries.insertOne({
+          target: outcome.target,
+          account: doc.account,
+          at: outcome.deliveredAt,
+        });
+      }
+      return;
+    }
+    await this.challenges.updateOne(
+      { _id: id, deliveredAt: { $exists: false } },
+      {
+        $set: {
+          nextDeliveryAt: outcome.retryAt,
+          deliveryAttempts: outcome.attempts,
+          expiresAt: outcome.expiresAt,
+        },
+      },
+    );
+  }
+
+  async deliveryTimes(to: DeliveryTarget, since: number): Promise<number[]> {
+    const docs = await this.deliveries
+      .find({ ...to, at: { $gte: since } }, { projection: { at: 1 } })
+      .sort({ at: 1 })
+      .toArray();
+    return docs.map((d) => d.at);
+  }
+
+  async recordWrongCode(ids: readonly string[]): Promise<number> {
+    let highest = 0;
+    for (const id of ids) {
+      const doc = await this.challenges.findOneAndUpdate(
+        { _id: id },
+        { $inc: { wrongCodes: 1 } },
+        { returnDocument: 'after' },
+      );
+      highest = Math.max(highest, doc?.wrongCodes ?? 0);
+    }
+    return highest;
+  }
+
+  async listClosedRequests(before: number, limit: number): Promise<JudgementRequest[]> {
+    const docs = await this.requests
+      .find({ open: false, 'doc.forgottenAt': { $exists: false }, 'doc.updatedAt': { $lt: before } })
+      .sort({ 'doc.createdAt': 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => d.doc);
+  }
+
+  async deleteChallenges(requestId: string): Promise<number> {
+    return (await this.challenges.deleteMany({ requestId })).deletedCount;
+  }
+
+  async claimLease(name: string, owner: string, until: number, now: number): Promise<boolean> {
+    try {
+      const result = await this.leases.updateOne(
+        { _id: name, $or: [{ owner }, { until: { $lte: now } }] },
+        { $set: { owner, until } },
+        { upsert: true },
+      );
+      return result.matchedCount + result.upsertedCount === 1;
+    } catch (error) {
+      // The upsert collided with a lease someone else holds.
+      if (error instanceof MongoServerError && error.code === 11000) return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.leases.deleteOne({ _id: name, owner });
   }
 
   async appendJudgement(record: JudgementRecord): Promise<void> {

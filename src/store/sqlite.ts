@@ -13,9 +13,16 @@ import {
   type JudgementRecord,
   type JudgementRequest,
 } from '../domain/request.js';
-import { type ConsumeOutcome, DuplicateError, refusal, type Store } from './store.js';
+import {
+  type ConsumeOutcome,
+  type DeliveryOutcome,
+  type DeliveryTarget,
+  DuplicateError,
+  refusal,
+  type Store,
+} from './store.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -57,6 +64,30 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 ) STRICT;
 `;
 
+/**
+ * Schema 2: the outbox (delivery columns on challenges, pre-existing ones count as delivered),
+ * the columns the message limits count by, and the lease.
+ */
+const SCHEMA_2 = `
+ALTER TABLE challenges ADD COLUMN delivered_at INTEGER;
+ALTER TABLE challenges ADD COLUMN next_delivery_at INTEGER;
+UPDATE challenges SET delivered_at = json_extract(doc, '$.createdAt'),
+  doc = json_set(doc, '$.deliveredAt', json_extract(doc, '$.createdAt'));
+CREATE INDEX IF NOT EXISTS challenges_outbox ON challenges (next_delivery_at) WHERE delivered_at IS NULL;
+CREATE TABLE IF NOT EXISTS deliveries (
+  target TEXT NOT NULL,
+  account TEXT NOT NULL,
+  at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS deliveries_to_target ON deliveries (target, at);
+CREATE INDEX IF NOT EXISTS deliveries_to_account ON deliveries (account, at);
+CREATE TABLE IF NOT EXISTS leases (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  until INTEGER NOT NULL
+) STRICT;
+`;
+
 type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
@@ -88,10 +119,9 @@ export class SqliteStore implements Store {
       if (version > SCHEMA_VERSION) {
         throw new Error(`the store file has schema ${version}; this registrar knows up to ${SCHEMA_VERSION}`);
       }
-      if (version < SCHEMA_VERSION) {
-        this.db.exec(SCHEMA);
-        this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-      }
+      if (version < 1) this.db.exec(SCHEMA);
+      if (version < 2) this.db.exec(SCHEMA_2);
+      if (version < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {
       this.db.exec('ROLLBACK');
@@ -173,14 +203,17 @@ export class SqliteStore implements Store {
     try {
       this.db
         .prepare(
-          `INSERT INTO challenges (id, request_id, field, expires_at, used_at, voided_at, doc)
-           VALUES (?, ?, ?, ?, NULL, NULL, ?)`,
+          `INSERT INTO challenges (id, request_id, field, expires_at, used_at, voided_at,
+             delivered_at, next_delivery_at, doc)
+           VALUES (?, ?, ?, ?, NULL, NULL, ?, ?, ?)`,
         )
         .run(
           challenge.id,
           challenge.requestId,
           challenge.field,
           challenge.expiresAt,
+          challenge.deliveredAt ?? null,
+          challenge.nextDeliveryAt ?? null,
           JSON.stringify(challenge),
         );
     } catch (error) {
@@ -234,7 +267,98 @@ export class SqliteStore implements Store {
   }
 
   async deleteExpiredChallenges(before: number): Promise<number> {
+    this.db.prepare('DELETE FROM deliveries WHERE at < ?').run(before);
     return Number(this.db.prepare('DELETE FROM challenges WHERE expires_at < ?').run(before).changes);
+  }
+
+  async dueDeliveries(now: number, limit: number): Promise<Challenge[]> {
+    return this.db
+      .prepare(
+        `SELECT doc FROM challenges WHERE delivered_at IS NULL AND next_delivery_at <= ?
+           AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?
+         ORDER BY next_delivery_at, rowid LIMIT ?`,
+      )
+      .all(now, now, limit)
+      .map((row) => parse<Challenge>(row) as Challenge);
+  }
+
+  async recordDelivery(id: string, outcome: DeliveryOutcome): Promise<void> {
+    if ('deliveredAt' in outcome) {
+      this.transaction(() => {
+        const updated = this.db
+          .prepare(
+            `UPDATE challenges SET delivered_at = ?, next_delivery_at = NULL, expires_at = ?,
+               doc = json_remove(json_set(doc, '$.deliveredAt', ?, '$.expiresAt', ?), '$.nextDeliveryAt')
+             WHERE id = ? AND delivered_at IS NULL RETURNING json_extract(doc, '$.account') AS account`,
+          )
+          .get(outcome.deliveredAt, outcome.expiresAt, outcome.deliveredAt, outcome.expiresAt, id) as
+          | Row
+          | undefined;
+        if (!updated) return;
+        this.db
+          .prepare('INSERT INTO deliveries (target, account, at) VALUES (?, ?, ?)')
+          .run(outcome.target, String(updated.account), outcome.deliveredAt);
+      });
+      return;
+    }
+    this.db
+      .prepare(
+        `UPDATE challenges SET next_delivery_at = ?, expires_at = ?,
+           doc = json_set(doc, '$.nextDeliveryAt', ?, '$.deliveryAttempts', ?, '$.expiresAt', ?)
+         WHERE id = ? AND delivered_at IS NULL`,
+      )
+      .run(outcome.retryAt, outcome.expiresAt, outcome.retryAt, outcome.attempts, outcome.expiresAt, id);
+  }
+
+  async deliveryTimes(to: DeliveryTarget, since: number): Promise<number[]> {
+    const [column, value] = 'account' in to ? ['account', to.account] : ['target', to.target];
+    return this.db
+      .prepare(`SELECT at FROM deliveries WHERE ${column} = ? AND at >= ? ORDER BY at`)
+      .all(value, since)
+      .map((row) => Number((row as Row).at));
+  }
+
+  async recordWrongCode(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const bump = this.db.prepare(
+      `UPDATE challenges SET doc = json_set(doc, '$.wrongCodes', coalesce(json_extract(doc, '$.wrongCodes'), 0) + 1)
+       WHERE id = ? RETURNING json_extract(doc, '$.wrongCodes') AS wrong`,
+    );
+    let highest = 0;
+    for (const id of ids) {
+      const row = bump.get(id) as Row | undefined;
+      highest = Math.max(highest, Number(row?.wrong ?? 0));
+    }
+    return highest;
+  }
+
+  async listClosedRequests(before: number, limit: number): Promise<JudgementRequest[]> {
+    return this.db
+      .prepare(
+        `SELECT doc FROM requests WHERE is_open = 0 AND json_extract(doc, '$.forgottenAt') IS NULL
+           AND json_extract(doc, '$.updatedAt') < ? ORDER BY created_at LIMIT ?`,
+      )
+      .all(before, limit)
+      .map((row) => parse<JudgementRequest>(row) as JudgementRequest);
+  }
+
+  async deleteChallenges(requestId: string): Promise<number> {
+    return Number(this.db.prepare('DELETE FROM challenges WHERE request_id = ?').run(requestId).changes);
+  }
+
+  async claimLease(name: string, owner: string, until: number, now: number): Promise<boolean> {
+    const result = this.db
+      .prepare(
+        `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+         WHERE leases.owner = excluded.owner OR leases.until <= ?`,
+      )
+      .run(name, owner, until, now);
+    return result.changes === 1;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
   }
 
   async appendJudgement(record: JudgementRecord): Promise<void> {
@@ -266,6 +390,17 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
+  }
+
+  private transaction(work: () => void): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      work();
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   private readChallenge(id: string): Challenge | undefined {

@@ -40,6 +40,34 @@ export interface Store {
   /** Deletes challenges that expired before `before`. Returns how many. */
   deleteExpiredChallenges(before: number): Promise<number>;
 
+  /**
+   * The outbox: live challenges not yet delivered whose next attempt is due at `now`, oldest
+   * first, at most `limit`.
+   */
+  dueDeliveries(now: number, limit: number): Promise<Challenge[]>;
+  /** Records a delivery attempt: delivered, or failed and due again at `retryAt`. */
+  recordDelivery(id: string, outcome: DeliveryOutcome): Promise<void>;
+  /**
+   * When messages were delivered since `since` to a target (an opaque key the caller makes from
+   * the field and subject, so it outlives the subject's retention) or for an account, oldest first.
+   */
+  deliveryTimes(to: DeliveryTarget, since: number): Promise<number[]>;
+  /** Counts a wrong code against each of the challenges; returns the highest count now. */
+  recordWrongCode(ids: readonly string[]): Promise<number>;
+
+  /** Closed requests updated before `before` whose personal data is still kept, at most `limit`. */
+  listClosedRequests(before: number, limit: number): Promise<JudgementRequest[]>;
+  /** Deletes every challenge of a request (they name its subjects); delivery counts stay. */
+  deleteChallenges(requestId: string): Promise<number>;
+
+  /**
+   * Takes or renews the lease `name` for `owner` until `until`: granted when it is free, expired
+   * (at `now`) or already `owner`'s. Of two owners at most one holds it at a time.
+   */
+  claimLease(name: string, owner: string, until: number, now: number): Promise<boolean>;
+  /** Gives the lease up, if `owner` holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
+
   appendJudgement(record: JudgementRecord): Promise<void>;
   listJudgements(account?: string): Promise<JudgementRecord[]>;
 
@@ -48,6 +76,16 @@ export interface Store {
 
   close(): Promise<void>;
 }
+
+export type DeliveryTarget = { target: string } | { account: string };
+
+/**
+ * Delivered (counted against `target`'s limits), or failed or held back and due again at
+ * `retryAt`. Either way the challenge now expires at `expiresAt`: its time runs from delivery.
+ */
+export type DeliveryOutcome =
+  | { deliveredAt: number; target: string; expiresAt: number }
+  | { retryAt: number; attempts: number; expiresAt: number };
 
 export class DuplicateError extends Error {
   constructor(what: string) {

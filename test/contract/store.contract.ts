@@ -208,6 +208,94 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.getCheckpoint(key)).toBe('200');
     });
 
+    it('keeps an outbox: due undelivered challenges, retried later, gone once delivered', async () => {
+      const r = request();
+      await store.insertRequest(r);
+      const due = challenge(r.id, { nextDeliveryAt: 2_000, expiresAt: 50_000 });
+      const later = challenge(r.id, { nextDeliveryAt: 9_000, expiresAt: 50_000 });
+      const used = challenge(r.id, { nextDeliveryAt: 2_000, expiresAt: 50_000 });
+      await store.insertChallenge(due);
+      await store.insertChallenge(later);
+      await store.insertChallenge(used);
+      await store.consumeChallenge(used.id, 2_500);
+      const ids = async (now: number) =>
+        (await other.dueDeliveries(now, 100))
+          .map((c) => c.id)
+          .filter((id) => id.includes(String(process.pid)));
+      expect(await ids(3_000)).toEqual([due.id]);
+      await store.recordDelivery(due.id, { retryAt: 10_000, attempts: 1, expiresAt: 60_000 });
+      expect(await ids(3_000)).toEqual([]);
+      expect(await ids(10_000)).toEqual([later.id, due.id]);
+      const target = unique('target');
+      await store.recordDelivery(due.id, { deliveredAt: 10_500, target, expiresAt: 70_000 });
+      // A second report of the same delivery counts once.
+      await other.recordDelivery(due.id, { deliveredAt: 10_600, target, expiresAt: 80_000 });
+      expect(await ids(10_000)).toEqual([later.id]);
+      expect(await store.getChallenge(due.id)).toEqual(
+        expect.objectContaining({ deliveredAt: 10_500, deliveryAttempts: 1, expiresAt: 70_000 }),
+      );
+      expect((await store.getChallenge(due.id))?.nextDeliveryAt).toBeUndefined();
+      expect(await other.deliveryTimes({ target }, 0)).toEqual([10_500]);
+      expect(await other.deliveryTimes({ target }, 10_501)).toEqual([]);
+      expect(await other.deliveryTimes({ account: due.account }, 10_000)).toContain(10_500);
+    });
+
+    it('counts wrong codes per challenge', async () => {
+      const r = request();
+      await store.insertRequest(r);
+      const a = challenge(r.id);
+      const b = challenge(r.id);
+      await store.insertChallenge(a);
+      await store.insertChallenge(b);
+      expect(await store.recordWrongCode([a.id])).toBe(1);
+      expect(await other.recordWrongCode([a.id, b.id])).toBe(2);
+      expect((await store.getChallenge(b.id))?.wrongCodes).toBe(1);
+      expect(await store.recordWrongCode([])).toBe(0);
+    });
+
+    it("lists closed requests not yet forgotten and deletes a request's challenges", async () => {
+      const closed = request({ status: 'cancelled', updatedAt: 500 });
+      const recent = request({ status: 'judged', updatedAt: 5_000 });
+      const open = request({ updatedAt: 500 });
+      for (const r of [closed, recent, open]) await store.insertRequest(r);
+      const c = challenge(closed.id);
+      await store.insertChallenge(c);
+      const listed = (await other.listClosedRequests(1_000, 10_000)).map((r) => r.id);
+      expect(listed).toContain(closed.id);
+      expect(listed).not.toContain(recent.id);
+      expect(listed).not.toContain(open.id);
+      const stored = defined(await store.updateRequest({ ...closed, forgottenAt: 900 }));
+      expect(stored.forgottenAt).toBe(900);
+      expect((await other.listClosedRequests(1_000, 10_000)).map((r) => r.id)).not.toContain(closed.id);
+      expect(await store.deleteChallenges(closed.id)).toBe(1);
+      expect(await store.getChallenge(c.id)).toBeUndefined();
+    });
+
+    it('grants a lease to one owner at a time until it lapses or is released', async () => {
+      const lease = unique('lease');
+      expect(await store.claimLease(lease, 'a', 1_000, 0)).toBe(true);
+      expect(await other.claimLease(lease, 'b', 1_500, 500)).toBe(false);
+      expect(await store.claimLease(lease, 'a', 2_000, 900)).toBe(true);
+      expect(await other.claimLease(lease, 'b', 2_500, 1_500)).toBe(false);
+      expect(await other.claimLease(lease, 'b', 3_000, 2_000)).toBe(true);
+      expect(await store.claimLease(lease, 'a', 3_000, 2_100)).toBe(false);
+      await store.releaseLease(lease, 'a');
+      expect(await store.claimLease(lease, 'a', 3_500, 2_200)).toBe(false);
+      await other.releaseLease(lease, 'b');
+      expect(await store.claimLease(lease, 'a', 4_000, 2_300)).toBe(true);
+      const both = await Promise.all([
+        store.claimLease(unique('race'), 'a', 10, 0),
+        other.claimLease(unique('race'), 'b', 10, 0),
+      ]);
+      expect(both).toEqual([true, true]);
+      const contested = unique('contested');
+      const race = await Promise.all([
+        store.claimLease(contested, 'a', 10, 0),
+        other.claimLease(contested, 'b', 10, 0),
+      ]);
+      expect(race.filter(Boolean)).toHaveLength(1);
+    });
+
     it('has everything written still there after it is closed and opened again', async () => {
       const writer = await harness.connect();
       const r = request();

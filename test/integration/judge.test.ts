@@ -12,6 +12,7 @@ import { TestChain, UNIT } from '../support/chain.js';
 describe('the proxy judge', () => {
   let chain: TestChain;
   let registrar: KeyringPair;
+  let proxy: KeyringPair;
   let judge: ProxyJudge;
   let index: number;
 
@@ -19,7 +20,7 @@ describe('the proxy judge', () => {
     await cryptoWaitReady();
     chain = await TestChain.start({ mode: 'Instant' });
     const setUp = await chain.setUpRegistrar('Batch', { fee: UNIT, fields: 1 | 16 });
-    ({ registrar, index } = setUp);
+    ({ registrar, index, proxy } = setUp);
     judge = new ProxyJudge(chain.api, setUp.proxy, registrar.address, index, { batchWindowMs: 200 });
   });
   afterAll(async () => {
@@ -68,8 +69,23 @@ describe('the proxy judge', () => {
   });
 
   it('reports a judgement the runtime refuses as failed, with the pallet error', async () => {
-    // No request: a judgement may still be given, but not FeePaid and not for a missing identity.
-    const outcome = await judge.giveJudgement(chain.account('//NoIdentity').address, `0x${'00'.repeat(32)}`);
+    // No request: an OutOfDate may still be given, but not for a missing identity.
+    const outcome = await judge.giveJudgement(
+      chain.account('//NoIdentity').address,
+      `0x${'00'.repeat(32)}`,
+      'OutOfDate',
+    );
     expect(outcome).toEqual({ kind: 'failed', error: 'identity.InvalidTarget' });
+  });
+
+  it('certifies nothing for an account whose request is gone by the time of signing', async () => {
+    const { address, hash } = await pendingPerson('CancelsAtTheLastMoment');
+    // The judge waits for its batch window; the person cancels meanwhile.
+    const slow = new ProxyJudge(chain.api, proxy, registrar.address, index, { batchWindowMs: 8_000 });
+    const outcome = slow.giveJudgement(address, hash);
+    await chain.cancelRequest(chain.account('//CancelsAtTheLastMoment'), index);
+    expect(await outcome).toEqual({ kind: 'not-pending' });
+    // Had it been submitted, the slot would hold the judgement now.
+    expect(await chain.judgementOf(address, index)).toBeUndefined();
   });
 });

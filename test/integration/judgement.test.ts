@@ -102,7 +102,7 @@ describe('the judgement loop', () => {
       chain: { connected: boolean; endpoint: string; head: number };
     };
     expect(health.status).toBe('ok');
-    expect(health.chain).toMatchObject({ connected: true, endpoint: `ws://127.0.0.1:${h.relay.port}` });
+    expect(health.chain).toMatchObject({ connected: true, endpoint: `#1 127.0.0.1:${h.relay.port}` });
     const head = (await h.chain.api.rpc.chain.getHeader()).number.toNumber();
     expect(health.chain.head).toBeGreaterThan(0);
     expect(health.chain.head).toBeLessThanOrEqual(head);
@@ -117,7 +117,7 @@ describe('the judgement loop', () => {
     const notProxy = await runDaemonToExit({ ...h.env(), REGISTRAR_PROXY_SEED: '//NotTheProxy' });
     expect(notProxy.code).toBe(2);
     expect(notProxy.output).toContain(
-      `REGISTRAR_PROXY_SEED: its account ${h.chain.account('//NotTheProxy').address} is not an IdentityJudgement proxy`,
+      `REGISTRAR_PROXY_SEED: its account ${h.chain.account('//NotTheProxy').address} is not a proxy of ${h.registrar.address}`,
     );
     expect(notProxy.output).not.toContain('//NotTheProxy');
     const noSuchIndex = await runDaemonToExit({ ...h.env(), REGISTRAR_INDEX: '99' });
@@ -244,9 +244,7 @@ describe('the judgement loop', () => {
       () => h.chain.requestJudgement(offline, h.index, 2n * FEE).then(() => undefined),
     );
     expect(exitCode).toBe(0);
-    expect(h.daemon?.output()).toContain(
-      `"endpoint":"ws://127.0.0.1:${h.relay.port}","msg":"chain connected"`,
-    );
+    expect(h.daemon?.output()).toContain(`"endpoint":"#2 127.0.0.1:${h.relay.port}","msg":"chain connected"`);
 
     const offlineLink = linkIn(await h.mailbox.nextMail('offline@example.org'));
     expect((await confirm(pendingLink)).status).toBe(200);

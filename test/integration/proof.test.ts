@@ -192,8 +192,8 @@ describe('a homeserver that fails', () => {
     }
     const before = hs.sent.length;
     hs.down = false;
-    // The next reconciliation (every 10 s here) sends it.
-    const message = await hs.nextMessageTo(mxid, before, 30_000);
+    // The outbox tries the same challenge again 30 s after the failure.
+    const message = await hs.nextMessageTo(mxid, before, 60_000);
     expect(message.body).toContain(person.address);
   });
 

@@ -20,6 +20,38 @@ describe('the SQLite store file', () => {
     const raw = new DatabaseSync(path);
     raw.exec('PRAGMA user_version = 99');
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 1');
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 2');
+  });
+
+  it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again', async () => {
+    const path = join(dir, 'schema1.sqlite');
+    const raw = new DatabaseSync(path);
+    raw.exec(`CREATE TABLE challenges (id TEXT PRIMARY KEY, request_id TEXT NOT NULL, field TEXT NOT NULL,
+      expires_at INTEGER NOT NULL, used_at INTEGER, voided_at INTEGER, doc TEXT NOT NULL) STRICT;
+      CREATE TABLE requests (id TEXT PRIMARY KEY, account TEXT NOT NULL, registrar_index INTEGER NOT NULL,
+      is_open INTEGER NOT NULL, version INTEGER NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL) STRICT;
+      PRAGMA user_version = 1;`);
+    const old = {
+      id: 'c1',
+      requestId: 'r1',
+      account: 'a',
+      field: 'email',
+      snapshotHash: '0x',
+      subject: 's',
+      createdAt: 1_000,
+      expiresAt: 100_000,
+    };
+    raw
+      .prepare('INSERT INTO challenges VALUES (?, ?, ?, ?, NULL, NULL, ?)')
+      .run('c1', 'r1', 'email', 100_000, JSON.stringify(old));
+    raw.close();
+    const store = new SqliteStore(path);
+    try {
+      expect(await store.getChallenge('c1')).toEqual({ ...old, deliveredAt: 1_000 });
+      expect(await store.dueDeliveries(50_000, 10)).toEqual([]);
+      expect(await store.claimLease('registrar', 'me', 10, 0)).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -32,7 +32,18 @@ describe('configuration', () => {
     expect(config.registrar.index).toBe(3);
     expect(config.publicUrl).toBe('https://registrar.example');
     expect(config.store).toEqual({ kind: 'sqlite', path: './data/registrar.sqlite' });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: false });
+    expect(config.limits).toEqual({
+      messagesPerTargetPerDay: 3,
+      messagesPerAccountPerDay: 10,
+      messageCooldownSeconds: 600,
+      deliveryTimeoutSeconds: 30,
+      codeAttempts: 5,
+      requestsPerMinutePerIp: 60,
+    });
+    expect(config.retentionDays).toBe(7);
+    expect(config.refusalDays).toBe(30);
+    expect(config.leaseSeconds).toBe(30);
     expect(config.challengeTtlSeconds).toBe(86_400);
     expect(config.smtp).toBeUndefined();
     expect(config.registrar.proxySeed.reveal()).toBe(valid.REGISTRAR_PROXY_SEED);

@@ -28,7 +28,7 @@ function identity(email: string, hash: string, judgement = 'FeePaid'): ChainIden
   return { info, snapshot: { infoHex: '0x00', hash }, judgements: [{ registrarIndex: INDEX, judgement }] };
 }
 
-class Outbox implements Channel {
+class RecordingChannel implements Channel {
   readonly sent: ChallengeMessage[] = [];
   constructor(readonly field: Field = 'email') {}
   async send(message: ChallengeMessage): Promise<void> {
@@ -48,12 +48,12 @@ class ScriptedJudge implements Judge {
 describe('the registrar', () => {
   let store: SqliteStore;
   let chainIdentity: ChainIdentity;
-  let outbox: Outbox;
+  let outbox: RecordingChannel;
   const entry: RegistrarEntry = { account: 'registrar', fee: 1n, mask: 17n, fields: ['display', 'email'] };
 
   beforeEach(() => {
     store = new SqliteStore(':memory:');
-    outbox = new Outbox();
+    outbox = new RecordingChannel();
     chainIdentity = identity('a@example.org', '0xaaaa');
   });
   afterEach(async () => {
@@ -88,6 +88,7 @@ describe('the registrar', () => {
     const judge = new ScriptedJudge([{ kind: 'different-identity', blockHash: '0x02' }]);
     const r = registrar(judge);
     await r.onEvent(event('requested'));
+    await r.outbox.flush();
     const original = tokenOf(outbox.sent[0]);
     expect((await r.checkLink(original)).ok).toBe(true);
     const edited = identity('b@example.org', '0xbbbb');
@@ -99,6 +100,7 @@ describe('the registrar', () => {
 
     expect((await r.confirm(original)).ok).toBe(true);
     await r.drain();
+    await r.outbox.flush();
 
     expect(judge.calls).toEqual([{ target: ACCOUNT, hash: '0xaaaa' }]);
     const status = await r.status(ACCOUNT);
@@ -118,6 +120,7 @@ describe('the registrar', () => {
     ]);
     const r = registrar(judge);
     await r.onEvent(event('requested'));
+    await r.outbox.flush();
     expect((await r.confirm(tokenOf(outbox.sent[0]))).ok).toBe(true);
     await r.drain();
     expect(judge.calls).toHaveLength(1);
@@ -126,11 +129,12 @@ describe('the registrar', () => {
     // reconciliation closes the request without a second submission.
     chainIdentity = identity('a@example.org', '0xaaaa', 'Reasonable');
     await r.reconcile([]);
+    await r.outbox.flush();
     expect(judge.calls).toHaveLength(1);
     expect((await r.status(ACCOUNT))?.status).toBe('judged');
   });
 
-  it('sends a new link when delivery failed or the link expired, and none while one is live', async () => {
+  it('keeps trying an undelivered challenge with backoff instead of dropping it', async () => {
     let now = 1_000_000;
     const failing = outbox;
     failing.send = async () => {
@@ -138,25 +142,100 @@ describe('the registrar', () => {
     };
     const r = registrar(new ScriptedJudge([]), () => now);
     await r.onEvent(event('requested'));
+    await r.outbox.flush();
     expect(failing.sent).toEqual([]);
+    const [queued] = await store.listChallenges((await store.findOpenRequest(ACCOUNT, INDEX))?.id ?? '');
+    expect(queued).toMatchObject({ deliveryAttempts: 1, nextDeliveryAt: now + 30_000 });
+    expect(queued?.voidedAt).toBeUndefined();
+    expect((await r.status(ACCOUNT))?.fields.email?.nextMessageAt).toBe(now + 30_000);
 
-    // The mail server is back: the next reconciliation delivers, the one after sends nothing more.
-    failing.send = Outbox.prototype.send;
+    // The mail server is back; the retry is not due yet, then it is, and the same challenge goes.
+    failing.send = RecordingChannel.prototype.send;
+    now += 10_000;
+    await r.outbox.flush();
+    expect(failing.sent).toEqual([]);
+    now += 20_000;
+    await r.outbox.flush();
     await r.reconcile([ACCOUNT]);
-    await r.reconcile([ACCOUNT]);
+    await r.outbox.flush();
     expect(failing.sent).toHaveLength(1);
+    expect((await r.checkLink(tokenOf(failing.sent[0]))).ok).toBe(true);
+    expect(await r.answerCodeOf(ACCOUNT, 'email', failing.sent[0]?.code ?? '')).toMatchObject({ ok: true });
+  });
 
-    // The link expires unused: a new one replaces it.
-    now += 61_000;
-    expect(await r.checkLink(tokenOf(failing.sent[0]))).toMatchObject({ ok: false });
-    await r.reconcile([ACCOUNT]);
-    expect(failing.sent).toHaveLength(2);
-    expect((await r.checkLink(tokenOf(failing.sent[1]))).ok).toBe(true);
+  it('replaces an expired link, but not before the cooldown, and caps messages per target a day', async () => {
+    let now = 1_000_000;
+    const r = registrar(new ScriptedJudge([]), () => now);
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    expect(outbox.sent).toHaveLength(1);
+    const expire = async () => {
+      now += 61_000;
+      await r.reconcile([ACCOUNT]);
+      await r.outbox.flush();
+    };
+    // Expired after a minute: a new challenge is made, but held back by the ten-minute cooldown.
+    await expire();
+    expect(outbox.sent).toHaveLength(1);
+    const held = (await r.status(ACCOUNT))?.fields.email?.nextMessageAt;
+    expect(held).toBe(1_000_000 + 10 * 60_000);
+    now = held ?? now;
+    await r.outbox.flush();
+    expect(outbox.sent).toHaveLength(2);
+    // The third goes after another cooldown; the fourth waits a day from the first.
+    now += 10 * 60_000;
+    await expire();
+    expect(outbox.sent).toHaveLength(3);
+    for (let i = 0; i < 5; i++) await expire();
+    expect(outbox.sent).toHaveLength(3);
+    const next = (await r.status(ACCOUNT))?.fields.email?.nextMessageAt;
+    expect(next).toBe(1_000_000 + 86_400_000);
+    now = next ?? now;
+    await r.outbox.flush();
+    expect(outbox.sent).toHaveLength(4);
+  });
+
+  it('voids the codes of a field after five wrong ones', async () => {
+    const r = registrar(new ScriptedJudge([]));
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    const code = outbox.sent[0]?.code ?? '';
+    const wrong = code === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA';
+    for (let i = 0; i < 4; i++) {
+      expect(await r.answerCodeOf(ACCOUNT, 'email', wrong)).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('not valid'),
+      });
+    }
+    expect(await r.answerCodeOf(ACCOUNT, 'email', wrong)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('Too many wrong codes'),
+    });
+    expect(await r.answerCodeOf(ACCOUNT, 'email', code)).toMatchObject({ ok: false });
+    expect(await r.checkLink(tokenOf(outbox.sent[0]))).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('no longer valid'),
+    });
+    expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('awaiting');
+  });
+
+  it("shows a closed request's states, never its values", async () => {
+    const r = registrar(new ScriptedJudge([]));
+    await r.onEvent(event('requested'));
+    expect((await r.status(ACCOUNT))?.fields.email?.value).toBe('a@example.org');
+    await r.onEvent({ ...event('requested'), kind: 'unrequested' });
+    const status = await r.status(ACCOUNT);
+    expect(status?.status).toBe('cancelled');
+    expect(status?.fields.email).toEqual({ status: 'awaiting', label: 'email address' });
+    expect(status?.fields.display).toEqual({ status: 'confirmed', label: 'display name' });
+    expect(JSON.stringify(status)).not.toContain('example.org');
+    expect(JSON.stringify(status)).not.toContain('Alice');
   });
 
   it('changes nothing for a link it refuses, and uses a good link only once', async () => {
     const r = registrar(new ScriptedJudge([{ kind: 'included', blockHash: '0x03', extrinsicHash: '0x04' }]));
     await r.onEvent(event('requested'));
+    await r.outbox.flush();
     const token = tokenOf(outbox.sent[0]);
     expect(await r.confirm(`${token}x`)).toMatchObject({
       ok: false,
@@ -205,6 +284,7 @@ describe('the registrar', () => {
     // The Matrix bot is away (its credentials are being rotated): the field cannot be verified.
     const first = build([outbox]);
     await first.onEvent(event('requested'));
+    await first.outbox.flush();
     expect((await first.status(ACCOUNT))?.fields.matrix).toMatchObject({
       status: 'failed',
       reason: 'this registrar cannot verify the Matrix account field at the moment',
@@ -212,9 +292,10 @@ describe('the registrar', () => {
     expect(outbox.sent).toHaveLength(1);
 
     // It is back after a restart: the next reconciliation sends the Matrix challenge, and only that.
-    const matrix = new Outbox('matrix');
+    const matrix = new RecordingChannel('matrix');
     const second = build([outbox, matrix]);
     await second.reconcile([ACCOUNT]);
+    await second.outbox.flush();
     const status = await second.status(ACCOUNT);
     expect(status?.fields.matrix?.status).toBe('awaiting');
     expect(status?.fields.email?.status).toBe('awaiting');
@@ -222,6 +303,7 @@ describe('the registrar', () => {
     expect(outbox.sent).toHaveLength(1);
     // Nothing changes at the next pass.
     await second.reconcile([ACCOUNT]);
+    await second.outbox.flush();
     expect(matrix.sent).toHaveLength(1);
   });
 });

@@ -1,0 +1,239 @@
+/**
+ * The outbox: a challenge is stored first and delivered by this loop, apart from the chain's
+ * events and the pages, so a mail server that never answers holds up nothing but its own mail.
+ * A challenge is delivered or tried again (with backoff) until it expires; after a crash the loop
+ * finds it in the store. Message limits keep strangers from using the registrar to flood an address
+ * they wrote into an identity: so many per target and per account a day, and a cooldown between
+ * two messages to one target. A held-back message is due again when the limit allows it.
+ */
+import type { ChallengeTokens } from '../challenges/tokens.js';
+import type { ChallengeMessage, Channel } from '../channels/channel.js';
+import type { Field } from '../domain/fields.js';
+import type { Challenge } from '../domain/request.js';
+import type { Logger } from '../log.js';
+import type { RegistrarMetrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+import { errorText } from './updates.js';
+
+const DAY_MS = 86_400_000;
+/** Failed deliveries are tried again after 30 s, 1 min, 2 min, ... at most every 30 min. */
+const RETRY_BASE_MS = 30_000;
+const RETRY_MAX_MS = 30 * 60_000;
+/** How many due messages one pass takes; the next pass follows at once when there were more. */
+const PASS_SIZE = 50;
+
+export interface MessageLimits {
+  perTargetPerDay: number;
+  perAccountPerDay: number;
+  /** Least time between two messages to one target. */
+  cooldownMs: number;
+  /** How long one delivery may take before it counts as failed. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: MessageLimits = {
+  perTargetPerDay: 3,
+  perAccountPerDay: 10,
+  cooldownMs: 10 * 60_000,
+  timeoutMs: 30_000,
+};
+
+export interface OutboxOptions {
+  store: Store;
+  channels: ReadonlyMap<Field, Channel>;
+  tokens: ChallengeTokens;
+  registrarIndex: number;
+  publicUrl: string;
+  limits: MessageLimits;
+  /** How long a link works, counted from its delivery. */
+  challengeTtlMs: number;
+  log: Logger;
+  now: () => number;
+  metrics: RegistrarMetrics;
+}
+
+export class Outbox {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  /** Between start and stop: kicks and ticks work the outbox. */
+  private active = false;
+  private closing = false;
+
+  constructor(private readonly o: OutboxOptions) {}
+
+  /** Works the outbox now and every `intervalMs` (held-back and failed messages come due). */
+  start(intervalMs = 5_000): void {
+    this.active = true;
+    this.timer = setInterval(() => this.kick(), intervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Something was queued: work the outbox soon. Kicks during a pass merge into one more pass. */
+  kick(): void {
+    if (!this.active) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.work().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Waits for the pass under way, if any, to finish. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Delivers everything due now and resolves when done (the CLI, and tests of the registrar). */
+  async flush(): Promise<void> {
+    await this.idle();
+    await this.pass(false);
+  }
+
+  async stop(): Promise<void> {
+    this.active = false;
+    this.closing = true;
+    clearInterval(this.timer);
+    await this.idle();
+  }
+
+  /** When the next message to this target and account may go: now, or later under the limits. */
+  async allowedAt(account: string, field: Field, subject: string): Promise<number> {
+    const { limits } = this.o;
+    const now = this.o.now();
+    const since = now - DAY_MS;
+    const toTarget = await this.o.store.deliveryTimes(
+      { target: this.o.tokens.targetKey(field, subject) },
+      since,
+    );
+    const toAccount = await this.o.store.deliveryTimes({ account }, since);
+    let at = now;
+    const last = toTarget.at(-1);
+    if (last !== undefined) at = Math.max(at, last + limits.cooldownMs);
+    if (toTarget.length >= limits.perTargetPerDay) {
+      at = Math.max(at, (toTarget[toTarget.length - limits.perTargetPerDay] ?? now) + DAY_MS);
+    }
+    if (toAccount.length >= limits.perAccountPerDay) {
+      at = Math.max(at, (toAccount[toAccount.length - limits.perAccountPerDay] ?? now) + DAY_MS);
+    }
+    return at;
+  }
+
+  private async work(): Promise<void> {
+    do {
+      this.again = false;
+      await this.pass(true);
+    } while (this.again && this.active);
+  }
+
+  /** Delivers what is due, batch by batch, until nothing due is left. */
+  private async pass(stopWhenClosing = true): Promise<void> {
+    try {
+      for (;;) {
+        const due = await this.o.store.dueDeliveries(this.o.now(), PASS_SIZE);
+        for (const challenge of due) {
+          if (stopWhenClosing && this.closing) return;
+          await this.deliver(challenge);
+        }
+        if (due.length < PASS_SIZE) return;
+      }
+    } catch (error) {
+      // The store is unreachable: the next tick tries again; nothing was marked delivered.
+      this.o.log.error({ err: errorText(error) }, 'outbox pass failed');
+    }
+  }
+
+  private async deliver(challenge: Challenge): Promise<void> {
+    const { store, log } = this.o;
+    const channel = this.o.channels.get(challenge.field);
+    const request = await store.getRequest(challenge.requestId);
+    const state = request?.fields[challenge.field];
+    if (
+      !channel ||
+      !request ||
+      request.status !== 'open' ||
+      request.snapshot.hash !== challenge.snapshotHash ||
+      state?.status !== 'awaiting'
+    ) {
+      // Nothing to send any more (the request moved on, the channel is gone): let it lapse.
+      await store.recordDelivery(challenge.id, {
+        retryAt: challenge.expiresAt,
+        attempts: challenge.deliveryAttempts ?? 0,
+        expiresAt: challenge.expiresAt,
+      });
+      return;
+    }
+    const allowedAt = await this.allowedAt(challenge.account, challenge.field, challenge.subject);
+    if (allowedAt > this.o.now()) {
+      await store.recordDelivery(challenge.id, {
+        retryAt: allowedAt,
+        attempts: challenge.deliveryAttempts ?? 0,
+        expiresAt: allowedAt + this.o.challengeTtlMs,
+      });
+      log.info(
+        { account: challenge.account, field: challenge.field, at: new Date(allowedAt).toISOString() },
+        'message held back by the message limits',
+      );
+      return;
+    }
+    // The link works for its full time from now, whatever time it spent waiting.
+    const expiresAt = this.o.now() + this.o.challengeTtlMs;
+    const display = request.fields.display;
+    const message: ChallengeMessage = {
+      account: challenge.account,
+      ...(display && 'value' in display ? { display: display.value } : {}),
+      field: challenge.field,
+      subject: challenge.subject,
+      link: `${this.o.publicUrl}/confirm/${this.o.tokens.issue({
+        challengeId: challenge.id,
+        account: challenge.account,
+        field: challenge.field,
+        snapshotHash: challenge.snapshotHash,
+        expiresAt,
+      })}`,
+      code: this.o.tokens.codeFor(challenge.id),
+      expiresAt,
+      registrarIndex: this.o.registrarIndex,
+    };
+    try {
+      await withTimeout(channel.send(message), this.o.limits.timeoutMs);
+    } catch (error) {
+      const attempts = (challenge.deliveryAttempts ?? 0) + 1;
+      const retryAt = this.o.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+      await store.recordDelivery(challenge.id, {
+        retryAt,
+        attempts,
+        expiresAt: Math.max(challenge.expiresAt, retryAt + this.o.challengeTtlMs),
+      });
+      this.o.metrics.challengeUndelivered(challenge.field);
+      log.error(
+        { account: challenge.account, field: challenge.field, attempts, err: errorText(error) },
+        'challenge could not be delivered; trying again later',
+      );
+      return;
+    }
+    await store.recordDelivery(challenge.id, {
+      deliveredAt: this.o.now(),
+      target: this.o.tokens.targetKey(challenge.field, challenge.subject),
+      expiresAt,
+    });
+    this.o.metrics.challengeSent(challenge.field);
+    log.info(
+      { account: challenge.account, field: challenge.field, challenge: challenge.id },
+      'challenge sent',
+    );
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
