@@ -49,6 +49,9 @@ export interface RunningDaemon {
   output: () => string;
   /** SIGTERM, then resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: the process ends mid-step, as in a crash. */
+  kill(): Promise<number | null>;
+  exited: Promise<number | null>;
 }
 
 /** Starts the daemon and resolves once it prints a line with `readyWhen` (by default: ready). */
@@ -81,6 +84,11 @@ export function startDaemon(
           daemon.child.kill('SIGTERM');
           return daemon.exited;
         },
+        kill: () => {
+          daemon.child.kill('SIGKILL');
+          return daemon.exited;
+        },
+        exited: daemon.exited,
       });
     });
     void daemon.exited.then((code) => {

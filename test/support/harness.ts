@@ -60,6 +60,8 @@ export class DaemonHarness {
     readonly chain: TestChain,
     readonly mailbox: TestMailbox,
     readonly relay: TcpProxy,
+    /** Between the daemon and the SMTP server, so a test can make mail stall. */
+    readonly smtpRelay: TcpProxy,
     readonly registrar: KeyringPair,
     readonly index: number,
     readonly dataDir: string,
@@ -73,12 +75,14 @@ export class DaemonHarness {
     const mailbox = await TestMailbox.start();
     const [host, port] = chain.endpoint.replace('ws://', '').split(':');
     const relay = await TcpProxy.start(host ?? '127.0.0.1', Number(port));
+    const smtpRelay = await TcpProxy.start('127.0.0.1', mailbox.port);
     const { registrar, index } = await chain.setUpRegistrar('Harness', { fee: FEE, fields });
     const dataDir = mkdtempSync(join(tmpdir(), 'registrar-daemon-'));
     const harness = new DaemonHarness(
       chain,
       mailbox,
       relay,
+      smtpRelay,
       registrar,
       index,
       dataDir,
@@ -103,7 +107,7 @@ export class DaemonHarness {
       REGISTRAR_JWT_SECRET: 'integration-test-secret-0123456789abcdef',
       REGISTRAR_STORE: `sqlite:${join(this.dataDir, 'registrar.sqlite')}`,
       REGISTRAR_HTTP_PORT: String(this.httpPort),
-      REGISTRAR_SMTP_URL: this.mailbox.url,
+      REGISTRAR_SMTP_URL: `smtp://127.0.0.1:${this.smtpRelay.port}`,
       REGISTRAR_SMTP_FROM: 'Test Registrar <registrar@example.org>',
       LOG_LEVEL: 'info',
       // Tests poll the status many times a second from one address; one test checks the limit.
@@ -153,6 +157,7 @@ export class DaemonHarness {
     if (process.env.REGISTRAR_TEST_LOG) writeFileSync(process.env.REGISTRAR_TEST_LOG, this.logs());
     await this.daemon?.stop();
     await this.relay.close();
+    await this.smtpRelay.close();
     await this.mailbox.close();
     await this.chain.close();
     rmSync(this.dataDir, { recursive: true, force: true });

@@ -1,8 +1,15 @@
 /** A TCP relay between the daemon and the chain, so a test can cut the connection under it. */
 import { createServer, type Server, Socket } from 'node:net';
 
+/**
+ * relay: connections go through; hang: they are accepted and never answered (a mail server that
+ * stalls); refuse: they are closed at once (an endpoint that is down).
+ */
+export type RelayMode = 'relay' | 'hang' | 'refuse';
+
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
+  mode: RelayMode = 'relay';
   private constructor(
     private readonly server: Server,
     readonly port: number,
@@ -11,6 +18,16 @@ export class TcpProxy {
   static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
     let proxy: TcpProxy | undefined;
     const server = createServer((client) => {
+      if (proxy?.mode === 'refuse') {
+        client.destroy();
+        return;
+      }
+      if (proxy?.mode === 'hang') {
+        proxy.sockets.add(client);
+        client.on('close', () => proxy?.sockets.delete(client));
+        client.on('error', () => client.destroy());
+        return;
+      }
       const upstream = new Socket();
       upstream.connect(targetPort, targetHost);
       for (const socket of [client, upstream]) {

@@ -1,0 +1,253 @@
+/**
+ * Nothing lost, nothing leaked: the compiled daemon against the real runtime when a mail server
+ * stalls, an endpoint lags behind, the leader of two instances is killed, the proxy is an Any
+ * proxy without funds, and a client asks too often.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { TestChain, UNIT } from '../support/chain.js';
+import { type RunningDaemon, startDaemon } from '../support/daemon.js';
+import { confirm, DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
+import { linkIn } from '../support/smtp.js';
+
+const DISPLAY_AND_EMAIL = 1 | 16;
+
+const judgedOnChain = (h: DaemonHarness, address: string) =>
+  h.chain.waitForEvent('identity', 'JudgementGiven', (e) => e.data.target === address);
+
+async function logShows(daemon: RunningDaemon | undefined, text: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    async () => (daemon?.output().includes(text) ? true : undefined),
+    `log "${text}"`,
+    timeoutMs,
+  );
+}
+
+describe('a mail server that accepts and never answers', () => {
+  let h: DaemonHarness;
+  beforeAll(async () => {
+    h = await DaemonHarness.start(DISPLAY_AND_EMAIL, { REGISTRAR_DELIVERY_TIMEOUT_SECONDS: '2' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('holds up neither chain events nor pages, and its mail goes out once it answers again', async () => {
+    h.smtpRelay.mode = 'hang';
+    const first = await h.newPerson({ display: 'Stalled One', email: 'stalled1@example.org' });
+    const second = await h.newPerson({ display: 'Stalled Two', email: 'stalled2@example.org' });
+    await h.chain.requestJudgement(first, h.index, 2n * FEE);
+    await h.statusBecomes(first.address, 'open');
+    await h.chain.requestJudgement(second, h.index, 2n * FEE);
+    // Before the outbox, the first mail held the watcher's queue for minutes.
+    await h.statusBecomes(second.address, 'open');
+    expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+    await logShows(h.daemon, 'challenge could not be delivered; trying again later');
+    expect(h.mailbox.mails).toHaveLength(0);
+    const waiting = (await h.statusOf(first.address)).fields.email as { nextMessageAt?: number };
+    expect(waiting.nextMessageAt).toBeGreaterThan(Date.now());
+
+    h.smtpRelay.mode = 'relay';
+    h.smtpRelay.cut();
+    const links = await Promise.all(
+      ['stalled1@example.org', 'stalled2@example.org'].map(async (to) =>
+        linkIn(await h.mailbox.nextMail(to, 1, 90_000)),
+      ),
+    );
+    for (const link of links) expect((await confirm(link)).status).toBe(200);
+    await judgedOnChain(h, first.address);
+    await judgedOnChain(h, second.address);
+    expect(h.mailbox.mailsTo('stalled1@example.org')).toHaveLength(1);
+    expect(h.mailbox.mailsTo('stalled2@example.org')).toHaveLength(1);
+  }, 150_000);
+});
+
+describe('two instances on one store', () => {
+  let h: DaemonHarness;
+  let follower: RunningDaemon | undefined;
+  beforeAll(async () => {
+    h = await DaemonHarness.start(DISPLAY_AND_EMAIL, { REGISTRAR_LEASE_SECONDS: '3' });
+  });
+  afterAll(async () => {
+    await follower?.stop();
+    await h?.close();
+  });
+
+  it('has one judge and one mailer; when the leader is killed the other takes over', async () => {
+    const followerPort = await freePort();
+    follower = await startDaemon({ ...h.env(), REGISTRAR_HTTP_PORT: String(followerPort) });
+    expect(follower.output()).toContain('"role":"follower"');
+    const followerUrl = `http://127.0.0.1:${followerPort}`;
+
+    // Confirmed through the follower's pages, judged by the leader.
+    const early = await h.newPerson({ display: 'Early', email: 'early@example.org' });
+    await h.chain.requestJudgement(early, h.index, 2n * FEE);
+    const earlyLink = linkIn(await h.mailbox.nextMail('early@example.org'));
+    expect((await confirm(earlyLink.replace(h.url, followerUrl))).status).toBe(200);
+    await judgedOnChain(h, early.address);
+
+    // Open, its mail delivered by the leader, when the leader dies.
+    const between = await h.newPerson({ display: 'Between', email: 'between@example.org' });
+    await h.chain.requestJudgement(between, h.index, 2n * FEE);
+    const betweenLink = linkIn(await h.mailbox.nextMail('between@example.org'));
+    // Killed after the delivery is on record. (Between the SMTP server's acceptance and that write
+    // a crash means the mail goes again: delivery is at least once, never lost.)
+    await eventually(
+      async () =>
+        h.daemon
+          ?.output()
+          .split('\n')
+          .some((line) => line.includes(between.address) && line.includes('"challenge sent"'))
+          ? true
+          : undefined,
+      'the delivery on record',
+    );
+    await h.daemon?.kill();
+
+    await logShows(follower, 'this instance holds the lease');
+    await logShows(follower, '"reason":"start-up"');
+    const late = await h.newPerson({ display: 'Late', email: 'late@example.org' });
+    await h.chain.requestJudgement(late, h.index, 2n * FEE);
+    const lateLink = linkIn(await h.mailbox.nextMail('late@example.org'));
+    for (const link of [betweenLink, lateLink]) {
+      expect((await confirm(link.replace(h.url, followerUrl))).status).toBe(200);
+    }
+    await judgedOnChain(h, between.address);
+    await judgedOnChain(h, late.address);
+
+    for (const to of ['early@example.org', 'between@example.org', 'late@example.org']) {
+      expect(h.mailbox.mailsTo(to)).toHaveLength(1);
+    }
+    const store = new SqliteStore(join(h.dataDir, 'registrar.sqlite'));
+    try {
+      for (const person of [early, between, late]) {
+        // The audit entry is written just after the chain shows the judgement.
+        const entries = await eventually(async () => {
+          const found = await store.listJudgements(person.address);
+          return found.length > 0 ? found : undefined;
+        }, 'the audit log entry');
+        expect(entries).toHaveLength(1);
+      }
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
+});
+
+describe('an endpoint that lags behind', () => {
+  let h: DaemonHarness;
+  let behind: TestChain;
+  beforeAll(async () => {
+    behind = await TestChain.start({ mode: 'Instant' });
+    h = await DaemonHarness.start(DISPLAY_AND_EMAIL);
+    await h.restart({ REGISTRAR_CHAIN_ENDPOINTS: `ws://127.0.0.1:${h.relay.port},${behind.endpoint}` });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await behind?.close();
+  });
+
+  it('is refused: nothing is closed or voided after a failover to it', async () => {
+    const person = await h.newPerson({ display: 'Patient', email: 'patient@example.org' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const link = linkIn(await h.mailbox.nextMail('patient@example.org'));
+
+    h.relay.mode = 'refuse';
+    h.relay.cut();
+    await logShows(h.daemon, 'chain endpoint is behind blocks already seen');
+    const status = await h.statusOf(person.address);
+    expect(status.status).toBe('open');
+
+    h.relay.mode = 'relay';
+    expect((await confirm(link)).status).toBe(200);
+    await judgedOnChain(h, person.address);
+    expect(h.mailbox.mailsTo('patient@example.org')).toHaveLength(1);
+  }, 150_000);
+});
+
+describe('the proxy the chain has', () => {
+  let h: DaemonHarness;
+  let daemon: RunningDaemon | undefined;
+  let dataDir: string;
+  beforeAll(async () => {
+    h = await DaemonHarness.start(DISPLAY_AND_EMAIL);
+    dataDir = mkdtempSync(join(tmpdir(), 'registrar-any-'));
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    await h?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('judges through an Any proxy, and /readyz says so while it has no funds for fees', async () => {
+    const registrar = h.chain.account('//AnyRegistrar');
+    const proxy = h.chain.account('//AnyProxy');
+    await h.chain.fund(registrar.address);
+    const index = await h.chain.makeRegistrar(registrar, { fee: UNIT, fields: 1 });
+    await h.chain.submit(h.chain.api.tx.proxy.addProxy(proxy.address, 'Any' as never, 0), registrar);
+    const port = await freePort();
+    daemon = await startDaemon({
+      ...h.env(),
+      REGISTRAR_INDEX: String(index),
+      REGISTRAR_ACCOUNT: registrar.address,
+      REGISTRAR_PROXY_SEED: '//AnyProxy',
+      REGISTRAR_STORE: `sqlite:${join(dataDir, 'registrar.sqlite')}`,
+      REGISTRAR_HTTP_PORT: String(port),
+    });
+    expect(daemon.output()).toContain('"proxyType":"Any"');
+
+    const person = await h.newPerson({ display: 'Named Only' });
+    await h.chain.requestJudgement(person, index, 2n * UNIT);
+    const failing = await eventually(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+        const body = (await response.json()) as { checks: Record<string, string> };
+        return response.status === 503 && body.checks.judgements?.startsWith('failing') ? body : undefined;
+      },
+      '/readyz reporting failing judgements',
+      60_000,
+    );
+    expect(failing.checks.judgements).toContain('3 in a row');
+    expect(daemon.output()).toContain('judgements keep failing; the operator must act');
+
+    await h.chain.fund(proxy.address);
+    await h.chain.waitForEvent(
+      'identity',
+      'JudgementGiven',
+      (e) => e.data.target === person.address && e.data.registrarIndex === index,
+      90_000,
+    );
+    expect(await h.chain.judgementOf(person.address, index)).toBe('Reasonable');
+    await eventually(async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+      const body = (await response.json()) as { checks: Record<string, string> };
+      return body.checks.judgements === 'ok' ? true : undefined;
+    }, '/readyz recovering');
+  }, 180_000);
+
+  it('limits requests per client address and names endpoints without their credentials', async () => {
+    await daemon?.stop();
+    const port = await freePort();
+    daemon = await startDaemon({
+      ...h.env(),
+      REGISTRAR_CHAIN_ENDPOINTS: `ws://127.0.0.1:${h.relay.port}/v1/secret-api-key-123`,
+      REGISTRAR_STORE: `sqlite:${join(dataDir, 'limited.sqlite')}`,
+      REGISTRAR_HTTP_PORT: String(port),
+      REGISTRAR_REQUESTS_PER_MINUTE_PER_IP: '5',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await fetch(`${url}/confirm/not-a-token-${i}`)).status);
+    expect(statuses).toEqual([410, 410, 410, 410, 410, 429, 429]);
+    // Monitoring is not limited.
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    const body = JSON.stringify(await health.json());
+    expect(body).toContain(`"endpoint":"#1 127.0.0.1:${h.relay.port}"`);
+    expect(body).not.toContain('secret-api-key');
+    expect(daemon.output()).not.toContain('secret-api-key');
+  }, 60_000);
+});
