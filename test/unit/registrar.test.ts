@@ -60,8 +60,13 @@ describe('the registrar', () => {
     await store.close();
   });
 
-  function registrar(judge: Judge, now: () => number = Date.now): Registrar {
+  function registrar(
+    judge: Judge,
+    now: () => number = Date.now,
+    extra: Partial<ConstructorParameters<typeof Registrar>[0]> = {},
+  ): Registrar {
     return new Registrar({
+      ...extra,
       now,
       store,
       chain: { identity: async () => chainIdentity, registrar: async () => entry, accountId: (a) => a },
@@ -305,5 +310,68 @@ describe('the registrar', () => {
     await second.reconcile([ACCOUNT]);
     await second.outbox.flush();
     expect(matrix.sent).toHaveLength(1);
+  });
+
+  it('keeps a request open that the pending list misses but its own fresh read shows pending', async () => {
+    // The list came from a node behind the one that answers the account's own read.
+    const r = registrar(new ScriptedJudge([]));
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    const token = tokenOf(outbox.sent[0]);
+    await r.reconcile([]);
+    expect((await r.status(ACCOUNT))?.status).toBe('open');
+    expect((await r.checkLink(token)).ok).toBe(true);
+    // Gone from the chain for real: closed.
+    chainIdentity = identity('a@example.org', '0xaaaa', 'Reasonable');
+    await r.reconcile([]);
+    expect((await r.status(ACCOUNT))?.status).toBe('judged');
+  });
+
+  it('refuses an account it judged Erroneous within the refusal time, and sends it nothing', async () => {
+    let now = 10 * 86_400_000;
+    await store.appendJudgement({
+      account: ACCOUNT,
+      registrarIndex: INDEX,
+      judgement: 'Erroneous',
+      identityHash: '0x01',
+      blockHash: '0x02',
+      extrinsicHash: '0x03',
+      at: now - 86_400_000,
+    });
+    const r = registrar(new ScriptedJudge([]), () => now, { refusalMs: 30 * 86_400_000 });
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    expect(outbox.sent).toEqual([]);
+    const status = await r.status(ACCOUNT);
+    expect(status?.judgeable).toBe(false);
+    expect(status?.blockers).toContainEqual(
+      expect.objectContaining({
+        reason: expect.stringContaining('judged an earlier identity of this account Erroneous'),
+      }),
+    );
+    // After the refusal time it is served again (at the next edit or reconciliation).
+    now += 30 * 86_400_000;
+    await r.reconcile([ACCOUNT]);
+    await r.outbox.flush();
+    expect(outbox.sent).toHaveLength(1);
+  });
+
+  it('deletes the values of closed requests after the retention time, keeping the audit log', async () => {
+    let now = 1_000_000;
+    const r = registrar(new ScriptedJudge([]), () => now, { retentionMs: 86_400_000 });
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    await r.onEvent({ ...event('requested'), kind: 'unrequested' });
+    const closed = await store.latestRequest(ACCOUNT, INDEX);
+    await r.reconcile([]);
+    expect(JSON.stringify(await store.getRequest(closed?.id ?? ''))).toContain('a@example.org');
+    now += 86_400_000;
+    await r.reconcile([]);
+    const kept = await store.getRequest(closed?.id ?? '');
+    expect(JSON.stringify(kept)).not.toContain('a@example.org');
+    expect(JSON.stringify(kept)).not.toContain('Alice');
+    expect(kept).toMatchObject({ status: 'cancelled', snapshot: { infoHex: '', hash: '0xaaaa' } });
+    expect(kept?.forgottenAt).toBe(now);
+    expect(await store.listChallenges(closed?.id ?? '')).toEqual([]);
   });
 });
