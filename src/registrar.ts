@@ -364,6 +364,13 @@ export class Registrar implements WatcherHandler, ProofSink {
     return waiting;
   }
 
+  /** Resolves when the judgements under way and the messages due now are done. */
+  async settle(): Promise<void> {
+    await this.judging.idle();
+    await this.outbox.flush();
+    await this.judging.idle();
+  }
+
   /** Whether judgements keep failing (for /readyz). */
   judgingHealth(): ReturnType<Judging['health']> {
     return this.judging.health();

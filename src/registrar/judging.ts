@@ -65,6 +65,11 @@ export class Judging {
     }
   }
 
+  /** Waits for the background work under way (judgement submissions) without stopping anything. */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
   /** Stops retrying and waits for background work (judgement submissions) to finish. */
   async drain(): Promise<void> {
     this.stopped = true;
