@@ -228,6 +228,11 @@ export class TestChain {
     return this.submit(this.api.tx.identity.requestJudgement(registrarIndex, maxFee), who);
   }
 
+  /** Every event of `section.method` seen since start, in order. */
+  recorded(section: string, method: string): ChainEvent[] {
+    return this.events.all.filter((e) => e.section === section && e.method === method);
+  }
+
   /** Resolves with the first event (seen since start) that matches; rejects after `timeoutMs`. */
   waitForEvent(
     section: string,

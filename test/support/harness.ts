@@ -128,6 +128,13 @@ export class DaemonHarness {
     return code;
   }
 
+  /** Kills the daemon (SIGKILL, mid-step) and starts it again. */
+  async crashAndRestart(): Promise<void> {
+    await this.daemon?.kill();
+    this.earlierOutput += this.daemon?.output() ?? '';
+    this.daemon = await startDaemon(this.env());
+  }
+
   /** Every line every daemon of this harness printed. */
   logs(): string {
     return this.earlierOutput + (this.daemon?.output() ?? '');
