@@ -19,7 +19,9 @@ export interface IdentityInfo {
   unverifiable?: string[];
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte order mark in the text (by default it is dropped silently), so the
+// text checked is every byte on chain: an invisible mark must fail, not vanish.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decodes raw bytes as text when they are valid UTF-8; undefined otherwise. */
 export function textOf(bytes: Uint8Array): string | undefined {

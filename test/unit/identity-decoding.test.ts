@@ -9,6 +9,7 @@ import staticPolkadot from '@polkadot/types-support/metadata/static-polkadot';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { decodeRegistration, registrationOf } from '../../src/chain/identity.js';
+import { textOf } from '../../src/domain/identity.js';
 
 function legacyIdentityOf(value: unknown): Codec {
   const registry = new TypeRegistry();
@@ -67,6 +68,11 @@ describe('IdentityOf decoding', () => {
     ]);
     const info = (registration.get('info') as Codec).toU8a();
     expect(identity.snapshot).toEqual({ infoHex: u8aToHex(info), hash: blake2AsHex(info, 256) });
+  });
+
+  it('keeps a leading byte order mark in the text, so the checks see every byte', () => {
+    expect(textOf(new Uint8Array([0xef, 0xbb, 0xbf, 0x41]))).toBe('\ufeffA');
+    expect(textOf(new Uint8Array([0xff, 0x41]))).toBeUndefined();
   });
 
   it('returns nothing for an account without an identity', () => {
