@@ -62,12 +62,19 @@ export class Outbox {
 
   constructor(private readonly o: OutboxOptions) {}
 
-  /** Works the outbox now and every `intervalMs` (held-back and failed messages come due). */
+  /**
+   * Works the outbox now and every `intervalMs` (held-back and failed messages come due). The first
+   * pass tries every undelivered message whatever its backoff: a restart is when a mail server's
+   * settings were fixed. The limits are checked again as always.
+   */
   start(intervalMs = 5_000): void {
     this.active = true;
     this.timer = setInterval(() => this.kick(), intervalMs);
     this.timer.unref();
-    this.kick();
+    this.running = this.pass(true, true).finally(() => {
+      this.running = undefined;
+      if (this.again) this.kick();
+    });
   }
 
   /** Something was queued: work the outbox soon. Kicks during a pass merge into one more pass. */
@@ -130,15 +137,19 @@ export class Outbox {
   }
 
   /** Delivers what is due, batch by batch, until nothing due is left. */
-  private async pass(stopWhenClosing = true): Promise<void> {
+  private async pass(stopWhenClosing = true, all = false): Promise<void> {
+    const seen = new Set<string>();
     try {
       for (;;) {
-        const due = await this.o.store.dueDeliveries(this.o.now(), PASS_SIZE);
+        const due = (await this.o.store.dueDeliveries(this.o.now(), PASS_SIZE, all)).filter(
+          (c) => !seen.has(c.id),
+        );
+        for (const c of due) seen.add(c.id);
         for (const challenge of due) {
           if (stopWhenClosing && this.closing) return;
           await this.deliver(challenge);
         }
-        if (due.length < PASS_SIZE) return;
+        if (due.length === 0) return;
       }
     } catch (error) {
       // The store is unreachable: the next tick tries again; nothing was marked delivered.

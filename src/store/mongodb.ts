@@ -198,11 +198,11 @@ export class MongoStore implements Store {
     return (await this.challenges.deleteMany({ expiresAt: { $lt: before } })).deletedCount;
   }
 
-  async dueDeliveries(now: number, limit: number): Promise<Challenge[]> {
+  async dueDeliveries(now: number, limit: number, all = false): Promise<Challenge[]> {
     const docs = await this.challenges
       .find({
         deliveredAt: { $exists: false },
-        nextDeliveryAt: { $lte: now },
+        nextDeliveryAt: all ? { $exists: true } : { $lte: now },
         usedAt: { $exists: false },
         voidedAt: { $exists: false },
         expiresAt: { $gt: now },

@@ -271,14 +271,14 @@ export class SqliteStore implements Store {
     return Number(this.db.prepare('DELETE FROM challenges WHERE expires_at < ?').run(before).changes);
   }
 
-  async dueDeliveries(now: number, limit: number): Promise<Challenge[]> {
+  async dueDeliveries(now: number, limit: number, all = false): Promise<Challenge[]> {
     return this.db
       .prepare(
         `SELECT doc FROM challenges WHERE delivered_at IS NULL AND next_delivery_at <= ?
            AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?
          ORDER BY next_delivery_at, rowid LIMIT ?`,
       )
-      .all(now, now, limit)
+      .all(all ? Number.MAX_SAFE_INTEGER : now, now, limit)
       .map((row) => parse<Challenge>(row) as Challenge);
   }
 

@@ -41,10 +41,10 @@ export interface Store {
   deleteExpiredChallenges(before: number): Promise<number>;
 
   /**
-   * The outbox: live challenges not yet delivered whose next attempt is due at `now`, oldest
-   * first, at most `limit`.
+   * The outbox: live challenges not yet delivered whose next attempt is due at `now` (with `all`,
+   * whenever it is due), the soonest due first, at most `limit`.
    */
-  dueDeliveries(now: number, limit: number): Promise<Challenge[]>;
+  dueDeliveries(now: number, limit: number, all?: boolean): Promise<Challenge[]>;
   /** Records a delivery attempt: delivered, or failed and due again at `retryAt`. */
   recordDelivery(id: string, outcome: DeliveryOutcome): Promise<void>;
   /**

@@ -226,6 +226,12 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.recordDelivery(due.id, { retryAt: 10_000, attempts: 1, expiresAt: 60_000 });
       expect(await ids(3_000)).toEqual([]);
       expect(await ids(10_000)).toEqual([later.id, due.id]);
+      // At a restart every undelivered one is tried, whatever its backoff.
+      expect(
+        (await other.dueDeliveries(3_000, 100, true))
+          .map((c) => c.id)
+          .filter((id) => id.includes(String(process.pid))),
+      ).toEqual([later.id, due.id]);
       const target = unique('target');
       await store.recordDelivery(due.id, { deliveredAt: 10_500, target, expiresAt: 70_000 });
       // A second report of the same delivery counts once.

@@ -283,4 +283,18 @@ describe('hostile requests', () => {
     expect((await confirm(link)).status).toBe(200);
     expect((await confirm(link)).status).toBe(410);
   });
+
+  it('logged none of it: no token, address or secret', () => {
+    const logs = h.logs();
+    for (const leak of [
+      secret,
+      h.env().REGISTRAR_PROXY_SEED,
+      '@example.org',
+      '/confirm/',
+      'eyJ',
+      '<script>',
+    ]) {
+      expect(logs).not.toContain(leak);
+    }
+  });
 });

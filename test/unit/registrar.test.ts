@@ -168,6 +168,25 @@ describe('the registrar', () => {
     expect(await r.answerCodeOf(ACCOUNT, 'email', failing.sent[0]?.code ?? '')).toMatchObject({ ok: true });
   });
 
+  it('tries every undelivered message again at start, whatever its backoff', async () => {
+    const now = 1_000_000;
+    outbox.send = async () => {
+      throw new Error('email could not be sent (SMTP 421)');
+    };
+    const first = registrar(new ScriptedJudge([]), () => now);
+    await first.onEvent(event('requested'));
+    await first.outbox.flush();
+    await first.drain();
+    expect(outbox.sent).toEqual([]);
+    // The operator fixed the mail settings and restarted: no waiting out the 30 s backoff.
+    outbox.send = RecordingChannel.prototype.send;
+    const second = registrar(new ScriptedJudge([]), () => now);
+    second.outbox.start();
+    await second.outbox.idle();
+    expect(outbox.sent).toHaveLength(1);
+    await second.drain();
+  });
+
   it('replaces an expired link, but not before the cooldown, and caps messages per target a day', async () => {
     let now = 1_000_000;
     const r = registrar(new ScriptedJudge([]), () => now);
