@@ -83,7 +83,7 @@ export class ChainConnection {
             () =>
               reject(
                 new Error(
-                  `no chain endpoint answered within ${timeoutMs} ms (${endpoints.map((e, i) => endpointName(endpoints, i)).join(', ')})`,
+                  `no chain endpoint answered within ${timeoutMs} ms (${endpoints.map((_, i) => endpointName(endpoints, i)).join(', ')})`,
                 ),
               ),
             timeoutMs,

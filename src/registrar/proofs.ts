@@ -14,7 +14,7 @@ import { confirmField, labelOf } from '../domain/verification.js';
 import type { Logger } from '../log.js';
 import type { RegistrarMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
-import { errorText, updateWithRetry } from './updates.js';
+import { updateWithRetry } from './updates.js';
 
 export interface ProofsOptions {
   store: Store;
