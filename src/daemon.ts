@@ -232,6 +232,7 @@ export async function startRegistrar(
         registrar,
         openRequests: () => store.listOpenRequests(index),
         rescan: () => watcher.reconcile('admin'),
+        judges: () => lease.held,
       })
     : undefined;
 

@@ -98,7 +98,12 @@ export async function status(
 
 export async function rescan(config: Config): Promise<string> {
   process.stderr.write('Reading every identity in chain storage and updating the requests…\n');
-  const { body } = await call<{ pending: number }>(config, 'POST', '/admin/rescan');
+  const { status: code, body } = await call<{ pending: number; error?: string }>(
+    config,
+    'POST',
+    '/admin/rescan',
+  );
+  if (code !== 200) throw new OperatorError(body.error ?? `the daemon answered ${code}`);
   return `Rescanned chain storage: ${body.pending} request(s) pending for this registrar.\n`;
 }
 

@@ -16,7 +16,13 @@ export interface AdminDeps {
   openRequests: () => Promise<JudgementRequest[]>;
   /** Reads chain storage now and brings every request up to date; resolves with the pending count. */
   rescan: () => Promise<number>;
+  /** Whether this instance judges (holds the lease); rescans and judgements go to the one that does. */
+  judges?: () => boolean;
 }
+
+const NOT_JUDGING = {
+  error: 'this instance does not judge: another instance holds the lease; send this to that one',
+};
 
 /** What an operator may give by hand; Reasonable only ever follows proofs. */
 export const OPERATOR_JUDGEMENTS: readonly GivenJudgement[] = ['Erroneous', 'OutOfDate', 'LowQuality'];
@@ -56,7 +62,10 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
     return reply.code(status.status === 'none' ? 404 : 200).send(status);
   });
 
-  app.post('/admin/rescan', async () => ({ pending: await deps.rescan() }));
+  app.post('/admin/rescan', async (_request, reply) => {
+    if (deps.judges && !deps.judges()) return reply.code(409).send(NOT_JUDGING);
+    return { pending: await deps.rescan() };
+  });
 
   app.post<{ Body: { account?: string; field?: string; decision?: string; note?: string } }>(
     '/admin/review',
@@ -83,6 +92,7 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
     if (!OPERATOR_JUDGEMENTS.includes(judgement as GivenJudgement)) {
       return reply.code(400).send({ error: `expected a judgement of ${OPERATOR_JUDGEMENTS.join(', ')}` });
     }
+    if (deps.judges && !deps.judges()) return reply.code(409).send(NOT_JUDGING);
     const outcome = await deps.registrar.judgeExplicitly(account, judgement as GivenJudgement);
     if (!outcome) return reply.code(400).send({ error: 'expected an SS58 account address' });
     return reply.code(outcome.kind === 'included' ? 200 : 409).send(outcome);

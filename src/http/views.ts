@@ -111,7 +111,11 @@ const REQUEST_WORDS: Record<RequestStatusView['status'], string> = {
 export function statusFragment(view: RequestStatusView, about: RegistrarInfo): string {
   const rows = (Object.entries(view.fields) as [Field, NonNullable<RequestStatusView['fields'][Field]>][])
     .map(([field, state]) => {
-      const detail = [state.reason, state.hint].filter(Boolean).map((t) => escapeHtml(t ?? ''));
+      const waiting =
+        state.nextMessageAt === undefined
+          ? undefined
+          : `The message for it goes out at ${new Date(state.nextMessageAt).toUTCString()} (limits against unwanted mail, or a retry).`;
+      const detail = [state.reason, state.hint, waiting].filter(Boolean).map((t) => escapeHtml(t ?? ''));
       return `<tr data-field="${field}"><th scope="row">${escapeHtml(state.label)}</th><td>${state.value === undefined ? '' : `<code>${escapeHtml(state.value)}</code>`}</td>
 <td class="state-${state.status}">${escapeHtml(STATE_WORDS[state.status] ?? state.status)}${detail.length ? `<div class="hint">${detail.join('<br>')}</div>` : ''}</td></tr>`;
     })

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { TestChain, UNIT } from '../support/chain.js';
-import { type RunningDaemon, startDaemon } from '../support/daemon.js';
+import { type RunningDaemon, runDaemonToExit, startDaemon } from '../support/daemon.js';
 import { confirm, DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
 import { linkIn } from '../support/smtp.js';
 
@@ -49,6 +49,8 @@ describe('a mail server that accepts and never answers', () => {
     expect(h.mailbox.mails).toHaveLength(0);
     const waiting = (await h.statusOf(first.address)).fields.email as { nextMessageAt?: number };
     expect(waiting.nextMessageAt).toBeGreaterThan(Date.now());
+    const page = await fetch(`${h.url}/status/${first.address}`, { headers: { accept: 'text/html' } });
+    expect(await page.text()).toContain('The message for it goes out at');
 
     h.smtpRelay.mode = 'relay';
     h.smtpRelay.cut();
@@ -78,9 +80,25 @@ describe('two instances on one store', () => {
 
   it('has one judge and one mailer; when the leader is killed the other takes over', async () => {
     const followerPort = await freePort();
-    follower = await startDaemon({ ...h.env(), REGISTRAR_HTTP_PORT: String(followerPort) });
+    const adminPort = await freePort();
+    const adminToken = 'follower-admin-token-0123456789abcdef';
+    follower = await startDaemon({
+      ...h.env(),
+      REGISTRAR_HTTP_PORT: String(followerPort),
+      REGISTRAR_ADMIN_TOKEN: adminToken,
+      REGISTRAR_ADMIN_PORT: String(adminPort),
+    });
     expect(follower.output()).toContain('"role":"follower"');
     const followerUrl = `http://127.0.0.1:${followerPort}`;
+    const rescan = () =>
+      fetch(`http://127.0.0.1:${adminPort}/admin/rescan`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+    // A follower neither reconciles nor judges, even when asked.
+    const refused = await rescan();
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('another instance holds the lease');
 
     // Confirmed through the follower's pages, judged by the leader.
     const early = await h.newPerson({ display: 'Early', email: 'early@example.org' });
@@ -117,6 +135,7 @@ describe('two instances on one store', () => {
     }
     await judgedOnChain(h, between.address);
     await judgedOnChain(h, late.address);
+    expect((await rescan()).status).toBe(200);
 
     for (const to of ['early@example.org', 'between@example.org', 'late@example.org']) {
       expect(h.mailbox.mailsTo(to)).toHaveLength(1);
@@ -162,6 +181,17 @@ describe('an endpoint that lags behind', () => {
     expect(status.status).toBe('open');
 
     h.relay.mode = 'relay';
+    // Back on the first endpoint once it answers again.
+    await eventually(
+      async () => {
+        const health = (await (await fetch(`${h.url}/healthz`)).json()) as {
+          chain: { connected: boolean; endpoint: string };
+        };
+        return health.chain.connected && health.chain.endpoint.startsWith('#1 ') ? true : undefined;
+      },
+      'the daemon back on the first endpoint',
+      90_000,
+    );
     expect((await confirm(link)).status).toBe(200);
     await judgedOnChain(h, person.address);
     expect(h.mailbox.mailsTo('patient@example.org')).toHaveLength(1);
@@ -227,6 +257,26 @@ describe('the proxy the chain has', () => {
       return body.checks.judgements === 'ok' ? true : undefined;
     }, '/readyz recovering');
   }, 180_000);
+
+  it('refuses to start with a proxy whose type cannot give judgements, naming what it has', async () => {
+    const registrar = h.chain.account('//CancelOnlyRegistrar');
+    const proxy = h.chain.account('//CancelOnlyProxy');
+    await h.chain.fund(registrar.address);
+    const index = await h.chain.makeRegistrar(registrar, { fee: UNIT, fields: 1 });
+    await h.chain.submit(h.chain.api.tx.proxy.addProxy(proxy.address, 'CancelProxy' as never, 0), registrar);
+    const result = await runDaemonToExit({
+      ...h.env(),
+      REGISTRAR_INDEX: String(index),
+      REGISTRAR_ACCOUNT: registrar.address,
+      REGISTRAR_PROXY_SEED: '//CancelOnlyProxy',
+      REGISTRAR_STORE: `sqlite:${join(dataDir, 'cancel-only.sqlite')}`,
+      REGISTRAR_HTTP_PORT: String(await freePort()),
+    });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain(
+      `REGISTRAR_PROXY_SEED: its account ${proxy.address} is a proxy of ${registrar.address} only as CancelProxy, which cannot give judgements`,
+    );
+  }, 60_000);
 
   it('limits requests per client address and names endpoints without their credentials', async () => {
     await daemon?.stop();
