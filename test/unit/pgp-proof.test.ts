@@ -3,6 +3,10 @@
  * signing subkey), and a tampered text, another key, an old signature and a v6 key are refused
  * with a reason the person can act on.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as openpgp from 'openpgp';
 import { type PgpChallenge, verifyPgpProof } from '../../src/channels/pgp-proof.js';
@@ -151,5 +155,41 @@ describe('the PGP fingerprint proof', () => {
     expect(
       await verifyPgpProof(challenge, { armoredKey: 'x'.repeat(70_000), signedMessage: '' }),
     ).toMatchObject({ ok: false, reason: 'The key or the signed text is too long.' });
+  });
+
+  it("holds for a key and a signature made by Debian's gpg", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'registrar-gpg-'));
+    const gpg = (args: string[], input?: string) =>
+      execFileSync(
+        'gpg',
+        ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args],
+        { input, encoding: 'utf8' },
+      );
+    let made: { armoredKey: string; fingerprint: string; signedMessage: string };
+    try {
+      gpg(['--quick-gen-key', 'Gpg Person <gpg@example.org>', 'ed25519', 'sign', '1d']);
+      made = {
+        armoredKey: gpg(['--armor', '--export', 'gpg@example.org']),
+        fingerprint:
+          gpg(['--with-colons', '--fingerprint', 'gpg@example.org'])
+            .split('\n')
+            .find((line) => line.startsWith('fpr:'))
+            ?.split(':')[9] ?? '',
+        signedMessage: gpg(['--clearsign'], `${TEXT}\n`),
+      };
+    } finally {
+      // gpg started an agent for this home; it goes with it.
+      execFileSync('gpgconf', ['--homedir', home, '--kill', 'gpg-agent']);
+      rmSync(home, { recursive: true, force: true });
+    }
+    const { armoredKey, fingerprint, signedMessage } = made;
+    expect(fingerprint).toMatch(/^[0-9A-F]{40}$/);
+    const onChain = { ...challenge, fingerprint: `0x${fingerprint}` };
+    expect(await verifyPgpProof(onChain, { armoredKey, signedMessage })).toEqual({
+      ok: true,
+      fingerprint: `0x${fingerprint.toLowerCase()}`,
+    });
+    const tampered = signedMessage.replace('7QK2M9XA', '7QK2M9XB');
+    expect((await verifyPgpProof(onChain, { armoredKey, signedMessage: tampered })).ok).toBe(false);
   });
 });
