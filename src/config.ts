@@ -5,6 +5,7 @@
  * of a secret.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { decodeAddress } from '@polkadot/util-crypto';
 import { z } from 'zod';
 
@@ -148,6 +149,13 @@ const settings = z.object({
   REGISTRAR_HTTP_PORT: wholeNumber(0, 65_535).default(8080),
   REGISTRAR_TRUST_PROXY: z
     .string()
+    .refine(
+      (value) =>
+        value === 'true' ||
+        value === 'false' ||
+        value.split(',').every((part) => isIP(part.trim().split('/')[0] ?? '') !== 0),
+      { error: 'expected true, false, or comma-separated addresses or CIDRs of the reverse proxies' },
+    )
     .transform((value) => (value === 'true' ? true : value === 'false' ? false : value))
     .default(false),
   REGISTRAR_SMTP_URL: smtpUrl.optional(),

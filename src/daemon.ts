@@ -244,6 +244,7 @@ export async function startRegistrar(
 
   let reconciled = false;
   let leading: Promise<void> | undefined;
+  let judgeReadyTimer: NodeJS.Timeout | undefined;
   const lead = async () => {
     log.info({ instance: lease.owner }, 'this instance holds the lease: it judges and delivers');
     await registrar.startChannels();
@@ -253,7 +254,6 @@ export async function startRegistrar(
     judgeReadyTimer = setInterval(() => void registrar.judgeReady().catch(() => undefined), 5_000);
     judgeReadyTimer.unref();
   };
-  let judgeReadyTimer: NodeJS.Timeout | undefined;
   await lease.start({
     gained: () => {
       leading = lead();

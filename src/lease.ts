@@ -42,7 +42,14 @@ export class Lease {
   async start(events: LeaseEvents): Promise<void> {
     this.events = events;
     await this.tick();
-    this.timer = setInterval(() => void this.tick(), Math.max(1_000, Math.floor(this.ttlMs / 3)));
+    this.timer = setInterval(
+      () =>
+        void this.tick().catch((error: unknown) => {
+          // Taking over failed half-way (the chain unreachable): say so; the next tick goes on.
+          this.log.error({ err: errorText(error) }, 'taking over the lease failed');
+        }),
+      Math.max(1_000, Math.floor(this.ttlMs / 3)),
+    );
     this.timer.unref();
   }
 
@@ -69,7 +76,14 @@ export class Lease {
       if (!this.holding) {
         this.holding = true;
         this.until = now + this.ttlMs;
-        await this.events?.gained();
+        try {
+          await this.events?.gained();
+        } catch (error) {
+          // Not leading after all: give the lease back, so this or another instance tries again.
+          this.holding = false;
+          await this.store.releaseLease(LEASE, this.owner).catch(() => undefined);
+          throw error;
+        }
       }
       this.until = now + this.ttlMs;
     } else if (this.holding) {

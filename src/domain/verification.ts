@@ -226,8 +226,6 @@ export function planFields(
       kind: 'change',
       refusedUntil: can.refusedUntil,
     });
-    // Nothing is sent on behalf of a refused account.
-    toChallenge.length = 0;
   }
   // Challenges name the snapshot they were made for, so after an edit every unconfirmed field is
   // challenged again, pinned to the new snapshot, and the old links stop working.

@@ -68,6 +68,7 @@ export class Outbox {
    * settings were fixed. The limits are checked again as always.
    */
   start(intervalMs = 5_000): void {
+    if (this.active) return;
     this.active = true;
     this.timer = setInterval(() => this.kick(), intervalMs);
     this.timer.unref();
@@ -94,7 +95,7 @@ export class Outbox {
     while (this.running) await this.running;
   }
 
-  /** Delivers everything due now and resolves when done (the CLI, and tests of the registrar). */
+  /** Delivers everything due now and resolves when done (`Registrar.settle`, tests). */
   async flush(): Promise<void> {
     await this.idle();
     await this.pass(false);

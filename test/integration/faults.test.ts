@@ -212,21 +212,31 @@ describe('the proxy the chain has', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('judges through an Any proxy, and /readyz says so while it has no funds for fees', async () => {
-    const registrar = h.chain.account('//AnyRegistrar');
-    const proxy = h.chain.account('//AnyProxy');
+  /**
+   * A registrar (display names only) whose daemon key `//{name}Proxy`, unfunded, holds only a
+   * `type` proxy; with the settings of a daemon for it on its own store and port.
+   */
+  async function registrarWithProxy(name: string, type: string) {
+    const registrar = h.chain.account(`//${name}Registrar`);
+    const proxy = h.chain.account(`//${name}Proxy`);
     await h.chain.fund(registrar.address);
     const index = await h.chain.makeRegistrar(registrar, { fee: UNIT, fields: 1 });
-    await h.chain.submit(h.chain.api.tx.proxy.addProxy(proxy.address, 'Any' as never, 0), registrar);
+    await h.chain.submit(h.chain.api.tx.proxy.addProxy(proxy.address, type as never, 0), registrar);
     const port = await freePort();
-    daemon = await startDaemon({
+    const env = {
       ...h.env(),
       REGISTRAR_INDEX: String(index),
       REGISTRAR_ACCOUNT: registrar.address,
-      REGISTRAR_PROXY_SEED: '//AnyProxy',
-      REGISTRAR_STORE: `sqlite:${join(dataDir, 'registrar.sqlite')}`,
+      REGISTRAR_PROXY_SEED: `//${name}Proxy`,
+      REGISTRAR_STORE: `sqlite:${join(dataDir, `${name}.sqlite`)}`,
       REGISTRAR_HTTP_PORT: String(port),
-    });
+    };
+    return { registrar, proxy, index, port, env };
+  }
+
+  it('judges through an Any proxy, and /readyz says so while it has no funds for fees', async () => {
+    const { proxy, index, port, env } = await registrarWithProxy('Any', 'Any');
+    daemon = await startDaemon(env);
     expect(daemon.output()).toContain('"proxyType":"Any"');
 
     const person = await h.newPerson({ display: 'Named Only' });
@@ -259,19 +269,8 @@ describe('the proxy the chain has', () => {
   }, 180_000);
 
   it('refuses to start with a proxy whose type cannot give judgements, naming what it has', async () => {
-    const registrar = h.chain.account('//CancelOnlyRegistrar');
-    const proxy = h.chain.account('//CancelOnlyProxy');
-    await h.chain.fund(registrar.address);
-    const index = await h.chain.makeRegistrar(registrar, { fee: UNIT, fields: 1 });
-    await h.chain.submit(h.chain.api.tx.proxy.addProxy(proxy.address, 'CancelProxy' as never, 0), registrar);
-    const result = await runDaemonToExit({
-      ...h.env(),
-      REGISTRAR_INDEX: String(index),
-      REGISTRAR_ACCOUNT: registrar.address,
-      REGISTRAR_PROXY_SEED: '//CancelOnlyProxy',
-      REGISTRAR_STORE: `sqlite:${join(dataDir, 'cancel-only.sqlite')}`,
-      REGISTRAR_HTTP_PORT: String(await freePort()),
-    });
+    const { registrar, proxy, env } = await registrarWithProxy('CancelOnly', 'CancelProxy');
+    const result = await runDaemonToExit(env);
     expect(result.code).toBe(2);
     expect(result.output).toContain(
       `REGISTRAR_PROXY_SEED: its account ${proxy.address} is a proxy of ${registrar.address} only as CancelProxy, which cannot give judgements`,

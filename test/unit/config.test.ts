@@ -68,6 +68,7 @@ describe('configuration', () => {
       REGISTRAR_ACCOUNT: 'not-an-address',
       REGISTRAR_JWT_SECRET: 'short',
       REGISTRAR_STORE: 'postgres://db',
+      REGISTRAR_TRUST_PROXY: '10.0.0.1,nginx',
     });
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -78,6 +79,7 @@ describe('configuration', () => {
         expect.stringMatching(/^REGISTRAR_PROXY_SEED: is required/),
         expect.stringMatching(/^REGISTRAR_JWT_SECRET: too short/),
         'REGISTRAR_STORE: expected sqlite:PATH or a mongodb:// URI',
+        'REGISTRAR_TRUST_PROXY: expected true, false, or comma-separated addresses or CIDRs of the reverse proxies',
       ]),
     );
     expect(problems.join('\n')).not.toContain('short"');
