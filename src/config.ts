@@ -44,6 +44,14 @@ export interface Config {
   policy: { kind: 'mask' | 'set'; extraFields: 'ignore' | 'block' };
   lookAlikeThreshold: number;
   matrix: MatrixSettings | undefined;
+  /** "Sign in with GitHub": on when a client ID is set. */
+  github: OAuthSettings | undefined;
+  /** "Sign in with Discord": on when a client ID is set. */
+  discord: OAuthSettings | undefined;
+  /** Websites proven by a published code (on by default). */
+  web: { dnsServers: string[]; allowLoopback: boolean } | undefined;
+  /** PGP fingerprints proven by a signature (on by default). */
+  pgp: boolean;
   /** Fields the operator reviews by hand (legal name, image). */
   reviewFields: ('legal' | 'image')[];
   /** What keeps the registrar from being used against strangers (outbox.ts, proofs.ts, the pages). */
@@ -64,6 +72,14 @@ export interface Config {
   /** The admin API: off without a token. */
   admin: { token: Secret; host: string; port: number } | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+/** An OAuth application registered with a service, and where the service lives. */
+export interface OAuthSettings {
+  clientId: string;
+  clientSecret: Secret;
+  oauthUrl: string;
+  apiUrl: string;
 }
 
 /** The Matrix bot: an operator-issued access token and its device, or a password login done once. */
@@ -136,6 +152,18 @@ const smtpUrl = z.string().refine((value) => /^smtps?:\/\/./.test(value), {
   error: 'expected an smtp:// or smtps:// URL, for example smtps://user:password@mail.example.org:465',
 });
 
+const serviceUrl = (what: string) =>
+  z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      error: `expected the http(s):// base URL of the ${what}`,
+    })
+    .transform((value) => value.replace(/\/+$/, ''));
+
+const booleanSetting = z
+  .union([z.boolean(), z.enum(['true', 'false'], { error: 'expected true or false' })])
+  .transform((value) => value === true || value === 'true');
+
 /** The settings, by the name an operator writes them under. */
 const settings = z.object({
   REGISTRAR_CHAIN_ENDPOINTS: endpointList,
@@ -184,6 +212,24 @@ const settings = z.object({
     })
     .optional(),
   REGISTRAR_MATRIX_DEVICE_ID: z.string().min(1).optional(),
+  REGISTRAR_GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  REGISTRAR_GITHUB_OAUTH_URL: serviceUrl('GitHub sign-in').default('https://github.com'),
+  REGISTRAR_GITHUB_API_URL: serviceUrl('GitHub API').default('https://api.github.com'),
+  REGISTRAR_DISCORD_CLIENT_ID: z.string().min(1).optional(),
+  REGISTRAR_DISCORD_OAUTH_URL: serviceUrl('Discord sign-in').default('https://discord.com'),
+  REGISTRAR_DISCORD_API_URL: serviceUrl('Discord API').default('https://discord.com/api/v10'),
+  REGISTRAR_WEB_PROOFS: booleanSetting.default(true),
+  REGISTRAR_WEB_DNS_SERVERS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((server) => server.trim())
+        .filter((server) => server.length > 0),
+    )
+    .default([]),
+  REGISTRAR_WEB_ALLOW_LOOPBACK: booleanSetting.default(false),
+  REGISTRAR_PGP_PROOFS: booleanSetting.default(true),
   REGISTRAR_REVIEW_FIELDS: z
     .union([z.array(z.string()), z.string()])
     .transform((value) =>
@@ -220,6 +266,8 @@ const OPTIONAL_SECRETS = [
   'REGISTRAR_MATRIX_ACCESS_TOKEN',
   'REGISTRAR_MATRIX_PASSWORD',
   'REGISTRAR_ADMIN_TOKEN',
+  'REGISTRAR_GITHUB_CLIENT_SECRET',
+  'REGISTRAR_DISCORD_CLIENT_SECRET',
 ] as const;
 
 type Source = Record<string, unknown>;
@@ -252,6 +300,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const optional = readOptionalSecrets(source, problems);
   const matrix = matrixSettings(s, optional, problems);
+  const oauth = (service: 'GITHUB' | 'DISCORD'): OAuthSettings | undefined => {
+    const clientId = s[`REGISTRAR_${service}_CLIENT_ID`];
+    const clientSecret = optional[`REGISTRAR_${service}_CLIENT_SECRET`];
+    if (clientId === undefined && clientSecret === undefined) return undefined;
+    if (!clientId || !clientSecret) {
+      problems.push(
+        `REGISTRAR_${service}_CLIENT_${clientId ? 'SECRET' : 'ID'}: is required with REGISTRAR_${service}_CLIENT_${clientId ? 'ID' : 'SECRET'} (the OAuth application)`,
+      );
+      return undefined;
+    }
+    return {
+      clientId,
+      clientSecret,
+      oauthUrl: s[`REGISTRAR_${service}_OAUTH_URL`],
+      apiUrl: s[`REGISTRAR_${service}_API_URL`],
+    };
+  };
+  const github = oauth('GITHUB');
+  const discord = oauth('DISCORD');
   const adminToken = optional.REGISTRAR_ADMIN_TOKEN;
   if (adminToken && adminToken.reveal().length < 32) {
     problems.push('REGISTRAR_ADMIN_TOKEN: too short; expected a random string of at least 32 characters');
@@ -277,6 +344,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policy: { kind: s.REGISTRAR_POLICY, extraFields: s.REGISTRAR_EXTRA_FIELDS },
     lookAlikeThreshold: s.REGISTRAR_LOOKALIKE_THRESHOLD,
     matrix,
+    github,
+    discord,
+    web: s.REGISTRAR_WEB_PROOFS
+      ? { dnsServers: s.REGISTRAR_WEB_DNS_SERVERS, allowLoopback: s.REGISTRAR_WEB_ALLOW_LOOPBACK }
+      : undefined,
+    pgp: s.REGISTRAR_PGP_PROOFS,
     reviewFields: s.REGISTRAR_REVIEW_FIELDS,
     limits: {
       messagesPerTargetPerDay: s.REGISTRAR_MESSAGES_PER_TARGET_PER_DAY,

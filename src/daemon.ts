@@ -18,9 +18,14 @@ import { checkRegistrar } from './chain/registrar-check.js';
 import { Watcher } from './chain/watcher.js';
 import { ChallengeTokens } from './challenges/tokens.js';
 import type { Channel } from './channels/channel.js';
+import { DiscordSignIn } from './channels/discord.js';
 import { EmailChannel } from './channels/email.js';
+import { GithubSignIn } from './channels/github.js';
 import { MatrixChannel } from './channels/matrix.js';
+import { PgpChannel } from './channels/pgp.js';
 import { ReviewChannel } from './channels/review.js';
+import { SignInChannel, SignInSeals } from './channels/sign-in.js';
+import { WebChannel } from './channels/web.js';
 import type { Config } from './config.js';
 import { loadConfusables } from './confusables.js';
 import { LookAlikeIndex, Skeletons } from './domain/look-alikes.js';
@@ -92,6 +97,10 @@ export async function startRegistrar(
   if (config.matrix) {
     channels.push(new MatrixChannel({ settings: config.matrix, store, log, publicUrl: config.publicUrl }));
   }
+  if (config.github) channels.push(new SignInChannel(new GithubSignIn(config.github)));
+  if (config.discord) channels.push(new SignInChannel(new DiscordSignIn(config.discord)));
+  if (config.web) channels.push(new WebChannel(config.web));
+  if (config.pgp) channels.push(new PgpChannel(index));
   for (const field of config.reviewFields) channels.push(new ReviewChannel(field, log));
   const unverifiable = entry.fields.filter((f) => f !== 'display' && !channels.some((c) => c.field === f));
   if (unverifiable.length > 0) {
@@ -220,7 +229,15 @@ export async function startRegistrar(
       };
     },
     metrics: registry,
-    codeFields: channels.map((channel) => channel.field),
+    // Codes come in messages; fields proven on the site or by review have none to type.
+    codeFields: channels.filter((c) => c.messages !== false).map((c) => c.field),
+    prove: {
+      registrar,
+      channels: new Map(channels.map((c) => [c.field, c])),
+      seals: new SignInSeals(config.jwtSecret.reveal()),
+      publicUrl: config.publicUrl,
+      registrarIndex: index,
+    },
     requestsPerMinutePerIp: config.limits.requestsPerMinutePerIp,
     trustProxy: config.http.trustProxy,
     chainState: () => connection.status(),

@@ -32,7 +32,7 @@ import type { Logger } from './log.js';
 import { NO_METRICS, type RegistrarMetrics } from './metrics.js';
 import { Judging } from './registrar/judging.js';
 import { DEFAULT_LIMITS, type MessageLimits, Outbox } from './registrar/outbox.js';
-import { type LinkCheck, Proofs, type ResendOutcome } from './registrar/proofs.js';
+import { type LinkCheck, type PageChallenge, Proofs, type ResendOutcome } from './registrar/proofs.js';
 import { errorText, updateWithRetry } from './registrar/updates.js';
 import type { Store } from './store/store.js';
 
@@ -95,6 +95,8 @@ export interface RequestStatusView {
         hint?: string;
         /** A message for this field waits in the outbox until then (a limit or a retry). */
         nextMessageAt?: number;
+        /** Where the person proves this field on the registrar's site (a sign-in, a signature, a published code). */
+        proveAt?: string;
       }
     >
   >;
@@ -269,6 +271,21 @@ export class Registrar implements WatcherHandler, ProofSink {
     return this.proofs.answerCodeOf(account, field, code);
   }
 
+  /** The challenge `address` answers on the registrar's page for `field` (proofs.ts). */
+  async pageChallenge(address: string, field: Field): Promise<PageChallenge | undefined> {
+    const account = this.o.chain.accountId(address);
+    return account ? this.proofs.pageChallenge(account, field) : undefined;
+  }
+
+  describeChallenge(challengeId: string): Promise<PageChallenge> {
+    return this.proofs.describe(challengeId);
+  }
+
+  /** A proof heard on the registrar's own pages: a sign-in, a signature, a published code. */
+  answerChallenge(challengeId: string, subject: string, serviceId?: string): Promise<ProofOutcome> {
+    return this.proofs.answer(challengeId, subject, serviceId);
+  }
+
   /** The person asks again for links that expired or never arrived (proofs.ts, `resend`). */
   async resend(address: string): Promise<ResendOutcome | undefined> {
     const account = this.o.chain.accountId(address);
@@ -338,7 +355,15 @@ export class Registrar implements WatcherHandler, ProofSink {
             ? { status: state.status, label, reason: state.reason, hint: state.hint }
             : state.status === 'ignored'
               ? { status: state.status, label, value: state.value, reason: state.reason }
-              : { status: state.status, label, value: state.value, ...(next ? { nextMessageAt: next } : {}) };
+              : {
+                  status: state.status,
+                  label,
+                  value: state.value,
+                  ...(next ? { nextMessageAt: next } : {}),
+                  ...(state.status === 'awaiting' && this.channels.get(field)?.page
+                    ? { proveAt: `/prove/${account}/${field}` }
+                    : {}),
+                };
     }
     return {
       account,

@@ -32,6 +32,10 @@ export interface ProofSink {
 
 export interface Channel {
   readonly field: Field;
+  /** false: the channel sends nothing to anyone (a review, a proof made on the registrar's site), so no message limit applies. */
+  readonly messages?: false;
+  /** Proven on the registrar's site at /prove/<account>/<field>: by signing in, a signature, or a published code. */
+  readonly page?: 'sign-in' | 'pgp' | 'web';
   /** Delivers the challenge; rejects with an error that names no personal data. */
   send(message: ChallengeMessage): Promise<void>;
   /** Channels that hear answers (a bot) begin listening here; called once, before any send. */

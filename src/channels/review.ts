@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { ChallengeMessage, Channel } from './channel.js';
 
 export class ReviewChannel implements Channel {
+  readonly messages = false;
   constructor(
     readonly field: Field,
     private readonly log: Logger,

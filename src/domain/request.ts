@@ -16,7 +16,14 @@ export interface Snapshot {
  */
 export type FieldState =
   | { status: 'awaiting'; value: string; subject: string }
-  | { status: 'confirmed'; value: string; subject: string; confirmedAt: number }
+  | {
+      status: 'confirmed';
+      value: string;
+      subject: string;
+      confirmedAt: number;
+      /** The service's own ID of the account that signed in (a sign-in proof), kept with the proof. */
+      serviceId?: string;
+    }
   | { status: 'failed'; value: string; reason: string; hint: string }
   | { status: 'missing'; reason: string; hint: string }
   | { status: 'ignored'; value: string; reason: string };

@@ -30,6 +30,12 @@ const REVIEW_HINT =
 const WAIT_HINTS: Partial<Record<Field, string>> = {
   legal: REVIEW_HINT,
   image: REVIEW_HINT,
+  github: 'Open "Prove your GitHub account" and sign in to GitHub as this account, then confirm.',
+  discord: 'Open "Prove your Discord account" and sign in to Discord as this account, then confirm.',
+  twitter: 'Open "Prove your X/Twitter account" and sign in to X as this account, then confirm.',
+  web: 'Open "Prove your website", publish the line it shows on your site or in DNS, and press "Check now".',
+  pgpFingerprint:
+    'Open "Prove your PGP fingerprint", sign the text it shows with this key (gpg --clearsign) and paste it there.',
   matrix:
     "Accept the registrar bot's invitation to a direct chat on Matrix, then open the link it posted and press Confirm, or reply there with the code.",
 };
@@ -327,6 +333,7 @@ export function confirmField(
   snapshotHash: string,
   subject: string,
   now: number,
+  serviceId?: string,
 ): ConfirmResult {
   if (request.status !== 'open') return { ok: false, reason: 'closed' };
   if (request.snapshot.hash !== snapshotHash) return { ok: false, reason: 'stale' };
@@ -339,7 +346,13 @@ export function confirmField(
       ...request,
       fields: {
         ...request.fields,
-        [field]: { status: 'confirmed', value: state.value, subject, confirmedAt: now },
+        [field]: {
+          status: 'confirmed',
+          value: state.value,
+          subject,
+          confirmedAt: now,
+          ...(serviceId === undefined ? {} : { serviceId }),
+        },
       },
       updatedAt: now,
     },

@@ -11,6 +11,7 @@ import { FIELDS, type Field } from '../domain/fields.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { labelOf } from '../domain/verification.js';
 import type { Registrar, RequestStatusView } from '../registrar.js';
+import { type ProveDeps, proveRoutes } from './prove.js';
 import {
   codePage,
   confirmedPage,
@@ -38,6 +39,8 @@ export interface HttpDeps {
   chainState: () => ConnectionState;
   /** Requests a client address may make a minute (60 when absent). */
   requestsPerMinutePerIp?: number;
+  /** The proofs made on the site (sign-in, PGP, web): off when absent. */
+  prove?: ProveDeps;
   /** Fastify's trustProxy: which reverse proxies' X-Forwarded-For names the client. */
   trustProxy?: boolean | string;
 }
@@ -64,7 +67,10 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     trustProxy: deps.trustProxy ?? false,
   });
   app.addHook('onSend', async (_request, reply) => {
-    reply.headers(SECURITY_HEADERS);
+    // A route may widen one (the sign-in start lets its form redirect to the service).
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      if (!reply.hasHeader(name)) reply.header(name, value);
+    }
   });
 
   // Forms post urlencoded bodies: the Confirm button an empty one, the code form three fields.
@@ -80,6 +86,8 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     allowList: (request) => UNLIMITED.test(request.url),
   });
   app.register(async (pages) => routes(pages, deps));
+  const prove = deps.prove;
+  if (prove) app.register(async (pages) => proveRoutes(pages, prove));
   return app;
 }
 

@@ -28,7 +28,7 @@ button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible{ou
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}
 input,select{max-width:100%;box-sizing:border-box;font-size:1rem;padding:.3rem}.error{color:#a00000}.state-confirmed{color:#05620f}.state-failed,.state-missing{color:#a00000}.hint{font-size:.95rem;color:#333}`;
 
-function page(title: string, body: string, options: { index?: number; script?: string } = {}): string {
+export function page(title: string, body: string, options: { index?: number; script?: string } = {}): string {
   const script = options.script ? `\n<script src="${escapeHtml(options.script)}" defer></script>` : '';
   return `<!doctype html>
 <html lang="en">
@@ -116,6 +116,8 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
           ? undefined
           : `The message for it goes out at ${new Date(state.nextMessageAt).toUTCString()} (limits against unwanted mail, or a retry).`;
       const detail = [state.reason, state.hint, waiting].filter(Boolean).map((t) => escapeHtml(t ?? ''));
+      if (state.proveAt)
+        detail.push(`<a href="${escapeHtml(state.proveAt)}">Prove your ${escapeHtml(state.label)}</a>`);
       return `<tr data-field="${field}"><th scope="row">${escapeHtml(state.label)}</th><td>${state.value === undefined ? '' : `<code>${escapeHtml(state.value)}</code>`}</td>
 <td class="state-${state.status}">${escapeHtml(STATE_WORDS[state.status] ?? state.status)}${detail.length ? `<div class="hint">${detail.join('<br>')}</div>` : ''}</td></tr>`;
     })

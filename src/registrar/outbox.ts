@@ -178,7 +178,11 @@ export class Outbox {
       });
       return;
     }
-    const allowedAt = await this.allowedAt(challenge.account, challenge.field, challenge.subject);
+    // A channel that messages nobody (a review, a proof on the site) needs no limit against spam.
+    const allowedAt =
+      channel.messages === false
+        ? 0
+        : await this.allowedAt(challenge.account, challenge.field, challenge.subject);
     if (allowedAt > this.o.now()) {
       await store.recordDelivery(challenge.id, {
         retryAt: allowedAt,

@@ -45,6 +45,22 @@ export type LinkCheck =
     }
   | { ok: false; message: string };
 
+/** A challenge answered on the registrar's page; `code` is what a pull proof publishes. */
+export type PageChallenge =
+  | {
+      ok: true;
+      challengeId: string;
+      account: string;
+      field: Field;
+      label: string;
+      subject: string;
+      value: string;
+      display?: string;
+      issuedAt: number;
+      code: string;
+    }
+  | { ok: false; message: string };
+
 export const REFUSALS = {
   invalid: 'This link is not valid. Check that you opened the whole link from the message.',
   expired: 'This link has expired. Ask for a new one from the status page or request a judgement again.',
@@ -256,14 +272,21 @@ export class Proofs implements ProofSink {
    * without writing first; then the challenge is used up (once) and the field confirmed
    * (compare-and-set against the current snapshot).
    */
-  async answer(challengeId: string, subject: string): Promise<ProofOutcome> {
+  async answer(challengeId: string, subject: string, serviceId?: string): Promise<ProofOutcome> {
     const checked = await this.inspectChallenge(challengeId, subject);
     if (!checked.ok) return checked;
     const consumed = await this.o.store.consumeChallenge(challengeId, this.o.now());
     if (!consumed.ok) return { ok: false, message: REFUSALS[consumed.reason] };
     const { challenge } = consumed;
     const updated = await updateWithRetry(this.o.store, challenge.requestId, (request) => {
-      const verdict = confirmField(request, challenge.field, challenge.snapshotHash, subject, this.o.now());
+      const verdict = confirmField(
+        request,
+        challenge.field,
+        challenge.snapshotHash,
+        subject,
+        this.o.now(),
+        serviceId,
+      );
       return verdict.ok ? verdict.request : undefined;
     });
     if (!updated) return { ok: false, message: REFUSALS.stale };
@@ -290,6 +313,42 @@ export class Proofs implements ProofSink {
     return { ok: true, challenge, request };
   }
 
+  /**
+   * The challenge a person answers on the registrar's own page (a sign-in, a signature, a published
+   * code) for `account`'s `field`. Changes nothing.
+   */
+  async pageChallenge(account: string, field: Field): Promise<PageChallenge> {
+    const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    if (request?.fields[field]?.status !== 'awaiting') {
+      return { ok: false, message: REFUSALS['not-awaiting'] };
+    }
+    const live = await this.liveChallenge(request, field);
+    if (!live) return { ok: false, message: REFUSALS.expired };
+    return this.describe(live.id);
+  }
+
+  /** What a challenge is for, if it can still be answered. Changes nothing. */
+  async describe(challengeId: string): Promise<PageChallenge> {
+    const challenge = await this.o.store.getChallenge(challengeId);
+    if (!challenge) return { ok: false, message: REFUSALS.unknown };
+    const inspected = await this.inspectChallenge(challenge.id, challenge.subject);
+    if (!inspected.ok) return inspected;
+    const state = inspected.request.fields[challenge.field];
+    const display = inspected.request.fields.display;
+    return {
+      ok: true,
+      challengeId: challenge.id,
+      account: challenge.account,
+      field: challenge.field,
+      label: labelOf(challenge.field),
+      subject: challenge.subject,
+      value: state && 'value' in state ? state.value : '',
+      ...(display && 'value' in display ? { display: display.value } : {}),
+      issuedAt: challenge.createdAt,
+      code: this.o.tokens.codeFor(challenge.id),
+    };
+  }
+
   /** Token, challenge and request, checked without writing anything. */
   private async inspectLink(
     token: string,
@@ -308,21 +367,13 @@ export class Proofs implements ProofSink {
     ) {
       return { ok: false, message: REFUSALS.invalid };
     }
-    const inspected = await this.inspectChallenge(challenge.id, challenge.subject);
-    if (!inspected.ok) return inspected;
-    const state = inspected.request.fields[claims.field];
-    const display = inspected.request.fields.display;
+    const described = await this.describe(challenge.id);
+    if (!described.ok) return described;
+    const { account, field, label, value, display } = described;
     return {
       ok: true,
       challenge,
-      link: {
-        ok: true,
-        account: claims.account,
-        field: claims.field,
-        label: labelOf(claims.field),
-        value: state && 'value' in state ? state.value : '',
-        ...(display && 'value' in display ? { display: display.value } : {}),
-      },
+      link: { ok: true, account, field, label, value, ...(display === undefined ? {} : { display }) },
     };
   }
 }

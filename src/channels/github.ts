@@ -1,0 +1,76 @@
+/**
+ * GitHub: "Sign in with GitHub" (the OAuth web flow with PKCE; no scope, the public profile is
+ * enough). `GET /user` names the account; logins compare case-insensitively and the numeric ID is
+ * kept, because a login renamed away can be claimed by someone else.
+ */
+import type { Secret } from '../config.js';
+import { parseSubject } from '../domain/subjects.js';
+import { type SignedInAccount, SignInError, type SignInService, serviceJson } from './sign-in.js';
+
+export interface GithubSettings {
+  clientId: string;
+  clientSecret: Secret;
+  /** Where the authorize page and token endpoint live: https://github.com. */
+  oauthUrl: string;
+  /** The REST API: https://api.github.com. */
+  apiUrl: string;
+}
+
+export class GithubSignIn implements SignInService {
+  readonly field = 'github' as const;
+  readonly name = 'GitHub';
+  readonly slug = 'github';
+  readonly authorizeOrigin: string;
+
+  constructor(private readonly settings: GithubSettings) {
+    this.authorizeOrigin = new URL(settings.oauthUrl).origin;
+  }
+
+  authorizeUrl(o: { state: string; codeChallenge: string; redirectUri: string }): string {
+    const url = new URL('/login/oauth/authorize', this.settings.oauthUrl);
+    url.search = new URLSearchParams({
+      client_id: this.settings.clientId,
+      redirect_uri: o.redirectUri,
+      state: o.state,
+      code_challenge: o.codeChallenge,
+      code_challenge_method: 'S256',
+      allow_signup: 'false',
+    }).toString();
+    return url.toString();
+  }
+
+  async signedIn(o: { code: string; codeVerifier: string; redirectUri: string }): Promise<SignedInAccount> {
+    // GitHub answers token errors with 200 and an `error` member; serviceJson refuses both kinds.
+    const token = await serviceJson(
+      this.name,
+      new URL('/login/oauth/access_token', this.settings.oauthUrl).href,
+      {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          client_id: this.settings.clientId,
+          client_secret: this.settings.clientSecret.reveal(),
+          code: o.code,
+          redirect_uri: o.redirectUri,
+          code_verifier: o.codeVerifier,
+        }).toString(),
+      },
+    );
+    if (typeof token.access_token !== 'string')
+      throw new SignInError('GitHub sent no access token. Try again.');
+    const user = await serviceJson(this.name, new URL('/user', this.settings.apiUrl).href, {
+      headers: {
+        accept: 'application/vnd.github+json',
+        authorization: `Bearer ${token.access_token}`,
+        'x-github-api-version': '2022-11-28',
+        'user-agent': 'people-registrar',
+      },
+    });
+    if (typeof user.login !== 'string' || typeof user.id !== 'number') {
+      throw new SignInError('GitHub did not say which account signed in. Try again.');
+    }
+    const parsed = parseSubject('github', user.login);
+    if (!parsed.ok) throw new SignInError('GitHub named an account this registrar cannot read.');
+    return { id: String(user.id), handle: user.login, subject: parsed.subject };
+  }
+}

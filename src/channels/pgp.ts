@@ -1,0 +1,42 @@
+/**
+ * The PGP fingerprint, proven on the registrar's site: the page shows a challenge text, the person
+ * pastes the text clear-signed with the key (`gpg --clearsign`) and the public key; pgp-proof.ts
+ * decides. Nothing is sent to anyone.
+ */
+import type { PageChallenge } from '../registrar/proofs.js';
+import type { ChallengeMessage, Channel } from './channel.js';
+import { type PgpAnswer, verifyPgpProof } from './pgp-proof.js';
+
+/** The text a PGP key signs: names the registrar, the account, the fingerprint and the challenge. */
+export function pgpChallengeText(c: PageChallenge & { ok: true }, registrarIndex: number): string {
+  return [
+    `I control the PGP key ${c.subject}`,
+    `and ask registrar #${registrarIndex} to verify it for account ${c.account}.`,
+    `Challenge ${c.code} (${new Date(c.issuedAt).toISOString()})`,
+  ].join('\n');
+}
+
+export class PgpChannel implements Channel {
+  readonly field = 'pgpFingerprint' as const;
+  readonly messages = false;
+  readonly page = 'pgp' as const;
+
+  constructor(private readonly registrarIndex: number) {}
+
+  async send(_message: ChallengeMessage): Promise<void> {}
+
+  async verify(
+    challenge: PageChallenge & { ok: true },
+    answer: PgpAnswer,
+  ): Promise<{ ok: true } | { ok: false; message: string }> {
+    const verdict = await verifyPgpProof(
+      {
+        fingerprint: challenge.subject,
+        text: pgpChallengeText(challenge, this.registrarIndex),
+        issuedAt: challenge.issuedAt,
+      },
+      answer,
+    );
+    return verdict.ok ? { ok: true } : { ok: false, message: verdict.reason };
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The website, proven by a published code (pull only: nothing is sent): the line
+ * `polkadot-registrar=<code>` at https://<host>/.well-known/polkadot-registrar, or in a DNS TXT
+ * record at _polkadot-registrar.<host>. The fetch is HTTPS with certificate checks, follows at most
+ * 3 redirects within the same site, reads at most 4 KiB, gives up after 10 s, and connects only to
+ * public addresses: names resolving to loopback, private, link-local or metadata addresses are
+ * refused, and the address checked is the one connected to (no second look-up to rebind).
+ */
+import { Resolver } from 'node:dns/promises';
+import { request } from 'node:https';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { PageChallenge } from '../registrar/proofs.js';
+import type { ChallengeMessage, Channel } from './channel.js';
+
+export const WEB_PROOF_PATH = '/.well-known/polkadot-registrar';
+export const WEB_PROOF_LABEL = '_polkadot-registrar';
+const MAX_REDIRECTS = 3;
+const MAX_BODY = 4 * 1024;
+const TIMEOUT_MS = 10_000;
+
+export interface WebSettings {
+  /** DNS servers (host or host:port) to ask; the system's when empty. */
+  dnsServers: string[];
+  /** Tests only: allow names that resolve to loopback addresses. */
+  allowLoopback: boolean;
+}
+
+/** Addresses no published proof may live at: the registrar's own network and the cloud's metadata. */
+function blockedAddresses(allowLoopback: boolean): BlockList {
+  const list = new BlockList();
+  const v4: [string, number][] = [
+    ['0.0.0.0', 8],
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['169.254.0.0', 16],
+    ['172.16.0.0', 12],
+    ['192.0.0.0', 24],
+    ['192.168.0.0', 16],
+    ['198.18.0.0', 15],
+    ['224.0.0.0', 4],
+    ['240.0.0.0', 4],
+  ];
+  if (!allowLoopback) v4.push(['127.0.0.0', 8]);
+  for (const [net, prefix] of v4) list.addSubnet(net, prefix, 'ipv4');
+  const v6: [string, number][] = [
+    ['::', 128],
+    ['::ffff:0:0', 96],
+    ['64:ff9b::', 96],
+    ['fc00::', 7],
+    ['fe80::', 10],
+    ['ff00::', 8],
+  ];
+  if (!allowLoopback) v6.push(['::1', 128]);
+  for (const [net, prefix] of v6) list.addSubnet(net, prefix, 'ipv6');
+  return list;
+}
+
+export type WebCheck = { ok: true } | { ok: false; message: string };
+
+class Refused extends Error {}
+
+/** Same site: the same host, or one is the `www.` of the other. */
+const sameSite = (a: string, b: string) => a === b || a === `www.${b}` || b === `www.${a}`;
+
+export class WebChannel implements Channel {
+  readonly field = 'web' as const;
+  readonly messages = false;
+  readonly page = 'web' as const;
+  readonly path = WEB_PROOF_PATH;
+  readonly label = WEB_PROOF_LABEL;
+  private readonly resolver = new Resolver({ timeout: 3_000, tries: 2 });
+  private readonly blocked: BlockList;
+
+  constructor(settings: WebSettings) {
+    if (settings.dnsServers.length > 0) this.resolver.setServers(settings.dnsServers);
+    this.blocked = blockedAddresses(settings.allowLoopback);
+  }
+
+  async send(_message: ChallengeMessage): Promise<void> {}
+
+  /** Looks for the challenge's code at the site, then in DNS. Never throws. */
+  async check(c: PageChallenge & { ok: true }): Promise<WebCheck> {
+    const wanted = `polkadot-registrar=${c.code}`;
+    const host = c.subject;
+    const reasons: string[] = [];
+    try {
+      const records = await this.resolver.resolveTxt(`${WEB_PROOF_LABEL}.${host}`);
+      // A record's strings are one text (long values are split into 255-byte strings).
+      if (records.some((strings) => strings.join('').trim() === wanted)) return { ok: true };
+      reasons.push(`the TXT record at ${WEB_PROOF_LABEL}.${host} does not hold the line`);
+    } catch {
+      reasons.push(`there is no TXT record at ${WEB_PROOF_LABEL}.${host}`);
+    }
+    try {
+      const body = await this.fetchProof(host);
+      if (body.split(/\r?\n/).some((line) => line.trim() === wanted)) return { ok: true };
+      reasons.push(`https://${host}${WEB_PROOF_PATH} does not hold the line`);
+    } catch (error) {
+      reasons.push(
+        error instanceof Refused ? error.message : `https://${host}${WEB_PROOF_PATH} could not be read`,
+      );
+    }
+    return {
+      ok: false,
+      message: `The code was not found: ${reasons.join('; ')}. Publish the line exactly as shown and check again.`,
+    };
+  }
+
+  private async fetchProof(host: string): Promise<string> {
+    let url = new URL(`https://${host}${WEB_PROOF_PATH}`);
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const answer = await this.get(url);
+      if (answer.location === undefined) return answer.body;
+      const next = new URL(answer.location, url);
+      if (next.protocol !== 'https:') throw new Refused(`${url.href} redirects away from HTTPS`);
+      if (!sameSite(next.hostname, host)) throw new Refused(`${url.href} redirects to another site`);
+      url = next;
+    }
+    throw new Refused(`https://${host}${WEB_PROOF_PATH} redirects more than ${MAX_REDIRECTS} times`);
+  }
+
+  /** Resolves with the registrar's resolver and refuses addresses that are not public. */
+  private readonly lookup: LookupFunction = (hostname, options, callback) => {
+    const all = (options as { all?: boolean }).all === true;
+    this.publicAddresses(hostname).then(
+      (addresses) => {
+        if (all) (callback as unknown as (e: null, a: typeof addresses) => void)(null, addresses);
+        else callback(null, addresses[0]?.address ?? '', addresses[0]?.family ?? 4);
+      },
+      (error: Error) => callback(error as NodeJS.ErrnoException, '', 4),
+    );
+  };
+
+  private async publicAddresses(hostname: string): Promise<{ address: string; family: number }[]> {
+    if (isIP(hostname)) throw new Refused('the site is an IP address, not a name');
+    const [v4, v6] = await Promise.all([
+      this.resolver.resolve4(hostname).catch(() => [] as string[]),
+      this.resolver.resolve6(hostname).catch(() => [] as string[]),
+    ]);
+    const addresses = [
+      ...v4.map((address) => ({ address, family: 4 })),
+      ...v6.map((address) => ({ address, family: 6 })),
+    ];
+    if (addresses.length === 0) throw new Refused(`${hostname} has no address in DNS`);
+    if (addresses.some((a) => this.blocked.check(a.address, a.family === 4 ? 'ipv4' : 'ipv6'))) {
+      throw new Refused(
+        `${hostname} resolves to a private or local address, which the registrar does not fetch`,
+      );
+    }
+    return addresses;
+  }
+
+  private get(url: URL): Promise<{ body: string; location?: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        { method: 'GET', lookup: this.lookup, timeout: TIMEOUT_MS, headers: { accept: 'text/plain' } },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 300 && status < 400 && res.headers.location) {
+            res.resume();
+            resolve({ body: '', location: res.headers.location });
+            return;
+          }
+          if (status !== 200) {
+            res.resume();
+            reject(new Refused(`${url.href} answered with status ${status}`));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_BODY) {
+              req.destroy(new Refused(`${url.href} is larger than ${MAX_BODY} bytes`));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('end', () => resolve({ body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      const deadline = setTimeout(
+        () => req.destroy(new Refused(`${url.href} did not answer within 10 s`)),
+        TIMEOUT_MS,
+      );
+      req.on('close', () => clearTimeout(deadline));
+      req.on('timeout', () => req.destroy(new Refused(`${url.href} did not answer within 10 s`)));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Routes of the proofs a person makes on the registrar's site: sign in with the service (sign-in.ts),
+ * a PGP signature (pgp.ts) or a published code (web.ts). Each ends in the one entry of every proof,
+ * `answerChallenge`; a GET shows, only a POST acts.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Channel } from '../channels/channel.js';
+import type { PgpChannel } from '../channels/pgp.js';
+import { SIGN_IN_REFUSALS, type SignInChannel, SignInError, type SignInSeals } from '../channels/sign-in.js';
+import type { WebChannel } from '../channels/web.js';
+import { FIELDS, type Field } from '../domain/fields.js';
+import type { PageChallenge } from '../registrar/proofs.js';
+import type { Registrar } from '../registrar.js';
+import { pgpPage, signedInPage, signInStartPage, webPage } from './prove-views.js';
+import { confirmedPage, refusedPage } from './views.js';
+
+export interface ProveDeps {
+  registrar: Pick<Registrar, 'pageChallenge' | 'describeChallenge' | 'answerChallenge' | 'status'>;
+  channels: ReadonlyMap<Field, Channel>;
+  seals: SignInSeals;
+  publicUrl: string;
+  registrarIndex: number;
+  now?: () => number;
+}
+
+const COOKIE = 'registrar_sign_in';
+
+type Open = PageChallenge & { ok: true };
+
+function cookieOf(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
+  const now = deps.now ?? Date.now;
+  const index = deps.registrarIndex;
+  const secure = deps.publicUrl.startsWith('https:') ? '; Secure' : '';
+  const html = (reply: FastifyReply) => reply.type('text/html; charset=utf-8');
+  const refused = (reply: FastifyReply, message: string, code = 410) =>
+    html(reply).code(code).send(refusedPage(message, 'This proof cannot be used'));
+  const redirectUri = (channel: SignInChannel) =>
+    `${deps.publicUrl}/sign-in/${channel.service.slug}/callback`;
+
+  const remaining = async (account: string) =>
+    Object.values((await deps.registrar.status(account))?.fields ?? {})
+      .filter((f) => f && f.status !== 'confirmed' && f.status !== 'ignored')
+      .map((f) => f?.label ?? '');
+
+  const confirmed = async (
+    reply: FastifyReply,
+    c: Open,
+    challengeId: string,
+    subject: string,
+    id?: string,
+  ) => {
+    const outcome = await deps.registrar.answerChallenge(challengeId, subject, id);
+    if (!outcome.ok) return refused(reply, outcome.message);
+    return html(reply).send(
+      confirmedPage({
+        account: c.account,
+        label: c.label,
+        registrarIndex: index,
+        remaining: await remaining(c.account),
+      }),
+    );
+  };
+
+  /** The field's page channel and its open challenge, or the page that says why there is none. */
+  const find = async (
+    account: string,
+    field: string,
+    reply: FastifyReply,
+  ): Promise<{ c: Open; channel: Channel } | undefined> => {
+    const channel = FIELDS.includes(field as Field) ? deps.channels.get(field as Field) : undefined;
+    if (!channel?.page) {
+      refused(reply, 'This registrar does not prove that field on its site.', 404);
+      return undefined;
+    }
+    const c = await deps.registrar.pageChallenge(account, field as Field);
+    if (!c) {
+      refused(reply, 'That is not an account address.', 400);
+      return undefined;
+    }
+    if (!c.ok) {
+      refused(reply, c.message);
+      return undefined;
+    }
+    return { c, channel };
+  };
+
+  const show = (reply: FastifyReply, c: Open, channel: Channel, notice?: string) => {
+    if (channel.page === 'sign-in') {
+      const service = (channel as SignInChannel).service;
+      // The sign-in form's redirect goes to the service's site: the page's policy must allow it.
+      reply.header(
+        'content-security-policy',
+        `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${service.authorizeOrigin}; frame-ancestors 'none'`,
+      );
+      return html(reply).send(signInStartPage(c, service.name, index, notice));
+    }
+    if (channel.page === 'pgp') return html(reply).send(pgpPage(c, index, notice));
+    const web = channel as WebChannel;
+    return html(reply).send(webPage(c, { index, path: web.path, label: web.label }, notice));
+  };
+
+  app.get<{ Params: { account: string; field: string } }>(
+    '/prove/:account/:field',
+    async (request, reply) => {
+      const found = await find(request.params.account, request.params.field, reply);
+      return found ? show(reply, found.c, found.channel) : reply;
+    },
+  );
+
+  app.post<{ Params: { account: string; field: string }; Body: Record<string, string> | undefined }>(
+    '/prove/:account/:field',
+    async (request, reply) => {
+      const found = await find(request.params.account, request.params.field, reply);
+      if (!found) return reply;
+      const { c, channel } = found;
+      if (channel.page === 'sign-in') {
+        const signIn = channel as SignInChannel;
+        const started = deps.seals.start(c.challengeId, now());
+        reply.header(
+          'set-cookie',
+          `${COOKIE}=${started.cookie}; Path=/sign-in/; Max-Age=600; HttpOnly; SameSite=Lax${secure}`,
+        );
+        const url = signIn.service.authorizeUrl({
+          state: started.state,
+          codeChallenge: started.codeChallenge,
+          redirectUri: redirectUri(signIn),
+        });
+        return reply.redirect(url, 303);
+      }
+      if (channel.page === 'pgp') {
+        const verdict = await (channel as PgpChannel).verify(c, {
+          armoredKey: String(request.body?.armoredKey ?? ''),
+          signedMessage: String(request.body?.signedMessage ?? ''),
+        });
+        if (!verdict.ok) return show(reply.code(422), c, channel, verdict.message);
+        return confirmed(reply, c, c.challengeId, c.subject);
+      }
+      const verdict = await (channel as WebChannel).check(c);
+      if (!verdict.ok) return show(reply.code(422), c, channel, verdict.message);
+      return confirmed(reply, c, c.challengeId, c.subject);
+    },
+  );
+
+  app.get<{ Params: { slug: string }; Querystring: Record<string, string | undefined> }>(
+    '/sign-in/:slug/callback',
+    async (request, reply) => {
+      const channel = [...deps.channels.values()].find(
+        (c): c is SignInChannel =>
+          c.page === 'sign-in' && (c as SignInChannel).service.slug === request.params.slug,
+      );
+      if (!channel) return refused(reply, 'This registrar has no such sign-in.', 404);
+      const { state, code, error } = request.query;
+      const checked = deps.seals.checkState(state ?? '', cookieOf(request.headers.cookie), now());
+      if (!checked.ok) return refused(reply, checked.message, 400);
+      const c = await deps.registrar.describeChallenge(checked.challengeId);
+      if (!c.ok) return refused(reply, c.message);
+      if (c.field !== channel.field) return refused(reply, SIGN_IN_REFUSALS.state, 400);
+      const service = channel.service;
+      if (error !== undefined || !code) {
+        const notice =
+          error === 'access_denied'
+            ? `You did not allow the sign-in on ${service.name}. Nothing changed; you can try again.`
+            : `${service.name} did not complete the sign-in. Nothing changed; you can try again.`;
+        return show(reply.code(400), c, channel, notice);
+      }
+      let account: Awaited<ReturnType<typeof service.signedIn>>;
+      try {
+        account = await service.signedIn({
+          code,
+          codeVerifier: checked.verifier ?? '',
+          redirectUri: redirectUri(channel),
+        });
+      } catch (failure) {
+        if (!(failure instanceof SignInError)) throw failure;
+        return show(reply.code(502), c, channel, failure.message);
+      }
+      if (account.subject !== c.subject) {
+        return show(
+          reply.code(403),
+          c,
+          channel,
+          `You signed in to ${service.name} as ${account.handle}, but the identity names ${c.value}. Sign in as ${c.value}, or change the identity.`,
+        );
+      }
+      const sealed = deps.seals.signedIn(
+        {
+          challengeId: c.challengeId,
+          subject: account.subject,
+          id: account.id,
+          handle: account.handle,
+          field: c.field,
+        },
+        now(),
+      );
+      return html(reply).send(
+        signedInPage(c, { service: service.name, handle: account.handle, sealed, index }),
+      );
+    },
+  );
+
+  app.post<{ Body: Record<string, string> | undefined }>('/sign-in/confirm', async (request, reply) => {
+    const claims = deps.seals.checkSignedIn(String(request.body?.signedIn ?? ''), now());
+    if (!claims) return refused(reply, SIGN_IN_REFUSALS.signedIn, 400);
+    const c = await deps.registrar.describeChallenge(claims.challengeId);
+    if (!c.ok) return refused(reply, c.message);
+    return confirmed(reply, c, claims.challengeId, claims.subject, claims.id);
+  });
+}

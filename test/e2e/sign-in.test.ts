@@ -1,0 +1,241 @@
+/**
+ * "Sign in with GitHub" and "Sign in with Discord", in a real browser (Debian's Chromium through
+ * playwright-core) against the compiled daemon, the real runtime, and local stand-ins of the two
+ * services' OAuth endpoints: the page names the account, the service sends the person back, the
+ * page asks "@handle on Service is yours and belongs to account …?", and only Confirm (a POST)
+ * proves the field. A wrong account, a refused consent, a failing or limiting service, a replayed,
+ * foreign or tampered state, and another browser's callback change nothing and say why.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { DaemonHarness, FEE } from '../support/harness.js';
+import { OAuthServer } from '../support/oauth-server.js';
+
+const CHROMIUM = process.env.REGISTRAR_TEST_CHROMIUM ?? '/usr/bin/chromium';
+/** display | github | discord */
+const MASK = 1 | 256 | 512;
+
+let h: DaemonHarness;
+let github: OAuthServer;
+let discord: OAuthServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  github = await OAuthServer.start('github');
+  discord = await OAuthServer.start('discord');
+  h = await DaemonHarness.start(MASK, { ...github.env(), ...discord.env() });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+  await github?.close();
+  await discord?.close();
+});
+
+beforeEach(() => {
+  for (const service of [github, discord]) {
+    service.deny = false;
+    service.failure = 'none';
+  }
+});
+
+let n = 0;
+async function personWith(fields: { github: string; discord: string }): Promise<KeyringPair> {
+  n += 1;
+  const person = await h.newPerson({ display: `Signer ${'abcdefgh'[n]}${n * 7919}`, ...fields });
+  await h.chain.requestJudgement(person, h.index, 2n * FEE);
+  await h.statusBecomes(person.address, 'open');
+  return person;
+}
+
+const fieldState = async (address: string, field: string) =>
+  (await h.statusOf(address)).fields[field as 'github']?.status;
+
+/** Opens the proof page of `field` and presses the sign-in button; resolves on the page the registrar shows after the service. */
+async function signIn(page: Page, address: string, field: string): Promise<number | undefined> {
+  await page.goto(`${h.url}/prove/${address}/${field}`);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/callback')),
+    page.getByRole('button', { name: /^Sign in with/ }).click(),
+  ]);
+  await page.waitForLoadState();
+  return response.status();
+}
+
+describe('sign in with the service', () => {
+  it('proves a GitHub account: the page names the account, asks, and only Confirm proves it', async () => {
+    const person = await personWith({ github: 'Octo-Cat', discord: 'ignored_here' });
+    github.user = { id: '583231', name: 'octo-cat' };
+    const page = await browser.newPage();
+    await page.goto(`${h.url}/status/${person.address}`);
+    await page.getByRole('link', { name: 'Prove your GitHub account' }).click();
+    expect(await page.locator('body').innerText()).toContain(person.address);
+
+    expect(await signIn(page, person.address, 'github')).toBe(200);
+    const question = await page.locator('main').innerText();
+    expect(question).toContain('octo-cat on GitHub is yours and belongs to account');
+    expect(question).toContain(person.address);
+    // Being sent back proves nothing yet.
+    expect(await fieldState(person.address, 'github')).toBe('awaiting');
+
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expect(page.title()).resolves.toBe('Confirmed');
+    expect(await fieldState(person.address, 'github')).toBe('confirmed');
+    await page.close();
+  });
+
+  it('proves a Discord username compared as Discord compares it; a legacy name#1234 only with its discriminator', async () => {
+    const person = await personWith({ github: 'nobody-here', discord: 'Alice_01' });
+    discord.user = { id: '80351110224678912', name: 'alice_01', discriminator: '0' };
+    const page = await browser.newPage();
+    expect(await signIn(page, person.address, 'discord')).toBe(200);
+    expect(await page.locator('main').innerText()).toContain('@alice_01 on Discord is yours');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expect(page.title()).resolves.toBe('Confirmed');
+    expect(await fieldState(person.address, 'discord')).toBe('confirmed');
+
+    const legacy = await personWith({ github: 'nobody-here', discord: 'Bob#1234' });
+    discord.user = { id: '41771983423143937', name: 'Bob', discriminator: '4321' };
+    expect(await signIn(page, legacy.address, 'discord')).toBe(403);
+    expect(await page.locator('main').innerText()).toContain('You signed in to Discord as Bob#4321');
+    discord.user = { id: '41771983423143937', name: 'Bob', discriminator: '1234' };
+    expect(await signIn(page, legacy.address, 'discord')).toBe(200);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    expect(await fieldState(legacy.address, 'discord')).toBe('confirmed');
+    await page.close();
+  });
+
+  it('refuses another account, a refused consent, and a failing or limiting service, and lets the person try again', async () => {
+    const person = await personWith({ github: 'real-owner', discord: 'real_owner' });
+    const page = await browser.newPage();
+
+    github.user = { id: '1', name: 'someone-else' };
+    expect(await signIn(page, person.address, 'github')).toBe(403);
+    expect(await page.locator('main').innerText()).toContain(
+      'You signed in to GitHub as someone-else, but the identity names real-owner',
+    );
+    expect(await page.getByRole('button', { name: 'Confirm' }).count()).toBe(0);
+
+    github.deny = true;
+    expect(await signIn(page, person.address, 'github')).toBe(400);
+    expect(await page.locator('main').innerText()).toContain('You did not allow the sign-in on GitHub');
+    github.deny = false;
+
+    github.user = { id: '2', name: 'real-owner' };
+    github.failure = '500';
+    expect(await signIn(page, person.address, 'github')).toBe(502);
+    expect(await page.locator('main').innerText()).toContain('GitHub is failing just now');
+
+    github.failure = '429';
+    expect(await signIn(page, person.address, 'github')).toBe(502);
+    expect(await page.locator('main').innerText()).toMatch(
+      /GitHub is limiting requests just now. Try again in 4\d seconds/,
+    );
+
+    discord.failure = '429';
+    expect(await signIn(page, person.address, 'discord')).toBe(502);
+    expect(await page.locator('main').innerText()).toContain(
+      'Discord is limiting requests just now. Try again in 42 seconds',
+    );
+
+    expect(await fieldState(person.address, 'github')).toBe('awaiting');
+    github.failure = 'none';
+    expect(await signIn(page, person.address, 'github')).toBe(200);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    expect(await fieldState(person.address, 'github')).toBe('confirmed');
+    await page.close();
+  });
+
+  it('a service that never answers turns into a clear page within the time limit, not a hung request', async () => {
+    const person = await personWith({ github: 'slow-one', discord: 'slow_one' });
+    discord.failure = 'hang';
+    const page = await browser.newPage();
+    expect(await signIn(page, person.address, 'discord')).toBe(502);
+    expect(await page.locator('main').innerText()).toContain('Discord did not answer');
+    expect(await fieldState(person.address, 'discord')).toBe('awaiting');
+    await page.close();
+  }, 60_000);
+
+  it('refuses a callback with a foreign, tampered or replayed state, or from another browser', async () => {
+    const person = await personWith({ github: 'state-test', discord: 'state_test' });
+    github.user = { id: '7', name: 'state-test' };
+    // Start without a browser: the form's answer is a redirect to the service plus this browser's cookie.
+    const start = await fetch(`${h.url}/prove/${person.address}/github`, {
+      method: 'POST',
+      redirect: 'manual',
+    });
+    expect(start.status).toBe(303);
+    const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    expect(start.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Lax/);
+    const authorize = new URL(start.headers.get('location') ?? '');
+    expect(authorize.origin).toBe(github.url);
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    const back = await fetch(authorize, { redirect: 'manual' });
+    const callback = back.headers.get('location') ?? '';
+    const state = new URL(callback).searchParams.get('state') ?? '';
+
+    const get = (url: string, withCookie = cookie) => fetch(url, { headers: { cookie: withCookie } });
+    // Another browser (no cookie, another cookie): refused before the code is used.
+    const before = github.exchanges;
+    expect((await get(callback, '')).status).toBe(400);
+    expect(await (await get(callback, 'registrar_sign_in=x.y')).text()).toContain(
+      'started in another browser',
+    );
+    // A tampered state and a state of nothing.
+    const tampered = callback.replace(
+      `state=${encodeURIComponent(state)}`,
+      `state=${encodeURIComponent(`${state.slice(0, -2)}AA`)}`,
+    );
+    expect(await (await get(tampered)).text()).toContain('did not start here');
+    expect((await get(`${h.url}/sign-in/github/callback?code=abc&state=forged.x`)).status).toBe(400);
+    // A GitHub state sent to the Discord callback.
+    expect((await get(callback.replace('/sign-in/github/', '/sign-in/discord/'))).status).toBe(400);
+    expect(github.exchanges).toBe(before);
+
+    const asked = await get(callback);
+    expect(asked.status).toBe(200);
+    const sealed = /name="signedIn" value="([^"]+)"/.exec(await asked.text())?.[1] ?? '';
+    // A GET of the callback changed nothing.
+    expect(await fieldState(person.address, 'github')).toBe('awaiting');
+    // The code was used: the same callback again fails at the service, and says so.
+    const replayed = await get(callback);
+    expect(replayed.status).toBe(502);
+    expect(await replayed.text()).toContain('GitHub refused the sign-in');
+
+    const confirm = (value: string) =>
+      fetch(`${h.url}/sign-in/confirm`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ signedIn: value }).toString(),
+      });
+    expect((await confirm(`${sealed}x`)).status).toBe(400);
+    expect((await confirm(sealed)).status).toBe(200);
+    expect(await fieldState(person.address, 'github')).toBe('confirmed');
+    // Confirmed once: the same sign-in, and the state behind it, are used up.
+    expect((await confirm(sealed)).status).toBe(410);
+    expect(await (await get(callback)).text()).toContain('already used');
+  });
+
+  it('judges an identity whose every field was proven by signing in', async () => {
+    const person = await personWith({ github: 'whole-way', discord: 'whole_way' });
+    github.user = { id: '11', name: 'whole-way' };
+    discord.user = { id: '12', name: 'whole_way' };
+    const page = await browser.newPage();
+    for (const field of ['github', 'discord']) {
+      expect(await signIn(page, person.address, field)).toBe(200);
+      await page.getByRole('button', { name: 'Confirm' }).click();
+    }
+    await h.chain.waitForEvent('identity', 'JudgementGiven', (e) => e.data.target === person.address);
+    expect(await h.chain.judgementOf(person.address, h.index)).toBe('Reasonable');
+    // No client secret or code in the daemon's log.
+    expect(h.logs()).not.toContain(github.clientSecret);
+    expect(h.logs()).not.toContain(discord.clientSecret);
+    await page.close();
+  });
+});
