@@ -44,7 +44,7 @@ function blockedAddresses(allowLoopback: boolean): BlockList {
   for (const [net, prefix] of v4) list.addSubnet(net, prefix, 'ipv4');
   const v6: [string, number][] = [
     ['::', 128],
-    ['::ffff:0:0', 96],
+    // IPv4-mapped and NAT64 addresses are checked by the IPv4 address inside them (isBlocked).
     ['64:ff9b::', 96],
     ['fc00::', 7],
     ['fe80::', 10],
@@ -142,12 +142,18 @@ export class WebChannel implements Channel {
       ...v6.map((address) => ({ address, family: 6 })),
     ];
     if (addresses.length === 0) throw new Refused(`${hostname} has no address in DNS`);
-    if (addresses.some((a) => this.blocked.check(a.address, a.family === 4 ? 'ipv4' : 'ipv6'))) {
+    if (addresses.some((a) => this.isBlocked(a.address, a.family))) {
       throw new Refused(
         `${hostname} resolves to a private or local address, which the registrar does not fetch`,
       );
     }
     return addresses;
+  }
+
+  private isBlocked(address: string, family: number): boolean {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+    if (mapped) return this.blocked.check(mapped, 'ipv4');
+    return this.blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
   }
 
   private get(url: URL): Promise<{ body: string; location?: string }> {
@@ -172,7 +178,9 @@ export class WebChannel implements Channel {
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
             if (size > MAX_BODY) {
-              req.destroy(new Refused(`${url.href} is larger than ${MAX_BODY} bytes`));
+              // Settled here: whatever the socket does next cannot make this a success.
+              reject(new Refused(`${url.href} is larger than ${MAX_BODY} bytes`));
+              req.destroy();
               return;
             }
             chunks.push(chunk);

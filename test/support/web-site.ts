@@ -1,0 +1,160 @@
+/**
+ * A website for web proofs, on this machine: a certificate authority and a certificate made by
+ * Debian's openssl, an HTTPS server on port 443 of a loopback address, and a DNS server (dns2)
+ * that answers A and TXT questions for the test's names. `pages` says what each path answers.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dns2 from 'dns2';
+
+/** What a path answers: a body, a redirect, or a body that never ends. */
+export type Page =
+  | { body: string }
+  | { redirect: string; status?: number }
+  | { bytes: number }
+  | { hang: true };
+
+export const SITE_ADDRESS = '127.8.0.1';
+
+export class WebSite {
+  /** Path on any host → answer. */
+  readonly pages = new Map<string, Page>();
+  /** Name → A record. */
+  readonly addresses = new Map<string, string>();
+  /** Name → TXT records, each a list of strings. */
+  readonly texts = new Map<string, string[][]>();
+  /** Every request the site received, as host + path. */
+  readonly visits: string[] = [];
+
+  private constructor(
+    private readonly https: Server,
+    private readonly dns: ReturnType<typeof dns2.createServer>,
+    readonly dnsPort: number,
+    readonly caFile: string,
+    readonly ca: string,
+    private readonly dir: string,
+  ) {}
+
+  /** `names`: the DNS names the certificate covers (wildcards allowed). */
+  static async start(names: string[]): Promise<WebSite> {
+    const dir = mkdtempSync(join(tmpdir(), 'registrar-web-'));
+    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=Registrar Test CA',
+    ]);
+    writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
+    run([
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'site.key',
+      '-out',
+      'site.csr',
+      '-subj',
+      `/CN=${names[0]}`,
+    ]);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      'site.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'site.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+    ]);
+    const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+
+    let site: WebSite | undefined;
+    const https = createServer(
+      { key: readFileSync(join(dir, 'site.key')), cert: readFileSync(join(dir, 'site.pem')) },
+      (req, res) => {
+        const path = req.url ?? '/';
+        site?.visits.push(`${req.headers.host}${path}`);
+        const page = site?.pages.get(path);
+        if (!page) return void res.writeHead(404).end('not found');
+        if ('redirect' in page)
+          return void res.writeHead(page.status ?? 302, { location: page.redirect }).end();
+        if ('hang' in page) return;
+        if ('bytes' in page)
+          return void res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(page.bytes));
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(page.body);
+      },
+    );
+    await new Promise<void>((resolve, reject) => {
+      https.once('error', reject);
+      https.listen(443, SITE_ADDRESS, () => resolve());
+    });
+
+    const { Packet } = dns2;
+    const dns = dns2.createServer({
+      udp: true,
+      handle: (request, send) => {
+        const response = Packet.createResponseFromRequest(request);
+        for (const question of request.questions) {
+          const name = question.name.toLowerCase();
+          const address = site?.addresses.get(name);
+          if (question.type === Packet.TYPE.A && address) {
+            response.answers.push({
+              name: question.name,
+              type: Packet.TYPE.A,
+              class: Packet.CLASS.IN,
+              ttl: 1,
+              address,
+            });
+          }
+          if (question.type === Packet.TYPE.TXT) {
+            for (const data of site?.texts.get(name) ?? []) {
+              response.answers.push({
+                name: question.name,
+                type: Packet.TYPE.TXT,
+                class: Packet.CLASS.IN,
+                ttl: 1,
+                data,
+              });
+            }
+          }
+        }
+        send(response);
+      },
+    });
+    const listening = await dns.listen({ udp: { port: 0, address: '127.0.0.1', type: 'udp4' } });
+    site = new WebSite(https, dns, listening.udp.port, join(dir, 'ca.pem'), ca, dir);
+    return site;
+  }
+
+  async close(): Promise<void> {
+    this.https.closeAllConnections();
+    await new Promise<void>((resolve) => this.https.close(() => resolve()));
+    await this.dns.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
