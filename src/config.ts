@@ -48,6 +48,8 @@ export interface Config {
   github: OAuthSettings | undefined;
   /** "Sign in with Discord": on when a client ID is set. */
   discord: OAuthSettings | undefined;
+  /** "Sign in with X": on when a client ID is set. */
+  twitter: OAuthSettings | undefined;
   /** Websites proven by a published code (on by default). */
   web: { dnsServers: string[]; allowLoopback: boolean } | undefined;
   /** PGP fingerprints proven by a signature (on by default). */
@@ -218,6 +220,9 @@ const settings = z.object({
   REGISTRAR_DISCORD_CLIENT_ID: z.string().min(1).optional(),
   REGISTRAR_DISCORD_OAUTH_URL: serviceUrl('Discord sign-in').default('https://discord.com'),
   REGISTRAR_DISCORD_API_URL: serviceUrl('Discord API').default('https://discord.com/api/v10'),
+  REGISTRAR_TWITTER_CLIENT_ID: z.string().min(1).optional(),
+  REGISTRAR_TWITTER_OAUTH_URL: serviceUrl('X sign-in').default('https://x.com'),
+  REGISTRAR_TWITTER_API_URL: serviceUrl('X API').default('https://api.x.com'),
   REGISTRAR_WEB_PROOFS: booleanSetting.default(true),
   REGISTRAR_WEB_DNS_SERVERS: z
     .string()
@@ -268,6 +273,7 @@ const OPTIONAL_SECRETS = [
   'REGISTRAR_ADMIN_TOKEN',
   'REGISTRAR_GITHUB_CLIENT_SECRET',
   'REGISTRAR_DISCORD_CLIENT_SECRET',
+  'REGISTRAR_TWITTER_CLIENT_SECRET',
 ] as const;
 
 type Source = Record<string, unknown>;
@@ -300,7 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const optional = readOptionalSecrets(source, problems);
   const matrix = matrixSettings(s, optional, problems);
-  const oauth = (service: 'GITHUB' | 'DISCORD'): OAuthSettings | undefined => {
+  const oauth = (service: 'GITHUB' | 'DISCORD' | 'TWITTER'): OAuthSettings | undefined => {
     const clientId = s[`REGISTRAR_${service}_CLIENT_ID`];
     const clientSecret = optional[`REGISTRAR_${service}_CLIENT_SECRET`];
     if (clientId === undefined && clientSecret === undefined) return undefined;
@@ -319,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const github = oauth('GITHUB');
   const discord = oauth('DISCORD');
+  const twitter = oauth('TWITTER');
   const adminToken = optional.REGISTRAR_ADMIN_TOKEN;
   if (adminToken && adminToken.reveal().length < 32) {
     problems.push('REGISTRAR_ADMIN_TOKEN: too short; expected a random string of at least 32 characters');
@@ -346,6 +353,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     matrix,
     github,
     discord,
+    twitter,
     web: s.REGISTRAR_WEB_PROOFS
       ? { dnsServers: s.REGISTRAR_WEB_DNS_SERVERS, allowLoopback: s.REGISTRAR_WEB_ALLOW_LOOPBACK }
       : undefined,

@@ -25,6 +25,7 @@ import { MatrixChannel } from './channels/matrix.js';
 import { PgpChannel } from './channels/pgp.js';
 import { ReviewChannel } from './channels/review.js';
 import { SignInChannel, SignInSeals } from './channels/sign-in.js';
+import { TwitterSignIn } from './channels/twitter.js';
 import { WebChannel } from './channels/web.js';
 import type { Config } from './config.js';
 import { loadConfusables } from './confusables.js';
@@ -99,6 +100,7 @@ export async function startRegistrar(
   }
   if (config.github) channels.push(new SignInChannel(new GithubSignIn(config.github)));
   if (config.discord) channels.push(new SignInChannel(new DiscordSignIn(config.discord)));
+  if (config.twitter) channels.push(new SignInChannel(new TwitterSignIn(config.twitter)));
   if (config.web) channels.push(new WebChannel(config.web));
   if (config.pgp) channels.push(new PgpChannel(index));
   for (const field of config.reviewFields) channels.push(new ReviewChannel(field, log));

@@ -3,18 +3,9 @@
  * `GET /users/@me`). Discord compares today's usernames unique and in lower case; a legacy
  * `name#1234` only exists while the discriminator is not "0". The numeric ID is kept.
  */
-import type { Secret } from '../config.js';
+import type { OAuthSettings } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
-import { type SignedInAccount, SignInError, type SignInService, serviceJson } from './sign-in.js';
-
-export interface DiscordSettings {
-  clientId: string;
-  clientSecret: Secret;
-  /** The site of the authorize page: https://discord.com. */
-  oauthUrl: string;
-  /** The API with its version: https://discord.com/api/v10. */
-  apiUrl: string;
-}
+import { pkcePair, type SignedInAccount, SignInError, type SignInService, serviceJson } from './sign-in.js';
 
 /** The account as the identity names it: `name#1234` for a legacy account, else the username. */
 export function discordSubjectOf(user: { username: string; discriminator?: string }): string | undefined {
@@ -30,11 +21,12 @@ export class DiscordSignIn implements SignInService {
   readonly slug = 'discord';
   readonly authorizeOrigin: string;
 
-  constructor(private readonly settings: DiscordSettings) {
+  constructor(private readonly settings: OAuthSettings) {
     this.authorizeOrigin = new URL(settings.oauthUrl).origin;
   }
 
-  authorizeUrl(o: { state: string; codeChallenge: string; redirectUri: string }): string {
+  authorize(o: { state: string; redirectUri: string }): { url: string; codeVerifier: string } {
+    const pkce = pkcePair();
     const url = new URL('/oauth2/authorize', this.settings.oauthUrl);
     url.search = new URLSearchParams({
       response_type: 'code',
@@ -42,11 +34,11 @@ export class DiscordSignIn implements SignInService {
       scope: 'identify',
       redirect_uri: o.redirectUri,
       state: o.state,
-      code_challenge: o.codeChallenge,
+      code_challenge: pkce.challenge,
       code_challenge_method: 'S256',
       prompt: 'consent',
     }).toString();
-    return url.toString();
+    return { url: url.toString(), codeVerifier: pkce.verifier };
   }
 
   async signedIn(o: { code: string; codeVerifier: string; redirectUri: string }): Promise<SignedInAccount> {

@@ -3,18 +3,9 @@
  * enough). `GET /user` names the account; logins compare case-insensitively and the numeric ID is
  * kept, because a login renamed away can be claimed by someone else.
  */
-import type { Secret } from '../config.js';
+import type { OAuthSettings } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
-import { type SignedInAccount, SignInError, type SignInService, serviceJson } from './sign-in.js';
-
-export interface GithubSettings {
-  clientId: string;
-  clientSecret: Secret;
-  /** Where the authorize page and token endpoint live: https://github.com. */
-  oauthUrl: string;
-  /** The REST API: https://api.github.com. */
-  apiUrl: string;
-}
+import { pkcePair, type SignedInAccount, SignInError, type SignInService, serviceJson } from './sign-in.js';
 
 export class GithubSignIn implements SignInService {
   readonly field = 'github' as const;
@@ -22,21 +13,22 @@ export class GithubSignIn implements SignInService {
   readonly slug = 'github';
   readonly authorizeOrigin: string;
 
-  constructor(private readonly settings: GithubSettings) {
+  constructor(private readonly settings: OAuthSettings) {
     this.authorizeOrigin = new URL(settings.oauthUrl).origin;
   }
 
-  authorizeUrl(o: { state: string; codeChallenge: string; redirectUri: string }): string {
+  authorize(o: { state: string; redirectUri: string }): { url: string; codeVerifier: string } {
+    const pkce = pkcePair();
     const url = new URL('/login/oauth/authorize', this.settings.oauthUrl);
     url.search = new URLSearchParams({
       client_id: this.settings.clientId,
       redirect_uri: o.redirectUri,
       state: o.state,
-      code_challenge: o.codeChallenge,
+      code_challenge: pkce.challenge,
       code_challenge_method: 'S256',
       allow_signup: 'false',
     }).toString();
-    return url.toString();
+    return { url: url.toString(), codeVerifier: pkce.verifier };
   }
 
   async signedIn(o: { code: string; codeVerifier: string; redirectUri: string }): Promise<SignedInAccount> {

@@ -4,7 +4,7 @@
  * stateless on the registrar's side and binds every step to one challenge:
  *
  * 1. POST start: a state (signed: challenge, nonce, expiry) goes to the service; the PKCE verifier
- *    and the nonce stay in an HttpOnly cookie of this browser.
+ *    and the nonce stay in an HttpOnly cookie of this browser (`nonce.verifier`).
  * 2. GET callback (the service sends the person back): the state's signature, expiry and cookie are
  *    checked, the code is exchanged, the signed-in account read, and its handle compared with the
  *    challenge's subject. Nothing is written: the page asks "is this yours?" and carries a signed
@@ -35,7 +35,8 @@ export interface SignInService {
   readonly slug: string;
   /** Origin of the authorize page (the start form's redirect goes there). */
   readonly authorizeOrigin: string;
-  authorizeUrl(o: { state: string; codeChallenge: string; redirectUri: string }): string;
+  /** Where to send the person, and the PKCE verifier that goes with it (kept in the browser's cookie). */
+  authorize(o: { state: string; redirectUri: string }): { url: string; codeVerifier: string };
   /** Exchanges the code and reads the account; throws a `SignInError` with a message for the person. */
   signedIn(o: { code: string; codeVerifier: string; redirectUri: string }): Promise<SignedInAccount>;
 }
@@ -67,9 +68,14 @@ const b64url = (data: Buffer) => data.toString('base64url');
 
 export interface StartedSignIn {
   state: string;
-  /** The cookie value: nonce and PKCE verifier, for this browser only. */
-  cookie: string;
-  codeChallenge: string;
+  /** Goes into this browser's cookie with the PKCE verifier. */
+  nonce: string;
+}
+
+/** A PKCE verifier and its S256 challenge (RFC 7636). */
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = b64url(randomBytes(32));
+  return { verifier, challenge: b64url(createHash('sha256').update(verifier).digest()) };
 }
 
 export type CheckedState = { ok: true; challengeId: string; nonce: string } | { ok: false; message: string };
@@ -121,12 +127,7 @@ export class SignInSeals {
 
   start(challengeId: string, now: number): StartedSignIn {
     const nonce = b64url(randomBytes(16));
-    const verifier = b64url(randomBytes(32));
-    return {
-      state: this.seal('state', { c: challengeId, n: nonce, e: now + STATE_TTL_MS }),
-      cookie: `${nonce}.${verifier}`,
-      codeChallenge: b64url(createHash('sha256').update(verifier).digest()),
-    };
+    return { state: this.seal('state', { c: challengeId, n: nonce, e: now + STATE_TTL_MS }), nonce };
   }
 
   /** The state the service sent back, against this browser's cookie. */
@@ -136,7 +137,10 @@ export class SignInSeals {
       return { ok: false, message: SIGN_IN_REFUSALS.state };
     }
     if (body.e <= now) return { ok: false, message: SIGN_IN_REFUSALS.expired };
-    const [nonce, verifier] = (cookie ?? '').split('.');
+    const value = cookie ?? '';
+    const dot = value.indexOf('.');
+    const nonce = dot < 0 ? value : value.slice(0, dot);
+    const verifier = dot < 0 ? '' : value.slice(dot + 1);
     if (nonce !== body.n || !verifier) return { ok: false, message: SIGN_IN_REFUSALS.browser };
     return { ok: true, challengeId: body.c, nonce: body.n, verifier };
   }

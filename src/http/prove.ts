@@ -124,15 +124,14 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
       if (channel.page === 'sign-in') {
         const signIn = channel as SignInChannel;
         const started = deps.seals.start(c.challengeId, now());
-        reply.header(
-          'set-cookie',
-          `${COOKIE}=${started.cookie}; Path=/sign-in/; Max-Age=600; HttpOnly; SameSite=Lax${secure}`,
-        );
-        const url = signIn.service.authorizeUrl({
+        const { url, codeVerifier } = signIn.service.authorize({
           state: started.state,
-          codeChallenge: started.codeChallenge,
           redirectUri: redirectUri(signIn),
         });
+        reply.header(
+          'set-cookie',
+          `${COOKIE}=${started.nonce}.${codeVerifier}; Path=/sign-in/; Max-Age=600; HttpOnly; SameSite=Lax${secure}`,
+        );
         return reply.redirect(url, 303);
       }
       if (channel.page === 'pgp') {

@@ -13,6 +13,7 @@ import type { Challenge } from '../domain/request.js';
 import type { Logger } from '../log.js';
 import type { RegistrarMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
+import { withTimeout } from '../timeout.js';
 import { errorText } from './updates.js';
 
 const DAY_MS = 86_400_000;
@@ -242,14 +243,4 @@ export class Outbox {
       'challenge sent',
     );
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -13,18 +13,26 @@ import { DaemonHarness, FEE } from '../support/harness.js';
 import { OAuthServer } from '../support/oauth-server.js';
 
 const CHROMIUM = process.env.REGISTRAR_TEST_CHROMIUM ?? '/usr/bin/chromium';
-/** display | github | discord */
-const MASK = 1 | 256 | 512;
+/** display | twitter | github | discord */
+const MASK = 1 | 128 | 256 | 512;
 
 let h: DaemonHarness;
 let github: OAuthServer;
 let discord: OAuthServer;
+let x: OAuthServer;
 let browser: Browser;
 
 beforeAll(async () => {
   github = await OAuthServer.start('github');
   discord = await OAuthServer.start('discord');
-  h = await DaemonHarness.start(MASK, { ...github.env(), ...discord.env() });
+  x = await OAuthServer.start('x');
+  h = await DaemonHarness.start(MASK, {
+    ...github.env(),
+    ...discord.env(),
+    ...x.env(),
+    // twitter-api-v2 reaches the API over HTTPS only: the daemon trusts the local authority.
+    NODE_EXTRA_CA_CERTS: x.caFile ?? '',
+  });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
@@ -36,19 +44,28 @@ afterAll(async () => {
   await h?.close();
   await github?.close();
   await discord?.close();
+  await x?.close();
 });
 
 beforeEach(() => {
-  for (const service of [github, discord]) {
+  for (const service of [github, discord, x]) {
     service.deny = false;
     service.failure = 'none';
   }
 });
 
 let n = 0;
-async function personWith(fields: { github: string; discord: string }): Promise<KeyringPair> {
+async function personWith(fields: {
+  github: string;
+  discord: string;
+  twitter?: string;
+}): Promise<KeyringPair> {
   n += 1;
-  const person = await h.newPerson({ display: `Signer ${'abcdefgh'[n]}${n * 7919}`, ...fields });
+  const person = await h.newPerson({
+    display: `Signer ${'abcdefgh'[n]}${n * 7919}`,
+    twitter: `@signer_${n}`,
+    ...fields,
+  });
   await h.chain.requestJudgement(person, h.index, 2n * FEE);
   await h.statusBecomes(person.address, 'open');
   return person;
@@ -223,11 +240,12 @@ describe('sign in with the service', () => {
   });
 
   it('judges an identity whose every field was proven by signing in', async () => {
-    const person = await personWith({ github: 'whole-way', discord: 'whole_way' });
+    const person = await personWith({ github: 'whole-way', discord: 'whole_way', twitter: 'Whole_Way' });
     github.user = { id: '11', name: 'whole-way' };
     discord.user = { id: '12', name: 'whole_way' };
+    x.user = { id: '13', name: 'whole_way' };
     const page = await browser.newPage();
-    for (const field of ['github', 'discord']) {
+    for (const field of ['github', 'discord', 'twitter']) {
       expect(await signIn(page, person.address, field)).toBe(200);
       await page.getByRole('button', { name: 'Confirm' }).click();
     }
@@ -236,6 +254,47 @@ describe('sign in with the service', () => {
     // No client secret or code in the daemon's log.
     expect(h.logs()).not.toContain(github.clientSecret);
     expect(h.logs()).not.toContain(discord.clientSecret);
+    expect(h.logs()).not.toContain(x.clientSecret);
+    await page.close();
+  });
+});
+
+describe('sign in with X (twitter-api-v2 against a local HTTPS API)', () => {
+  it('proves the handle compared case-insensitively, with or without @, and refuses another', async () => {
+    const person = await personWith({ github: 'x-one', discord: 'x_one', twitter: '@Gav_Wood' });
+    const page = await browser.newPage();
+    x.user = { id: '33962758', name: 'someone' };
+    expect(await signIn(page, person.address, 'twitter')).toBe(403);
+    expect(await page.locator('main').innerText()).toContain('You signed in to X as @someone');
+
+    x.user = { id: '33962758', name: 'gav_wood' };
+    expect(await signIn(page, person.address, 'twitter')).toBe(200);
+    expect(await page.locator('main').innerText()).toContain(
+      '@gav_wood on X is yours and belongs to account',
+    );
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expect(page.title()).resolves.toBe('Confirmed');
+    expect(await fieldState(person.address, 'twitter')).toBe('confirmed');
+    await page.close();
+  });
+
+  it('turns X failing, limiting or refusing the code into a page that says so', async () => {
+    const person = await personWith({ github: 'x-two', discord: 'x_two', twitter: 'x_two' });
+    x.user = { id: '44', name: 'x_two' };
+    const page = await browser.newPage();
+    x.failure = '500';
+    expect(await signIn(page, person.address, 'twitter')).toBe(502);
+    expect(await page.locator('main').innerText()).toContain('X is failing just now');
+    x.failure = '429';
+    expect(await signIn(page, person.address, 'twitter')).toBe(502);
+    expect(await page.locator('main').innerText()).toMatch(
+      /X is limiting requests just now. Try again in 4\d seconds/,
+    );
+    x.failure = 'none';
+    x.deny = true;
+    expect(await signIn(page, person.address, 'twitter')).toBe(400);
+    expect(await page.locator('main').innerText()).toContain('You did not allow the sign-in on X');
+    expect(await fieldState(person.address, 'twitter')).toBe('awaiting');
     await page.close();
   });
 });

@@ -1,22 +1,30 @@
 /**
- * A small local stand-in for the OAuth sign-in of GitHub and Discord, as each documents it:
+ * A small local stand-in for the OAuth sign-in of GitHub, Discord and X, as each documents it:
  *
- * - GitHub: GET /login/oauth/authorize (client_id, redirect_uri, state, code_challenge S256),
- *   POST /login/oauth/access_token (form; with `Accept: application/json` the answer is JSON, and a
- *   bad code is `200 {"error":"bad_verification_code"}`), GET /user (Bearer) → { login, id }.
+ * - GitHub: GET /login/oauth/authorize, POST /login/oauth/access_token (form; with
+ *   `Accept: application/json` the answer is JSON, and a bad code is `200 {"error":"bad_verification_code"}`),
+ *   GET /user (Bearer) → { login, id }. Limits: 403/429 with x-ratelimit-remaining 0 and x-ratelimit-reset.
  * - Discord: GET /oauth2/authorize (response_type=code, scope identify), POST /api/v10/oauth2/token
  *   (form, client credentials by HTTP Basic; a bad code is `400 {"error":"invalid_grant"}`),
- *   GET /api/v10/users/@me (Bearer) → { id, username, discriminator, global_name }.
+ *   GET /api/v10/users/@me → { id, username, discriminator, global_name }. Limits: 429 with
+ *   retry-after and x-ratelimit-reset-after.
+ * - X: GET /i/oauth2/authorize (x.com; scopes, code_challenge_method s256), POST /2/oauth2/token (form or
+ *   JSON, as twitter-api-v2 sends it) and
+ *   GET /2/users/me → { data: { id, name, username } } on api.x.com, which twitter-api-v2 reaches over
+ *   HTTPS only: that part listens with a certificate from a local authority. Limits: 429 with
+ *   x-rate-limit-remaining 0 and x-rate-limit-reset; errors as problem details.
  *
  * The authorize page consents at once as `user` (or, with `deny`, sends error=access_denied back),
  * codes are single use and bound to the redirect URI and the PKCE challenge, and `failure` makes
- * the token endpoint answer 500, 429 (with the service's rate-limit headers) or hang.
+ * the token endpoint answer 500, 429 or hang.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { type Certificates, makeCertificates } from './certificates.js';
 
-export type Flavour = 'github' | 'discord';
+export type Flavour = 'github' | 'discord' | 'x';
 
 export interface OAuthUser {
   id: string;
@@ -30,80 +38,197 @@ interface Grant {
   user: OAuthUser;
 }
 
+interface Service {
+  authorize: string;
+  token: string;
+  me: string;
+  /** Where the client's credentials are: the form (GitHub) or HTTP Basic (Discord, X). */
+  basicAuth: boolean;
+  tokenAnswer(token: string): unknown;
+  meAnswer(user: OAuthUser): unknown;
+  /** A bad or used code: status and body. */
+  badCode: [number, unknown];
+  unauthorized: [number, unknown];
+  limited(): { status: number; headers: Record<string, string>; body: unknown };
+}
+
+const inSeconds = (s: number) => String(Math.floor(Date.now() / 1000) + s);
+
+const SERVICES: Record<Flavour, Service> = {
+  github: {
+    authorize: '/login/oauth/authorize',
+    token: '/login/oauth/access_token',
+    me: '/user',
+    basicAuth: false,
+    tokenAnswer: (token) => ({ access_token: token, token_type: 'bearer', scope: '' }),
+    meAnswer: (user) => ({ login: user.name, id: Number(user.id), type: 'User' }),
+    badCode: [
+      200,
+      { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' },
+    ],
+    unauthorized: [401, { message: 'Bad credentials' }],
+    limited: () => ({
+      status: 429,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': inSeconds(42) },
+      body: { message: 'API rate limit exceeded' },
+    }),
+  },
+  discord: {
+    authorize: '/oauth2/authorize',
+    token: '/api/v10/oauth2/token',
+    me: '/api/v10/users/@me',
+    basicAuth: true,
+    tokenAnswer: (token) => ({
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: 604800,
+      refresh_token: 'r',
+      scope: 'identify',
+    }),
+    meAnswer: (user) => ({
+      id: user.id,
+      username: user.name,
+      discriminator: user.discriminator ?? '0',
+      global_name: 'Someone',
+      avatar: null,
+    }),
+    badCode: [400, { error: 'invalid_grant', error_description: 'Invalid "code" in request.' }],
+    unauthorized: [401, { message: '401: Unauthorized', code: 0 }],
+    limited: () => ({
+      status: 429,
+      headers: { 'retry-after': '42', 'x-ratelimit-reset-after': '42', 'x-ratelimit-scope': 'user' },
+      body: { message: 'You are being rate limited.', retry_after: 42, global: false },
+    }),
+  },
+  x: {
+    authorize: '/i/oauth2/authorize',
+    token: '/2/oauth2/token',
+    me: '/2/users/me',
+    basicAuth: true,
+    tokenAnswer: (token) => ({
+      token_type: 'bearer',
+      expires_in: 7200,
+      access_token: token,
+      scope: 'users.read tweet.read',
+    }),
+    meAnswer: (user) => ({ data: { id: user.id, name: 'Someone', username: user.name } }),
+    badCode: [
+      400,
+      { error: 'invalid_request', error_description: 'Value passed for the authorization code was invalid.' },
+    ],
+    unauthorized: [401, { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' }],
+    limited: () => ({
+      status: 429,
+      headers: {
+        'x-rate-limit-limit': '75',
+        'x-rate-limit-remaining': '0',
+        'x-rate-limit-reset': inSeconds(42),
+      },
+      body: { title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 },
+    }),
+  },
+};
+
 export class OAuthServer {
   user: OAuthUser = { id: '1', name: 'nobody' };
   deny = false;
   failure: 'none' | '500' | '429' | 'hang' = 'none';
   /** Every code exchange that reached the token endpoint. */
   exchanges = 0;
+  readonly clientId: string;
+  readonly clientSecret: string;
   private readonly grants = new Map<string, Grant>();
   private readonly tokens = new Map<string, OAuthUser>();
   private readonly hung: ServerResponse[] = [];
+  private readonly servers: Server[] = [];
+  private readonly service: Service;
+  private certificates: Certificates | undefined;
 
-  private constructor(
-    private readonly server: Server,
-    readonly flavour: Flavour,
-    readonly clientId: string,
-    readonly clientSecret: string,
-  ) {}
+  private constructor(readonly flavour: Flavour) {
+    this.service = SERVICES[flavour];
+    this.clientId = `${flavour}-client`;
+    this.clientSecret = `${flavour}-secret-0123456789`;
+  }
 
   static async start(flavour: Flavour): Promise<OAuthServer> {
-    const server = createServer();
-    const oauth = new OAuthServer(server, flavour, `${flavour}-client`, `${flavour}-secret-0123456789`);
-    server.on('request', (req, res) => {
+    const oauth = new OAuthServer(flavour);
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       oauth.handle(req, res).catch(() => {
         res.statusCode = 500;
         res.end();
       });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    };
+    oauth.servers.push(createServer(handler));
+    if (flavour === 'x') {
+      oauth.certificates = makeCertificates(['127.0.0.1']);
+      oauth.servers.push(
+        createHttpsServer({ key: oauth.certificates.key, cert: oauth.certificates.cert }, handler),
+      );
+    }
+    for (const server of oauth.servers) {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    }
     return oauth;
   }
 
+  /** Where the browser signs in (plain HTTP: the browser has no reason to trust the local authority). */
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const [http] = this.servers;
+    if (!http) throw new Error('not started');
+    return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  }
+
+  /** Where the registrar calls the API: HTTPS for X. */
+  get apiUrl(): string {
+    const https = this.servers[1];
+    if (https) return `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+    return this.flavour === 'github' ? this.url : `${this.url}/api/v10`;
+  }
+
+  /** The local authority's certificate file, for NODE_EXTRA_CA_CERTS (X only). */
+  get caFile(): string | undefined {
+    return this.certificates?.caFile;
   }
 
   /** The settings the daemon takes for this service. */
   env(): Record<string, string> {
-    const name = this.flavour.toUpperCase();
+    const name = this.flavour === 'x' ? 'TWITTER' : this.flavour.toUpperCase();
     return {
       [`REGISTRAR_${name}_CLIENT_ID`]: this.clientId,
       [`REGISTRAR_${name}_CLIENT_SECRET`]: this.clientSecret,
       [`REGISTRAR_${name}_OAUTH_URL`]: this.url,
-      [`REGISTRAR_${name}_API_URL`]: this.flavour === 'github' ? this.url : `${this.url}/api/v10`,
+      [`REGISTRAR_${name}_API_URL`]: this.apiUrl,
     };
   }
 
   async close(): Promise<void> {
     for (const res of this.hung) res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const server of this.servers) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    this.certificates?.remove();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
-    const github = this.flavour === 'github';
     const route = `${req.method} ${url.pathname}`;
-    if (route === (github ? 'GET /login/oauth/authorize' : 'GET /oauth2/authorize'))
-      return this.authorize(url, res);
-    if (route === (github ? 'POST /login/oauth/access_token' : 'POST /api/v10/oauth2/token')) {
-      this.token(req, res, await bodyOf(req));
-      return;
-    }
-    if (route === (github ? 'GET /user' : 'GET /api/v10/users/@me')) return this.me(req, res);
-    json(res, 404, github ? { message: 'Not Found' } : { message: '404: Not Found', code: 0 });
+    if (route === `GET ${this.service.authorize}`) this.authorize(url, res);
+    else if (route === `POST ${this.service.token}`) this.token(req, res, await bodyOf(req));
+    else if (route === `GET ${this.service.me}`) this.me(req, res);
+    else json(res, 404, { message: 'Not Found' });
   }
 
   private authorize(url: URL, res: ServerResponse): void {
     const q = url.searchParams;
     const redirect = q.get('redirect_uri');
-    if (q.get('client_id') !== this.clientId || !redirect) {
+    const scopes: Record<Flavour, string | null> = {
+      github: q.get('scope'),
+      discord: 'identify',
+      x: 'users.read tweet.read',
+    };
+    if (q.get('client_id') !== this.clientId || !redirect || q.get('scope') !== scopes[this.flavour]) {
       json(res, 400, { error: 'invalid_request' });
-      return;
-    }
-    if (this.flavour === 'discord' && (q.get('response_type') !== 'code' || q.get('scope') !== 'identify')) {
-      json(res, 400, { error: 'invalid_scope' });
       return;
     }
     const back = new URL(redirect);
@@ -111,10 +236,10 @@ export class OAuthServer {
       back.searchParams.set('error', 'access_denied');
     } else {
       const code = randomBytes(10).toString('hex');
+      const s256 = q.get('code_challenge_method')?.toUpperCase() === 'S256';
       this.grants.set(code, {
         redirectUri: redirect,
-        codeChallenge:
-          q.get('code_challenge_method') === 'S256' ? (q.get('code_challenge') ?? undefined) : undefined,
+        codeChallenge: s256 ? (q.get('code_challenge') ?? undefined) : undefined,
         user: this.user,
       });
       back.searchParams.set('code', code);
@@ -132,87 +257,39 @@ export class OAuthServer {
     }
     if (this.failure === '500') return json(res, 500, { message: 'Server Error' });
     if (this.failure === '429') {
-      const headers: Record<string, string> =
-        this.flavour === 'github'
-          ? { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 42) }
-          : { 'retry-after': '42', 'x-ratelimit-reset-after': '42', 'x-ratelimit-scope': 'user' };
-      return json(
-        res,
-        429,
-        { message: 'You are being rate limited.', retry_after: 42, global: false },
-        headers,
-      );
+      const limited = this.service.limited();
+      return json(res, limited.status, limited.body, limited.headers);
     }
-    const github = this.flavour === 'github';
-    let clientId = body.get('client_id');
-    let clientSecret = body.get('client_secret');
-    if (!github) {
-      const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-      [clientId = null, clientSecret = null] = Buffer.from(basic, 'base64').toString().split(':');
-      if (body.get('grant_type') !== 'authorization_code')
-        return json(res, 400, { error: 'unsupported_grant_type' });
+    const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const [clientId, clientSecret] = basic
+      ? Buffer.from(basic, 'base64').toString().split(':')
+      : [body.get('client_id'), body.get('client_secret')];
+    if (this.service.basicAuth && body.get('grant_type') !== 'authorization_code') {
+      return json(res, 400, { error: 'unsupported_grant_type' });
     }
-    const refuse = () =>
-      github
-        ? json(res, 200, {
-            error: 'bad_verification_code',
-            error_description: 'The code passed is incorrect or expired.',
-          })
-        : json(res, 400, { error: 'invalid_grant', error_description: 'Invalid "code" in request.' });
     if (clientId !== this.clientId || clientSecret !== this.clientSecret) {
-      return json(res, github ? 200 : 401, { error: 'invalid_client' });
+      return json(res, 401, { error: 'invalid_client' });
     }
     const code = body.get('code') ?? '';
     const grant = this.grants.get(code);
     this.grants.delete(code);
-    if (!grant || grant.redirectUri !== body.get('redirect_uri')) return refuse();
-    if (grant.codeChallenge !== undefined) {
-      const verifier = body.get('code_verifier') ?? '';
-      if (createHash('sha256').update(verifier).digest('base64url') !== grant.codeChallenge) return refuse();
+    const verifier = body.get('code_verifier') ?? '';
+    const pkce =
+      grant?.codeChallenge === undefined ||
+      createHash('sha256').update(verifier).digest('base64url') === grant.codeChallenge;
+    if (!grant || grant.redirectUri !== body.get('redirect_uri') || !pkce) {
+      return json(res, ...this.service.badCode);
     }
     const token = randomBytes(16).toString('hex');
     this.tokens.set(token, grant.user);
-    return json(
-      res,
-      200,
-      github
-        ? { access_token: token, token_type: 'bearer', scope: '' }
-        : {
-            access_token: token,
-            token_type: 'Bearer',
-            expires_in: 604800,
-            refresh_token: 'r',
-            scope: 'identify',
-          },
-    );
+    return json(res, 200, this.service.tokenAnswer(token));
   }
 
-  private me(req: IncomingMessage, res: ServerResponse): void {
+  private me(req: IncomingMessage, res: ServerResponse): boolean {
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const user = this.tokens.get(token);
-    if (!user) {
-      json(
-        res,
-        401,
-        this.flavour === 'github'
-          ? { message: 'Bad credentials' }
-          : { message: '401: Unauthorized', code: 0 },
-      );
-      return;
-    }
-    json(
-      res,
-      200,
-      this.flavour === 'github'
-        ? { login: user.name, id: Number(user.id), type: 'User' }
-        : {
-            id: user.id,
-            username: user.name,
-            discriminator: user.discriminator ?? '0',
-            global_name: 'Someone',
-            avatar: null,
-          },
-    );
+    if (!user) return json(res, ...this.service.unauthorized);
+    return json(res, 200, this.service.meAnswer(user));
   }
 }
 
@@ -228,8 +305,13 @@ function json(
   return true;
 }
 
+/** The token endpoints take forms; twitter-api-v2 sends JSON, which api.x.com accepts as well. */
 async function bodyOf(req: IncomingMessage): Promise<URLSearchParams> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return new URLSearchParams(Buffer.concat(chunks).toString());
+  const text = Buffer.concat(chunks).toString();
+  if (/application\/json/.test(req.headers['content-type'] ?? '')) {
+    return new URLSearchParams(Object.entries(JSON.parse(text) as Record<string, string>));
+  }
+  return new URLSearchParams(text);
 }

@@ -1,14 +1,10 @@
 /**
- * A website for web proofs, on this machine: a certificate authority and a certificate made by
- * Debian's openssl, an HTTPS server on port 443 of a loopback address, and a DNS server (dns2)
+ * A website for web proofs, on this machine: a certificate from a local authority, an HTTPS server on port 443 of a loopback address, and a DNS server (dns2)
  * that answers A and TXT questions for the test's names. `pages` says what each path answers.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import dns2 from 'dns2';
+import { type Certificates, makeCertificates } from './certificates.js';
 
 /** What a path answers: a body, a redirect, or a body that never ends. */
 export type Page =
@@ -33,82 +29,33 @@ export class WebSite {
     private readonly https: Server,
     private readonly dns: ReturnType<typeof dns2.createServer>,
     readonly dnsPort: number,
-    readonly caFile: string,
-    readonly ca: string,
-    private readonly dir: string,
+    private readonly certificates: Certificates,
   ) {}
+
+  get ca(): string {
+    return this.certificates.ca;
+  }
+
+  get caFile(): string {
+    return this.certificates.caFile;
+  }
 
   /** `names`: the DNS names the certificate covers (wildcards allowed). */
   static async start(names: string[]): Promise<WebSite> {
-    const dir = mkdtempSync(join(tmpdir(), 'registrar-web-'));
-    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    run([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=Registrar Test CA',
-    ]);
-    writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
-    run([
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'site.key',
-      '-out',
-      'site.csr',
-      '-subj',
-      `/CN=${names[0]}`,
-    ]);
-    run([
-      'x509',
-      '-req',
-      '-in',
-      'site.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      'site.pem',
-      '-days',
-      '2',
-      '-extfile',
-      'ext.cnf',
-    ]);
-    const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
-
+    const certificates = makeCertificates(names);
     let site: WebSite | undefined;
-    const https = createServer(
-      { key: readFileSync(join(dir, 'site.key')), cert: readFileSync(join(dir, 'site.pem')) },
-      (req, res) => {
-        const path = req.url ?? '/';
-        site?.visits.push(`${req.headers.host}${path}`);
-        const page = site?.pages.get(path);
-        if (!page) return void res.writeHead(404).end('not found');
-        if ('redirect' in page)
-          return void res.writeHead(page.status ?? 302, { location: page.redirect }).end();
-        if ('hang' in page) return;
-        if ('bytes' in page)
-          return void res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(page.bytes));
-        res.writeHead(200, { 'content-type': 'text/plain' }).end(page.body);
-      },
-    );
+    const https = createServer({ key: certificates.key, cert: certificates.cert }, (req, res) => {
+      const path = req.url ?? '/';
+      site?.visits.push(`${req.headers.host}${path}`);
+      const page = site?.pages.get(path);
+      if (!page) return void res.writeHead(404).end('not found');
+      if ('redirect' in page)
+        return void res.writeHead(page.status ?? 302, { location: page.redirect }).end();
+      if ('hang' in page) return;
+      if ('bytes' in page)
+        return void res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(page.bytes));
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(page.body);
+    });
     await new Promise<void>((resolve, reject) => {
       https.once('error', reject);
       https.listen(443, SITE_ADDRESS, () => resolve());
@@ -147,7 +94,7 @@ export class WebSite {
       },
     });
     const listening = await dns.listen({ udp: { port: 0, address: '127.0.0.1', type: 'udp4' } });
-    site = new WebSite(https, dns, listening.udp.port, join(dir, 'ca.pem'), ca, dir);
+    site = new WebSite(https, dns, listening.udp.port, certificates);
     return site;
   }
 
@@ -155,6 +102,6 @@ export class WebSite {
     this.https.closeAllConnections();
     await new Promise<void>((resolve) => this.https.close(() => resolve()));
     await this.dns.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.certificates.remove();
   }
 }
