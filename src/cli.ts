@@ -6,6 +6,7 @@
  * operator. Exit codes: 0 done, 1 failed (a check failed, the daemon is unreachable), 2 wrong usage or
  * configuration, 3 no such request.
  */
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { FIELDS, type Field, maskOfFields } from './domain/fields.js';
@@ -16,8 +17,9 @@ const USAGE = `usage: registrar <command>
   pending [--json]                      the open requests of the running daemon, as a table
   status ACCOUNT [--json]               one request's fields and what blocks it
   rescan                                read chain storage now and bring every request up to date
-  review ACCOUNT FIELD --confirm|--reject [--note TEXT]
-                                        the operator's verdict on a legal name or image
+  review ACCOUNT FIELD --confirm|--reject [--note TEXT] [--by NAME]
+                                        the operator's verdict on a legal name or image (in the audit log
+                                        with --by, or your login name)
   judge ACCOUNT JUDGEMENT [--yes]       give Erroneous, OutOfDate or LowQuality by hand (asks first)
   dev                                   start a local chain, a dev registrar, a mail catcher and the daemon
   dev request --display NAME --email ADDRESS [--seed //Alice]
@@ -80,6 +82,7 @@ async function main(argv: string[]): Promise<void> {
           confirm: { type: 'boolean' },
           reject: { type: 'boolean' },
           note: { type: 'string' },
+          by: { type: 'string' },
           yes: { type: 'boolean' },
         },
         allowPositionals: true,
@@ -101,6 +104,8 @@ async function main(argv: string[]): Promise<void> {
               field,
               values.confirm ? 'confirm' : 'reject',
               values.note ?? '',
+              // The audit log names the reviewer: --by, or the operator's login.
+              values.by ?? userInfo().username,
             ),
           );
         } else if (command === 'judge') {

@@ -113,12 +113,13 @@ export async function review(
   field: string,
   decision: 'confirm' | 'reject',
   note: string,
+  reviewer: string,
 ): Promise<string> {
   const { status: code, body } = await call<{ ok?: boolean; message?: string; error?: string }>(
     config,
     'POST',
     '/admin/review',
-    { account, field, decision, note },
+    { account, field, decision, note, reviewer },
   );
   if (code !== 200) throw new OperatorError(body.message ?? body.error ?? `the daemon answered ${code}`);
   return `The ${field} of ${account} is ${decision === 'confirm' ? 'confirmed' : 'rejected'}.\n`;

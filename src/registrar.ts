@@ -12,7 +12,13 @@ import type { RegistrarEvent, WatcherHandler } from './chain/watcher.js';
 import type { ChallengeTokens } from './challenges/tokens.js';
 import type { Channel, ProofOutcome, ProofSink } from './channels/channel.js';
 import type { Field } from './domain/fields.js';
-import { forget, isLiveChallenge, isOpenStatus, type JudgementRequest } from './domain/request.js';
+import {
+  forget,
+  isLiveChallenge,
+  isOpenStatus,
+  type JudgementRequest,
+  type ReviewRecord,
+} from './domain/request.js';
 import {
   applyEdit,
   type Blocker,
@@ -310,9 +316,16 @@ export class Registrar implements WatcherHandler, ProofSink {
     field: Field,
     decision: 'confirm' | 'reject',
     note: string,
+    reviewer: string,
   ): Promise<ProofOutcome | undefined> {
     const account = this.o.chain.accountId(address);
-    return account ? this.proofs.review(account, field, decision, note) : undefined;
+    return account ? this.proofs.review(account, field, decision, note, reviewer) : undefined;
+  }
+
+  /** The operators' reviews of `address`'s fields, oldest first (the audit log). */
+  async reviews(address: string): Promise<ReviewRecord[] | undefined> {
+    const account = this.o.chain.accountId(address);
+    return account ? this.o.store.listReviews(account) : undefined;
   }
 
   /** The request of `address` as the status endpoint shows it; undefined when it is no address. */

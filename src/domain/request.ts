@@ -131,6 +131,21 @@ export function isLiveChallenge(challenge: Challenge, now: number): boolean {
   return challenge.usedAt === undefined && challenge.voidedAt === undefined && challenge.expiresAt > now;
 }
 
+/**
+ * One operator review of a field only a person can check, for the audit log: who decided what,
+ * when, for which identity. The note goes to the person (and is deleted with the request's values).
+ */
+export interface ReviewRecord {
+  account: string;
+  registrarIndex: number;
+  field: string;
+  decision: 'confirm' | 'reject';
+  /** The operator who reviewed, as the admin command or API named them. */
+  reviewer: string;
+  identityHash: string;
+  at: number;
+}
+
 /** One judgement the registrar gave, for the audit log. */
 export interface JudgementRecord {
   account: string;

@@ -12,7 +12,7 @@ import type { Registrar } from '../registrar.js';
 
 export interface AdminDeps {
   token: string;
-  registrar: Pick<Registrar, 'status' | 'review' | 'judgeExplicitly'>;
+  registrar: Pick<Registrar, 'status' | 'review' | 'reviews' | 'judgeExplicitly'>;
   openRequests: () => Promise<JudgementRequest[]>;
   /** Reads chain storage now and brings every request up to date; resolves with the pending count. */
   rescan: () => Promise<number>;
@@ -67,25 +67,35 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
     return { pending: await deps.rescan() };
   });
 
-  app.post<{ Body: { account?: string; field?: string; decision?: string; note?: string } }>(
-    '/admin/review',
-    async (request, reply) => {
-      const { account = '', field = '', decision = '', note = '' } = request.body ?? {};
-      if (!['legal', 'image'].includes(field) || !['confirm', 'reject'].includes(decision)) {
-        return reply
-          .code(400)
-          .send({ error: 'expected field legal or image and decision confirm or reject' });
-      }
-      const outcome = await deps.registrar.review(
-        account,
-        field as Field,
-        decision as 'confirm' | 'reject',
-        note,
-      );
-      if (!outcome) return reply.code(400).send({ error: 'expected an SS58 account address' });
-      return reply.code(outcome.ok ? 200 : 409).send(outcome);
-    },
-  );
+  app.post<{
+    Body: { account?: string; field?: string; decision?: string; note?: string; reviewer?: string };
+  }>('/admin/review', async (request, reply) => {
+    const { account = '', field = '', decision = '', note = '', reviewer = '' } = request.body ?? {};
+    if (!['legal', 'image'].includes(field) || !['confirm', 'reject'].includes(decision)) {
+      return reply.code(400).send({ error: 'expected field legal or image and decision confirm or reject' });
+    }
+    // The audit log says who reviewed: a name, not left to guess.
+    if (!/^[\p{L}\p{N}._@ -]{1,64}$/u.test(reviewer)) {
+      return reply
+        .code(400)
+        .send({ error: 'expected reviewer: who reviewed (1 to 64 letters, digits, . _ @ - or spaces)' });
+    }
+    const outcome = await deps.registrar.review(
+      account,
+      field as Field,
+      decision as 'confirm' | 'reject',
+      note,
+      reviewer,
+    );
+    if (!outcome) return reply.code(400).send({ error: 'expected an SS58 account address' });
+    return reply.code(outcome.ok ? 200 : 409).send(outcome);
+  });
+
+  app.get<{ Params: { account: string } }>('/admin/reviews/:account', async (request, reply) => {
+    const reviews = await deps.registrar.reviews(request.params.account);
+    if (!reviews) return reply.code(400).send({ error: 'expected an SS58 account address' });
+    return { reviews };
+  });
 
   app.post<{ Body: { account?: string; judgement?: string } }>('/admin/judge', async (request, reply) => {
     const { account = '', judgement = '' } = request.body ?? {};

@@ -126,8 +126,20 @@ export class Proofs implements ProofSink {
     field: Field,
     decision: 'confirm' | 'reject',
     note: string,
+    reviewer: string,
   ): Promise<ProofOutcome> {
     const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    // Who decided what, when, for which identity: the audit log keeps it beside the judgements.
+    const audit = (identityHash: string) =>
+      this.o.store.appendReview({
+        account,
+        registrarIndex: this.o.registrarIndex,
+        field,
+        decision,
+        reviewer,
+        identityHash,
+        at: this.o.now(),
+      });
     if (request?.fields[field]?.status !== 'awaiting') {
       return { ok: false, message: `the ${labelOf(field)} of this account is not waiting for a review` };
     }
@@ -138,7 +150,9 @@ export class Proofs implements ProofSink {
           ok: false,
           message: 'no review is open for this field; run `registrar rescan` and try again',
         };
-      return this.answer(live.id, live.subject);
+      const answered = await this.answer(live.id, live.subject);
+      if (answered.ok) await audit(live.snapshotHash);
+      return answered;
     }
     const updated = await updateWithRetry(this.o.store, request.id, (current) => {
       const state = current.fields[field];
@@ -159,6 +173,7 @@ export class Proofs implements ProofSink {
     });
     if (!updated) return { ok: false, message: 'the request changed meanwhile; look again' };
     await this.o.store.voidChallenges(request.id, this.o.now(), [field]);
+    await audit(updated.snapshot.hash);
     this.o.log.info({ account, field }, 'field rejected by the operator');
     return { ok: true, account, field };
   }

@@ -9,6 +9,7 @@ import {
   isOpenStatus,
   type JudgementRecord,
   type JudgementRequest,
+  type ReviewRecord,
 } from '../domain/request.js';
 import {
   type ConsumeOutcome,
@@ -41,6 +42,7 @@ export class MongoStore implements Store {
     private readonly checkpoints: Collection<CheckpointDoc>,
     private readonly deliveries: Collection<DeliveryDoc>,
     private readonly leases: Collection<LeaseDoc>,
+    private readonly reviews: Collection<ReviewRecord>,
   ) {}
 
   /** Connects and makes sure the indexes exist. The database is the one named in the URI. */
@@ -57,6 +59,7 @@ export class MongoStore implements Store {
       db.collection<CheckpointDoc>('checkpoints'),
       db.collection<DeliveryDoc>('deliveries'),
       db.collection<LeaseDoc>('leases'),
+      db.collection<ReviewRecord>('reviews'),
     );
     await store.ensureIndexes();
     return store;
@@ -88,6 +91,7 @@ export class MongoStore implements Store {
       { key: { account: 1, at: 1 }, name: 'by_account' },
     ]);
     await this.judgements.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
+    await this.reviews.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
   }
 
   async insertRequest(request: JudgementRequest): Promise<void> {
@@ -307,6 +311,18 @@ export class MongoStore implements Store {
       .sort({ _id: 1 })
       .toArray();
     return docs as JudgementRecord[];
+  }
+
+  async appendReview(record: ReviewRecord): Promise<void> {
+    await this.reviews.insertOne({ ...record });
+  }
+
+  async listReviews(account?: string): Promise<ReviewRecord[]> {
+    const docs = await this.reviews
+      .find(account === undefined ? {} : { account }, { projection: { _id: 0 } })
+      .sort({ _id: 1 })
+      .toArray();
+    return docs as ReviewRecord[];
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

@@ -12,6 +12,7 @@ import {
   isOpenStatus,
   type JudgementRecord,
   type JudgementRequest,
+  type ReviewRecord,
 } from '../domain/request.js';
 import {
   type ConsumeOutcome,
@@ -22,7 +23,7 @@ import {
   type Store,
 } from './store.js';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -88,6 +89,16 @@ CREATE TABLE IF NOT EXISTS leases (
 ) STRICT;
 `;
 
+/** Schema 3: the operators' reviews, in the audit log beside the judgements. */
+const SCHEMA_3 = `
+CREATE TABLE IF NOT EXISTS reviews (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  account TEXT NOT NULL,
+  doc TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS reviews_by_account ON reviews (account);
+`;
+
 type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
@@ -121,6 +132,7 @@ export class SqliteStore implements Store {
       }
       if (version < 1) this.db.exec(SCHEMA);
       if (version < 2) this.db.exec(SCHEMA_2);
+      if (version < 3) this.db.exec(SCHEMA_3);
       if (version < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {
@@ -373,6 +385,20 @@ export class SqliteStore implements Store {
         ? this.db.prepare('SELECT doc FROM judgements ORDER BY seq').all()
         : this.db.prepare('SELECT doc FROM judgements WHERE account = ? ORDER BY seq').all(account);
     return rows.map((row) => parse<JudgementRecord>(row) as JudgementRecord);
+  }
+
+  async appendReview(record: ReviewRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO reviews (account, doc) VALUES (?, ?)')
+      .run(record.account, JSON.stringify(record));
+  }
+
+  async listReviews(account?: string): Promise<ReviewRecord[]> {
+    const rows =
+      account === undefined
+        ? this.db.prepare('SELECT doc FROM reviews ORDER BY seq').all()
+        : this.db.prepare('SELECT doc FROM reviews WHERE account = ? ORDER BY seq').all(account);
+    return rows.map((row) => parse<ReviewRecord>(row) as ReviewRecord);
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

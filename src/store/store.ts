@@ -3,7 +3,7 @@
  * the store says what was proven. Adapters: sqlite.ts (default, embedded) and mongodb.ts.
  */
 import type { Field } from '../domain/fields.js';
-import type { Challenge, JudgementRecord, JudgementRequest } from '../domain/request.js';
+import type { Challenge, JudgementRecord, JudgementRequest, ReviewRecord } from '../domain/request.js';
 
 export type ConsumeOutcome =
   | { ok: true; challenge: Challenge }
@@ -70,6 +70,8 @@ export interface Store {
 
   appendJudgement(record: JudgementRecord): Promise<void>;
   listJudgements(account?: string): Promise<JudgementRecord[]>;
+  appendReview(record: ReviewRecord): Promise<void>;
+  listReviews(account?: string): Promise<ReviewRecord[]>;
 
   getCheckpoint(key: string): Promise<string | undefined>;
   setCheckpoint(key: string, value: string): Promise<void>;

@@ -200,6 +200,26 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect((await store.listJudgements()).length).toBeGreaterThanOrEqual(2);
     });
 
+    it('keeps the review log in order, per account', async () => {
+      const account = unique('reviewed');
+      const entry = {
+        account,
+        registrarIndex: 7,
+        field: 'legal',
+        decision: 'confirm' as const,
+        reviewer: 'alice',
+        identityHash: '0x01',
+        at: 5,
+      };
+      await store.appendReview(entry);
+      await other.appendReview({ ...entry, field: 'image', decision: 'reject', reviewer: 'bob', at: 6 });
+      expect(await store.listReviews(account)).toEqual([
+        entry,
+        { ...entry, field: 'image', decision: 'reject', reviewer: 'bob', at: 6 },
+      ]);
+      expect(await store.listReviews(unique('nobody'))).toEqual([]);
+    });
+
     it('keeps checkpoints, the newest value winning', async () => {
       const key = unique('checkpoint');
       expect(await store.getCheckpoint(key)).toBeUndefined();

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
 import { confirm, DaemonHarness, FEE, freePort } from '../support/harness.js';
@@ -83,7 +84,7 @@ describe('the registrar command', () => {
     expect((await fetch(`${h.url}/admin/requests`)).status).toBe(404);
   });
 
-  it('takes the operator review of a legal name: a rejection says why, a confirmation judges', async () => {
+  it('takes the operator review of a legal name: a rejection says why, a confirmation judges, both in the audit log', async () => {
     const rejected = await h.newPerson({ display: 'Jane Roe', email: 'jane@example.org', legal: 'Jane Roe' });
     await h.chain.requestJudgement(rejected, h.index, 2n * FEE);
     await confirm(linkIn(await h.mailbox.nextMail('jane@example.org')));
@@ -96,7 +97,16 @@ describe('the registrar command', () => {
       }),
     ]);
     const no = await cli(
-      ['review', rejected.address, 'legal', '--reject', '--note', 'it does not match the documents'],
+      [
+        'review',
+        rejected.address,
+        'legal',
+        '--reject',
+        '--note',
+        'it does not match the documents',
+        '--by',
+        'Alice Ops',
+      ],
       h.env(),
     );
     expect(no.code).toBe(0);
@@ -117,6 +127,42 @@ describe('the registrar command', () => {
     expect(await h.chain.judgementOf(accepted.address, h.index)).toBe('Reasonable');
     const again = await cli(['review', accepted.address, 'legal', '--confirm'], h.env());
     expect(again.code).toBe(1);
+
+    // The audit log: who, what and when, for which identity; a refused review is not in it.
+    const reviewsOf = async (address: string) => {
+      const response = await fetch(`http://127.0.0.1:${adminPort}/admin/reviews/${address}`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      return ((await response.json()) as { reviews: Record<string, unknown>[] }).reviews;
+    };
+    const hashOf = async (address: string) =>
+      (await h.chain.api.query.identity.identityOf(address)).unwrap().info.hash.toHex();
+    expect(await reviewsOf(rejected.address)).toEqual([
+      {
+        account: rejected.address,
+        registrarIndex: h.index,
+        field: 'legal',
+        decision: 'reject',
+        reviewer: 'Alice Ops',
+        identityHash: await hashOf(rejected.address),
+        at: expect.any(Number),
+      },
+    ]);
+    expect(await reviewsOf(accepted.address)).toEqual([
+      expect.objectContaining({
+        decision: 'confirm',
+        reviewer: userInfo().username,
+        identityHash: await hashOf(accepted.address),
+      }),
+    ]);
+    // The audit log keeps no note: it went to the person, and goes with the request's data.
+    expect(JSON.stringify(await reviewsOf(rejected.address))).not.toContain('documents');
+    const nameless = await fetch(`http://127.0.0.1:${adminPort}/admin/review`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ account: accepted.address, field: 'legal', decision: 'confirm' }),
+    });
+    expect(nameless.status).toBe(400);
   });
 
   it('gives Erroneous by hand only when asked twice, and the request closes', async () => {

@@ -20,10 +20,10 @@ describe('the SQLite store file', () => {
     const raw = new DatabaseSync(path);
     raw.exec('PRAGMA user_version = 99');
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 2');
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 3');
   });
 
-  it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again', async () => {
+  it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again, reviews can be logged', async () => {
     const path = join(dir, 'schema1.sqlite');
     const raw = new DatabaseSync(path);
     raw.exec(`CREATE TABLE challenges (id TEXT PRIMARY KEY, request_id TEXT NOT NULL, field TEXT NOT NULL,
@@ -50,6 +50,17 @@ describe('the SQLite store file', () => {
       expect(await store.getChallenge('c1')).toEqual({ ...old, deliveredAt: 1_000 });
       expect(await store.dueDeliveries(50_000, 10)).toEqual([]);
       expect(await store.claimLease('registrar', 'me', 10, 0)).toBe(true);
+      const review = {
+        account: 'a',
+        registrarIndex: 0,
+        field: 'legal',
+        decision: 'confirm' as const,
+        reviewer: 'ops',
+        identityHash: '0x',
+        at: 1,
+      };
+      await store.appendReview(review);
+      expect(await store.listReviews('a')).toEqual([review]);
     } finally {
       await store.close();
     }
