@@ -306,11 +306,7 @@ export class MongoStore implements Store {
   }
 
   async listJudgements(account?: string): Promise<JudgementRecord[]> {
-    const docs = await this.judgements
-      .find(account === undefined ? {} : { account }, { projection: { _id: 0 } })
-      .sort({ _id: 1 })
-      .toArray();
-    return docs as JudgementRecord[];
+    return listLog(this.judgements, account);
   }
 
   async appendReview(record: ReviewRecord): Promise<void> {
@@ -318,11 +314,7 @@ export class MongoStore implements Store {
   }
 
   async listReviews(account?: string): Promise<ReviewRecord[]> {
-    const docs = await this.reviews
-      .find(account === undefined ? {} : { account }, { projection: { _id: 0 } })
-      .sort({ _id: 1 })
-      .toArray();
-    return docs as ReviewRecord[];
+    return listLog(this.reviews, account);
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {
@@ -355,4 +347,14 @@ function fromChallengeDoc({ _id, ...rest }: ChallengeDoc): Challenge {
 function translate(error: unknown, what: string): unknown {
   if (error instanceof MongoServerError && error.code === 11000) return new DuplicateError(what);
   return error;
+}
+
+/** An audit log in write order, for one account or all. */
+async function listLog<T extends { account: string }>(log: Collection<T>, account?: string): Promise<T[]> {
+  const filter = account === undefined ? {} : { account };
+  const docs = await log
+    .find(filter as never, { projection: { _id: 0 } })
+    .sort({ _id: 1 })
+    .toArray();
+  return docs as unknown as T[];
 }

@@ -374,31 +374,34 @@ export class SqliteStore implements Store {
   }
 
   async appendJudgement(record: JudgementRecord): Promise<void> {
-    this.db
-      .prepare('INSERT INTO judgements (account, doc) VALUES (?, ?)')
-      .run(record.account, JSON.stringify(record));
+    this.appendLog('judgements', record);
   }
 
   async listJudgements(account?: string): Promise<JudgementRecord[]> {
-    const rows =
-      account === undefined
-        ? this.db.prepare('SELECT doc FROM judgements ORDER BY seq').all()
-        : this.db.prepare('SELECT doc FROM judgements WHERE account = ? ORDER BY seq').all(account);
-    return rows.map((row) => parse<JudgementRecord>(row) as JudgementRecord);
+    return this.listLog<JudgementRecord>('judgements', account);
   }
 
   async appendReview(record: ReviewRecord): Promise<void> {
-    this.db
-      .prepare('INSERT INTO reviews (account, doc) VALUES (?, ?)')
-      .run(record.account, JSON.stringify(record));
+    this.appendLog('reviews', record);
   }
 
   async listReviews(account?: string): Promise<ReviewRecord[]> {
+    return this.listLog<ReviewRecord>('reviews', account);
+  }
+
+  /** The audit logs: one JSON document per entry, in write order, found by account. */
+  private appendLog(table: 'judgements' | 'reviews', record: { account: string }): void {
+    this.db
+      .prepare(`INSERT INTO ${table} (account, doc) VALUES (?, ?)`)
+      .run(record.account, JSON.stringify(record));
+  }
+
+  private listLog<T>(table: 'judgements' | 'reviews', account?: string): T[] {
     const rows =
       account === undefined
-        ? this.db.prepare('SELECT doc FROM reviews ORDER BY seq').all()
-        : this.db.prepare('SELECT doc FROM reviews WHERE account = ? ORDER BY seq').all(account);
-    return rows.map((row) => parse<ReviewRecord>(row) as ReviewRecord);
+        ? this.db.prepare(`SELECT doc FROM ${table} ORDER BY seq`).all()
+        : this.db.prepare(`SELECT doc FROM ${table} WHERE account = ? ORDER BY seq`).all(account);
+    return rows.map((row) => parse<T>(row) as T);
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {
