@@ -11,6 +11,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DaemonHarness, FEE } from '../support/harness.js';
 import { OAuthServer } from '../support/oauth-server.js';
+import { callBack, confirmSignIn, startSignIn } from '../support/sign-in.js';
 
 const CHROMIUM = process.env.REGISTRAR_TEST_CHROMIUM ?? '/usr/bin/chromium';
 /** display | twitter | github | discord */
@@ -182,34 +183,26 @@ describe('sign in with the service', () => {
   it('refuses a callback with a foreign, tampered or replayed state, or from another browser', async () => {
     const person = await personWith({ github: 'state-test', discord: 'state_test' });
     github.user = { id: '7', name: 'state-test' };
-    // Start without a browser: the form's answer is a redirect to the service plus this browser's cookie.
-    const start = await fetch(`${h.url}/prove/${person.address}/github`, {
-      method: 'POST',
-      redirect: 'manual',
-    });
-    expect(start.status).toBe(303);
-    const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    expect(start.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Lax/);
-    const authorize = new URL(start.headers.get('location') ?? '');
+    // Without a browser: the form's answer is a redirect to the service plus this browser's cookie.
+    const steps = await startSignIn(h.url, person.address, 'github');
+    const { callback, cookie, authorize } = steps;
+    expect(cookie).toMatch(/^registrar_sign_in=/);
+    expect(steps.setCookie).toMatch(/; Path=\/sign-in\/; Max-Age=600; HttpOnly; SameSite=Lax/);
     expect(authorize.origin).toBe(github.url);
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
-    const back = await fetch(authorize, { redirect: 'manual' });
-    const callback = back.headers.get('location') ?? '';
     const state = new URL(callback).searchParams.get('state') ?? '';
 
-    const get = (url: string, withCookie = cookie) => fetch(url, { headers: { cookie: withCookie } });
+    const get = (url: string, withCookie = cookie) => callBack({ ...steps, callback: url }, withCookie);
     // Another browser (no cookie, another cookie): refused before the code is used.
     const before = github.exchanges;
     expect((await get(callback, '')).status).toBe(400);
-    expect(await (await get(callback, 'registrar_sign_in=x.y')).text()).toContain(
-      'started in another browser',
-    );
+    expect((await get(callback, 'registrar_sign_in=x.y')).page).toContain('started in another browser');
     // A tampered state and a state of nothing.
     const tampered = callback.replace(
       `state=${encodeURIComponent(state)}`,
       `state=${encodeURIComponent(`${state.slice(0, -2)}AA`)}`,
     );
-    expect(await (await get(tampered)).text()).toContain('did not start here');
+    expect((await get(tampered)).page).toContain('did not start here');
     expect((await get(`${h.url}/sign-in/github/callback?code=abc&state=forged.x`)).status).toBe(400);
     // A GitHub state sent to the Discord callback.
     expect((await get(callback.replace('/sign-in/github/', '/sign-in/discord/'))).status).toBe(400);
@@ -217,26 +210,20 @@ describe('sign in with the service', () => {
 
     const asked = await get(callback);
     expect(asked.status).toBe(200);
-    const sealed = /name="signedIn" value="([^"]+)"/.exec(await asked.text())?.[1] ?? '';
+    const sealed = asked.sealed ?? '';
     // A GET of the callback changed nothing.
     expect(await fieldState(person.address, 'github')).toBe('awaiting');
     // The code was used: the same callback again fails at the service, and says so.
     const replayed = await get(callback);
     expect(replayed.status).toBe(502);
-    expect(await replayed.text()).toContain('GitHub refused the sign-in');
+    expect(replayed.page).toContain('GitHub refused the sign-in');
 
-    const confirm = (value: string) =>
-      fetch(`${h.url}/sign-in/confirm`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ signedIn: value }).toString(),
-      });
-    expect((await confirm(`${sealed}x`)).status).toBe(400);
-    expect((await confirm(sealed)).status).toBe(200);
+    expect((await confirmSignIn(h.url, `${sealed}x`)).status).toBe(400);
+    expect((await confirmSignIn(h.url, sealed)).status).toBe(200);
     expect(await fieldState(person.address, 'github')).toBe('confirmed');
     // Confirmed once: the same sign-in, and the state behind it, are used up.
-    expect((await confirm(sealed)).status).toBe(410);
-    expect(await (await get(callback)).text()).toContain('already used');
+    expect((await confirmSignIn(h.url, sealed)).status).toBe(410);
+    expect((await get(callback)).page).toContain('already used');
   });
 
   it('judges an identity whose every field was proven by signing in', async () => {

@@ -9,14 +9,19 @@ import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { WEB_PROOF_PATH, WebChannel } from '../../src/channels/web.js';
 import type { PageChallenge } from '../../src/registrar/proofs.js';
-import { SITE_ADDRESS, WebSite } from '../support/web-site.js';
+import { WebSite } from '../support/web-site.js';
+
+const SITE_ADDRESS = '127.8.0.1';
 
 let site: WebSite;
 let channel: WebChannel;
 const original = getCACertificates('default');
 
 beforeAll(async () => {
-  site = await WebSite.start(['site.example.test', '*.site.example.test', 'other.example.test']);
+  site = await WebSite.start(
+    ['site.example.test', '*.site.example.test', 'other.example.test'],
+    SITE_ADDRESS,
+  );
   setDefaultCACertificates([...original, site.ca]);
   channel = new WebChannel({ dnsServers: [`127.0.0.1:${site.dnsPort}`], allowLoopback: true });
 });

@@ -13,8 +13,6 @@ export type Page =
   | { bytes: number }
   | { hang: true };
 
-export const SITE_ADDRESS = '127.8.0.1';
-
 export class WebSite {
   /** Path on any host → answer. */
   readonly pages = new Map<string, Page>();
@@ -40,8 +38,11 @@ export class WebSite {
     return this.certificates.caFile;
   }
 
-  /** `names`: the DNS names the certificate covers (wildcards allowed). */
-  static async start(names: string[]): Promise<WebSite> {
+  /**
+   * `names`: the DNS names the certificate covers (wildcards allowed); `address`: the loopback
+   * address whose port 443 the site takes (one per test file, which may run side by side).
+   */
+  static async start(names: string[], address: string): Promise<WebSite> {
     const certificates = makeCertificates(names);
     let site: WebSite | undefined;
     const https = createServer({ key: certificates.key, cert: certificates.cert }, (req, res) => {
@@ -58,7 +59,7 @@ export class WebSite {
     });
     await new Promise<void>((resolve, reject) => {
       https.once('error', reject);
-      https.listen(443, SITE_ADDRESS, () => resolve());
+      https.listen(443, address, () => resolve());
     });
 
     const { Packet } = dns2;

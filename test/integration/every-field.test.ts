@@ -1,0 +1,206 @@
+/**
+ * Every field of the People identity, on the real runtime, with the registrar's mask 1023: display
+ * (checked), legal name and image (the operator reviews them), website (a line published on a local
+ * HTTPS site the daemon trusts through NODE_EXTRA_CA_CERTS, its name from a local DNS server),
+ * Matrix (the bot, on a local homeserver), email (a real SMTP server), PGP fingerprint (a clear-signed
+ * text pasted on the page), X, GitHub and Discord (signed in at local stand-ins of each service).
+ * Only when the last is proven does the chain show JudgementGiven, for the identity as it was proven.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as openpgp from 'openpgp';
+import { confirm, DaemonHarness, FEE, freePort } from '../support/harness.js';
+import { TestHomeserver } from '../support/matrix-server.js';
+import { OAuthServer } from '../support/oauth-server.js';
+import { signInAndConfirm } from '../support/sign-in.js';
+import { linkIn } from '../support/smtp.js';
+import { WebSite } from '../support/web-site.js';
+
+const EVERY_FIELD = 1023;
+const SITE_ADDRESS = '127.8.0.2';
+const ADMIN_TOKEN = 'every-field-admin-token-0123456789abcdef';
+
+let h: DaemonHarness;
+let hs: TestHomeserver;
+let site: WebSite;
+let services: Record<'github' | 'discord' | 'x', OAuthServer>;
+let adminPort: number;
+
+beforeAll(async () => {
+  hs = await TestHomeserver.start();
+  site = await WebSite.start(['every.example.test'], SITE_ADDRESS);
+  site.addresses.set('every.example.test', SITE_ADDRESS);
+  services = {
+    github: await OAuthServer.start('github'),
+    discord: await OAuthServer.start('discord'),
+    x: await OAuthServer.start('x'),
+  };
+  // One trust file: the web site's authority and the X API's.
+  const trust = join(tmpdir(), `registrar-every-field-ca-${process.pid}.pem`);
+  writeFileSync(trust, `${site.ca}\n${readFileSync(services.x.caFile ?? '', 'utf8')}`);
+  adminPort = await freePort();
+  h = await DaemonHarness.start(EVERY_FIELD, {
+    ...services.github.env(),
+    ...services.discord.env(),
+    ...services.x.env(),
+    NODE_EXTRA_CA_CERTS: trust,
+    REGISTRAR_MATRIX_HOMESERVER: hs.url,
+    REGISTRAR_MATRIX_USER: hs.bot,
+    REGISTRAR_MATRIX_ACCESS_TOKEN: hs.token,
+    REGISTRAR_MATRIX_DEVICE_ID: 'REGISTRARBOT',
+    REGISTRAR_WEB_DNS_SERVERS: `127.0.0.1:${site.dnsPort}`,
+    REGISTRAR_WEB_ALLOW_LOOPBACK: 'true',
+    REGISTRAR_REVIEW_FIELDS: 'legal,image',
+    REGISTRAR_ADMIN_TOKEN: ADMIN_TOKEN,
+    REGISTRAR_ADMIN_PORT: String(adminPort),
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await h?.close();
+  await hs?.close();
+  await site?.close();
+  for (const service of Object.values(services ?? {})) await service.close();
+});
+
+const unescape = (html: string) =>
+  html
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+
+async function pageOf(address: string, field: string): Promise<string> {
+  const response = await fetch(`${h.url}/prove/${address}/${field}`);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+const post = (url: string, form: Record<string, string>) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
+
+describe('an identity with every field', () => {
+  it('is judged with mask 1023 once every field is proven, each its own way', async () => {
+    const { privateKey } = await openpgp.generateKey({
+      type: 'ecc',
+      curve: 'curve25519Legacy',
+      userIDs: [{ name: 'Every Field', email: 'pgp@example.org' }],
+      format: 'object',
+    });
+    const person = h.chain.account('//EveryField');
+    await h.chain.fund(person.address);
+    await h.chain.setIdentityInfo(person, {
+      display: { Raw: 'Every Field' },
+      legal: { Raw: 'Every Field Person' },
+      web: { Raw: 'every.example.test' },
+      matrix: { Raw: '@every:localhost' },
+      email: { Raw: 'every@example.org' },
+      pgpFingerprint: `0x${privateKey.getFingerprint()}`,
+      image: { Raw: 'every.example.test/me.png' },
+      twitter: { Raw: '@Every_Field' },
+      github: { Raw: 'every-field' },
+      discord: { Raw: 'every_field' },
+    });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    await h.statusBecomes(person.address, 'open');
+    const open = await h.statusOf(person.address);
+    expect(Object.keys(open.fields).sort()).toEqual(
+      [
+        'discord',
+        'display',
+        'email',
+        'github',
+        'image',
+        'legal',
+        'matrix',
+        'pgpFingerprint',
+        'twitter',
+        'web',
+      ].sort(),
+    );
+    expect(open.fields.display?.status).toBe('confirmed');
+    const proved: string[] = [];
+    const stillOpen = async () => {
+      const view = await h.statusOf(person.address);
+      expect(view.status).toBe('open');
+      expect(await h.chain.judgementOf(person.address, h.index)).toBe('FeePaid');
+      return view;
+    };
+
+    // Email and Matrix: the links pushed to them.
+    expect((await confirm(linkIn(await h.mailbox.nextMail('every@example.org')))).status).toBe(200);
+    const matrix = await hs.nextMessageTo('@every:localhost');
+    const matrixLink = /https?:\/\/\S+\/confirm\/\S+/.exec(matrix.body)?.[0] ?? '';
+    expect((await confirm(matrixLink)).status).toBe(200);
+    proved.push('email', 'matrix');
+
+    // The website: the line from its page, published at the well-known path.
+    const webPage = await pageOf(person.address, 'web');
+    const line = /<pre id="web-proof">([^<]+)<\/pre>/.exec(webPage)?.[1] ?? '';
+    expect(line).toMatch(/^polkadot-registrar=[A-Z2-9]{8}$/);
+    const check = () => post(`${h.url}/prove/${person.address}/web`, {});
+    const notYet = await check();
+    expect(notYet.status).toBe(422);
+    expect(await notYet.text()).toContain('The code was not found');
+    site.pages.set('/.well-known/polkadot-registrar', { body: `${line}\n` });
+    expect((await check()).status).toBe(200);
+    proved.push('web');
+
+    // PGP: the text on the page, clear-signed by the key, with the public key.
+    const text = unescape(
+      /<pre id="challenge-text">([^<]+)<\/pre>/.exec(await pageOf(person.address, 'pgpFingerprint'))?.[1] ??
+        '',
+    );
+    expect(text).toContain(person.address);
+    const signedMessage = await openpgp.sign({
+      message: await openpgp.createCleartextMessage({ text }),
+      signingKeys: privateKey,
+    });
+    const pgp = await post(`${h.url}/prove/${person.address}/pgpFingerprint`, {
+      signedMessage,
+      armoredKey: privateKey.toPublic().armor(),
+    });
+    expect(pgp.status).toBe(200);
+    proved.push('pgpFingerprint');
+
+    // X, GitHub, Discord: signed in as the accounts the identity names.
+    services.x.user = { id: '1001', name: 'every_field' };
+    services.github.user = { id: '1002', name: 'Every-Field' };
+    services.discord.user = { id: '1003', name: 'every_field' };
+    for (const field of ['twitter', 'github', 'discord']) {
+      expect(await signInAndConfirm(h.url, person.address, field)).toBe(200);
+      proved.push(field);
+    }
+    const waiting = await stillOpen();
+    for (const field of proved) expect(waiting.fields[field as 'email']?.status).toBe('confirmed');
+    expect(waiting.fields.legal?.status).toBe('awaiting');
+    expect(waiting.fields.image?.status).toBe('awaiting');
+
+    // The operator reviews the legal name and the image, last.
+    const review = (field: string) =>
+      fetch(`http://127.0.0.1:${adminPort}/admin/review`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ account: person.address, field, decision: 'confirm', reviewer: 'ops' }),
+      });
+    expect((await review('legal')).status).toBe(200);
+    await stillOpen();
+    expect((await review('image')).status).toBe(200);
+
+    const given = await h.chain.waitForEvent(
+      'identity',
+      'JudgementGiven',
+      (e) => e.data.target === person.address && e.data.registrarIndex === h.index,
+    );
+    expect(given).toBeDefined();
+    expect(await h.chain.judgementOf(person.address, h.index)).toBe('Reasonable');
+    await h.statusBecomes(person.address, 'judged');
+  }, 180_000);
+});
