@@ -65,7 +65,7 @@ afterAll(async () => {
   for (const service of Object.values(services ?? {})) await service.close();
 });
 
-const unescape = (html: string) =>
+const textOfHtml = (html: string) =>
   html
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
@@ -154,7 +154,7 @@ describe('an identity with every field', () => {
     proved.push('web');
 
     // PGP: the text on the page, clear-signed by the key, with the public key.
-    const text = unescape(
+    const text = textOfHtml(
       /<pre id="challenge-text">([^<]+)<\/pre>/.exec(await pageOf(person.address, 'pgpFingerprint'))?.[1] ??
         '',
     );
