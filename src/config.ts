@@ -163,7 +163,7 @@ const serviceUrl = (what: string) =>
     .transform((value) => value.replace(/\/+$/, ''));
 
 const booleanSetting = z
-  .union([z.boolean(), z.enum(['true', 'false'], { error: 'expected true or false' })])
+  .union([z.boolean(), z.enum(['true', 'false'])], { error: 'expected true or false' })
   .transform((value) => value === true || value === 'true');
 
 /** The settings, by the name an operator writes them under. */

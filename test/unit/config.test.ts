@@ -118,4 +118,46 @@ describe('configuration', () => {
       'REGISTRAR_SMTP_FROM: is required with REGISTRAR_SMTP_URL (the From address of mail)',
     ]);
   });
+
+  it("turns each sign-in on with its client, with the services' own addresses unless told otherwise", () => {
+    const plain = loadConfig(valid);
+    expect([plain.github, plain.discord, plain.twitter]).toEqual([undefined, undefined, undefined]);
+    expect(plain.web).toEqual({ dnsServers: [], allowLoopback: false });
+    expect(plain.pgp).toBe(true);
+    const config = loadConfig({
+      ...valid,
+      REGISTRAR_GITHUB_CLIENT_ID: 'gh-id',
+      REGISTRAR_GITHUB_CLIENT_SECRET: 'gh-secret-value',
+      REGISTRAR_TWITTER_CLIENT_ID: 'x-id',
+      REGISTRAR_TWITTER_CLIENT_SECRET: 'x-secret-value',
+      REGISTRAR_TWITTER_API_URL: 'https://127.0.0.1:8443/',
+      REGISTRAR_WEB_DNS_SERVERS: '10.0.0.53, 10.0.0.54:5353',
+      REGISTRAR_PGP_PROOFS: 'false',
+    });
+    expect(config.github).toMatchObject({
+      clientId: 'gh-id',
+      oauthUrl: 'https://github.com',
+      apiUrl: 'https://api.github.com',
+    });
+    expect(config.twitter).toMatchObject({ oauthUrl: 'https://x.com', apiUrl: 'https://127.0.0.1:8443' });
+    expect(config.web?.dnsServers).toEqual(['10.0.0.53', '10.0.0.54:5353']);
+    expect(config.pgp).toBe(false);
+    expect(JSON.stringify(config)).not.toContain('secret-value');
+    expect(loadConfig({ ...valid, REGISTRAR_WEB_PROOFS: 'false' }).web).toBeUndefined();
+  });
+
+  it('refuses half an OAuth client, a service address that is no URL, and a yes/no that is neither', () => {
+    expect(problemsOf({ ...valid, REGISTRAR_DISCORD_CLIENT_ID: 'd-id' })).toEqual([
+      'REGISTRAR_DISCORD_CLIENT_SECRET: is required with REGISTRAR_DISCORD_CLIENT_ID (the OAuth application)',
+    ]);
+    expect(problemsOf({ ...valid, REGISTRAR_GITHUB_CLIENT_SECRET: 's' })).toEqual([
+      'REGISTRAR_GITHUB_CLIENT_ID: is required with REGISTRAR_GITHUB_CLIENT_SECRET (the OAuth application)',
+    ]);
+    expect(problemsOf({ ...valid, REGISTRAR_GITHUB_API_URL: 'api.github.com' })).toEqual([
+      'REGISTRAR_GITHUB_API_URL: expected the http(s):// base URL of the GitHub API',
+    ]);
+    expect(problemsOf({ ...valid, REGISTRAR_WEB_PROOFS: 'yes' })).toEqual([
+      'REGISTRAR_WEB_PROOFS: expected true or false',
+    ]);
+  });
 });
