@@ -50,8 +50,16 @@ export interface Config {
   discord: OAuthSettings | undefined;
   /** "Sign in with X": on when a client ID is set. */
   twitter: OAuthSettings | undefined;
+  /** The Discord bot of a community server: DMs the challenge to members and takes codes back. */
+  discordBot: { token: Secret; guildId: string; apiUrl: string } | undefined;
+  /** GitHub accounts proven by a public gist of the code (on by default; a token lifts the API limit). */
+  githubGists: { apiUrl: string; token: Secret | undefined } | undefined;
+  /** X accounts proven by a public post of the code, read through oEmbed (off by default). */
+  twitterPosts: { oembedUrl: string } | undefined;
   /** Websites proven by a published code (on by default). */
   web: { dnsServers: string[]; allowLoopback: boolean } | undefined;
+  /** How often published proofs (a website's line) are looked for without the person asking. */
+  recheckSeconds: number;
   /** PGP fingerprints proven by a signature (on by default). */
   pgp: boolean;
   /** Fields the operator reviews by hand (legal name, image). */
@@ -218,12 +226,20 @@ const settings = z.object({
   REGISTRAR_GITHUB_OAUTH_URL: serviceUrl('GitHub sign-in').default('https://github.com'),
   REGISTRAR_GITHUB_API_URL: serviceUrl('GitHub API').default('https://api.github.com'),
   REGISTRAR_DISCORD_CLIENT_ID: z.string().min(1).optional(),
+  REGISTRAR_DISCORD_GUILD_ID: z
+    .string()
+    .regex(/^[0-9]{1,20}$/, { error: 'expected the numeric ID of the Discord server' })
+    .optional(),
   REGISTRAR_DISCORD_OAUTH_URL: serviceUrl('Discord sign-in').default('https://discord.com'),
   REGISTRAR_DISCORD_API_URL: serviceUrl('Discord API').default('https://discord.com/api/v10'),
   REGISTRAR_TWITTER_CLIENT_ID: z.string().min(1).optional(),
   REGISTRAR_TWITTER_OAUTH_URL: serviceUrl('X sign-in').default('https://x.com'),
   REGISTRAR_TWITTER_API_URL: serviceUrl('X API').default('https://api.x.com'),
+  REGISTRAR_GITHUB_GIST_PROOFS: booleanSetting.default(true),
+  REGISTRAR_TWITTER_POST_PROOFS: booleanSetting.default(false),
+  REGISTRAR_TWITTER_OEMBED_URL: serviceUrl('X oEmbed endpoint').default('https://publish.twitter.com'),
   REGISTRAR_WEB_PROOFS: booleanSetting.default(true),
+  REGISTRAR_RECHECK_SECONDS: wholeNumber(10, 86_400).default(600),
   REGISTRAR_WEB_DNS_SERVERS: z
     .string()
     .transform((value) =>
@@ -274,6 +290,8 @@ const OPTIONAL_SECRETS = [
   'REGISTRAR_GITHUB_CLIENT_SECRET',
   'REGISTRAR_DISCORD_CLIENT_SECRET',
   'REGISTRAR_TWITTER_CLIENT_SECRET',
+  'REGISTRAR_GITHUB_TOKEN',
+  'REGISTRAR_DISCORD_BOT_TOKEN',
 ] as const;
 
 type Source = Record<string, unknown>;
@@ -326,6 +344,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const github = oauth('GITHUB');
   const discord = oauth('DISCORD');
   const twitter = oauth('TWITTER');
+  const botToken = optional.REGISTRAR_DISCORD_BOT_TOKEN;
+  if ((botToken === undefined) !== (s.REGISTRAR_DISCORD_GUILD_ID === undefined)) {
+    problems.push(
+      botToken
+        ? 'REGISTRAR_DISCORD_GUILD_ID: is required with REGISTRAR_DISCORD_BOT_TOKEN (the server whose members the bot messages)'
+        : 'REGISTRAR_DISCORD_BOT_TOKEN: is required with REGISTRAR_DISCORD_GUILD_ID (the bot of that server)',
+    );
+  }
   const adminToken = optional.REGISTRAR_ADMIN_TOKEN;
   if (adminToken && adminToken.reveal().length < 32) {
     problems.push('REGISTRAR_ADMIN_TOKEN: too short; expected a random string of at least 32 characters');
@@ -354,10 +380,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     github,
     discord,
     twitter,
+    discordBot:
+      botToken && s.REGISTRAR_DISCORD_GUILD_ID
+        ? {
+            token: botToken,
+            guildId: s.REGISTRAR_DISCORD_GUILD_ID,
+            // discord.js adds the version itself.
+            apiUrl: s.REGISTRAR_DISCORD_API_URL.replace(/\/v[0-9]+$/, ''),
+          }
+        : undefined,
+    githubGists: s.REGISTRAR_GITHUB_GIST_PROOFS
+      ? { apiUrl: s.REGISTRAR_GITHUB_API_URL, token: optional.REGISTRAR_GITHUB_TOKEN }
+      : undefined,
+    twitterPosts: s.REGISTRAR_TWITTER_POST_PROOFS ? { oembedUrl: s.REGISTRAR_TWITTER_OEMBED_URL } : undefined,
     web: s.REGISTRAR_WEB_PROOFS
       ? { dnsServers: s.REGISTRAR_WEB_DNS_SERVERS, allowLoopback: s.REGISTRAR_WEB_ALLOW_LOOPBACK }
       : undefined,
     pgp: s.REGISTRAR_PGP_PROOFS,
+    recheckSeconds: s.REGISTRAR_RECHECK_SECONDS,
     reviewFields: s.REGISTRAR_REVIEW_FIELDS,
     limits: {
       messagesPerTargetPerDay: s.REGISTRAR_MESSAGES_PER_TARGET_PER_DAY,

@@ -17,15 +17,19 @@ import { JudgedNames } from './chain/judged-names.js';
 import { checkRegistrar } from './chain/registrar-check.js';
 import { Watcher } from './chain/watcher.js';
 import { ChallengeTokens } from './challenges/tokens.js';
+import { AccountChannel } from './channels/account.js';
 import type { Channel } from './channels/channel.js';
 import { DiscordSignIn } from './channels/discord.js';
+import { DiscordBot } from './channels/discord-bot.js';
 import { EmailChannel } from './channels/email.js';
 import { GithubSignIn } from './channels/github.js';
+import { GistProof } from './channels/github-gist.js';
 import { MatrixChannel } from './channels/matrix.js';
 import { PgpChannel } from './channels/pgp.js';
 import { ReviewChannel } from './channels/review.js';
-import { SignInChannel, SignInSeals } from './channels/sign-in.js';
+import { SignInSeals } from './channels/sign-in.js';
 import { TwitterSignIn } from './channels/twitter.js';
+import { TwitterPostProof } from './channels/twitter-post.js';
 import { WebChannel } from './channels/web.js';
 import type { Config } from './config.js';
 import { loadConfusables } from './confusables.js';
@@ -98,9 +102,34 @@ export async function startRegistrar(
   if (config.matrix) {
     channels.push(new MatrixChannel({ settings: config.matrix, store, log, publicUrl: config.publicUrl }));
   }
-  if (config.github) channels.push(new SignInChannel(new GithubSignIn(config.github)));
-  if (config.discord) channels.push(new SignInChannel(new DiscordSignIn(config.discord)));
-  if (config.twitter) channels.push(new SignInChannel(new TwitterSignIn(config.twitter)));
+  if (config.github || config.githubGists) {
+    channels.push(
+      new AccountChannel(
+        'github',
+        config.github && new GithubSignIn(config.github),
+        config.githubGists && new GistProof(config.githubGists),
+      ),
+    );
+  }
+  if (config.discord || config.discordBot) {
+    channels.push(
+      new AccountChannel(
+        'discord',
+        config.discord && new DiscordSignIn(config.discord),
+        undefined,
+        config.discordBot && new DiscordBot(config.discordBot, log),
+      ),
+    );
+  }
+  if (config.twitter || config.twitterPosts) {
+    channels.push(
+      new AccountChannel(
+        'twitter',
+        config.twitter && new TwitterSignIn(config.twitter),
+        config.twitterPosts && new TwitterPostProof(config.twitterPosts.oembedUrl),
+      ),
+    );
+  }
   if (config.web) channels.push(new WebChannel(config.web));
   if (config.pgp) channels.push(new PgpChannel(index));
   for (const field of config.reviewFields) channels.push(new ReviewChannel(field, log));
@@ -264,6 +293,7 @@ export async function startRegistrar(
   let reconciled = false;
   let leading: Promise<void> | undefined;
   let judgeReadyTimer: NodeJS.Timeout | undefined;
+  let recheckTimer: NodeJS.Timeout | undefined;
   const lead = async () => {
     log.info({ instance: lease.owner }, 'this instance holds the lease: it judges and delivers');
     await registrar.startChannels();
@@ -272,6 +302,15 @@ export async function startRegistrar(
     reconciled = true;
     judgeReadyTimer = setInterval(() => void registrar.judgeReady().catch(() => undefined), 5_000);
     judgeReadyTimer.unref();
+    // Published proofs (a website's line) are looked for again without the person pressing a button.
+    recheckTimer = setInterval(
+      () =>
+        void registrar.recheckPublished().catch((error: unknown) => {
+          log.error({ err: error instanceof Error ? error.message : String(error) }, 'recheck failed');
+        }),
+      config.recheckSeconds * 1000,
+    );
+    recheckTimer.unref();
   };
   await lease.start({
     gained: () => {
@@ -295,6 +334,7 @@ export async function startRegistrar(
     await http.close();
     await admin?.close();
     clearInterval(judgeReadyTimer);
+    clearInterval(recheckTimer);
     await leading?.catch(() => undefined);
     await watcher.stop();
     await registrar.drain();

@@ -236,6 +236,25 @@ export class Registrar implements WatcherHandler, ProofSink {
     }
   }
 
+  /**
+   * Looks again, for every open request, at what pull channels were asked to find (a website's
+   * published line); a proof found is answered like a "Check now". Returns how many were proven.
+   */
+  async recheckPublished(): Promise<number> {
+    let proven = 0;
+    for (const request of await this.o.store.listOpenRequests(this.o.registrarIndex)) {
+      for (const [field, state] of Object.entries(request.fields)) {
+        const channel = this.channels.get(field as Field);
+        if (!channel?.recheck || state?.status !== 'awaiting') continue;
+        const challenge = await this.proofs.pageChallenge(request.account, field as Field);
+        if (!challenge.ok || !(await channel.recheck(challenge)).ok) continue;
+        const answered = await this.proofs.answer(challenge.challengeId, challenge.subject);
+        if (answered.ok) proven += 1;
+      }
+    }
+    return proven;
+  }
+
   /** Deletes the personal data of requests closed longer ago than the retention time. */
   async forgetClosed(): Promise<number> {
     if (this.o.retentionMs === undefined) return 0;
@@ -351,7 +370,9 @@ export class Registrar implements WatcherHandler, ProofSink {
       };
     }
     const open = request.status === 'open' || request.status === 'judging';
-    const waiting = open ? await this.messagesWaiting(request) : new Map<Field, number>();
+    const waiting = open
+      ? await this.messagesWaiting(request)
+      : new Map<Field, { at: number; problem?: string }>();
     const fields: RequestStatusView['fields'] = {};
     for (const [field, state] of Object.entries(request.fields) as [
       Field,
@@ -372,7 +393,8 @@ export class Registrar implements WatcherHandler, ProofSink {
                   status: state.status,
                   label,
                   value: state.value,
-                  ...(next ? { nextMessageAt: next } : {}),
+                  ...(next ? { nextMessageAt: next.at } : {}),
+                  ...(next?.problem ? { hint: next.problem } : {}),
                   ...(state.status === 'awaiting' && this.channels.get(field)?.page
                     ? { proveAt: `/prove/${account}/${field}` }
                     : {}),
@@ -390,13 +412,18 @@ export class Registrar implements WatcherHandler, ProofSink {
   }
 
   /** Fields whose message waits in the outbox for a later time (a limit or a retry), and when. */
-  private async messagesWaiting(request: JudgementRequest): Promise<Map<Field, number>> {
+  private async messagesWaiting(
+    request: JudgementRequest,
+  ): Promise<Map<Field, { at: number; problem?: string }>> {
     const now = this.now();
-    const waiting = new Map<Field, number>();
+    const waiting = new Map<Field, { at: number; problem?: string }>();
     for (const challenge of await this.o.store.listChallenges(request.id)) {
       if (!isLiveChallenge(challenge, now) || challenge.deliveredAt !== undefined) continue;
       if (challenge.nextDeliveryAt !== undefined && challenge.nextDeliveryAt > now) {
-        waiting.set(challenge.field, challenge.nextDeliveryAt);
+        waiting.set(challenge.field, {
+          at: challenge.nextDeliveryAt,
+          ...(challenge.deliveryProblem ? { problem: challenge.deliveryProblem } : {}),
+        });
       }
     }
     return waiting;

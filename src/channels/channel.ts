@@ -5,6 +5,7 @@
  * channel is one file beside this one and one line in main.ts.
  */
 import type { Field } from '../domain/fields.js';
+import type { PageChallenge } from '../registrar/proofs.js';
 
 export interface ChallengeMessage {
   /** The on-chain account that asked for the judgement. */
@@ -34,11 +35,30 @@ export interface Channel {
   readonly field: Field;
   /** false: the channel sends nothing to anyone (a review, a proof made on the registrar's site), so no message limit applies. */
   readonly messages?: false;
-  /** Proven on the registrar's site at /prove/<account>/<field>: by signing in, a signature, or a published code. */
-  readonly page?: 'sign-in' | 'pgp' | 'web';
+  /** Proven on the registrar's site at /prove/<account>/<field>: by signing in or a post, a signature, or a published code. */
+  readonly page?: 'account' | 'pgp' | 'web';
   /** Delivers the challenge; rejects with an error that names no personal data. */
   send(message: ChallengeMessage): Promise<void>;
+  /**
+   * Pull channels (the website): looks on its own for what the person was asked to publish, so a
+   * proof published without pressing "Check now" is found too. Never throws.
+   */
+  recheck?(challenge: PageChallenge & { ok: true }): Promise<{ ok: boolean }>;
   /** Channels that hear answers (a bot) begin listening here; called once, before any send. */
   start?(sink: ProofSink): Promise<void>;
   close?(): Promise<void>;
+}
+
+/**
+ * A delivery that cannot succeed until the person does something (open their direct messages, join
+ * a server): it is retried like any failure, and `hint` tells the person on the status page.
+ */
+export class UndeliverableError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'UndeliverableError';
+  }
 }

@@ -14,7 +14,6 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Field } from '../domain/fields.js';
-import type { ChallengeMessage, Channel } from './channel.js';
 
 /** What a service says about the account that signed in. */
 export interface SignedInAccount {
@@ -47,17 +46,6 @@ export class SignInError extends Error {
     super(message);
     this.name = 'SignInError';
   }
-}
-
-/** The channel of a field proven by signing in: it sends nothing; the status page links to the sign-in. */
-export class SignInChannel implements Channel {
-  readonly messages = false;
-  readonly page = 'sign-in' as const;
-  readonly field: Field;
-  constructor(readonly service: SignInService) {
-    this.field = service.field;
-  }
-  async send(_message: ChallengeMessage): Promise<void> {}
 }
 
 const STATE_TTL_MS = 10 * 60_000;
@@ -170,7 +158,7 @@ export class SignInSeals {
 export async function serviceJson(
   service: string,
   url: string,
-  init: RequestInit & { timeoutMs?: number },
+  init: RequestInit & { timeoutMs?: number; refused?: string },
 ): Promise<Record<string, unknown>> {
   let response: Response;
   try {
@@ -191,6 +179,8 @@ export async function serviceJson(
     throw new SignInError(`${service} is limiting requests just now. Try again${wait}.`);
   }
   if (response.status >= 500) throw new SignInError(`${service} is failing just now. Try again later.`);
+  const refused = init.refused ?? `${service} refused the sign-in. Start it again from the status page.`;
+  if (!response.ok) throw new SignInError(refused);
   let body: unknown;
   try {
     body = await response.json();
@@ -201,8 +191,7 @@ export async function serviceJson(
     throw new SignInError(`${service} sent an unexpected answer. Try again later.`);
   }
   const record = body as Record<string, unknown>;
-  if (!response.ok || typeof record.error === 'string') {
-    throw new SignInError(`${service} refused the sign-in. Start it again from the status page.`);
-  }
+  // GitHub answers a refused code with 200 and an `error` member.
+  if (typeof record.error === 'string') throw new SignInError(refused);
   return record;
 }

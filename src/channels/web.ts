@@ -10,6 +10,7 @@ import { Resolver } from 'node:dns/promises';
 import { request } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import type { PageChallenge } from '../registrar/proofs.js';
+import { proofLine } from './account.js';
 import type { ChallengeMessage, Channel } from './channel.js';
 
 export const WEB_PROOF_PATH = '/.well-known/polkadot-registrar';
@@ -78,9 +79,13 @@ export class WebChannel implements Channel {
 
   async send(_message: ChallengeMessage): Promise<void> {}
 
-  /** Looks for the challenge's code at the site, then in DNS. Never throws. */
+  recheck(c: PageChallenge & { ok: true }): Promise<WebCheck> {
+    return this.check(c);
+  }
+
+  /** Looks for the challenge's code in DNS, then at the site. Never throws. */
   async check(c: PageChallenge & { ok: true }): Promise<WebCheck> {
-    const wanted = `polkadot-registrar=${c.code}`;
+    const wanted = proofLine(c.code);
     const host = c.subject;
     const reasons: string[] = [];
     try {

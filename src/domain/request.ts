@@ -122,6 +122,8 @@ export interface Challenge {
   nextDeliveryAt?: number;
   /** Failed delivery attempts so far. */
   deliveryAttempts?: number;
+  /** Why the last delivery could not succeed until the person acts (closed DMs): a hint for them. */
+  deliveryProblem?: string;
   /** Wrong codes typed or sent for it; at the limit it is voided. */
   wrongCodes?: number;
 }

@@ -2,6 +2,7 @@
  * The pages where a person proves a field on the registrar's own site: sign in with the service,
  * paste a signature, or publish a code and have it checked. Every value escaped; every action a POST.
  */
+import { proofLine } from '../channels/account.js';
 import { pgpChallengeText } from '../channels/pgp.js';
 import { escapeHtml } from '../html.js';
 import type { PageChallenge } from '../registrar/proofs.js';
@@ -17,14 +18,32 @@ function whose(c: Open): string {
 
 const message = (text?: string) => (text ? `<p class="error" role="alert">${escapeHtml(text)}</p>` : '');
 
-export function signInStartPage(c: Open, service: string, index: number, notice?: string): string {
+/** The page of an account field: sign in with the service, or publish a post of the line, or both. */
+export function accountPage(
+  c: Open,
+  o: { index: number; signIn?: string; post?: { where: string; what: string } },
+  notice?: string,
+): string {
+  const signIn = o.signIn
+    ? `<h2>Sign in with ${escapeHtml(o.signIn)}</h2>
+<p>Sign in to ${escapeHtml(o.signIn)} as <code>${escapeHtml(c.value)}</code>: the registrar reads only which account signed in, and asks you to confirm before anything counts.</p>
+<form method="post"><input type="hidden" name="method" value="sign-in"><button type="submit">Sign in with ${escapeHtml(o.signIn)}</button></form>`
+    : '';
+  const post = o.post
+    ? `<h2>${o.signIn ? 'Or publish a post' : 'Publish a post'}</h2>
+<p>As <code>${escapeHtml(c.value)}</code>, publish ${escapeHtml(o.post.where)} containing this line, then paste ${escapeHtml(o.post.what)} here:</p>
+<pre id="post-proof">${escapeHtml(proofLine(c.code))}</pre>
+<form method="post"><input type="hidden" name="method" value="post">
+<p><label for="url">${escapeHtml(o.post.what.replace(/^the /, 'The '))}</label><br><input id="url" name="url" type="url" required size="60"></p>
+<p><button type="submit">Check the post</button></p></form>`
+    : '';
   return page(
     `Prove your ${c.label}`,
-    `${message(notice)}<p>Account ${whose(c)} asked registrar #${index} to verify its ${escapeHtml(c.label)}
+    `${message(notice)}<p>Account ${whose(c)} asked registrar #${o.index} to verify its ${escapeHtml(c.label)}
 <code>${escapeHtml(c.value)}</code>.</p>
-<p>Sign in to ${escapeHtml(service)} as <code>${escapeHtml(c.value)}</code>: the registrar reads only which account signed in, and asks you to confirm before anything counts.</p>
-<form method="post"><button type="submit">Sign in with ${escapeHtml(service)}</button></form>`,
-    { index },
+${signIn}
+${post}`,
+    { index: o.index },
   );
 }
 
@@ -58,7 +77,7 @@ export function pgpPage(c: Open, index: number, notice?: string): string {
 }
 
 export function webPage(c: Open, o: { index: number; path: string; label: string }, notice?: string): string {
-  const proof = `polkadot-registrar=${c.code}`;
+  const proof = proofLine(c.code);
   return page(
     `Prove your ${c.label}`,
     `${message(notice)}<p>Account ${whose(c)} asked registrar #${o.index} to verify its website

@@ -4,14 +4,15 @@
  * `answerChallenge`; a GET shows, only a POST acts.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AccountChannel } from '../channels/account.js';
 import type { Channel } from '../channels/channel.js';
 import type { PgpChannel } from '../channels/pgp.js';
-import { SIGN_IN_REFUSALS, type SignInChannel, SignInError, type SignInSeals } from '../channels/sign-in.js';
+import { SIGN_IN_REFUSALS, SignInError, type SignInSeals, type SignInService } from '../channels/sign-in.js';
 import type { WebChannel } from '../channels/web.js';
 import { FIELDS, type Field } from '../domain/fields.js';
 import type { PageChallenge } from '../registrar/proofs.js';
 import type { Registrar } from '../registrar.js';
-import { pgpPage, signedInPage, signInStartPage, webPage } from './prove-views.js';
+import { accountPage, pgpPage, signedInPage, webPage } from './prove-views.js';
 import { confirmedPage, refusedPage } from './views.js';
 
 export interface ProveDeps {
@@ -42,8 +43,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
   const html = (reply: FastifyReply) => reply.type('text/html; charset=utf-8');
   const refused = (reply: FastifyReply, message: string, code = 410) =>
     html(reply).code(code).send(refusedPage(message, 'This proof cannot be used'));
-  const redirectUri = (channel: SignInChannel) =>
-    `${deps.publicUrl}/sign-in/${channel.service.slug}/callback`;
+  const redirectUri = (service: SignInService) => `${deps.publicUrl}/sign-in/${service.slug}/callback`;
 
   const remaining = async (account: string) =>
     Object.values((await deps.registrar.status(account))?.fields ?? {})
@@ -93,14 +93,26 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
   };
 
   const show = (reply: FastifyReply, c: Open, channel: Channel, notice?: string) => {
-    if (channel.page === 'sign-in') {
-      const service = (channel as SignInChannel).service;
+    if (channel.page === 'account') {
+      const { signIn, post } = channel as AccountChannel;
       // The sign-in form's redirect goes to the service's site: the page's policy must allow it.
-      reply.header(
-        'content-security-policy',
-        `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${service.authorizeOrigin}; frame-ancestors 'none'`,
+      if (signIn) {
+        reply.header(
+          'content-security-policy',
+          `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${signIn.authorizeOrigin}; frame-ancestors 'none'`,
+        );
+      }
+      return html(reply).send(
+        accountPage(
+          c,
+          {
+            index,
+            ...(signIn ? { signIn: signIn.name } : {}),
+            ...(post ? { post: { where: post.where, what: post.what } } : {}),
+          },
+          notice,
+        ),
       );
-      return html(reply).send(signInStartPage(c, service.name, index, notice));
     }
     if (channel.page === 'pgp') return html(reply).send(pgpPage(c, index, notice));
     const web = channel as WebChannel;
@@ -121,10 +133,16 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
       const found = await find(request.params.account, request.params.field, reply);
       if (!found) return reply;
       const { c, channel } = found;
-      if (channel.page === 'sign-in') {
-        const signIn = channel as SignInChannel;
+      if (channel.page === 'account') {
+        const { signIn, post } = channel as AccountChannel;
+        if (request.body?.method === 'post' && post) {
+          const verdict = await post.check(c, String(request.body?.url ?? ''));
+          if (!verdict.ok) return show(reply.code(422), c, channel, verdict.message);
+          return confirmed(reply, c, c.challengeId, c.subject, verdict.serviceId);
+        }
+        if (!signIn) return show(reply.code(400), c, channel, 'Paste the address of your post.');
         const started = deps.seals.start(c.challengeId, now());
-        const { url, codeVerifier } = signIn.service.authorize({
+        const { url, codeVerifier } = signIn.authorize({
           state: started.state,
           redirectUri: redirectUri(signIn),
         });
@@ -152,8 +170,8 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
     '/sign-in/:slug/callback',
     async (request, reply) => {
       const channel = [...deps.channels.values()].find(
-        (c): c is SignInChannel =>
-          c.page === 'sign-in' && (c as SignInChannel).service.slug === request.params.slug,
+        (c): c is AccountChannel =>
+          c.page === 'account' && (c as AccountChannel).signIn?.slug === request.params.slug,
       );
       if (!channel) return refused(reply, 'This registrar has no such sign-in.', 404);
       const { state, code, error } = request.query;
@@ -162,7 +180,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
       const c = await deps.registrar.describeChallenge(checked.challengeId);
       if (!c.ok) return refused(reply, c.message);
       if (c.field !== channel.field) return refused(reply, SIGN_IN_REFUSALS.state, 400);
-      const service = channel.service;
+      const service = channel.signIn as SignInService;
       if (error !== undefined || !code) {
         const notice =
           error === 'access_denied'
@@ -175,7 +193,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
         account = await service.signedIn({
           code,
           codeVerifier: checked.verifier ?? '',
-          redirectUri: redirectUri(channel),
+          redirectUri: redirectUri(service),
         });
       } catch (failure) {
         if (!(failure instanceof SignInError)) throw failure;

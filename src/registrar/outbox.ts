@@ -7,7 +7,7 @@
  * two messages to one target. A held-back message is due again when the limit allows it.
  */
 import type { ChallengeTokens } from '../challenges/tokens.js';
-import type { ChallengeMessage, Channel } from '../channels/channel.js';
+import { type ChallengeMessage, type Channel, UndeliverableError } from '../channels/channel.js';
 import type { Field } from '../domain/fields.js';
 import type { Challenge } from '../domain/request.js';
 import type { Logger } from '../log.js';
@@ -224,6 +224,7 @@ export class Outbox {
         retryAt,
         attempts,
         expiresAt: Math.max(challenge.expiresAt, retryAt + this.o.challengeTtlMs),
+        ...(error instanceof UndeliverableError ? { problem: error.hint } : {}),
       });
       this.o.metrics.challengeUndelivered(challenge.field);
       log.error(

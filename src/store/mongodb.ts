@@ -242,7 +242,9 @@ export class MongoStore implements Store {
           nextDeliveryAt: outcome.retryAt,
           deliveryAttempts: outcome.attempts,
           expiresAt: outcome.expiresAt,
+          ...(outcome.problem === undefined ? {} : { deliveryProblem: outcome.problem }),
         },
+        ...(outcome.problem === undefined ? { $unset: { deliveryProblem: '' } } : {}),
       },
     );
   }

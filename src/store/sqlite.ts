@@ -313,13 +313,28 @@ export class SqliteStore implements Store {
       });
       return;
     }
+    // json_set with NULL would store null: a delivery without a problem removes the old one.
     this.db
       .prepare(
         `UPDATE challenges SET next_delivery_at = ?, expires_at = ?,
-           doc = json_set(doc, '$.nextDeliveryAt', ?, '$.deliveryAttempts', ?, '$.expiresAt', ?)
+           doc = CASE WHEN ? IS NULL
+             THEN json_remove(json_set(doc, '$.nextDeliveryAt', ?, '$.deliveryAttempts', ?, '$.expiresAt', ?), '$.deliveryProblem')
+             ELSE json_set(doc, '$.nextDeliveryAt', ?, '$.deliveryAttempts', ?, '$.expiresAt', ?, '$.deliveryProblem', ?) END
          WHERE id = ? AND delivered_at IS NULL`,
       )
-      .run(outcome.retryAt, outcome.expiresAt, outcome.retryAt, outcome.attempts, outcome.expiresAt, id);
+      .run(
+        outcome.retryAt,
+        outcome.expiresAt,
+        outcome.problem ?? null,
+        outcome.retryAt,
+        outcome.attempts,
+        outcome.expiresAt,
+        outcome.retryAt,
+        outcome.attempts,
+        outcome.expiresAt,
+        outcome.problem ?? null,
+        id,
+      );
   }
 
   async deliveryTimes(to: DeliveryTarget, since: number): Promise<number[]> {

@@ -87,7 +87,7 @@ export type DeliveryTarget = { target: string } | { account: string };
  */
 export type DeliveryOutcome =
   | { deliveredAt: number; target: string; expiresAt: number }
-  | { retryAt: number; attempts: number; expiresAt: number };
+  | { retryAt: number; attempts: number; expiresAt: number; problem?: string };
 
 export class DuplicateError extends Error {
   constructor(what: string) {

@@ -285,3 +285,86 @@ describe('sign in with X (twitter-api-v2 against a local HTTPS API)', () => {
     await page.close();
   });
 });
+
+describe('a public post instead of signing in', () => {
+  const postProof = (address: string, field: string, url: string) =>
+    fetch(`${h.url}/prove/${address}/${field}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ method: 'post', url }).toString(),
+    });
+  const lineOn = async (address: string, field: string) =>
+    /<pre id="post-proof">([^<]+)<\/pre>/.exec(
+      await (await fetch(`${h.url}/prove/${address}/${field}`)).text(),
+    )?.[1] ?? '';
+
+  it('proves GitHub by a public gist of the account, and says what is wrong with any other', async () => {
+    const person = await personWith({ github: 'Gist-Owner', discord: 'gist_owner' });
+    const line = await lineOn(person.address, 'github');
+    expect(line).toMatch(/^polkadot-registrar=[A-Z2-9]{8}$/);
+    const id = 'aa11bb22cc33dd44ee55ff66';
+    const url = `https://gist.github.com/gist-owner/${id}`;
+    const refusal = async (gistUrl: string) => {
+      const response = await postProof(person.address, 'github', gistUrl);
+      expect(response.status).toBe(422);
+      return response.text();
+    };
+    expect(await refusal('https://example.org/not-a-gist')).toContain('That is not the address of a gist');
+    expect(await refusal(url)).toContain('GitHub has no public gist at that address');
+    github.gists.set(id, {
+      owner: { id: '90', name: 'someone-else' },
+      public: true,
+      files: { 'p.txt': line },
+    });
+    expect(await refusal(url)).toContain(
+      'That gist belongs to someone-else, but the identity names Gist-Owner',
+    );
+    github.gists.set(id, {
+      owner: { id: '91', name: 'gist-owner' },
+      public: false,
+      files: { 'p.txt': line },
+    });
+    expect(await refusal(url)).toContain('That gist is secret');
+    github.gists.set(id, {
+      owner: { id: '91', name: 'gist-owner' },
+      public: true,
+      files: { 'p.txt': 'hello' },
+    });
+    expect(await refusal(url)).toContain(`That gist does not hold the line ${line}`);
+    github.failure = '429';
+    expect(await refusal(url)).toMatch(/GitHub is limiting requests just now. Try again in 4\d seconds/);
+    github.failure = 'none';
+    expect(await fieldState(person.address, 'github')).toBe('awaiting');
+
+    github.gists.set(id, {
+      owner: { id: '91', name: 'Gist-Owner' },
+      public: true,
+      files: { 'README.md': '# me', 'polkadot.txt': `proof:\n${line}\n` },
+    });
+    const proven = await postProof(person.address, 'github', url);
+    expect(proven.status).toBe(200);
+    expect(await fieldState(person.address, 'github')).toBe('confirmed');
+    // Once: the same gist again finds nothing left to prove.
+    expect((await postProof(person.address, 'github', url)).status).toBe(410);
+  });
+
+  it('proves X by a public post read back through oEmbed', async () => {
+    const person = await personWith({ github: 'poster-one', discord: 'poster_one', twitter: '@Poster_1' });
+    const line = await lineOn(person.address, 'twitter');
+    const url = 'https://x.com/Poster_1/status/1859999999999999999';
+    const refusal = async (postUrl: string) => {
+      const response = await postProof(person.address, 'twitter', postUrl);
+      expect(response.status).toBe(422);
+      return response.text();
+    };
+    expect(await refusal('https://x.com/Poster_1')).toContain('That is not the address of a post on X');
+    expect(await refusal(url)).toContain('protected posts cannot be checked');
+    x.posts.set(url, { author: 'impostor', text: `Verifying ${line}` });
+    expect(await refusal(url)).toContain('That post is by @impostor, but the identity names @Poster_1');
+    x.posts.set(url, { author: 'poster_1', text: 'Verifying polkadot-registrar=WRONG234' });
+    expect(await refusal(url)).toContain(`That post does not hold the line ${line}`);
+    x.posts.set(url, { author: 'poster_1', text: `Verifying my identity <3 ${line}` });
+    expect((await postProof(person.address, 'twitter', url)).status).toBe(200);
+    expect(await fieldState(person.address, 'twitter')).toBe('confirmed');
+  });
+});

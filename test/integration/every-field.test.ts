@@ -1,7 +1,8 @@
 /**
  * Every field of the People identity, on the real runtime, with the registrar's mask 1023: display
  * (checked), legal name and image (the operator reviews them), website (a line published on a local
- * HTTPS site the daemon trusts through NODE_EXTRA_CA_CERTS, its name from a local DNS server),
+ * HTTPS site the daemon trusts through NODE_EXTRA_CA_CERTS, its name from a local DNS server, found
+ * by the registrar's own periodic look),
  * Matrix (the bot, on a local homeserver), email (a real SMTP server), PGP fingerprint (a clear-signed
  * text pasted on the page), X, GitHub and Discord (signed in at local stand-ins of each service).
  * Only when the last is proven does the chain show JudgementGiven, for the identity as it was proven.
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as openpgp from 'openpgp';
-import { confirm, DaemonHarness, FEE, freePort } from '../support/harness.js';
+import { confirm, DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
 import { TestHomeserver } from '../support/matrix-server.js';
 import { OAuthServer } from '../support/oauth-server.js';
 import { signInAndConfirm } from '../support/sign-in.js';
@@ -55,6 +56,8 @@ beforeAll(async () => {
     REGISTRAR_REVIEW_FIELDS: 'legal,image',
     REGISTRAR_ADMIN_TOKEN: ADMIN_TOKEN,
     REGISTRAR_ADMIN_PORT: String(adminPort),
+    // The shortest time between two automatic looks for a published line.
+    REGISTRAR_RECHECK_SECONDS: '10',
   });
 }, 180_000);
 
@@ -149,8 +152,16 @@ describe('an identity with every field', () => {
     const notYet = await check();
     expect(notYet.status).toBe(422);
     expect(await notYet.text()).toContain('The code was not found');
+    // Published, and found without pressing the button again: the registrar looks by itself.
     site.pages.set('/.well-known/polkadot-registrar', { body: `${line}\n` });
-    expect((await check()).status).toBe(200);
+    await eventually(
+      async () => ((await h.statusOf(person.address)).fields.web?.status === 'confirmed' ? true : undefined),
+      'the automatic look for the published line',
+      30_000,
+    );
+    expect(site.visits.filter((v) => v.endsWith('/.well-known/polkadot-registrar')).length).toBeGreaterThan(
+      1,
+    );
     proved.push('web');
 
     // PGP: the text on the page, clear-signed by the key, with the public key.

@@ -14,6 +14,10 @@
  *   HTTPS only: that part listens with a certificate from a local authority. Limits: 429 with
  *   x-rate-limit-remaining 0 and x-rate-limit-reset; errors as problem details.
  *
+ * Published posts: GitHub's GET /gists/{id} (→ { public, owner: { login, id }, files: { name: { content } } },
+ * 404 for none) and X's GET /oembed?url= on publish.twitter.com (→ { author_url, html }, 404 for a
+ * missing or protected post), from `gists` and `posts`.
+ *
  * The authorize page consents at once as `user` (or, with `deny`, sends error=access_denied back),
  * codes are single use and bound to the redirect URI and the PKCE challenge, and `failure` makes
  * the token endpoint answer 500, 429 or hang.
@@ -133,6 +137,10 @@ export class OAuthServer {
   user: OAuthUser = { id: '1', name: 'nobody' };
   deny = false;
   failure: 'none' | '500' | '429' | 'hang' = 'none';
+  /** GitHub: gist ID → its owner and files. */
+  readonly gists = new Map<string, { owner: OAuthUser; public: boolean; files: Record<string, string> }>();
+  /** X: post URL → who posted what. */
+  readonly posts = new Map<string, { author: string; text: string }>();
   /** Every code exchange that reached the token endpoint. */
   exchanges = 0;
   readonly clientId: string;
@@ -198,6 +206,9 @@ export class OAuthServer {
       [`REGISTRAR_${name}_CLIENT_SECRET`]: this.clientSecret,
       [`REGISTRAR_${name}_OAUTH_URL`]: this.url,
       [`REGISTRAR_${name}_API_URL`]: this.apiUrl,
+      ...(this.flavour === 'x'
+        ? { REGISTRAR_TWITTER_POST_PROOFS: 'true', REGISTRAR_TWITTER_OEMBED_URL: this.url }
+        : {}),
     };
   }
 
@@ -216,6 +227,8 @@ export class OAuthServer {
     if (route === `GET ${this.service.authorize}`) this.authorize(url, res);
     else if (route === `POST ${this.service.token}`) this.token(req, res, await bodyOf(req));
     else if (route === `GET ${this.service.me}`) this.me(req, res);
+    else if (this.flavour === 'github' && /^GET \/gists\/[0-9a-f]+$/.test(route)) this.gist(url, res);
+    else if (this.flavour === 'x' && route === 'GET /oembed') this.oembed(url, res);
     else json(res, 404, { message: 'Not Found' });
   }
 
@@ -283,6 +296,49 @@ export class OAuthServer {
     const token = randomBytes(16).toString('hex');
     this.tokens.set(token, grant.user);
     return json(res, 200, this.service.tokenAnswer(token));
+  }
+
+  private gist(url: URL, res: ServerResponse): boolean {
+    if (this.failure === '429') {
+      const limited = this.service.limited();
+      return json(res, 403, limited.body, limited.headers);
+    }
+    const gist = this.gists.get(url.pathname.split('/')[2] ?? '');
+    if (!gist)
+      return json(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+    return json(res, 200, {
+      id: url.pathname.split('/')[2],
+      public: gist.public,
+      owner: { login: gist.owner.name, id: Number(gist.owner.id), type: 'User' },
+      files: Object.fromEntries(
+        Object.entries(gist.files).map(([name, content]) => [
+          name,
+          { filename: name, content, truncated: false },
+        ]),
+      ),
+    });
+  }
+
+  private oembed(url: URL, res: ServerResponse): boolean {
+    const post = this.posts.get(url.searchParams.get('url') ?? '');
+    if (!post) {
+      res.writeHead(404, { 'content-type': 'text/html' }).end('<html>Not Found</html>');
+      return true;
+    }
+    const escaped = post.text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+    return json(res, 200, {
+      url: url.searchParams.get('url'),
+      author_name: 'Someone',
+      author_url: `https://twitter.com/${post.author}`,
+      html: `<blockquote class="twitter-tweet"><p lang="en" dir="ltr">${escaped}</p>&mdash; Someone (@${post.author}) <a href="${url.searchParams.get('url')}">November 22, 2026</a></blockquote>\n`,
+      width: 550,
+      height: null,
+      type: 'rich',
+      cache_age: '3153600000',
+      provider_name: 'Twitter',
+      provider_url: 'https://twitter.com',
+      version: '1.0',
+    });
   }
 
   private me(req: IncomingMessage, res: ServerResponse): boolean {

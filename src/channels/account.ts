@@ -1,0 +1,62 @@
+/**
+ * A field that names an account on a service (X, GitHub, Discord), proven on the registrar's site:
+ * by signing in with the service (sign-in.ts), or, where the operator turned it on, by a public post
+ * of the code that the registrar reads back (an X post through oEmbed, a GitHub gist). Nothing is
+ * sent to anyone.
+ */
+import type { Field } from '../domain/fields.js';
+import type { PageChallenge } from '../registrar/proofs.js';
+import type { ChallengeMessage, Channel, ProofSink } from './channel.js';
+import type { SignInService } from './sign-in.js';
+
+export type PostCheck = { ok: true; serviceId?: string } | { ok: false; message: string };
+
+/** A public post of the challenge's line, checked by reading it back from the service. */
+export interface PostedProof {
+  /** For the page: where to post, e.g. "a public post on X". */
+  readonly where: string;
+  /** For the page: what to paste, e.g. "the post's address". */
+  readonly what: string;
+  /** Reads the post at `url` (as pasted); never throws. */
+  check(challenge: PageChallenge & { ok: true }, url: string): Promise<PostCheck>;
+}
+
+/** The line a post or a published file must hold: the challenge's code, named. */
+export const proofLine = (code: string) => `polkadot-registrar=${code}`;
+
+/** A bot that also messages the account (Discord, for registrars that run a community server). */
+export interface Messenger {
+  start(sink: ProofSink): Promise<void>;
+  send(message: ChallengeMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class AccountChannel implements Channel {
+  /** Proven on the site when there is a sign-in or a post to check; a bot alone messages only. */
+  readonly page: 'account' | undefined;
+  /** With a bot, messages go out and count against the message limits; without, nothing is sent. */
+  readonly messages: false | undefined;
+
+  constructor(
+    readonly field: Field,
+    readonly signIn: SignInService | undefined,
+    readonly post: PostedProof | undefined,
+    private readonly messenger?: Messenger,
+  ) {
+    if (!signIn && !post && !messenger) throw new Error(`no way to prove the ${field} field was configured`);
+    this.messages = messenger ? undefined : false;
+    this.page = signIn || post ? 'account' : undefined;
+  }
+
+  async send(message: ChallengeMessage): Promise<void> {
+    await this.messenger?.send(message);
+  }
+
+  async start(sink: ProofSink): Promise<void> {
+    await this.messenger?.start(sink);
+  }
+
+  async close(): Promise<void> {
+    await this.messenger?.close();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * X, for operators without an X developer account: a public post holding the challenge's line, read
+ * back through the public oEmbed endpoint (`GET /oembed?url=`; no authentication). `author_url`
+ * names the account (compared case-insensitively) and `html` carries the post's text. Protected
+ * posts cannot be embedded, and oEmbed is an embedding API rather than an identity one: the setting
+ * is off by default.
+ */
+import { parseSubject } from '../domain/subjects.js';
+import type { PageChallenge } from '../registrar/proofs.js';
+import { type PostCheck, type PostedProof, proofLine } from './account.js';
+import { SignInError, serviceJson } from './sign-in.js';
+
+/** A post's address as people copy it. */
+const POST_URL =
+  /^https:\/\/(?:www\.|mobile\.)?(?:x|twitter)\.com\/[A-Za-z0-9_]{1,15}\/status\/[0-9]{1,20}\/?(?:\?.*)?$/;
+
+export class TwitterPostProof implements PostedProof {
+  readonly where = 'a public post on X';
+  readonly what = "the post's address";
+
+  constructor(private readonly oembedUrl: string) {}
+
+  async check(c: PageChallenge & { ok: true }, url: string): Promise<PostCheck> {
+    const post = url.trim();
+    if (!POST_URL.test(post)) {
+      return {
+        ok: false,
+        message: 'That is not the address of a post on X (https://x.com/NAME/status/NUMBER).',
+      };
+    }
+    let embed: Record<string, unknown>;
+    try {
+      embed = await serviceJson(
+        'X',
+        `${this.oembedUrl}/oembed?${new URLSearchParams({ url: post.split('?')[0] ?? post, omit_script: 'true', dnt: 'true' })}`,
+        { refused: 'X shows no public post at that address (protected posts cannot be checked).' },
+      );
+    } catch (error) {
+      if (error instanceof SignInError) return { ok: false, message: error.message };
+      throw error;
+    }
+    const author =
+      typeof embed.author_url === 'string'
+        ? /\/([A-Za-z0-9_]{1,15})\/?$/.exec(embed.author_url)?.[1]
+        : undefined;
+    const handle = author ? parseSubject('twitter', author) : undefined;
+    if (!handle?.ok) return { ok: false, message: 'X does not say who posted that.' };
+    if (handle.subject !== c.subject) {
+      return {
+        ok: false,
+        message: `That post is by @${author}, but the identity names ${c.value}. Post it as ${c.value}.`,
+      };
+    }
+    const line = proofLine(c.code);
+    const text = typeof embed.html === 'string' ? embed.html : '';
+    if (!text.includes(line)) return { ok: false, message: `That post does not hold the line ${line}.` };
+    return { ok: true };
+  }
+}

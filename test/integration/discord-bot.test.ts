@@ -1,0 +1,93 @@
+/**
+ * The Discord bot of a community server (discord.js against a local Discord REST API and gateway):
+ * the member whose username the identity names gets the challenge by direct message and proves it by
+ * replying with the code; the same code from another member counts for nothing; a member who does not
+ * accept DMs (50007) and someone outside the server get a hint on the status page instead, and the
+ * message is retried, not lost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Member, TestDiscord } from '../support/discord-gateway.js';
+import { DaemonHarness, eventually, FEE } from '../support/harness.js';
+
+const DISPLAY_DISCORD = 1 | 512;
+const BOT_TOKEN = 'discord-bot-token-0123456789';
+
+let h: DaemonHarness;
+let discord: TestDiscord;
+
+beforeAll(async () => {
+  discord = await TestDiscord.start();
+  h = await DaemonHarness.start(DISPLAY_DISCORD, {
+    ...discord.env(BOT_TOKEN),
+    REGISTRAR_MESSAGE_COOLDOWN_SECONDS: '0',
+  });
+  await discord.ready();
+}, 180_000);
+
+afterAll(async () => {
+  await h?.close();
+  await discord?.close();
+});
+
+const member = (id: string, username: string, openDms = true): Member => {
+  const m = { id, username, openDms };
+  discord.members.set(id, m);
+  return m;
+};
+
+const codeIn = (content: string) => /code ([A-Z2-9]{8})/.exec(content)?.[1] ?? '';
+
+describe('the Discord bot', () => {
+  it('DMs the member the identity names and takes the code back from that member only', async () => {
+    const alice = member('4000000000000000001', 'alice_dm');
+    const mallory = member('4000000000000000002', 'mallory');
+    const person = await h.newPerson({ display: 'Alice Dm', discord: 'Alice_DM' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const dm = await discord.nextDmTo(alice.id);
+    expect(dm.content).toContain(person.address);
+    expect(dm.content).toContain('"Alice Dm"');
+    const code = codeIn(dm.content);
+    expect(code).toMatch(/^[A-Z2-9]{8}$/);
+
+    // The code forwarded to someone else and sent from their account proves nothing.
+    discord.say(mallory, code);
+    const refused = await discord.nextDmTo(mallory.id);
+    expect(refused.content).toContain('not valid');
+    expect((await h.statusOf(person.address)).fields.discord?.status).toBe('awaiting');
+
+    discord.say(alice, `here it is: ${code.toLowerCase()}`);
+    const thanks = await discord.nextDmTo(alice.id, 1);
+    expect(thanks.content).toContain(`proven for ${person.address}`);
+    await h.chain.waitForEvent('identity', 'JudgementGiven', (e) => e.data.target === person.address);
+    expect(await h.chain.judgementOf(person.address, h.index)).toBe('Reasonable');
+    expect(h.logs()).not.toContain(BOT_TOKEN);
+  });
+
+  it('says on the status page when the member does not accept DMs (50007), and delivers once they do', async () => {
+    const closed = member('4000000000000000003', 'closed_dms', false);
+    const person = await h.newPerson({ display: 'Closed Dms', discord: 'closed_dms' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const view = await eventually(async () => {
+      const status = await h.statusOf(person.address);
+      return status.fields.discord?.hint ? status : undefined;
+    }, 'the 50007 hint');
+    expect(view.fields.discord).toMatchObject({
+      status: 'awaiting',
+      hint: "Open your direct messages to members of the registrar's Discord server, or sign in with Discord instead.",
+      nextMessageAt: expect.any(Number),
+    });
+    expect(discord.sent.filter((m) => m.to === closed.id)).toEqual([]);
+    // They open their DMs: the outbox's next try (30 s after the first) delivers.
+    closed.openDms = true;
+    expect(codeIn((await discord.nextDmTo(closed.id, 0, 60_000)).content)).toMatch(/^[A-Z2-9]{8}$/);
+    expect((await h.statusOf(person.address)).fields.discord?.hint).toBeUndefined();
+
+    const outsider = await h.newPerson({ display: 'Not A Member', discord: 'outsider_1' });
+    await h.chain.requestJudgement(outsider, h.index, 2n * FEE);
+    const outside = await eventually(async () => {
+      const status = await h.statusOf(outsider.address);
+      return status.fields.discord?.hint ? status : undefined;
+    }, 'the not-a-member hint');
+    expect(outside.fields.discord?.hint).toContain("Join the registrar's Discord server");
+  }, 120_000);
+});
