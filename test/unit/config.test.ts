@@ -156,6 +156,13 @@ describe('configuration', () => {
     expect(problemsOf({ ...valid, REGISTRAR_GITHUB_API_URL: 'api.github.com' })).toEqual([
       'REGISTRAR_GITHUB_API_URL: expected the http(s):// base URL of the GitHub API',
     ]);
+    expect(problemsOf({ ...valid, REGISTRAR_DISCORD_BOT_TOKEN: 'bot' })).toEqual([
+      'REGISTRAR_DISCORD_GUILD_ID: is required with REGISTRAR_DISCORD_BOT_TOKEN (the server whose members the bot messages)',
+    ]);
+    expect(
+      loadConfig({ ...valid, REGISTRAR_DISCORD_BOT_TOKEN: 'bot', REGISTRAR_DISCORD_GUILD_ID: '123' })
+        .discordBot,
+    ).toMatchObject({ guildId: '123', apiUrl: 'https://discord.com/api' });
     expect(problemsOf({ ...valid, REGISTRAR_WEB_PROOFS: 'yes' })).toEqual([
       'REGISTRAR_WEB_PROOFS: expected true or false',
     ]);
