@@ -24,9 +24,6 @@ export type JudgeOutcome =
   | { kind: 'not-pending' }
   | { kind: 'failed'; error: string };
 
-/** A transaction refused before any pool took it for its signature or its era's block. */
-const BIRTH_REFUSED = /badProof|BadProof|AncientBirthBlock|ancientBirthBlock/;
-
 /** The judgements a registrar gives: Reasonable for what was proven, the others by an operator. */
 export type GivenJudgement = 'Reasonable' | 'KnownGood' | 'OutOfDate' | 'LowQuality' | 'Erroneous';
 
@@ -141,22 +138,14 @@ export class ProxyJudge implements Judge {
       api.tx.identity.provideJudgement(this.registrarIndex, w.target, w.judgement, w.identityHash),
     );
     const inner = calls.length === 1 ? calls[0] : api.tx.utility.forceBatch(calls);
-    let found: Awaited<ReturnType<ProxyJudge['waitForInclusion']>> | undefined;
-    let tx = api.tx.proxy.proxy(this.registrarAccount, this.proxyType as never, inner as never);
-    // A mortal transaction names a recent block; a node whose view of that block changed (a fork)
-    // refuses the signature at once. Refused at the door it is in no pool, so it is signed again
-    // immortal (nonces still make it single use) rather than failing until the next block.
-    for (const era of [undefined, 0] as const) {
-      tx = api.tx.proxy.proxy(this.registrarAccount, this.proxyType as never, inner as never);
-      try {
-        await tx.signAsync(this.proxy, { nonce: -1, ...(era === undefined ? {} : { era }) });
-      } catch (error) {
-        return all({ kind: 'failed', error: messageOf(error) });
-      }
-      found = await this.waitForInclusion(tx);
-      if (!('error' in found) || !BIRTH_REFUSED.test(found.error)) break;
+    const tx = api.tx.proxy.proxy(this.registrarAccount, this.proxyType as never, inner as never);
+    try {
+      await tx.signAsync(this.proxy, { nonce: -1 });
+    } catch (error) {
+      return all({ kind: 'failed', error: messageOf(error) });
     }
-    if (!found || 'error' in found) return all({ kind: 'failed', error: found?.error ?? 'not submitted' });
+    const found = await this.waitForInclusion(tx);
+    if ('error' in found) return all({ kind: 'failed', error: found.error });
     return this.outcomes(found.events, found.blockHash, tx.hash.toHex(), batch.length);
   }
 

@@ -78,6 +78,13 @@ export class TestChain {
     } as Parameters<typeof setupWithServer>[0]);
     const endpoint = `ws://${server.addr}`;
     const api = await ApiPromise.create({ provider: new WsProvider(endpoint), noInitWarn: true });
+    // A genesis without a stored time makes chopsticks read the clock twice for the first block (its
+    // timestamp, and the relay slot behind Aura's CurrentSlot); across a slot boundary the two
+    // disagree and every block fails ("Timestamp slot must match CurrentSlot"). A stored time on a
+    // slot boundary makes the first block, and so all that follow, agree.
+    if ((await api.query.timestamp.now()).isZero()) {
+      await api.rpc('dev_setStorage', { Timestamp: { Now: Math.floor(Date.now() / 24_000) * 24_000 } });
+    }
     const chain = new TestChain(api, endpoint, mode, () => server.close());
     await chain.recordEvents();
     return chain;

@@ -174,10 +174,31 @@ describe('an identity with every field', () => {
       message: await openpgp.createCleartextMessage({ text }),
       signingKeys: privateKey,
     });
-    const pgp = await post(`${h.url}/prove/${person.address}/pgpFingerprint`, {
-      signedMessage,
-      armoredKey: privateKey.toPublic().armor(),
+    const pgpProof = (form: Record<string, string>) =>
+      post(`${h.url}/prove/${person.address}/pgpFingerprint`, form);
+    // Another key, and the right key over a changed text: refused, saying why.
+    const { privateKey: otherKey } = await openpgp.generateKey({
+      type: 'ecc',
+      curve: 'curve25519Legacy',
+      userIDs: [{ name: 'Someone Else' }],
+      format: 'object',
     });
+    const byOther = await openpgp.sign({
+      message: await openpgp.createCleartextMessage({ text }),
+      signingKeys: otherKey,
+    });
+    const wrongKey = await pgpProof({ signedMessage: byOther, armoredKey: otherKey.toPublic().armor() });
+    expect(wrongKey.status).toBe(422);
+    expect(await wrongKey.text()).toContain('not the one whose fingerprint is set in the identity');
+    const changed = await openpgp.sign({
+      message: await openpgp.createCleartextMessage({ text: text.replace('verify', 'judge') }),
+      signingKeys: privateKey,
+    });
+    const tampered = await pgpProof({ signedMessage: changed, armoredKey: privateKey.toPublic().armor() });
+    expect(tampered.status).toBe(422);
+    expect(await tampered.text()).toContain('The signed text is not the challenge text shown on the page');
+    expect((await h.statusOf(person.address)).fields.pgpFingerprint?.status).toBe('awaiting');
+    const pgp = await pgpProof({ signedMessage, armoredKey: privateKey.toPublic().armor() });
     expect(pgp.status).toBe(200);
     proved.push('pgpFingerprint');
 
