@@ -103,6 +103,8 @@ export interface RequestStatusView {
         nextMessageAt?: number;
         /** Where the person proves this field on the registrar's site (a sign-in, a signature, a published code). */
         proveAt?: string;
+        /** Awaiting the operator's review, not the person. */
+        review?: true;
       }
     >
   >;
@@ -397,6 +399,12 @@ export class Registrar implements WatcherHandler, ProofSink {
                   ...(next?.problem ? { hint: next.problem } : {}),
                   ...(state.status === 'awaiting' && this.channels.get(field)?.page
                     ? { proveAt: `/prove/${account}/${field}` }
+                    : {}),
+                  ...(state.status === 'awaiting' && this.channels.get(field)?.review
+                    ? {
+                        review: true as const,
+                        hint: 'Awaiting operator review: the registrar checks this field by hand.',
+                      }
                     : {}),
                 };
     }

@@ -35,6 +35,8 @@ export interface Channel {
   readonly field: Field;
   /** false: the channel sends nothing to anyone (a review, a proof made on the registrar's site), so no message limit applies. */
   readonly messages?: false;
+  /** The operator decides (legal name, image): the person has nothing to do but wait. */
+  readonly review?: true;
   /** Proven on the registrar's site at /prove/<account>/<field>: by signing in or a post, a signature, or a published code. */
   readonly page?: 'account' | 'pgp' | 'web';
   /** Delivers the challenge; rejects with an error that names no personal data. */

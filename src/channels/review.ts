@@ -9,6 +9,7 @@ import type { ChallengeMessage, Channel } from './channel.js';
 
 export class ReviewChannel implements Channel {
   readonly messages = false;
+  readonly review = true;
   constructor(
     readonly field: Field,
     private readonly log: Logger,

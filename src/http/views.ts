@@ -119,7 +119,7 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
       if (state.proveAt)
         detail.push(`<a href="${escapeHtml(state.proveAt)}">Prove your ${escapeHtml(state.label)}</a>`);
       return `<tr data-field="${field}"><th scope="row">${escapeHtml(state.label)}</th><td>${state.value === undefined ? '' : `<code>${escapeHtml(state.value)}</code>`}</td>
-<td class="state-${state.status}">${escapeHtml(STATE_WORDS[state.status] ?? state.status)}${detail.length ? `<div class="hint">${detail.join('<br>')}</div>` : ''}</td></tr>`;
+<td class="state-${state.status}">${escapeHtml(state.review ? 'Awaiting operator review' : (STATE_WORDS[state.status] ?? state.status))}${detail.length ? `<div class="hint">${detail.join('<br>')}</div>` : ''}</td></tr>`;
     })
     .join('\n');
   const others = view.blockers.filter((b) => !b.field);

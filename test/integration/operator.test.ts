@@ -96,6 +96,16 @@ describe('the registrar command', () => {
         hint: expect.stringContaining('reviews this field by hand'),
       }),
     ]);
+    // The field says whose move it is: the operator's, not the person's.
+    expect(waiting.fields.legal).toMatchObject({
+      status: 'awaiting',
+      review: true,
+      hint: 'Awaiting operator review: the registrar checks this field by hand.',
+    });
+    const page = await (
+      await fetch(`${h.url}/status/${rejected.address}`, { headers: { accept: 'text/html' } })
+    ).text();
+    expect(page).toContain('Awaiting operator review');
     const no = await cli(
       [
         'review',
