@@ -247,10 +247,12 @@ export class Registrar implements WatcherHandler, ProofSink {
     for (const request of await this.o.store.listOpenRequests(this.o.registrarIndex)) {
       for (const [field, state] of Object.entries(request.fields)) {
         const channel = this.channels.get(field as Field);
-        if (!channel?.recheck || state?.status !== 'awaiting') continue;
+        if (!channel?.check || state?.status !== 'awaiting') continue;
         const challenge = await this.proofs.pageChallenge(request.account, field as Field);
-        if (!challenge.ok || !(await channel.recheck(challenge)).ok) continue;
-        const answered = await this.proofs.answer(challenge.challengeId, challenge.subject);
+        if (!challenge.ok) continue;
+        const found = await channel.check(challenge);
+        if (!found.ok) continue;
+        const answered = await this.proofs.answer(challenge.challengeId, found.subject);
         if (answered.ok) proven += 1;
       }
     }

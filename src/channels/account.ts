@@ -6,10 +6,8 @@
  */
 import type { Field } from '../domain/fields.js';
 import type { PageChallenge } from '../registrar/proofs.js';
-import type { ChallengeMessage, Channel, ProofSink } from './channel.js';
+import type { ChallengeMessage, Channel, PageProof, ProofSink } from './channel.js';
 import type { SignInService } from './sign-in.js';
-
-export type PostCheck = { ok: true; serviceId?: string } | { ok: false; message: string };
 
 /** A public post of the challenge's line, checked by reading it back from the service. */
 export interface PostedProof {
@@ -18,7 +16,7 @@ export interface PostedProof {
   /** For the page: what to paste, e.g. "the post's address". */
   readonly what: string;
   /** Reads the post at `url` (as pasted); never throws. */
-  check(challenge: PageChallenge & { ok: true }, url: string): Promise<PostCheck>;
+  check(challenge: PageChallenge & { ok: true }, url: string): Promise<PageProof>;
 }
 
 /** The line a post or a published file must hold: the challenge's code, named. */

@@ -23,6 +23,13 @@ export interface ChallengeMessage {
   registrarIndex: number;
 }
 
+/**
+ * What a proof made on the registrar's site found: the subject it came from (the account that
+ * signed in or posted, the host that published, the key that signed), which `Proofs.answer` holds
+ * against the challenge's, or why it found nothing.
+ */
+export type PageProof = { ok: true; subject: string; serviceId?: string } | { ok: false; message: string };
+
 export type ProofOutcome = { ok: true; account: string; field: Field } | { ok: false; message: string };
 
 /** What a channel calls when it hears an answer. */
@@ -42,10 +49,10 @@ export interface Channel {
   /** Delivers the challenge; rejects with an error that names no personal data. */
   send(message: ChallengeMessage): Promise<void>;
   /**
-   * Pull channels (the website): looks on its own for what the person was asked to publish, so a
-   * proof published without pressing "Check now" is found too. Never throws.
+   * Pull channels (the website): looks for what the person was asked to publish, when they press
+   * "Check now" and again on the registrar's own schedule. Never throws.
    */
-  recheck?(challenge: PageChallenge & { ok: true }): Promise<{ ok: boolean }>;
+  check?(challenge: PageChallenge & { ok: true }): Promise<PageProof>;
   /** Channels that hear answers (a bot) begin listening here; called once, before any send. */
   start?(sink: ProofSink): Promise<void>;
   close?(): Promise<void>;

@@ -5,7 +5,13 @@
  */
 import type { OAuthSettings } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
-import { pkcePair, type SignedInAccount, SignInError, type SignInService, serviceJson } from './sign-in.js';
+import {
+  authorizeUrl,
+  type SignedInAccount,
+  SignInError,
+  type SignInService,
+  serviceJson,
+} from './sign-in.js';
 
 /** The account as the identity names it: `name#1234` for a legacy account, else the username. */
 export function discordSubjectOf(user: { username: string; discriminator?: string }): string | undefined {
@@ -26,19 +32,17 @@ export class DiscordSignIn implements SignInService {
   }
 
   authorize(o: { state: string; redirectUri: string }): { url: string; codeVerifier: string } {
-    const pkce = pkcePair();
-    const url = new URL('/oauth2/authorize', this.settings.oauthUrl);
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: this.settings.clientId,
-      scope: 'identify',
-      redirect_uri: o.redirectUri,
-      state: o.state,
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-      prompt: 'consent',
-    }).toString();
-    return { url: url.toString(), codeVerifier: pkce.verifier };
+    return authorizeUrl(
+      this.settings.oauthUrl,
+      '/oauth2/authorize',
+      {
+        response_type: 'code',
+        client_id: this.settings.clientId,
+        scope: 'identify',
+        prompt: 'consent',
+      },
+      o,
+    );
   }
 
   async signedIn(o: { code: string; codeVerifier: string; redirectUri: string }): Promise<SignedInAccount> {

@@ -6,7 +6,8 @@
 import type { Secret } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
 import type { PageChallenge } from '../registrar/proofs.js';
-import { type PostCheck, type PostedProof, proofLine } from './account.js';
+import { type PostedProof, proofLine } from './account.js';
+import type { PageProof } from './channel.js';
 import { SignInError, serviceJson } from './sign-in.js';
 
 export interface GistSettings {
@@ -23,7 +24,7 @@ export class GistProof implements PostedProof {
 
   constructor(private readonly settings: GistSettings) {}
 
-  async check(c: PageChallenge & { ok: true }, url: string): Promise<PostCheck> {
+  async check(c: PageChallenge & { ok: true }, url: string): Promise<PageProof> {
     const id = GIST_URL.exec(url.trim())?.[1];
     if (!id)
       return { ok: false, message: 'That is not the address of a gist (https://gist.github.com/...).' };
@@ -61,6 +62,6 @@ export class GistProof implements PostedProof {
         typeof file.content === 'string' && file.content.split(/\r?\n/).some((l) => l.trim() === line),
     );
     if (!holds) return { ok: false, message: `That gist does not hold the line ${line}.` };
-    return { ok: true, serviceId: String(owner.id) };
+    return { ok: true, subject: login.subject, serviceId: String(owner.id) };
   }
 }

@@ -5,7 +5,13 @@
  */
 import type { OAuthSettings } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
-import { pkcePair, type SignedInAccount, SignInError, type SignInService, serviceJson } from './sign-in.js';
+import {
+  authorizeUrl,
+  type SignedInAccount,
+  SignInError,
+  type SignInService,
+  serviceJson,
+} from './sign-in.js';
 
 export class GithubSignIn implements SignInService {
   readonly field = 'github' as const;
@@ -18,17 +24,12 @@ export class GithubSignIn implements SignInService {
   }
 
   authorize(o: { state: string; redirectUri: string }): { url: string; codeVerifier: string } {
-    const pkce = pkcePair();
-    const url = new URL('/login/oauth/authorize', this.settings.oauthUrl);
-    url.search = new URLSearchParams({
-      client_id: this.settings.clientId,
-      redirect_uri: o.redirectUri,
-      state: o.state,
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-      allow_signup: 'false',
-    }).toString();
-    return { url: url.toString(), codeVerifier: pkce.verifier };
+    return authorizeUrl(
+      this.settings.oauthUrl,
+      '/login/oauth/authorize',
+      { client_id: this.settings.clientId, allow_signup: 'false' },
+      o,
+    );
   }
 
   async signedIn(o: { code: string; codeVerifier: string; redirectUri: string }): Promise<SignedInAccount> {

@@ -3,8 +3,10 @@
  * pastes the text clear-signed with the key (`gpg --clearsign`) and the public key; pgp-proof.ts
  * decides. Nothing is sent to anyone.
  */
+
+import { parseSubject } from '../domain/subjects.js';
 import type { PageChallenge } from '../registrar/proofs.js';
-import type { ChallengeMessage, Channel } from './channel.js';
+import type { ChallengeMessage, Channel, PageProof } from './channel.js';
 import { type PgpAnswer, verifyPgpProof } from './pgp-proof.js';
 
 /** The text a PGP key signs: names the registrar, the account, the fingerprint and the challenge. */
@@ -25,10 +27,7 @@ export class PgpChannel implements Channel {
 
   async send(_message: ChallengeMessage): Promise<void> {}
 
-  async verify(
-    challenge: PageChallenge & { ok: true },
-    answer: PgpAnswer,
-  ): Promise<{ ok: true } | { ok: false; message: string }> {
+  async verify(challenge: PageChallenge & { ok: true }, answer: PgpAnswer): Promise<PageProof> {
     const verdict = await verifyPgpProof(
       {
         fingerprint: challenge.subject,
@@ -37,6 +36,11 @@ export class PgpChannel implements Channel {
       },
       answer,
     );
-    return verdict.ok ? { ok: true } : { ok: false, message: verdict.reason };
+    if (!verdict.ok) return { ok: false, message: verdict.reason };
+    // The subject is the key that signed, in the on-chain value's canonical form.
+    const signer = parseSubject('pgpFingerprint', verdict.fingerprint);
+    return signer.ok
+      ? { ok: true, subject: signer.subject }
+      : { ok: false, message: 'The key that signed has no 20-byte fingerprint.' };
   }
 }

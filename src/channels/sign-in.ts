@@ -60,6 +60,28 @@ export interface StartedSignIn {
   nonce: string;
 }
 
+/**
+ * An authorize URL at `base` + `path` with `params`, the state and redirect, and a fresh PKCE
+ * challenge (S256); the verifier goes back to the caller for the browser's cookie.
+ */
+export function authorizeUrl(
+  base: string,
+  path: string,
+  params: Record<string, string>,
+  o: { state: string; redirectUri: string },
+): { url: string; codeVerifier: string } {
+  const pkce = pkcePair();
+  const url = new URL(path, base);
+  url.search = new URLSearchParams({
+    ...params,
+    redirect_uri: o.redirectUri,
+    state: o.state,
+    code_challenge: pkce.challenge,
+    code_challenge_method: 'S256',
+  }).toString();
+  return { url: url.toString(), codeVerifier: pkce.verifier };
+}
+
 /** A PKCE verifier and its S256 challenge (RFC 7636). */
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = b64url(randomBytes(32));

@@ -7,7 +7,8 @@
  */
 import { parseSubject } from '../domain/subjects.js';
 import type { PageChallenge } from '../registrar/proofs.js';
-import { type PostCheck, type PostedProof, proofLine } from './account.js';
+import { type PostedProof, proofLine } from './account.js';
+import type { PageProof } from './channel.js';
 import { SignInError, serviceJson } from './sign-in.js';
 
 /** A post's address as people copy it. */
@@ -20,7 +21,7 @@ export class TwitterPostProof implements PostedProof {
 
   constructor(private readonly oembedUrl: string) {}
 
-  async check(c: PageChallenge & { ok: true }, url: string): Promise<PostCheck> {
+  async check(c: PageChallenge & { ok: true }, url: string): Promise<PageProof> {
     const post = url.trim();
     if (!POST_URL.test(post)) {
       return {
@@ -54,6 +55,6 @@ export class TwitterPostProof implements PostedProof {
     const line = proofLine(c.code);
     const text = typeof embed.html === 'string' ? embed.html : '';
     if (!text.includes(line)) return { ok: false, message: `That post does not hold the line ${line}.` };
-    return { ok: true };
+    return { ok: true, subject: handle.subject };
   }
 }

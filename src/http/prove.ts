@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AccountChannel } from '../channels/account.js';
-import type { Channel } from '../channels/channel.js';
+import type { Channel, PageProof } from '../channels/channel.js';
 import type { PgpChannel } from '../channels/pgp.js';
 import { SIGN_IN_REFUSALS, SignInError, type SignInSeals, type SignInService } from '../channels/sign-in.js';
 import type { WebChannel } from '../channels/web.js';
@@ -119,6 +119,12 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
     return html(reply).send(webPage(c, { index, path: web.path, label: web.label }, notice));
   };
 
+  /** A proof found on the site goes to the one entry with the subject it came from; else the page says why. */
+  const proven = (reply: FastifyReply, c: Open, channel: Channel, verdict: PageProof) =>
+    verdict.ok
+      ? confirmed(reply, c, c.challengeId, verdict.subject, verdict.serviceId)
+      : show(reply.code(422), c, channel, verdict.message);
+
   app.get<{ Params: { account: string; field: string } }>(
     '/prove/:account/:field',
     async (request, reply) => {
@@ -129,6 +135,8 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
 
   app.post<{ Params: { account: string; field: string }; Body: Record<string, string> | undefined }>(
     '/prove/:account/:field',
+    // A public key with its signatures runs to tens of KiB (pgp-proof.ts reads up to 64 KiB of each).
+    { bodyLimit: 192 * 1024 },
     async (request, reply) => {
       const found = await find(request.params.account, request.params.field, reply);
       if (!found) return reply;
@@ -136,9 +144,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
       if (channel.page === 'account') {
         const { signIn, post } = channel as AccountChannel;
         if (request.body?.method === 'post' && post) {
-          const verdict = await post.check(c, String(request.body?.url ?? ''));
-          if (!verdict.ok) return show(reply.code(422), c, channel, verdict.message);
-          return confirmed(reply, c, c.challengeId, c.subject, verdict.serviceId);
+          return proven(reply, c, channel, await post.check(c, String(request.body?.url ?? '')));
         }
         if (!signIn) return show(reply.code(400), c, channel, 'Paste the address of your post.');
         const started = deps.seals.start(c.challengeId, now());
@@ -157,16 +163,18 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
           armoredKey: String(request.body?.armoredKey ?? ''),
           signedMessage: String(request.body?.signedMessage ?? ''),
         });
-        if (!verdict.ok) return show(reply.code(422), c, channel, verdict.message);
-        return confirmed(reply, c, c.challengeId, c.subject);
+        return proven(reply, c, channel, verdict);
       }
-      const verdict = await (channel as WebChannel).check(c);
-      if (!verdict.ok) return show(reply.code(422), c, channel, verdict.message);
-      return confirmed(reply, c, c.challengeId, c.subject);
+      return proven(
+        reply,
+        c,
+        channel,
+        (await channel.check?.(c)) ?? { ok: false, message: 'Nothing to check.' },
+      );
     },
   );
 
-  app.get<{ Params: { slug: string }; Querystring: Record<string, string | undefined> }>(
+  app.get<{ Params: { slug: string }; Querystring: Record<string, unknown> }>(
     '/sign-in/:slug/callback',
     async (request, reply) => {
       const channel = [...deps.channels.values()].find(
@@ -174,7 +182,11 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
           c.page === 'account' && (c as AccountChannel).signIn?.slug === request.params.slug,
       );
       if (!channel) return refused(reply, 'This registrar has no such sign-in.', 404);
-      const { state, code, error } = request.query;
+      // A repeated parameter arrives as a list: only a single value is a state, a code or an error.
+      const [state, code, error] = ['state', 'code', 'error'].map((name) => {
+        const value: unknown = request.query[name];
+        return typeof value === 'string' ? value : undefined;
+      });
       const checked = deps.seals.checkState(state ?? '', cookieOf(request.headers.cookie), now());
       if (!checked.ok) return refused(reply, checked.message, 400);
       const c = await deps.registrar.describeChallenge(checked.challengeId);

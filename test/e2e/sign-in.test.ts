@@ -204,6 +204,8 @@ describe('sign in with the service', () => {
     );
     expect((await get(tampered)).page).toContain('did not start here');
     expect((await get(`${h.url}/sign-in/github/callback?code=abc&state=forged.x`)).status).toBe(400);
+    // A state given twice is no state: refused, not a crash.
+    expect((await get(`${callback}&state=${encodeURIComponent(state)}`)).status).toBe(400);
     // A GitHub state sent to the Discord callback.
     expect((await get(callback.replace('/sign-in/github/', '/sign-in/discord/'))).status).toBe(400);
     expect(github.exchanges).toBe(before);

@@ -176,6 +176,10 @@ describe('an identity with every field', () => {
     });
     const pgpProof = (form: Record<string, string>) =>
       post(`${h.url}/prove/${person.address}/pgpFingerprint`, form);
+    // A key as long as real ones with many signatures is read, not cut off by the server's size limit.
+    const long = await pgpProof({ signedMessage: 'x', armoredKey: 'k'.repeat(40 * 1024) });
+    expect(long.status).toBe(422);
+    expect(await long.text()).toContain('This is not an armored PGP public key');
     // Another key, and the right key over a changed text: refused, saying why.
     const { privateKey: otherKey } = await openpgp.generateKey({
       type: 'ecc',

@@ -55,7 +55,7 @@ const LINE = 'polkadot-registrar=ABCD2345';
 describe('the web proof', () => {
   it('finds the line in the file at the well-known path, among other lines', async () => {
     site.pages.set(WEB_PROOF_PATH, { body: `# proofs\r\n${LINE}\n` });
-    await expect(channel.check(challenge())).resolves.toEqual({ ok: true });
+    await expect(channel.check(challenge())).resolves.toEqual({ ok: true, subject: 'site.example.test' });
     expect(site.visits).toEqual([`site.example.test${WEB_PROOF_PATH}`]);
   });
 
@@ -64,7 +64,7 @@ describe('the web proof', () => {
       ['v=spf1 -all'],
       ['polkadot-registrar=', 'ABCD2345'],
     ]);
-    await expect(channel.check(challenge())).resolves.toEqual({ ok: true });
+    await expect(channel.check(challenge())).resolves.toEqual({ ok: true, subject: 'site.example.test' });
     // Only the whole record counts: a line split over two records is not the line.
     site.texts.set('_polkadot-registrar.site.example.test', [['polkadot-registrar='], ['ABCD2345']]);
     const split = await channel.check(challenge());
@@ -92,7 +92,7 @@ describe('the web proof', () => {
   it('follows a redirect within the site, and refuses one to another site, away from HTTPS, or a fourth', async () => {
     site.pages.set(WEB_PROOF_PATH, { redirect: `https://www.site.example.test/proof` });
     site.pages.set('/proof', { body: LINE });
-    await expect(channel.check(challenge())).resolves.toEqual({ ok: true });
+    await expect(channel.check(challenge())).resolves.toEqual({ ok: true, subject: 'site.example.test' });
 
     site.pages.set(WEB_PROOF_PATH, { redirect: 'https://other.example.test/proof', status: 301 });
     const offSite = await channel.check(challenge());
