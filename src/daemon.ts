@@ -142,12 +142,11 @@ export async function startRegistrar(
     );
   }
 
+  // Filled by the watcher's start-up scan, before it opens any request.
   const names = new JudgedNames(
     api,
     new LookAlikeIndex(new Skeletons(loadConfusables()), config.lookAlikeThreshold),
-    log,
   );
-  await names.load();
 
   // Every request write is announced, for the live status pages.
   const requestChanges = new EventEmitter();
@@ -221,6 +220,7 @@ export async function startRegistrar(
     log,
     config.reconcileIntervalSeconds * 1000,
     (event) => names.refresh(event.account),
+    (account, value) => names.visit(account, value),
   );
   const http = buildServer({
     registrar,

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChainIdentity, RegistrarEntry } from './chain/identity.js';
 import type { GivenJudgement, Judge, JudgeOutcome } from './chain/judge.js';
-import type { RegistrarEvent, WatcherHandler } from './chain/watcher.js';
+import type { ReconcileScope, RegistrarEvent, WatcherHandler } from './chain/watcher.js';
 import type { ChallengeTokens } from './challenges/tokens.js';
 import type { Channel, ProofOutcome, ProofSink } from './channels/channel.js';
 import type { Field } from './domain/fields.js';
@@ -126,6 +126,10 @@ export class Registrar implements WatcherHandler, ProofSink {
   private readonly started = new Set<Channel>();
 
   private readonly judges: () => boolean;
+  /** The registrar entry read last, and when. */
+  private entry: { entry: RegistrarEntry; at: number } | undefined;
+  /** The mask, policy and channels the open requests were last planned under. */
+  private plannedUnder: string | undefined;
 
   constructor(private readonly o: RegistrarOptions) {
     this.judges = o.judges ?? (() => true);
@@ -212,20 +216,54 @@ export class Registrar implements WatcherHandler, ProofSink {
     }
   }
 
-  async reconcile(pending: string[]): Promise<void> {
+  async openAccounts(): Promise<string[]> {
+    return (await this.o.store.listOpenRequests(this.o.registrarIndex)).map((r) => r.account);
+  }
+
+  /**
+   * Brings the store in line with what the chain says is pending. `pending` holds the accounts of
+   * `scope` that are pending, with their identities as read; with scope 'all', every pending
+   * account on chain, so a pending account without an open request is opened.
+   */
+  async reconcile(pending: ReadonlyMap<string, ChainIdentity>, scope: ReconcileScope): Promise<void> {
     await this.startChannels();
-    const pendingSet = new Set(pending);
     const open = await this.o.store.listOpenRequests(this.o.registrarIndex);
-    const openAccounts = new Set(open.map((r) => r.account));
-    for (const account of pending) {
-      if (!openAccounts.has(account)) await this.openRequest(account);
+    const openByAccount = new Map(open.map((r) => [r.account, r]));
+    const inScope = scope === 'all' ? undefined : new Set(scope);
+    // One read of the registrar entry for the pass; the plans of open requests are redone only
+    // when the mask, the policy or the channels changed since the last pass that redid them.
+    const plannedUnder = await this.planningFingerprint();
+    const replanning = plannedUnder !== this.plannedUnder;
+    for (const [account, identity] of pending) {
+      if (!openByAccount.has(account)) await this.openRequest(account, identity);
     }
     for (const request of open) {
-      if (!pendingSet.has(request.account)) await this.closeMissing(request);
-      else await this.resume(request);
+      if (inScope && !inScope.has(request.account)) continue;
+      const identity = pending.get(request.account);
+      if (!identity) await this.closeMissing(request);
+      else await this.resume(request, identity, replanning);
     }
+    if (scope === 'all' || replanning) this.plannedUnder = plannedUnder;
     await this.o.store.deleteExpiredChallenges(this.now() - EXPIRED_CHALLENGE_RETENTION_MS);
     await this.forgetClosed();
+  }
+
+  /** What plans depend on besides the identity: the on-chain mask, the policy, the channels. */
+  private async planningFingerprint(): Promise<string> {
+    this.entry = undefined;
+    const entry = await this.registrarEntry();
+    return JSON.stringify([entry.fields, [...this.channels.keys()].sort(), this.o.policy ?? DEFAULT_POLICY]);
+  }
+
+  /** The registrar's on-chain entry, read at most once a second (a pass opens many requests). */
+  private async registrarEntry(): Promise<RegistrarEntry> {
+    const now = this.now();
+    if (!this.entry || now - this.entry.at > 1_000) {
+      const entry = await this.o.chain.registrar();
+      if (!entry) throw new Error(`registrar #${this.o.registrarIndex} does not exist on this chain`);
+      this.entry = { entry, at: now };
+    }
+    return this.entry.entry;
   }
 
   /**
@@ -457,8 +495,7 @@ export class Registrar implements WatcherHandler, ProofSink {
   }
 
   private async capabilities(account: string): Promise<Capabilities> {
-    const entry = await this.o.chain.registrar();
-    if (!entry) throw new Error(`registrar #${this.o.registrarIndex} does not exist on this chain`);
+    const entry = await this.registrarEntry();
     const refusedUntil = await this.refusedUntil(account);
     return {
       mask: entry.fields,
@@ -487,9 +524,10 @@ export class Registrar implements WatcherHandler, ProofSink {
     );
   }
 
-  private async openRequest(account: string): Promise<void> {
+  /** `read`: the identity as a reconciliation just read it; otherwise it is read now. */
+  private async openRequest(account: string, read?: ChainIdentity): Promise<void> {
     if (await this.o.store.findOpenRequest(account, this.o.registrarIndex)) return;
-    const identity = await this.o.chain.identity(account);
+    const identity = read ?? (await this.o.chain.identity(account));
     if (!identity || !this.isPendingOnChain(identity)) return;
     const now = this.now();
     const plan = planFields(identity.info, await this.capabilities(account), now);
@@ -553,14 +591,21 @@ export class Registrar implements WatcherHandler, ProofSink {
         { account: request.account },
         'pending on chain though missing from the list; kept open',
       );
-      return this.resume(request);
+      return this.resume(request, identity, true);
     }
     if (slot) return this.end(request.account, 'judged');
     return this.end(request.account, 'cancelled');
   }
 
-  /** A request still pending on chain, after a restart or a gap: catch up on what was missed. */
-  private async resume(request: JudgementRequest): Promise<void> {
+  /**
+   * A request still pending on chain, after a restart or a gap: catch up on what was missed.
+   * `identity` as the reconciliation read it; `replanning`: the mask, policy or channels changed.
+   */
+  private async resume(
+    request: JudgementRequest,
+    identity: ChainIdentity,
+    replanning: boolean,
+  ): Promise<void> {
     if (this.judging.inFlight.has(request.account)) return;
     let current = request;
     if (request.status === 'judging') {
@@ -571,9 +616,8 @@ export class Registrar implements WatcherHandler, ProofSink {
       if (!reopened) return;
       current = reopened;
     }
-    const identity = await this.o.chain.identity(current.account);
-    if (identity && identity.snapshot.hash !== current.snapshot.hash) return this.reverify(current.account);
-    if (identity) current = (await this.replan(current, identity)) ?? current;
+    if (identity.snapshot.hash !== current.snapshot.hash) return this.reverify(current.account);
+    if (replanning) current = (await this.replan(current, identity)) ?? current;
     await this.proofs.issue(current, await this.proofs.fieldsWithoutLiveChallenge(current));
     this.judging.whenReady(current);
   }

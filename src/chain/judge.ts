@@ -5,21 +5,27 @@
  * proxy call. forceBatch, not batch: one identity edited at the last moment must not hold back the
  * others; each item's outcome is read from its own ItemCompleted/ItemFailed event.
  *
- * Submissions go out one at a time, so the proxy account's nonces never collide. The outcome is read
- * from the block, never from the extrinsic's success alone: a failed call inside `proxy.proxy` still
- * gives ExtrinsicSuccess. `giveJudgement` never rejects; a JudgeOutcome says what happened.
+ * How many items one extrinsic takes comes from the runtime: the weight and length of a batch of
+ * one and of two (its own fee API), against the block's limits for one normal extrinsic. A batch
+ * goes out as soon as nothing else arrives for a moment; what arrives while submissions are in
+ * flight gathers for the next. Several submissions can be in flight at once, with consecutive
+ * nonces kept here, submitted in nonce order; one that the pool refuses stops those after it.
+ *
+ * The outcome is read from the block, never from the extrinsic's success alone: a failed call
+ * inside `proxy.proxy` still gives ExtrinsicSuccess. `giveJudgement` never rejects.
  */
 import type { ApiPromise } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { DispatchError } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
-import { isPending } from './identity.js';
+import { readIdentities } from './identity.js';
+import { type Found, Inclusions } from './inclusions.js';
 
 export type JudgeOutcome =
   | { kind: 'included'; blockHash: string; extrinsicHash: string }
   /** The identity changed since the snapshot: the person edited it. Re-verify; never resubmit. */
-  | { kind: 'different-identity'; blockHash: string }
+  | { kind: 'different-identity'; blockHash?: string }
   /** Re-read right before signing, the slot was no longer FeePaid (cancelled): not submitted. */
   | { kind: 'not-pending' }
   | { kind: 'failed'; error: string };
@@ -32,8 +38,13 @@ export interface Judge {
 }
 
 export interface JudgeOptions {
-  /** How long the first ready judgement waits for others to join its batch. */
-  batchWindowMs?: number;
+  /** A batch goes out once no judgement arrived for this long... */
+  quietMs?: number;
+  /** ...or this long after its first one arrived, whichever is first. */
+  maxWaitMs?: number;
+  /** While submissions are in flight, what arrives gathers until one is included or this long. */
+  inFlightWaitMs?: number;
+  /** Items per extrinsic; by default what the runtime's limits allow. */
   maxBatch?: number;
   /** How long to wait for inclusion before giving up (the caller retries). */
   timeoutMs?: number;
@@ -50,15 +61,32 @@ interface Wanted {
 
 /** Judgements that certify; they are given only while the request is pending. */
 const CERTIFYING: ReadonlySet<GivenJudgement> = new Set(['Reasonable', 'KnownGood']);
+/** The share of one extrinsic's block limits a batch may fill. */
+const LIMIT_SHARE = 0.75;
+/** Items per extrinsic when the runtime cannot say (no fee API). */
+const FALLBACK_BATCH = 64;
 
 type EventLike = { event: { section: string; method: string; data: Codec[] } };
+interface WeightLike {
+  refTime: { toBigInt(): bigint };
+  proofSize: { toBigInt(): bigint };
+}
 
 export class ProxyJudge implements Judge {
-  private readonly waiting: Wanted[] = [];
-  private running = false;
-  private readonly batchWindowMs: number;
-  private readonly maxBatch: number;
-  private readonly timeoutMs: number;
+  private waiting: Wanted[] = [];
+  private firstWaitingAt: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Flushes being prepared (read, signed, handed to the pool), and submissions awaiting a block. */
+  private preparing = 0;
+  private awaiting = 0;
+  private nonce: number | undefined;
+  private capacity: Promise<number> | undefined;
+  /** Submissions are prepared one at a time, so nonces go out in order. */
+  private sending: Promise<void> = Promise.resolve();
+  private readonly inclusions: Inclusions;
+  private readonly quietMs: number;
+  private readonly maxWaitMs: number;
+  private readonly inFlightWaitMs: number;
   private readonly proxyType: string;
 
   constructor(
@@ -66,12 +94,13 @@ export class ProxyJudge implements Judge {
     private readonly proxy: KeyringPair,
     private readonly registrarAccount: string,
     private readonly registrarIndex: number,
-    options: JudgeOptions = {},
+    private readonly options: JudgeOptions = {},
   ) {
-    this.batchWindowMs = options.batchWindowMs ?? 1_000;
-    this.maxBatch = options.maxBatch ?? 16;
-    this.timeoutMs = options.timeoutMs ?? 90_000;
+    this.quietMs = options.quietMs ?? 50;
+    this.maxWaitMs = options.maxWaitMs ?? 500;
+    this.inFlightWaitMs = options.inFlightWaitMs ?? 2_000;
     this.proxyType = options.proxyType ?? 'IdentityJudgement';
+    this.inclusions = new Inclusions(api, options.timeoutMs ?? 90_000);
   }
 
   giveJudgement(
@@ -81,145 +110,198 @@ export class ProxyJudge implements Judge {
   ): Promise<JudgeOutcome> {
     return new Promise((resolve) => {
       this.waiting.push({ target, identityHash, judgement, resolve });
-      void this.pump();
+      this.schedule();
     });
   }
 
-  /** Sends what is waiting, a batch at a time, until nothing is. */
-  private async pump(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      while (this.waiting.length > 0) {
-        await new Promise((resolve) => setTimeout(resolve, this.batchWindowMs));
-        const batch = this.waiting.splice(0, this.maxBatch);
-        const outcomes = await this.submit(batch);
-        batch.forEach((wanted, i) => {
-          wanted.resolve(outcomes[i] ?? { kind: 'failed', error: 'no outcome for this item' });
-        });
+  /** The most judgements one extrinsic carries on this runtime. */
+  batchCapacity(): Promise<number> {
+    this.capacity ??= this.measureCapacity().catch(() => FALLBACK_BATCH);
+    return this.capacity;
+  }
+
+  private schedule(): void {
+    if (this.waiting.length === 0) return;
+    const now = Date.now();
+    this.firstWaitingAt ??= now;
+    const due =
+      this.preparing > 0 || this.awaiting > 0
+        ? this.firstWaitingAt + this.inFlightWaitMs
+        : Math.min(now + this.quietMs, this.firstWaitingAt + this.maxWaitMs);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), Math.max(0, due - now));
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.firstWaitingAt = undefined;
+    // One judgement per account per flush; a second for the same account waits for the next.
+    const taken = new Set<string>();
+    const now: Wanted[] = [];
+    const later: Wanted[] = [];
+    for (const wanted of this.waiting) {
+      if (taken.has(wanted.target)) later.push(wanted);
+      else {
+        taken.add(wanted.target);
+        now.push(wanted);
       }
-    } finally {
-      this.running = false;
     }
+    this.waiting = later;
+    if (now.length === 0) return;
+    this.preparing += 1;
+    this.sending = this.sending
+      .then(() => this.send(now))
+      .catch((error: unknown) => {
+        for (const wanted of now) wanted.resolve({ kind: 'failed', error: messageOf(error) });
+      })
+      .finally(() => {
+        this.preparing -= 1;
+        this.schedule();
+      });
   }
 
   /**
-   * Certifications go out only for requests still pending right now: a person may cancel between
-   * the registrar's last look and the signature, and the chain would take the judgement anyway.
-   * Re-read at the newest block immediately before signing, that window is a block at most.
+   * Certifications go out only for requests still pending right now, for the identity verified:
+   * a person may cancel or edit between the registrar's last look and the signature, and the chain
+   * would take a judgement without a request. Re-read at the newest block immediately before
+   * signing, that window is a block at most.
    */
-  private async submit(wanted: readonly Wanted[]): Promise<JudgeOutcome[]> {
+  private async send(wanted: readonly Wanted[]): Promise<void> {
     const { api } = this;
-    if (!api.isConnected) return wanted.map(() => ({ kind: 'failed', error: 'not connected to the chain' }));
-    let stillPending: boolean[];
-    try {
-      stillPending = await Promise.all(
-        wanted.map((w) =>
-          CERTIFYING.has(w.judgement) ? isPending(api, w.target, this.registrarIndex) : Promise.resolve(true),
-        ),
-      );
-    } catch (error) {
-      return wanted.map(() => ({ kind: 'failed', error: messageOf(error) }));
+    if (!api.isConnected) {
+      for (const w of wanted) w.resolve({ kind: 'failed', error: 'not connected to the chain' });
+      return;
     }
-    const batch = wanted.filter((_, i) => stillPending[i]);
-    const outcomes = batch.length > 0 ? await this.submitNow(batch) : [];
-    let next = 0;
-    return wanted.map((_, i) =>
-      stillPending[i]
-        ? (outcomes[next++] ?? { kind: 'failed', error: 'no outcome' })
-        : { kind: 'not-pending' },
-    );
+    const certifying = wanted.filter((w) => CERTIFYING.has(w.judgement)).map((w) => w.target);
+    const identities = await readIdentities(api, certifying);
+    const ready: Wanted[] = [];
+    for (const w of wanted) {
+      if (!CERTIFYING.has(w.judgement)) {
+        ready.push(w);
+        continue;
+      }
+      const identity = identities.get(w.target);
+      const pending = identity?.judgements.some(
+        (j) => j.registrarIndex === this.registrarIndex && j.judgement === 'FeePaid',
+      );
+      if (!identity || !pending) w.resolve({ kind: 'not-pending' });
+      else if (identity.snapshot.hash !== w.identityHash) w.resolve({ kind: 'different-identity' });
+      else ready.push(w);
+    }
+    if (ready.length === 0) return;
+    const capacity = await this.batchCapacity();
+    for (let start = 0; start < ready.length; start += capacity) {
+      const batch = ready.slice(start, start + capacity);
+      const submitted = await this.submit(batch);
+      if (!submitted.ok) {
+        // The pool refused it: nothing after it can be included either (a nonce gap).
+        for (const w of ready.slice(start)) w.resolve({ kind: 'failed', error: submitted.error });
+        break;
+      }
+      // The next flush may be prepared while this one waits for its block.
+      this.awaiting += 1;
+      void submitted.included.then((found) => {
+        const outcomes =
+          'error' in found
+            ? batch.map((): JudgeOutcome => ({ kind: 'failed', error: found.error }))
+            : this.outcomes(found.events, found.blockHash, submitted.hash, batch.length);
+        batch.forEach((w, i) => {
+          w.resolve(outcomes[i] ?? { kind: 'failed', error: 'no outcome for this item' });
+        });
+        this.awaiting -= 1;
+        // A block came: what gathered meanwhile goes out now, in time for the next one.
+        if (this.awaiting === 0 && this.preparing === 0 && this.waiting.length > 0) this.flush();
+      });
+    }
   }
 
-  private async submitNow(batch: readonly Wanted[]): Promise<JudgeOutcome[]> {
+  /** Signs with the next nonce and hands the extrinsic to the pool; resolves once the pool took it. */
+  private async submit(
+    batch: readonly Wanted[],
+  ): Promise<{ ok: true; hash: string; included: Promise<Found> } | { ok: false; error: string }> {
     const { api } = this;
-    const all = (outcome: JudgeOutcome) => batch.map(() => outcome);
+    const tx = this.extrinsic(batch);
+    try {
+      this.nonce ??= (await api.rpc.system.accountNextIndex(this.proxy.address)).toNumber();
+      await tx.signAsync(this.proxy, { nonce: this.nonce });
+      const hash = tx.hash.toHex();
+      const { found: included } = await this.inclusions.watch(hash);
+      try {
+        await api.rpc.author.submitExtrinsic(tx);
+      } catch (error) {
+        this.inclusions.forget(hash);
+        throw error;
+      }
+      this.nonce += 1;
+      return { ok: true, hash, included };
+    } catch (error) {
+      // Read the nonce again from the chain (and its pool) next time.
+      this.nonce = undefined;
+      return { ok: false, error: messageOf(error) };
+    }
+  }
+
+  private extrinsic(
+    batch: readonly Pick<Wanted, 'target' | 'judgement' | 'identityHash'>[],
+  ): SubmittableExtrinsic<'promise'> {
+    const { api } = this;
     const calls = batch.map((w) =>
       api.tx.identity.provideJudgement(this.registrarIndex, w.target, w.judgement, w.identityHash),
     );
     const inner = calls.length === 1 ? calls[0] : api.tx.utility.forceBatch(calls);
-    const tx = api.tx.proxy.proxy(this.registrarAccount, this.proxyType as never, inner as never);
-    try {
-      await tx.signAsync(this.proxy, { nonce: -1 });
-    } catch (error) {
-      return all({ kind: 'failed', error: messageOf(error) });
-    }
-    const found = await this.waitForInclusion(tx);
-    if ('error' in found) return all({ kind: 'failed', error: found.error });
-    return this.outcomes(found.events, found.blockHash, tx.hash.toHex(), batch.length);
+    return api.tx.proxy.proxy(this.registrarAccount, this.proxyType as never, inner as never);
   }
 
   /**
-   * Submits and then looks for the extrinsic in each new block, instead of trusting a status
-   * subscription: those are lost on a reconnect, and a node that builds the block at once may
-   * report inclusion before the watch is in place.
+   * Items per extrinsic: the runtime's weight of a batch of one and of two gives the cost of one
+   * more item; that, and its encoded length, against a share of one normal extrinsic's limits.
    */
-  private waitForInclusion(
-    tx: SubmittableExtrinsic<'promise'>,
-  ): Promise<{ blockHash: string; events: EventLike[] } | { error: string }> {
+  private async measureCapacity(): Promise<number> {
+    if (this.options.maxBatch) return this.options.maxBatch;
     const { api } = this;
-    const extrinsicHash = tx.hash.toHex();
-    return new Promise((resolve) => {
-      let unsubscribe: (() => void) | undefined;
-      let lastScanned: number | undefined;
-      let done = false;
-      let scanning = Promise.resolve();
-      const finish = (result: { blockHash: string; events: EventLike[] } | { error: string }) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        api.off('disconnected', onDisconnect);
-        unsubscribe?.();
-        resolve(result);
-      };
-      // After a dropped connection the caller retries, once it checked on chain whether this made it.
-      const onDisconnect = () => finish({ error: 'connection lost while waiting for inclusion' });
-      const timer = setTimeout(
-        () => finish({ error: `not included within ${this.timeoutMs} ms` }),
-        this.timeoutMs,
-      );
-      api.on('disconnected', onDisconnect);
-      const scanUpTo = async (head: number) => {
-        const from = lastScanned === undefined ? head : lastScanned + 1;
-        for (let number = from; number <= head && !done; number++) {
-          const found = await this.findIn(number, extrinsicHash);
-          lastScanned = number;
-          if (found) finish(found);
-        }
-      };
-      api.rpc.chain
-        .subscribeNewHeads((header) => {
-          const number = header.number.toNumber();
-          scanning = scanning
-            .then(() => scanUpTo(number))
-            .catch((error: unknown) => finish({ error: messageOf(error) }));
-        })
-        .then(async (unsub) => {
-          unsubscribe = unsub;
-          if (done) unsub();
-          await api.rpc.author.submitExtrinsic(tx);
-        })
-        .catch((error: unknown) => finish({ error: messageOf(error) }));
-    });
-  }
-
-  /** The events of our extrinsic, in order, if block `number` holds it. */
-  private async findIn(
-    number: number,
-    extrinsicHash: string,
-  ): Promise<{ blockHash: string; events: EventLike[] } | undefined> {
-    const { api } = this;
-    const blockHash = await api.rpc.chain.getBlockHash(number);
-    const block = await api.rpc.chain.getBlock(blockHash);
-    const position = block.block.extrinsics.findIndex(
-      (extrinsic) => extrinsic.hash.toHex() === extrinsicHash,
+    const item = {
+      target: this.registrarAccount,
+      judgement: 'Reasonable' as const,
+      identityHash: `0x${'00'.repeat(32)}`,
+    };
+    const [one, two] = await Promise.all(
+      [[item], [item, item]].map(async (items) => {
+        const call = this.extrinsic(items).method;
+        const info = (await api.call.transactionPaymentCallApi.queryCallInfo(
+          call.toHex(),
+          call.encodedLength,
+        )) as unknown as {
+          weight: WeightLike;
+        };
+        return {
+          ref: info.weight.refTime.toBigInt(),
+          proof: info.weight.proofSize.toBigInt(),
+          length: BigInt(call.encodedLength),
+        };
+      }),
     );
-    if (position < 0) return undefined;
-    const records = await (await api.at(blockHash)).query.system.events();
-    const events = records.filter(
-      ({ phase }) => phase.isApplyExtrinsic && phase.asApplyExtrinsic.toNumber() === position,
+    if (!one || !two) return FALLBACK_BATCH;
+    const weights = api.consts.system.blockWeights as unknown as {
+      perClass: { normal: { maxExtrinsic: { isSome: boolean; unwrap(): WeightLike } } };
+      maxBlock: WeightLike;
+    };
+    const max = weights.perClass.normal.maxExtrinsic.isSome
+      ? weights.perClass.normal.maxExtrinsic.unwrap()
+      : weights.maxBlock;
+    const length = (
+      api.consts.system.blockLength as unknown as { max: { normal: { toBigInt(): bigint } } }
+    ).max.normal.toBigInt();
+    const fits = (limit: bigint, first: bigint, each: bigint) =>
+      each <= 0n
+        ? Number.MAX_SAFE_INTEGER
+        : Number(((limit * BigInt(LIMIT_SHARE * 100)) / 100n - first) / each) + 1;
+    const capacity = Math.min(
+      fits(max.refTime.toBigInt(), one.ref, two.ref - one.ref),
+      fits(max.proofSize.toBigInt(), one.proof, two.proof - one.proof),
+      fits(length, one.length, two.length - one.length),
     );
-    return { blockHash: blockHash.toHex(), events: events as unknown as EventLike[] };
+    return Math.max(1, capacity);
   }
 
   /** One outcome per item, from the extrinsic's events. */

@@ -1,16 +1,14 @@
 /**
  * The corpus of the display-name guard: the display names of every identity that holds Reasonable
- * or KnownGood from any registrar. Read from chain storage page by page at a pinned block at
- * start-up, then kept current from identity events; only the name is kept of each registration.
+ * or KnownGood from any registrar. Filled by the watcher's full scans of chain storage (page by
+ * page, at a pinned block) and kept current from identity events; only the name is kept of each.
  */
 import type { ApiPromise } from '@polkadot/api';
 import type { Codec } from '@polkadot/types/types';
 import { textOf } from '../domain/identity.js';
 import type { LookAlikeIndex } from '../domain/look-alikes.js';
-import type { Logger } from '../log.js';
 import { registrationOf } from './identity.js';
 
-const PAGE = 500;
 const GOOD = new Set(['Reasonable', 'KnownGood']);
 
 type MapCodec = Codec & { get(key: string): Codec | undefined };
@@ -32,24 +30,13 @@ export class JudgedNames {
   constructor(
     private readonly api: ApiPromise,
     readonly index: LookAlikeIndex,
-    private readonly log: Logger,
   ) {}
 
-  /** Reads every judged display name at the finalized head, one page at a time. */
-  async load(): Promise<void> {
-    const started = Date.now();
-    const at = await this.api.at(await this.api.rpc.chain.getFinalizedHead());
-    let startKey: string | undefined;
-    for (;;) {
-      const page = await at.query.identity.identityOf.entriesPaged({ args: [], pageSize: PAGE, startKey });
-      for (const [key, value] of page) {
-        const name = judgedDisplayName(value);
-        if (name !== undefined) this.index.set((key.args[0] as Codec).toString(), name);
-      }
-      if (page.length < PAGE) break;
-      startKey = page[page.length - 1]?.[0].toHex();
-    }
-    this.log.info({ names: this.index.size, ms: Date.now() - started }, 'judged display names loaded');
+  /** One entry of a full scan of IdentityOf (the watcher's): its name counts if it was judged good. */
+  visit(account: string, value: Codec): void {
+    const name = judgedDisplayName(value);
+    if (name !== undefined) this.index.set(account, name);
+    else this.index.delete(account);
   }
 
   /** An identity event named `account`: read its registration again. */

@@ -1,13 +1,21 @@
 /**
- * Turns chain activity into registrar events. Events come from finalized blocks as they happen;
- * because blocks can be missed (downtime, a dropped connection), the pending requests are also read
- * from storage at start, after every reconnect and every `reconcileIntervalMs`. Everything reaches
- * the handler through one queue, in order, never two at a time.
+ * Turns chain activity into registrar events, through one queue, in order, never two at a time.
+ *
+ * What opens work is acted on at the best block: a request or an edit seen in a new best block is
+ * handed over at once (opening a request and sending its challenges is safe to repeat). What closes
+ * work waits for finality: cancellations, clears and judgements are handed over from finalized
+ * blocks only. A best block that is retracted (a re-org) makes the accounts it touched suspect:
+ * once finality passes that height they are read again from finalized storage, so a request that
+ * only existed on the retracted branch is closed and one that came back stays as it was.
+ *
+ * Because blocks can be missed (downtime, a dropped connection), the chain is also reconciled: a
+ * full, paged scan of IdentityOf at a pinned finalized block at start-up, after a reconnect and
+ * after a gap; and every `reconcileIntervalMs`, a read of just the accounts with open requests.
  */
 import type { Codec } from '@polkadot/types/types';
 import type { Logger } from '../log.js';
 import type { ChainConnection } from './connection.js';
-import { readPendingAccounts } from './identity.js';
+import { type ChainIdentity, readPendingIdentities, readPendingOf } from './identity.js';
 
 export type RegistrarEventKind =
   | 'requested'
@@ -24,10 +32,18 @@ export interface RegistrarEvent {
   blockNumber: number;
 }
 
+/** Which accounts a reconciliation read: all of chain storage, or just these. */
+export type ReconcileScope = 'all' | readonly string[];
+
 export interface WatcherHandler {
   onEvent(event: RegistrarEvent): Promise<void>;
-  /** `pending`: every account whose judgement slot for our index is FeePaid right now. */
-  reconcile(pending: string[]): Promise<void>;
+  /**
+   * `pending`: the accounts of `scope` whose judgement slot for our index is FeePaid, with their
+   * identities, read at one finalized block. With scope 'all', every such account on chain.
+   */
+  reconcile(pending: ReadonlyMap<string, ChainIdentity>, scope: ReconcileScope): Promise<void>;
+  /** The accounts with an open request: what a periodic pass reads. */
+  openAccounts(): Promise<string[]>;
 }
 
 /** pallet-identity event name → our kind, and whether it names a registrar index to filter on. */
@@ -40,24 +56,50 @@ const EVENTS: Record<string, { kind: RegistrarEventKind; account: string; indexe
   IdentityKilled: { kind: 'identity-killed', account: 'who', indexed: false },
 };
 
+/** Events that open or refresh work, acted on in best blocks; the others wait for finality. */
+const OPENING: ReadonlySet<RegistrarEventKind> = new Set(['requested', 'identity-set']);
+
 /** How far back missed blocks are read one by one; beyond that reconciliation alone catches up. */
 const MAX_BACKFILL = 200;
+/** How many best blocks are remembered (to find where a new best block forks off). */
+const BEST_WINDOW = 256;
 
 interface EventRecordLike {
   event: { section: string; method: string; data: Codec[] & { names?: string[] | null } };
 }
 
+interface BlockEvents {
+  /** Events naming our index or none, for the handler. */
+  ours: RegistrarEvent[];
+  /** Every identity event, for `observe`. */
+  all: RegistrarEvent[];
+}
+
+interface HeaderLike {
+  hash: { toHex(): string };
+  number: { toNumber(): number };
+  parentHash: { toHex(): string };
+}
+
 export class Watcher {
   private queue: Promise<void> = Promise.resolve();
   private lastBlock: number | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribes: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private stopReconnect: (() => void) | undefined;
   private stopped = false;
   /** The highest finalized block seen from any endpoint: no endpoint behind it is believed. */
   private highestFinalized: number | undefined;
   /** A reconciliation queued and not yet begun: later asks join it instead of queueing another. */
-  private queuedReconcile: Promise<number> | undefined;
+  private queued: { run: Promise<number>; full: boolean } | undefined;
+  /** Best blocks handled, by number: where a new best block joins them tells what was retracted. */
+  private readonly best = new Map<number, string>();
+  /** Accounts whose opening events came from a best block, by that block's hash and number. */
+  private readonly touched = new Map<string, { number: number; accounts: string[] }>();
+  /** Accounts touched by retracted blocks, to read again once finality passes `height`. */
+  private suspects: { height: number; accounts: Set<string> } | undefined;
+  /** Events of recent blocks, so a block read when it was best is not read again when final. */
+  private readonly events = new Map<string, BlockEvents>();
 
   constructor(
     private readonly connection: ChainConnection,
@@ -65,8 +107,10 @@ export class Watcher {
     private readonly handler: WatcherHandler,
     private readonly log: Logger,
     private readonly reconcileIntervalMs: number,
-    /** Told of every identity event, whatever registrar it names (the display-name corpus). */
+    /** Told of every identity event in finalized blocks, whatever registrar it names. */
     private readonly observe?: (event: RegistrarEvent) => Promise<void>,
+    /** Shown every IdentityOf entry of each full scan (the display-name corpus). */
+    private readonly scanned?: (account: string, value: Codec) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -76,44 +120,58 @@ export class Watcher {
     this.connection.setHead(this.lastBlock);
     this.highestFinalized = this.lastBlock;
     await this.reconcile('start-up');
-    this.unsubscribe = await api.rpc.chain.subscribeFinalizedHeads((header) => {
-      const number = header.number.toNumber();
-      // A lagging endpoint's older heads say nothing new; reconciliation refuses that endpoint.
-      if (this.highestFinalized !== undefined && number < this.highestFinalized) return;
-      this.highestFinalized = number;
-      this.connection.setHead(number);
-      this.enqueue(() => this.catchUpTo(number));
-    });
+    this.unsubscribes.push(
+      await api.rpc.chain.subscribeNewHeads((header) => {
+        this.enqueue(() => this.onBest(header as unknown as HeaderLike));
+      }),
+    );
+    this.unsubscribes.push(
+      await api.rpc.chain.subscribeFinalizedHeads((header) => {
+        const number = header.number.toNumber();
+        // A lagging endpoint's older heads say nothing new; reconciliation refuses that endpoint.
+        if (this.highestFinalized !== undefined && number < this.highestFinalized) return;
+        this.highestFinalized = number;
+        this.connection.setHead(number);
+        this.enqueue(() => this.catchUpTo(number));
+      }),
+    );
     this.stopReconnect = this.connection.onReconnect(() => {
       void this.reconcile('reconnect').catch(() => undefined);
     });
     this.timer = setInterval(() => {
-      void this.reconcile('interval').catch(() => undefined);
+      void this.reconcile('interval', 'open').catch(() => undefined);
     }, this.reconcileIntervalMs);
     this.timer.unref();
   }
 
   /**
-   * Reads the pending requests from storage and hands them to the handler (queued). Asks made while
-   * one is queued and not yet begun (a timer tick during a reconnect) are answered by that one.
+   * Reconciles with chain storage (queued): `full` scans every identity, `open` reads only the
+   * accounts with open requests. Asks made while one is queued and not yet begun join it (a full
+   * ask makes it full). Resolves with the number of pending requests read.
    */
-  reconcile(reason: string): Promise<number> {
-    if (this.queuedReconcile) return this.queuedReconcile;
+  reconcile(reason: string, kind: 'full' | 'open' = 'full'): Promise<number> {
+    if (this.queued) {
+      this.queued.full ||= kind === 'full';
+      return this.queued.run;
+    }
     let pending = 0;
-    const run = this.enqueue(async () => {
-      this.queuedReconcile = undefined;
-      pending = await this.reconcileNow(reason);
+    const queued = { full: kind === 'full', run: Promise.resolve(0) };
+    queued.run = this.enqueue(async () => {
+      this.queued = undefined;
+      pending = await this.reconcileNow(reason, queued.full ? 'all' : undefined);
     }).then(() => pending);
-    this.queuedReconcile = run;
-    return run;
+    this.queued = queued;
+    return queued.run;
   }
 
   /**
-   * Returns how many requests are pending on chain. Storage is read at the endpoint's finalized
-   * block, and only when that block is not behind one already seen: after a failover to a node
-   * that lags, its storage would say that requests were never made, and they would be closed.
+   * Returns how many requests are pending on chain among those read. Storage is read at the
+   * endpoint's finalized block, and only when that block is not behind one already seen: after a
+   * failover to a node that lags, its storage would say that requests were never made, and they
+   * would be closed. `accounts`: read only these; 'all': the full scan; undefined: the open requests.
    */
-  private async reconcileNow(reason: string): Promise<number> {
+  private async reconcileNow(reason: string, accounts?: ReconcileScope): Promise<number> {
+    const started = Date.now();
     const api = this.connection.api;
     const head = await api.rpc.chain.getFinalizedHead();
     const number = (await api.rpc.chain.getHeader(head)).number.toNumber();
@@ -126,10 +184,29 @@ export class Watcher {
       return 0;
     }
     this.highestFinalized = number;
-    const pending = await readPendingAccounts(await api.at(head), this.registrarIndex);
-    this.log.info({ reason, pending: pending.length, block: number }, 'reconciling with chain storage');
-    await this.handler.reconcile(pending);
-    return pending.length;
+    const at = await api.at(head);
+    const scope: ReconcileScope = accounts ?? (await this.handler.openAccounts());
+    const pending =
+      scope === 'all'
+        ? await readPendingIdentities(at, this.registrarIndex, this.scanned)
+        : await readPendingOf(at, this.registrarIndex, scope);
+    const read = Date.now() - started;
+    this.log.info(
+      {
+        reason,
+        scope: scope === 'all' ? 'all' : scope.length,
+        pending: pending.size,
+        block: number,
+        readMs: read,
+      },
+      'reconciling with chain storage',
+    );
+    await this.handler.reconcile(pending, scope);
+    this.log.info(
+      { reason, pending: pending.size, reconciled: true, ms: Date.now() - started },
+      scope === 'all' ? 'full reconciliation done' : 'periodic reconciliation done',
+    );
+    return pending.size;
   }
 
   /** Resolves once everything queued so far has been handled. */
@@ -139,7 +216,7 @@ export class Watcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     this.stopReconnect?.();
     clearInterval(this.timer);
     await this.queue;
@@ -156,26 +233,104 @@ export class Watcher {
     return run;
   }
 
+  /**
+   * A new best block: hands over the opening events of it and of any ancestors not yet handled.
+   * Where it forks off the blocks handled before, those above the fork are retracted.
+   */
+  private async onBest(header: HeaderLike): Promise<void> {
+    const api = this.connection.api;
+    const final = this.lastBlock ?? 0;
+    const branch: { hash: string; number: number }[] = [];
+    let hash = header.hash.toHex();
+    let number = header.number.toNumber();
+    let parent = header.parentHash.toHex();
+    // Walk back to a block already handled (or finalized), at most MAX_BACKFILL blocks.
+    while (number > final && this.best.get(number) !== hash && branch.length < MAX_BACKFILL) {
+      branch.push({ hash, number });
+      if (this.best.get(number - 1) === parent || number - 1 <= final) break;
+      const above = await api.rpc.chain.getHeader(parent);
+      hash = parent;
+      number = above.number.toNumber();
+      parent = above.parentHash.toHex();
+    }
+    if (branch.length === 0) return;
+    branch.reverse();
+    const forkAt = branch[0]?.number ?? 0;
+    this.retractFrom(forkAt, header.number.toNumber());
+    for (const block of branch) {
+      const { ours } = await this.eventsOf(block.hash, block.number);
+      const opening = ours.filter((e) => OPENING.has(e.kind));
+      for (const event of opening) await this.handler.onEvent(event);
+      this.best.set(block.number, block.hash);
+      if (opening.length > 0) {
+        this.touched.set(block.hash, { number: block.number, accounts: opening.map((e) => e.account) });
+      }
+    }
+    for (const n of this.best.keys()) if (n < header.number.toNumber() - BEST_WINDOW) this.best.delete(n);
+  }
+
+  /** Best blocks from `from` up that a new branch replaces: what they touched becomes suspect. */
+  private retractFrom(from: number, to: number): void {
+    for (const [number, hash] of this.best) {
+      if (number < from) continue;
+      this.best.delete(number);
+      const touched = this.touched.get(hash);
+      this.touched.delete(hash);
+      if (!touched) continue;
+      this.log.warn(
+        { block: number, accounts: touched.accounts.length },
+        'best block retracted; its requests are read again once final',
+      );
+      const suspects = this.suspects ?? { height: 0, accounts: new Set<string>() };
+      for (const account of touched.accounts) suspects.accounts.add(account);
+      suspects.height = Math.max(suspects.height, to, number);
+      this.suspects = suspects;
+    }
+  }
+
   private async catchUpTo(number: number): Promise<void> {
     const from = this.lastBlock === undefined ? number : this.lastBlock + 1;
     if (number < from) return;
     if (number - from >= MAX_BACKFILL) {
       this.log.warn({ from, to: number }, 'too many blocks missed to read one by one; reconciling instead');
       this.lastBlock = number;
-      await this.reconcileNow('blocks missed');
+      await this.reconcileNow('blocks missed', 'all');
       return;
     }
     for (let n = from; n <= number; n++) {
-      await this.processBlock(n);
+      await this.processFinalized(n);
       this.lastBlock = n;
+    }
+    const suspects = this.suspects;
+    if (suspects && number >= suspects.height) {
+      this.suspects = undefined;
+      await this.reconcileNow('re-org', [...suspects.accounts]);
     }
   }
 
-  private async processBlock(number: number): Promise<void> {
+  private async processFinalized(number: number): Promise<void> {
     const api = this.connection.api;
-    const blockHash = await api.rpc.chain.getBlockHash(number);
-    const at = await api.at(blockHash);
+    const blockHash = (await api.rpc.chain.getBlockHash(number)).toHex();
+    const { ours, all } = await this.eventsOf(blockHash, number);
+    // Opening events of a block handled when it was best were handed over then.
+    const handled = this.touched.has(blockHash) || this.best.get(number) === blockHash;
+    for (const event of all) await this.observe?.(event);
+    for (const event of ours) {
+      if (handled && OPENING.has(event.kind)) continue;
+      await this.handler.onEvent(event);
+    }
+    this.touched.delete(blockHash);
+    this.events.delete(blockHash);
+    for (const [hash, touched] of this.touched) if (touched.number < number) this.touched.delete(hash);
+  }
+
+  /** The identity events of a block, read once while it is recent. */
+  private async eventsOf(blockHash: string, number: number): Promise<BlockEvents> {
+    const cached = this.events.get(blockHash);
+    if (cached) return cached;
+    const at = await this.connection.api.at(blockHash);
     const records = (await at.query.system.events()) as unknown as EventRecordLike[];
+    const found: BlockEvents = { ours: [], all: [] };
     for (const { event } of records) {
       if (event.section !== 'identity') continue;
       const spec = EVENTS[event.method];
@@ -184,13 +339,18 @@ export class Watcher {
       const observed: RegistrarEvent = {
         kind: spec.kind,
         account: String(data[spec.account]),
-        blockHash: blockHash.toHex(),
+        blockHash,
         blockNumber: number,
       };
-      await this.observe?.(observed);
-      if (spec.indexed && Number(data.registrarIndex) !== this.registrarIndex) continue;
-      await this.handler.onEvent(observed);
+      found.all.push(observed);
+      if (!spec.indexed || Number(data.registrarIndex) === this.registrarIndex) found.ours.push(observed);
     }
+    this.events.set(blockHash, found);
+    if (this.events.size > BEST_WINDOW) {
+      const oldest = this.events.keys().next().value;
+      if (oldest !== undefined) this.events.delete(oldest);
+    }
+    return found;
   }
 }
 

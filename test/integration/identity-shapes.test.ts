@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { u8aToHex } from '@polkadot/util';
-import { identityLayout, readIdentity, readPendingAccounts } from '../../src/chain/identity.js';
+import { identityLayout, readIdentity, readPendingIdentities } from '../../src/chain/identity.js';
 import { shippedChainSpec } from '../../src/dev/chain-spec.js';
 import { TestChain } from '../support/chain.js';
 
@@ -67,7 +67,7 @@ describe('IdentityOf in the (Registration, Option<Username>) shape', () => {
       },
     });
     expect(identity?.judgements).toEqual([{ registrarIndex: 2, judgement: 'FeePaid', fee: 1000n }]);
-    expect(await readPendingAccounts(chain.api, 2)).toEqual([person]);
+    expect([...(await readPendingIdentities(chain.api, 2)).keys()]).toEqual([person]);
     expect(await readIdentity(chain.api, chain.account('//Nobody').address)).toBeUndefined();
   });
 });

@@ -208,7 +208,10 @@ async function run(actions: Action[]): Promise<void> {
           now += step.minutes * 60_000;
           break;
         case 'reconcile':
-          await registrar.reconcile(chain.pending && chain.identity ? [ACCOUNT] : []);
+          {
+            const now = await identity();
+            await registrar.reconcile(chain.pending && now ? new Map([[ACCOUNT, now]]) : new Map(), 'all');
+          }
           await settle();
           {
             const open = await store.findOpenRequest(ACCOUNT, INDEX);

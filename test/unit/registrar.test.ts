@@ -133,7 +133,7 @@ describe('the registrar', () => {
     // The lost attempt was included after all: the chain shows the judgement, so a restart's
     // reconciliation closes the request without a second submission.
     chainIdentity = identity('a@example.org', '0xaaaa', 'Reasonable');
-    await r.reconcile([]);
+    await r.reconcile(new Map(), 'all');
     await r.outbox.flush();
     expect(judge.calls).toHaveLength(1);
     expect((await r.status(ACCOUNT))?.status).toBe('judged');
@@ -161,7 +161,7 @@ describe('the registrar', () => {
     expect(failing.sent).toEqual([]);
     now += 20_000;
     await r.outbox.flush();
-    await r.reconcile([ACCOUNT]);
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all');
     await r.outbox.flush();
     expect(failing.sent).toHaveLength(1);
     expect((await r.checkLink(tokenOf(failing.sent[0]))).ok).toBe(true);
@@ -195,7 +195,7 @@ describe('the registrar', () => {
     expect(outbox.sent).toHaveLength(1);
     const expire = async () => {
       now += 61_000;
-      await r.reconcile([ACCOUNT]);
+      await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all');
       await r.outbox.flush();
     };
     // Expired after a minute: a new challenge is made, but held back by the ten-minute cooldown.
@@ -318,7 +318,7 @@ describe('the registrar', () => {
     // It is back after a restart: the next reconciliation sends the Matrix challenge, and only that.
     const matrix = new RecordingChannel('matrix');
     const second = build([outbox, matrix]);
-    await second.reconcile([ACCOUNT]);
+    await second.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all');
     await second.outbox.flush();
     const status = await second.status(ACCOUNT);
     expect(status?.fields.matrix?.status).toBe('awaiting');
@@ -326,7 +326,7 @@ describe('the registrar', () => {
     expect(matrix.sent.map((m) => m.subject)).toEqual(['@alice:example.org']);
     expect(outbox.sent).toHaveLength(1);
     // Nothing changes at the next pass.
-    await second.reconcile([ACCOUNT]);
+    await second.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all');
     await second.outbox.flush();
     expect(matrix.sent).toHaveLength(1);
   });
@@ -337,12 +337,12 @@ describe('the registrar', () => {
     await r.onEvent(event('requested'));
     await r.outbox.flush();
     const token = tokenOf(outbox.sent[0]);
-    await r.reconcile([]);
+    await r.reconcile(new Map(), 'all');
     expect((await r.status(ACCOUNT))?.status).toBe('open');
     expect((await r.checkLink(token)).ok).toBe(true);
     // Gone from the chain for real: closed.
     chainIdentity = identity('a@example.org', '0xaaaa', 'Reasonable');
-    await r.reconcile([]);
+    await r.reconcile(new Map(), 'all');
     expect((await r.status(ACCOUNT))?.status).toBe('judged');
   });
 
@@ -370,7 +370,7 @@ describe('the registrar', () => {
     );
     // After the refusal time it is served again (at the next edit or reconciliation).
     now += 30 * 86_400_000;
-    await r.reconcile([ACCOUNT]);
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all');
     await r.outbox.flush();
     expect(outbox.sent).toHaveLength(1);
   });
@@ -382,10 +382,10 @@ describe('the registrar', () => {
     await r.outbox.flush();
     await r.onEvent({ ...event('requested'), kind: 'unrequested' });
     const closed = await store.latestRequest(ACCOUNT, INDEX);
-    await r.reconcile([]);
+    await r.reconcile(new Map(), 'all');
     expect(JSON.stringify(await store.getRequest(closed?.id ?? ''))).toContain('a@example.org');
     now += 86_400_000;
-    await r.reconcile([]);
+    await r.reconcile(new Map(), 'all');
     const kept = await store.getRequest(closed?.id ?? '');
     expect(JSON.stringify(kept)).not.toContain('a@example.org');
     expect(JSON.stringify(kept)).not.toContain('Alice');

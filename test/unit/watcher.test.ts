@@ -19,7 +19,7 @@ function endpoint() {
         subscribeFinalizedHeads: async () => () => undefined,
       },
     },
-    at: async () => ({ query: { identity: { identityOf: { entries: async () => [] } } } }),
+    at: async () => ({ query: { identity: { identityOf: { entriesPaged: async () => [] } } } }),
   };
   const connection = {
     api,
@@ -46,8 +46,9 @@ function handler() {
   });
   const h: WatcherHandler = {
     onEvent: async () => undefined,
+    openAccounts: async () => [],
     reconcile: async (pending) => {
-      calls.push(pending);
+      calls.push([...pending.keys()]);
       entered();
       await gate;
     },

@@ -1,0 +1,293 @@
+/**
+ * What the chain benchmarks share: a real People runtime (chopsticks) behind a relay whose finality
+ * trails by a few blocks, a block every few seconds, identities written straight into its storage,
+ * and the compiled daemon as a child process whose memory is read from /proc.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import { encodeAddress } from '@polkadot/util-crypto';
+import { FinalityRelay } from '../src/dev/finality-relay.js';
+import { TestChain, UNIT } from '../src/dev/local-chain.js';
+import { TestMailbox } from '../src/dev/mailbox.js';
+
+export const FEE = UNIT;
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789';
+
+/** Random but readable display names: no two alike, so the look-alike guard passes each. */
+export function nameOf(i: number): string {
+  const syllables = [
+    'ka',
+    'lo',
+    'mi',
+    'ne',
+    'su',
+    'ta',
+    'ri',
+    'vo',
+    'ze',
+    'pa',
+    'gu',
+    'fe',
+    'do',
+    'bi',
+    'hy',
+    'wu',
+  ];
+  let n = i + 4096;
+  let name = '';
+  while (n > 0) {
+    name += syllables[n % 16];
+    n = Math.floor(n / 16);
+  }
+  return `${name[0]?.toUpperCase()}${name.slice(1)} ${randomBytes(3).toString('hex')}`;
+}
+
+export interface WrittenIdentities {
+  pending: string[];
+  all: number;
+}
+
+/**
+ * Writes `total` identities into the runtime's storage: `pending` of them FeePaid for `index` (with
+ * the fee reserved as `request_judgement` would), `judged` Reasonable by another registrar, the
+ * rest without judgements. Each has a display name, a legal name and an email address.
+ */
+export async function writeIdentities(
+  chain: TestChain,
+  index: number,
+  counts: { total: number; pending: number; judged: number },
+): Promise<WrittenIdentities> {
+  const pending: string[] = [];
+  const CHUNK = 2_000;
+  for (let start = 0; start < counts.total; start += CHUNK) {
+    const identities: unknown[] = [];
+    const accounts: unknown[] = [];
+    for (let i = start; i < Math.min(counts.total, start + CHUNK); i++) {
+      const account = encodeAddress(randomBytes(32), 0);
+      const isPending = i < counts.pending;
+      const judgements = isPending
+        ? [[index, { FeePaid: FEE.toString() }]]
+        : i < counts.pending + counts.judged
+          ? [[index + 1, 'Reasonable']]
+          : [];
+      if (isPending) pending.push(account);
+      identities.push([
+        [account],
+        {
+          judgements,
+          deposit: UNIT.toString(),
+          info: {
+            display: { Raw: nameOf(i) },
+            legal: { Raw: `Legal Name ${i}` },
+            email: { Raw: `person${i}@example.org` },
+          },
+        },
+      ]);
+      accounts.push([
+        [account],
+        {
+          providers: 1,
+          data: { free: (10n * UNIT).toString(), reserved: (isPending ? 2n * UNIT : UNIT).toString() },
+        },
+      ]);
+    }
+    await chain.api.rpc('dev_setStorage', {
+      Identity: { IdentityOf: identities },
+      System: { Account: accounts },
+    });
+  }
+  return { pending, all: counts.total };
+}
+
+/** Builds a block every `intervalMs` (after the previous one is built), as a live chain does. */
+export class BlockProducer {
+  readonly built: { number: number; hash: string; at: number }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private building: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly chain: TestChain,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.building = this.buildOne().then(
+        () => undefined,
+        () => undefined,
+      );
+      void this.building.then(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, this.intervalMs);
+  }
+
+  async buildOne(): Promise<{ number: number; hash: string; at: number }> {
+    const hash = await this.chain.newBlock();
+    const header = await this.chain.api.rpc.chain.getHeader(hash);
+    const block = { number: header.number.toNumber(), hash, at: Date.now() };
+    this.built.push(block);
+    return block;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.building.catch(() => undefined);
+  }
+}
+
+export interface RunningDaemon {
+  child: ChildProcess;
+  startedAt: number;
+  output(): string;
+  /** Resident memory now and its peak, in MiB (/proc/PID/status VmRSS and VmHWM). */
+  memory(): { rss: number; peak: number };
+  stop(): Promise<void>;
+}
+
+export function spawnDaemon(env: Record<string, string>): RunningDaemon {
+  const script = process.env.BENCH_DAEMON ?? 'dist/main.js';
+  const child = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    child,
+    startedAt: Date.now(),
+    output: () => output,
+    memory: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+      return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A chain (with a registrar and its proxy), a relay, a mailbox and a data folder for one scenario. */
+export class BenchWorld {
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'registrar-bench-'));
+  private people = 0;
+
+  private constructor(
+    readonly chain: TestChain,
+    readonly relay: FinalityRelay,
+    readonly mailbox: TestMailbox,
+    readonly registrar: KeyringPair,
+    readonly index: number,
+  ) {}
+
+  /** `mode`: Manual (blocks by a producer or by hand) or Instant; `lag`: finality, in blocks. */
+  static async start(
+    fields: number,
+    options: { mode: 'Manual' | 'Instant'; lag: number },
+  ): Promise<BenchWorld> {
+    const chain = await TestChain.start({ mode: options.mode });
+    const { registrar, index } = await chain.setUpRegistrar('Bench', { fee: FEE, fields });
+    const relay = await FinalityRelay.start(chain.endpoint, options.lag);
+    const mailbox = await TestMailbox.start();
+    return new BenchWorld(chain, relay, mailbox, registrar, index);
+  }
+
+  get storePath(): string {
+    return join(this.dataDir, 'registrar.sqlite');
+  }
+
+  env(httpPort: number, adminPort: number, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      REGISTRAR_CHAIN_ENDPOINTS: this.relay.endpoint,
+      REGISTRAR_INDEX: String(this.index),
+      REGISTRAR_ACCOUNT: this.registrar.address,
+      REGISTRAR_PROXY_SEED: '//BenchProxy',
+      REGISTRAR_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+      REGISTRAR_JWT_SECRET: 'bench-secret-0123456789abcdef0123456789',
+      REGISTRAR_STORE: `sqlite:${this.storePath}`,
+      REGISTRAR_HTTP_PORT: String(httpPort),
+      REGISTRAR_ADMIN_TOKEN: ADMIN_TOKEN,
+      REGISTRAR_ADMIN_PORT: String(adminPort),
+      REGISTRAR_SMTP_URL: `smtp://127.0.0.1:${this.mailbox.port}`,
+      REGISTRAR_SMTP_FROM: 'Bench Registrar <registrar@example.org>',
+      REGISTRAR_REQUESTS_PER_MINUTE_PER_IP: '1000000',
+      REGISTRAR_MESSAGES_PER_ACCOUNT_PER_DAY: '1000',
+      REGISTRAR_MESSAGES_PER_TARGET_PER_DAY: '1000',
+      LOG_LEVEL: 'info',
+      ...extra,
+    };
+  }
+
+  /** A funded person with a real key (to sign its own identity calls). */
+  async person(): Promise<KeyringPair> {
+    const person = this.chain.account(`//BenchPerson${++this.people}`);
+    await this.chain.fund(person.address);
+    return person;
+  }
+
+  /** How many requests the daemon's store holds open, read from its SQLite file. */
+  openRequests(): number {
+    try {
+      const db = new DatabaseSync(this.storePath, { readOnly: true });
+      try {
+        const row = db.prepare('SELECT count(*) AS n FROM requests WHERE is_open = 1').get() as { n: number };
+        return row.n;
+      } finally {
+        db.close();
+      }
+    } catch {
+      return 0; // Not created yet.
+    }
+  }
+
+  async admin(adminPort: number, method: string, path: string): Promise<unknown> {
+    const response = await fetch(`http://127.0.0.1:${adminPort}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    return response.json();
+  }
+
+  async close(): Promise<void> {
+    await this.relay.close();
+    await this.mailbox.close();
+    await this.chain.close();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Asks `probe` every `everyMs` until it answers, within `timeoutMs`. */
+export async function until<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await probe();
+    if (answer !== undefined) return answer;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export const mib = (n: number) => `${n.toFixed(0)} MiB`;
+export const ms = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${n.toFixed(0)} ms`);
