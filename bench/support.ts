@@ -4,105 +4,20 @@
  * and the compiled daemon as a child process whose memory is read from /proc.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { encodeAddress } from '@polkadot/util-crypto';
 import { FinalityRelay } from '../src/dev/finality-relay.js';
 import { TestChain, UNIT } from '../src/dev/local-chain.js';
+
+export { nameOf, writeIdentities } from '../src/dev/storage-identities.js';
+
 import { TestMailbox } from '../src/dev/mailbox.js';
 
 export const FEE = UNIT;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789';
-
-/** Random but readable display names: no two alike, so the look-alike guard passes each. */
-export function nameOf(i: number): string {
-  const syllables = [
-    'ka',
-    'lo',
-    'mi',
-    'ne',
-    'su',
-    'ta',
-    'ri',
-    'vo',
-    'ze',
-    'pa',
-    'gu',
-    'fe',
-    'do',
-    'bi',
-    'hy',
-    'wu',
-  ];
-  let n = i + 4096;
-  let name = '';
-  while (n > 0) {
-    name += syllables[n % 16];
-    n = Math.floor(n / 16);
-  }
-  return `${name[0]?.toUpperCase()}${name.slice(1)} ${randomBytes(3).toString('hex')}`;
-}
-
-export interface WrittenIdentities {
-  pending: string[];
-  all: number;
-}
-
-/**
- * Writes `total` identities into the runtime's storage: `pending` of them FeePaid for `index` (with
- * the fee reserved as `request_judgement` would), `judged` Reasonable by another registrar, the
- * rest without judgements. Each has a display name, a legal name and an email address.
- */
-export async function writeIdentities(
-  chain: TestChain,
-  index: number,
-  counts: { total: number; pending: number; judged: number },
-): Promise<WrittenIdentities> {
-  const pending: string[] = [];
-  const CHUNK = 2_000;
-  for (let start = 0; start < counts.total; start += CHUNK) {
-    const identities: unknown[] = [];
-    const accounts: unknown[] = [];
-    for (let i = start; i < Math.min(counts.total, start + CHUNK); i++) {
-      const account = encodeAddress(randomBytes(32), 0);
-      const isPending = i < counts.pending;
-      const judgements = isPending
-        ? [[index, { FeePaid: FEE.toString() }]]
-        : i < counts.pending + counts.judged
-          ? [[index + 1, 'Reasonable']]
-          : [];
-      if (isPending) pending.push(account);
-      identities.push([
-        [account],
-        {
-          judgements,
-          deposit: UNIT.toString(),
-          info: {
-            display: { Raw: nameOf(i) },
-            legal: { Raw: `Legal Name ${i}` },
-            email: { Raw: `person${i}@example.org` },
-          },
-        },
-      ]);
-      accounts.push([
-        [account],
-        {
-          providers: 1,
-          data: { free: (10n * UNIT).toString(), reserved: (isPending ? 2n * UNIT : UNIT).toString() },
-        },
-      ]);
-    }
-    await chain.api.rpc('dev_setStorage', {
-      Identity: { IdentityOf: identities },
-      System: { Account: accounts },
-    });
-  }
-  return { pending, all: counts.total };
-}
 
 /** Builds a block every `intervalMs` (after the previous one is built), as a live chain does. */
 export class BlockProducer {
