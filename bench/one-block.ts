@@ -10,11 +10,20 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { linkIn } from '../src/dev/mailbox.js';
-import { BenchWorld, BlockProducer, FEE, mib, ms, spawnDaemon, until, writeIdentities } from './support.js';
+import {
+  BenchWorld,
+  BlockProducer,
+  FEE,
+  freePort,
+  mib,
+  ms,
+  spawnDaemon,
+  until,
+  writeIdentities,
+} from './support.js';
 
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 50_000);
 const SCALE_PENDING = Number(process.env.BENCH_SCALE_PENDING ?? 10_000);
@@ -33,15 +42,6 @@ const record = (figure: string, target: string, value: number, shown: string, me
   figures.push({ figure, target, value, shown, met });
   console.log(`  ${figure}: ${shown} (target ${target}) ${met ? 'met' : 'NOT met'}`);
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Submits without building a block (the producer builds them); resolves with the block it is in. */
 function submit(tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair): Promise<string> {
@@ -83,8 +83,17 @@ async function idle(): Promise<number> {
   const daemon = spawnDaemon(world.env(http, await freePort()));
   try {
     await ready(daemon);
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    // The daemon collects once after start-up; the pages it gives back leave RSS within seconds.
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
     const { rss } = daemon.memory();
+    const readyLine = daemon
+      .output()
+      .split('\n')
+      .find((line) => line.includes('"registrar ready"'));
+    if (readyLine)
+      console.log(
+        `  at ready: ${JSON.stringify((JSON.parse(readyLine) as { memoryMiB?: unknown }).memoryMiB)}`,
+      );
     record('idle daemon RSS, empty chain', '(reference)', rss, mib(rss), true);
     return rss;
   } finally {

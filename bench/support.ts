@@ -188,21 +188,7 @@ export class BenchWorld {
   }
 }
 
-/** Asks `probe` every `everyMs` until it answers, within `timeoutMs`. */
-export async function until<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs: number,
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await probe();
-    if (answer !== undefined) return answer;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
+export { eventually as until, freePort } from '../src/dev/waiting.js';
 
 export const mib = (n: number) => `${n.toFixed(0)} MiB`;
 export const ms = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${n.toFixed(0)} ms`);

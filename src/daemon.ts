@@ -20,15 +20,11 @@ import { ChallengeTokens } from './challenges/tokens.js';
 import { AccountChannel } from './channels/account.js';
 import type { Channel } from './channels/channel.js';
 import { DiscordSignIn } from './channels/discord.js';
-import { DiscordBot } from './channels/discord-bot.js';
-import { EmailChannel } from './channels/email.js';
 import { GithubSignIn } from './channels/github.js';
 import { GistProof } from './channels/github-gist.js';
-import { MatrixChannel } from './channels/matrix.js';
 import { PgpChannel } from './channels/pgp.js';
 import { ReviewChannel } from './channels/review.js';
 import { SignInSeals } from './channels/sign-in.js';
-import { TwitterSignIn } from './channels/twitter.js';
 import { TwitterPostProof } from './channels/twitter-post.js';
 import { WebChannel } from './channels/web.js';
 import type { Config } from './config.js';
@@ -42,7 +38,6 @@ import { Lease } from './lease.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { Registrar } from './registrar.js';
-import { MongoStore } from './store/mongodb.js';
 import { notifyingStore } from './store/notifying.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -52,6 +47,7 @@ export class StartupError extends Error {}
 
 async function openStore(config: Config): Promise<Store> {
   if (config.store.kind === 'sqlite') return new SqliteStore(config.store.path);
+  const { MongoStore } = await import('./store/mongodb.js');
   return MongoStore.connect(config.store.uri.reveal());
 }
 
@@ -88,8 +84,11 @@ export async function startRegistrar(
   if (!entry || problems.length > 0) throw new StartupError(problems.join('\n'));
   log.info({ index, fields: entry.fields, proxy: proxyAccount, proxyType }, 'registrar found on chain');
 
+  // A channel's client library is loaded only when the channel is configured: each costs the
+  // daemon tens of megabytes whether it is used or not.
   const channels: Channel[] = [];
   if (config.smtp) {
+    const { EmailChannel } = await import('./channels/email.js');
     channels.push(
       new EmailChannel({
         smtpUrl: config.smtp.url.reveal(),
@@ -100,6 +99,7 @@ export async function startRegistrar(
     );
   }
   if (config.matrix) {
+    const { MatrixChannel } = await import('./channels/matrix.js');
     channels.push(new MatrixChannel({ settings: config.matrix, store, log, publicUrl: config.publicUrl }));
   }
   if (config.github || config.githubGists) {
@@ -112,20 +112,19 @@ export async function startRegistrar(
     );
   }
   if (config.discord || config.discordBot) {
+    const bot =
+      config.discordBot && new (await import('./channels/discord-bot.js')).DiscordBot(config.discordBot, log);
     channels.push(
-      new AccountChannel(
-        'discord',
-        config.discord && new DiscordSignIn(config.discord),
-        undefined,
-        config.discordBot && new DiscordBot(config.discordBot, log),
-      ),
+      new AccountChannel('discord', config.discord && new DiscordSignIn(config.discord), undefined, bot),
     );
   }
   if (config.twitter || config.twitterPosts) {
+    const signIn =
+      config.twitter && new (await import('./channels/twitter.js')).TwitterSignIn(config.twitter);
     channels.push(
       new AccountChannel(
         'twitter',
-        config.twitter && new TwitterSignIn(config.twitter),
+        signIn,
         config.twitterPosts && new TwitterPostProof(config.twitterPosts.oembedUrl),
       ),
     );
@@ -326,7 +325,13 @@ export async function startRegistrar(
   });
   if (leading) await leading;
   log.info(
-    { http: address, admin: adminAddress, index, role: lease.held ? 'leader' : 'follower' },
+    {
+      http: address,
+      admin: adminAddress,
+      index,
+      role: lease.held ? 'leader' : 'follower',
+      memoryMiB: memoryMiB(),
+    },
     'registrar ready',
   );
 
@@ -345,7 +350,17 @@ export async function startRegistrar(
   };
 }
 
-/** What the pages say about this registrar: read from the chain, at most once a minute. */
+/** Resident and heap memory, for the start-up log line (operators size their machines by it). */
+function memoryMiB(): { rss: number; heapUsed: number; heapTotal: number; external: number } {
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  const mib = (n: number) => Math.round(n / 1_048_576);
+  return { rss: mib(rss), heapUsed: mib(heapUsed), heapTotal: mib(heapTotal), external: mib(external) };
+}
+
+/**
+ * What the pages say about this registrar: read from the chain at most once a minute, in the
+ * background, so that no page waits on a chain round trip (a page shows the last entry read).
+ */
 function aboutRegistrar(
   api: ApiPromise,
   config: Config,
@@ -353,6 +368,7 @@ function aboutRegistrar(
 ): () => Promise<RegistrarInfo> {
   let entry = first;
   let readAt = Date.now();
+  let reading = false;
   const decimals = api.registry.chainDecimals[0] ?? 10;
   const symbol = api.registry.chainTokens[0] ?? 'UNIT';
   const format = (planck: bigint) => {
@@ -361,9 +377,17 @@ function aboutRegistrar(
     return `${whole}${fraction ? `.${fraction}` : ''} ${symbol}`;
   };
   return async () => {
-    if (Date.now() - readAt > 60_000) {
-      entry = (await readRegistrar(api, config.registrar.index).catch(() => undefined)) ?? entry;
-      readAt = Date.now();
+    if (Date.now() - readAt > 60_000 && !reading) {
+      reading = true;
+      void readRegistrar(api, config.registrar.index)
+        .then((read) => {
+          entry = read ?? entry;
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          readAt = Date.now();
+          reading = false;
+        });
     }
     return {
       index: config.registrar.index,

@@ -2,9 +2,14 @@
  * The `npm start` entry point: reads the configuration, starts the registrar, and on SIGINT/SIGTERM
  * stops it in order.
  */
-import { type Config, ConfigError, loadConfig } from './config.js';
-import { StartupError, startRegistrar } from './daemon.js';
-import { createLogger } from './log.js';
+import type { Config } from './config.js';
+import { collectGarbage, tuneHeap } from './heap.js';
+
+// Before anything else loads (heap.ts says why); so the rest is imported here, not above.
+tuneHeap();
+const { ConfigError, loadConfig } = await import('./config.js');
+const { createLogger } = await import('./log.js');
+const { StartupError, startRegistrar } = await import('./daemon.js');
 
 async function run(): Promise<void> {
   let config: Config;
@@ -44,6 +49,7 @@ async function run(): Promise<void> {
   try {
     // Exit code 1 after a lost lease: a supervisor starts the instance again, as a follower.
     stop = await startRegistrar(config, log, () => shutdown('lease lost', 1));
+    collectGarbage();
   } catch (error) {
     if (error instanceof StartupError) {
       process.stderr.write(`registrar: ${error.message}\n`);

@@ -5,7 +5,7 @@
  * covers exactly the challenge text and was made after the challenge was issued. The PGP channel
  * (the page that shows the text and takes the answer) is built on this.
  */
-import * as openpgp from 'openpgp';
+import type * as OpenPgp from 'openpgp';
 
 export type PgpVerdict = { ok: true; fingerprint: string } | { ok: false; reason: string };
 
@@ -38,10 +38,12 @@ const normalised = (text: string) =>
     .trimEnd();
 
 export async function verifyPgpProof(challenge: PgpChallenge, answer: PgpAnswer): Promise<PgpVerdict> {
+  // Loaded on the first signature to check, not by a daemon that may never see one.
+  const openpgp = await import('openpgp');
   if (answer.armoredKey.length > MAX_INPUT || answer.signedMessage.length > MAX_INPUT) {
     return { ok: false, reason: 'The key or the signed text is too long.' };
   }
-  let key: openpgp.Key;
+  let key: OpenPgp.Key;
   try {
     key = await openpgp.readKey({ armoredKey: answer.armoredKey });
   } catch {
@@ -62,7 +64,7 @@ export async function verifyPgpProof(challenge: PgpChallenge, answer: PgpAnswer)
       reason: 'This key is not the one whose fingerprint is set in the identity.',
     };
   }
-  let message: openpgp.CleartextMessage;
+  let message: OpenPgp.CleartextMessage;
   try {
     message = await openpgp.readCleartextMessage({ cleartextMessage: answer.signedMessage });
   } catch {

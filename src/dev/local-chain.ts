@@ -49,6 +49,7 @@ export class TestChain {
   readonly alice: KeyringPair;
   private readonly events = new Arrivals<ChainEvent>();
   private unsubscribe: (() => void) | undefined;
+  private funding: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly api: ApiPromise,
@@ -105,11 +106,20 @@ export class TestChain {
     return (await this.api.rpc('dev_newBlock', {})) as string;
   }
 
-  /** Writes free balance straight into storage; no block needed. */
-  async fund(address: string, planck: bigint = 1_000n * UNIT): Promise<void> {
-    await this.api.rpc('dev_setStorage', {
-      System: { Account: [[[address], { providers: 1, data: { free: planck.toString() } }]] },
-    });
+  /**
+   * Sends `planck` from //Alice, in a block. Not written into storage: chopsticks lays such a write
+   * on the head block, and a block being built at that moment (a daemon's judgement in Instant
+   * mode) becomes the head without it. One at a time, so Alice's nonces never collide.
+   */
+  fund(address: string, planck: bigint = 1_000n * UNIT): Promise<void> {
+    const sent = this.funding.then(() =>
+      this.submit(this.api.tx.balances.transferKeepAlive(address, planck), this.alice),
+    );
+    this.funding = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    return sent.then(() => undefined);
   }
 
   async freeBalance(address: string): Promise<bigint> {

@@ -53,7 +53,7 @@ export async function writeIdentities(
   counts: { total: number; pending: number; judged: number },
 ): Promise<WrittenIdentities> {
   const pending: string[] = [];
-  const CHUNK = 2_000;
+  const CHUNK = Number(process.env.CHUNK ?? 2_000);
   for (let start = 0; start < counts.total; start += CHUNK) {
     const identities: unknown[] = [];
     const accounts: unknown[] = [];

@@ -76,6 +76,17 @@ describe('pickup on the best block', () => {
     return who;
   }
 
+  /** Builds blocks, as a collator would, until `who` holds our Reasonable judgement. */
+  async function judgedWhileBuilding(who: KeyringPair): Promise<void> {
+    await eventually(
+      async () =>
+        (await chain.judgementOf(who.address, index)) === 'Reasonable'
+          ? true
+          : await chain.newBlock().then(() => undefined),
+      'the judgement',
+    );
+  }
+
   /** Builds blocks until finality (as the relay reports it) reaches `number`. */
   async function finalize(number: number): Promise<void> {
     while ((await relay.finalizedNumber()) < number) await chain.newBlock();
@@ -122,13 +133,7 @@ describe('pickup on the best block', () => {
     await finalize((await head()) + 1);
     expect((await statusOf(who.address)).status).toBe('open');
     await confirm(linkIn(mail));
-    await eventually(
-      async () =>
-        (await chain.judgementOf(who.address, index)) === 'Reasonable'
-          ? true
-          : await chain.newBlock().then(() => undefined),
-      'the judgement',
-    );
+    await judgedWhileBuilding(who);
     await finalize(await head());
     await eventually(
       async () => ((await statusOf(who.address)).status === 'judged' ? true : undefined),
@@ -160,13 +165,7 @@ describe('pickup on the best block', () => {
     await chain.requestJudgement(who, index, UNIT);
     const mail = await mailbox.nextMail('retracted@example.org', 2);
     await confirm(linkIn(mail));
-    await eventually(
-      async () =>
-        (await chain.judgementOf(who.address, index)) === 'Reasonable'
-          ? true
-          : await chain.newBlock().then(() => undefined),
-      'the judgement',
-    );
+    await judgedWhileBuilding(who);
     expect(
       chain.recorded('identity', 'JudgementGiven').filter((e) => e.data.target === who.address),
     ).toHaveLength(1);

@@ -4,14 +4,16 @@
  * server, a data folder, and the compiled daemon configured for all of them.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { eventually, freePort } from '../../src/dev/waiting.js';
 import { type IdentityFields, TestChain, UNIT } from './chain.js';
 import { type RunningDaemon, startDaemon } from './daemon.js';
 import { TestMailbox } from './smtp.js';
 import { TcpProxy } from './tcp-proxy.js';
+
+export { eventually, freePort } from '../../src/dev/waiting.js';
 
 export const FEE = UNIT;
 
@@ -21,30 +23,6 @@ export interface StatusView {
   fields: Record<string, { status: string; value?: string; reason?: string; hint?: string }>;
   unverifiable: string[];
   blockers: { field?: string; reason: string; hint: string; kind: 'wait' | 'change' }[];
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** The daemon works asynchronously: ask again until `probe` has an answer, within a deadline. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await probe();
-    if (answer !== undefined) return answer;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Presses the Confirm button of a challenge page, as a form POST. */

@@ -1,0 +1,23 @@
+/**
+ * How the daemon's V8 heap is kept small. V8 sizes its young generation for the machine (up to
+ * 64 MiB per semi-space on a large one), and the pages a start-up burst (loading @polkadot/api,
+ * decoding the runtime's metadata) touched stay resident: measured, more than half of an idle
+ * daemon's memory. Held at its first size and collected once after start-up, the daemon idles at
+ * about a third of that (bench/README.md). Must run before the heavy modules load.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+let collect: (() => void) | undefined;
+
+export function tuneHeap(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
+  // gc() only in a new context, for collectGarbage below; the daemon's own global has none.
+  setFlagsFromString('--expose-gc');
+  collect = runInNewContext('gc') as () => void;
+}
+
+/** One full collection, after start-up: the pages the burst left are given back. */
+export function collectGarbage(): void {
+  collect?.();
+}
