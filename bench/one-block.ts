@@ -219,7 +219,8 @@ async function thousand(): Promise<void> {
     pending: count,
     judged: 0,
   });
-  await world.chain.newBlock();
+  // Written into the head block; finality (three behind) must pass it before a daemon's scan sees it.
+  for (let i = 0; i <= LAG; i++) await world.chain.newBlock();
   const producer = new BlockProducer(world.chain, BLOCK_MS);
   const daemon = spawnDaemon(world.env(await freePort(), await freePort()));
   try {

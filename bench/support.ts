@@ -47,8 +47,9 @@ export class BlockProducer {
 
   async buildOne(): Promise<{ number: number; hash: string; at: number }> {
     const hash = await this.chain.newBlock();
+    const at = Date.now();
     const header = await this.chain.api.rpc.chain.getHeader(hash);
-    const block = { number: header.number.toNumber(), hash, at: Date.now() };
+    const block = { number: header.number.toNumber(), hash, at };
     this.built.push(block);
     return block;
   }

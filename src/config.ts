@@ -38,6 +38,8 @@ export interface Config {
   jwtSecret: Secret;
   challengeTtlSeconds: number;
   reconcileIntervalSeconds: number;
+  /** How often every identity on chain is scanned, besides start-up, reconnects and gaps. */
+  fullScanIntervalHours: number;
   store: StoreLocation;
   http: { host: string; port: number; trustProxy: boolean | string };
   smtp: { url: Secret; from: string } | undefined;
@@ -182,6 +184,7 @@ const settings = z.object({
   REGISTRAR_PUBLIC_URL: publicUrl,
   REGISTRAR_CHALLENGE_TTL_SECONDS: wholeNumber(60, 30 * 86_400).default(86_400),
   REGISTRAR_RECONCILE_INTERVAL_SECONDS: wholeNumber(10, 86_400).default(300),
+  REGISTRAR_FULL_SCAN_INTERVAL_HOURS: wholeNumber(1, 720).default(24),
   REGISTRAR_STORE: storeLocation.default({ kind: 'sqlite', path: './data/registrar.sqlite' }),
   REGISTRAR_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   REGISTRAR_HTTP_PORT: wholeNumber(0, 65_535).default(8080),
@@ -368,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: secrets.REGISTRAR_JWT_SECRET,
     challengeTtlSeconds: s.REGISTRAR_CHALLENGE_TTL_SECONDS,
     reconcileIntervalSeconds: s.REGISTRAR_RECONCILE_INTERVAL_SECONDS,
+    fullScanIntervalHours: s.REGISTRAR_FULL_SCAN_INTERVAL_HOURS,
     store: s.REGISTRAR_STORE,
     http: { host: s.REGISTRAR_HTTP_HOST, port: s.REGISTRAR_HTTP_PORT, trustProxy: s.REGISTRAR_TRUST_PROXY },
     smtp:

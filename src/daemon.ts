@@ -171,6 +171,10 @@ export async function startRegistrar(
     },
   });
 
+  const judge = new ProxyJudge(api, proxy, entry.account, index, proxyType ? { proxyType } : {});
+  // Asked of the runtime now, not in the way of the first judgement.
+  void judge.batchCapacity();
+
   // One instance judges and delivers: the one holding the lease. Others serve pages only.
   const lease = new Lease(store, config.leaseSeconds * 1000, log);
   const registrar = new Registrar({
@@ -197,7 +201,7 @@ export async function startRegistrar(
         }
       },
     },
-    judge: new ProxyJudge(api, proxy, entry.account, index, proxyType ? { proxyType } : {}),
+    judge,
     channels,
     policy: config.policy,
     names: {
@@ -217,7 +221,7 @@ export async function startRegistrar(
     index,
     registrar,
     log,
-    config.reconcileIntervalSeconds * 1000,
+    { openMs: config.reconcileIntervalSeconds * 1000, fullMs: config.fullScanIntervalHours * 3_600_000 },
     (event) => names.refresh(event.account),
     (account, value) => names.visit(account, value),
   );

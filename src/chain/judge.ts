@@ -63,6 +63,8 @@ interface Wanted {
 const CERTIFYING: ReadonlySet<GivenJudgement> = new Set(['Reasonable', 'KnownGood']);
 /** The share of one extrinsic's block limits a batch may fill. */
 const LIMIT_SHARE = 0.75;
+/** Blocks a signed judgement stays valid for. */
+const MORTAL_PERIOD = 64;
 /** Items per extrinsic when the runtime cannot say (no fee API). */
 const FALLBACK_BATCH = 64;
 
@@ -81,6 +83,7 @@ export class ProxyJudge implements Judge {
   private awaiting = 0;
   private nonce: number | undefined;
   private capacity: Promise<number> | undefined;
+  private head: Promise<{ hash: string; number: number }> | undefined;
   /** Submissions are prepared one at a time, so nonces go out in order. */
   private sending: Promise<void> = Promise.resolve();
   private readonly inclusions: Inclusions;
@@ -114,8 +117,26 @@ export class ProxyJudge implements Judge {
     });
   }
 
+  /** The newest block, kept current by a subscription made on first use. */
+  private bestHead(): Promise<{ hash: string; number: number }> {
+    this.head ??= new Promise((resolve, reject) => {
+      this.api.rpc.chain
+        .subscribeNewHeads((header) => {
+          const latest = { hash: header.hash.toHex(), number: header.number.toNumber() };
+          this.head = Promise.resolve(latest);
+          resolve(latest);
+        })
+        .catch((error: unknown) => {
+          this.head = undefined;
+          reject(error);
+        });
+    });
+    return this.head;
+  }
+
   /** The most judgements one extrinsic carries on this runtime. */
   batchCapacity(): Promise<number> {
+    void this.bestHead().catch(() => undefined);
     this.capacity ??= this.measureCapacity().catch(() => FALLBACK_BATCH);
     return this.capacity;
   }
@@ -224,7 +245,13 @@ export class ProxyJudge implements Judge {
     const tx = this.extrinsic(batch);
     try {
       this.nonce ??= (await api.rpc.system.accountNextIndex(this.proxy.address)).toNumber();
-      await tx.signAsync(this.proxy, { nonce: this.nonce });
+      // Mortal from the newest block known here: signing asks the node nothing.
+      const head = await this.bestHead();
+      await tx.signAsync(this.proxy, {
+        nonce: this.nonce,
+        blockHash: head.hash,
+        era: api.createType('ExtrinsicEra', { current: head.number, period: MORTAL_PERIOD }),
+      });
       const hash = tx.hash.toHex();
       const { found: included } = await this.inclusions.watch(hash);
       try {

@@ -9,8 +9,9 @@
  * only existed on the retracted branch is closed and one that came back stays as it was.
  *
  * Because blocks can be missed (downtime, a dropped connection), the chain is also reconciled: a
- * full, paged scan of IdentityOf at a pinned finalized block at start-up, after a reconnect and
- * after a gap; and every `reconcileIntervalMs`, a read of just the accounts with open requests.
+ * full, paged scan of IdentityOf at a pinned finalized block at start-up, after a reconnect, after
+ * a gap and every `intervals.fullMs`; and every `intervals.openMs`, a read of just the accounts
+ * with open requests.
  */
 import type { Codec } from '@polkadot/types/types';
 import type { Logger } from '../log.js';
@@ -85,7 +86,7 @@ export class Watcher {
   private queue: Promise<void> = Promise.resolve();
   private lastBlock: number | undefined;
   private readonly unsubscribes: (() => void)[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
   private stopReconnect: (() => void) | undefined;
   private stopped = false;
   /** The highest finalized block seen from any endpoint: no endpoint behind it is believed. */
@@ -106,7 +107,8 @@ export class Watcher {
     private readonly registrarIndex: number,
     private readonly handler: WatcherHandler,
     private readonly log: Logger,
-    private readonly reconcileIntervalMs: number,
+    /** How often the open requests are read again, and how often every identity is scanned. */
+    private readonly intervals: { openMs: number; fullMs?: number },
     /** Told of every identity event in finalized blocks, whatever registrar it names. */
     private readonly observe?: (event: RegistrarEvent) => Promise<void>,
     /** Shown every IdentityOf entry of each full scan (the display-name corpus). */
@@ -138,10 +140,19 @@ export class Watcher {
     this.stopReconnect = this.connection.onReconnect(() => {
       void this.reconcile('reconnect').catch(() => undefined);
     });
-    this.timer = setInterval(() => {
-      void this.reconcile('interval', 'open').catch(() => undefined);
-    }, this.reconcileIntervalMs);
-    this.timer.unref();
+    this.timers.push(
+      setInterval(
+        () => void this.reconcile('interval', 'open').catch(() => undefined),
+        this.intervals.openMs,
+      ),
+    );
+    // Every request arrives as an event; the daily scan is the net under anything missed unnoticed.
+    if (this.intervals.fullMs) {
+      this.timers.push(
+        setInterval(() => void this.reconcile('daily scan').catch(() => undefined), this.intervals.fullMs),
+      );
+    }
+    for (const timer of this.timers) timer.unref();
   }
 
   /**
@@ -218,7 +229,7 @@ export class Watcher {
     this.stopped = true;
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     this.stopReconnect?.();
-    clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
     await this.queue;
   }
 

@@ -68,7 +68,7 @@ describe('the watcher', () => {
   it('merges asks for reconciliation made while one is queued', async () => {
     const { connection } = endpoint();
     const { h, calls, begun, release } = handler();
-    const watcher = new Watcher(connection, 1, h, pino({ level: 'silent' }), 3_600_000);
+    const watcher = new Watcher(connection, 1, h, pino({ level: 'silent' }), { openMs: 3_600_000 });
     const first = watcher.reconcile('start-up');
     await begun;
     // While the first runs, a reconnect, a timer tick and an operator all ask.
@@ -85,7 +85,7 @@ describe('the watcher', () => {
     const { state, connection } = endpoint();
     const { h, calls, release } = handler();
     release();
-    const watcher = new Watcher(connection, 1, h, pino({ level: 'silent' }), 3_600_000);
+    const watcher = new Watcher(connection, 1, h, pino({ level: 'silent' }), { openMs: 3_600_000 });
     await watcher.reconcile('start-up');
     expect(calls).toHaveLength(1);
     // Failover to a node 40 blocks behind: its storage would say the requests were never made.
