@@ -243,7 +243,8 @@ export class Registrar implements WatcherHandler, ProofSink {
       if (!identity) await this.closeMissing(request);
       else await this.resume(request, identity, replanning);
     }
-    if (scope === 'all' || replanning) this.plannedUnder = plannedUnder;
+    // Only a pass over every open request can say they all follow the current plan.
+    if (!inScope || open.every((r) => inScope.has(r.account))) this.plannedUnder = plannedUnder;
     await this.o.store.deleteExpiredChallenges(this.now() - EXPIRED_CHALLENGE_RETENTION_MS);
     await this.forgetClosed();
   }

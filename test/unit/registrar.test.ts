@@ -66,7 +66,6 @@ describe('the registrar', () => {
     extra: Partial<ConstructorParameters<typeof Registrar>[0]> = {},
   ): Registrar {
     return new Registrar({
-      ...extra,
       now,
       store,
       chain: { identity: async () => chainIdentity, registrar: async () => entry, accountId: (a) => a },
@@ -77,6 +76,7 @@ describe('the registrar', () => {
       publicUrl: 'https://registrar.example',
       challengeTtlMs: 60_000,
       log: pino({ level: 'silent' }),
+      ...extra,
     });
   }
 
@@ -392,5 +392,38 @@ describe('the registrar', () => {
     expect(kept).toMatchObject({ status: 'cancelled', snapshot: { infoHex: '', hash: '0xaaaa' } });
     expect(kept?.forgottenAt).toBe(now);
     expect(await store.listChallenges(closed?.id ?? '')).toEqual([]);
+  });
+
+  it('reconciles open requests from the identities it is handed, re-planning only when the mask changed', async () => {
+    const reads = { identity: 0, registrar: 0 };
+    let current = entry;
+    const r = registrar(new ScriptedJudge([]), Date.now, {
+      chain: {
+        identity: async () => {
+          reads.identity += 1;
+          return chainIdentity;
+        },
+        registrar: async () => {
+          reads.registrar += 1;
+          return current;
+        },
+        accountId: (a) => a,
+      },
+    });
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all');
+    await r.outbox.flush();
+    expect(outbox.sent).toHaveLength(1);
+    reads.identity = 0;
+    reads.registrar = 0;
+
+    // A periodic pass: the identities read for it, no chain read per request, one of the entry.
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), [ACCOUNT]);
+    expect(reads).toEqual({ identity: 0, registrar: 1 });
+    expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('awaiting');
+
+    // The mask no longer names the email: the next pass plans the request again.
+    current = { ...entry, mask: 1n, fields: ['display'] };
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), [ACCOUNT]);
+    expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('ignored');
   });
 });

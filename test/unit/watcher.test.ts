@@ -1,7 +1,8 @@
 /**
  * The watcher's reconciliation with a scripted endpoint: asks that come while one is queued join
  * it (a timer tick during a reconnect storm does not queue a second pass), and an endpoint whose
- * finalized block is behind one already seen is left instead of believed.
+ * finalized block is behind one already seen is left instead of believed; the periodic pass reads
+ * only the accounts with open requests, the full one scans storage.
  */
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
@@ -10,7 +11,7 @@ import { Watcher, type WatcherHandler } from '../../src/chain/watcher.js';
 
 /** An endpoint at finalized block `head`, with no identities. */
 function endpoint() {
-  const state = { head: 100, failovers: 0 };
+  const state = { head: 100, failovers: 0, scans: 0, asked: [] as string[][] };
   const api = {
     rpc: {
       chain: {
@@ -19,7 +20,23 @@ function endpoint() {
         subscribeFinalizedHeads: async () => () => undefined,
       },
     },
-    at: async () => ({ query: { identity: { identityOf: { entriesPaged: async () => [] } } } }),
+    at: async () => ({
+      query: {
+        identity: {
+          identityOf: {
+            entriesPaged: async () => {
+              state.scans += 1;
+              return [];
+            },
+            // No identity for any account asked about: none is pending.
+            multi: async (accounts: string[]) => {
+              state.asked.push(accounts);
+              return accounts.map(() => ({ isSome: false }));
+            },
+          },
+        },
+      },
+    }),
   };
   const connection = {
     api,
@@ -97,6 +114,32 @@ describe('the watcher', () => {
     state.head = 101;
     await watcher.reconcile('reconnect');
     expect(calls).toHaveLength(2);
+    await watcher.stop();
+  });
+
+  it('reads only the open requests in a periodic pass, and scans all of storage in a full one', async () => {
+    const { state, connection } = endpoint();
+    const { h, release } = handler();
+    release();
+    const open = Array.from({ length: 2_500 }, (_, i) => `account-${i}`);
+    const scopes: unknown[] = [];
+    const watcher = new Watcher(
+      connection,
+      1,
+      { ...h, openAccounts: async () => open, reconcile: async (_pending, scope) => void scopes.push(scope) },
+      pino({ level: 'silent' }),
+      { openMs: 3_600_000 },
+    );
+    await watcher.reconcile('interval', 'open');
+    expect(state.scans).toBe(0);
+    // One storage query per 1,000 accounts, not one per account.
+    expect(state.asked.map((page) => page.length)).toEqual([1_000, 1_000, 500]);
+    expect(state.asked.flat()).toEqual(open);
+    expect(scopes).toEqual([open]);
+
+    await watcher.reconcile('reconnect');
+    expect(state.scans).toBe(1);
+    expect(scopes[1]).toBe('all');
     await watcher.stop();
   });
 });
