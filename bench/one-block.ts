@@ -323,12 +323,13 @@ async function startup(idleRss: number, pendingCount: number, label: string): Pr
     const peakAtStart = daemon.memory().peak;
     if (pendingCount <= 1_000) {
       const toAnswer = answered - daemon.startedAt;
+      // At once: once connected to the chain (node start, metadata), not after the scan.
       record(
         `${label}: spawn → web server answers`,
-        'at once (≤ 1 s)',
+        'at once (≤ 5 s, before the scan)',
         toAnswer,
         ms(toAnswer),
-        toAnswer <= 1_000,
+        toAnswer <= 5_000 && answered < opened,
       );
       record(`${label}: node lists every entry`, '(reference)', listing, ms(listing), true);
       record(

@@ -58,9 +58,11 @@ export class ChainConnection {
     log: Logger,
     options: ConnectionOptions = {},
   ): Promise<ChainConnection> {
-    // autoConnect off: the retries, and their backoff, are ours.
-    const provider = new WsProvider(endpoints, false);
-    const api = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: false });
+    // autoConnect off: the retries, and their backoff, are ours. No response cache in the provider,
+    // and a small one of decoded storage values in @polkadot/api (102,400 by default, 30 s each):
+    // a scan of every identity would otherwise keep each one it decoded, over 100 MiB at 50,000.
+    const provider = new WsProvider(endpoints, false, {}, undefined, 0);
+    const api = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: false, rpcCacheCapacity: 64 });
     // @polkadot/api rejects this promise when the first endpoint is down; we go on to the next.
     api.isReadyOrError.catch(() => undefined);
     const connection = new ChainConnection(
