@@ -53,6 +53,12 @@ function submit(tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair): Promi
   });
 }
 
+/** The worst of `values` (ms) against `limitMs`, shown with their median. */
+function recordWorst(figure: string, target: string, values: number[], limitMs: number): void {
+  const worst = Math.max(...values);
+  record(figure, target, worst, `${ms(worst)} (median ${ms(median(values))})`, worst <= limitMs);
+}
+
 /** Resolves once the daemon says it is ready; a daemon that exits or stalls fails with its output. */
 async function ready(daemon: ReturnType<typeof spawnDaemon>, timeoutMs = 120_000): Promise<void> {
   try {
@@ -140,14 +146,7 @@ async function pickupAndJudgement(): Promise<void> {
       delays.push(at - block.at);
       blocksLater.push(producer.built.filter((b) => b.at > block.at && b.at < at).length);
     });
-    const worst = Math.max(...delays);
-    record(
-      'request in block n → challenge delivered',
-      '≤ 1 s after block n',
-      worst,
-      `${ms(worst)} (median ${ms(median(delays))})`,
-      worst <= 1_000,
-    );
+    recordWorst('request in block n → challenge delivered', '≤ 1 s after block n', delays, 1_000);
     const most = Math.max(...blocksLater);
     record(
       'blocks built between request and challenge',
@@ -186,14 +185,7 @@ async function pickupAndJudgement(): Promise<void> {
       const number = (await api.rpc.chain.getHeader(event.blockHash)).number.toNumber();
       nextBlocks.push(number - before);
     }
-    const slowest = Math.max(...toPool);
-    record(
-      'last confirmation → judgement in the pool',
-      '≤ 1 s',
-      slowest,
-      `${ms(slowest)} (median ${ms(median(toPool))})`,
-      slowest <= 1_000,
-    );
+    recordWorst('last confirmation → judgement in the pool', '≤ 1 s', toPool, 1_000);
     const furthest = Math.max(...nextBlocks);
     record(
       'last confirmation → JudgementGiven',
