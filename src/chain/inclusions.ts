@@ -31,7 +31,8 @@ export class Inclusions {
 
   /**
    * Starts looking for `extrinsicHash` in blocks after the current best one; resolves, once the
-   * watch is in place, with the promise of where it was found (or why it was not).
+   * watch is in place, with the promise of where it was found (or why it was not). Rejects when
+   * no watch could be set up: the extrinsic must not be submitted then.
    */
   async watch(extrinsicHash: string): Promise<{ found: Promise<Found> }> {
     const found = new Promise<Found>((resolve) => {
@@ -44,7 +45,9 @@ export class Inclusions {
     try {
       await this.subscribe();
     } catch (error) {
-      this.settle(extrinsicHash, { error: error instanceof Error ? error.message : String(error) });
+      // Not watched, so not to be submitted: it could be included unseen and judged twice.
+      this.forget(extrinsicHash);
+      throw error;
     }
     return { found };
   }
