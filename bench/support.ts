@@ -4,7 +4,7 @@
  * and the compiled daemon as a child process whose memory is read from /proc.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -94,8 +94,11 @@ export function spawnDaemon(env: Record<string, string>): RunningDaemon {
       return { rss: kb('VmRSS'), peak: kb('VmHWM') };
     },
     stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await exited;
+      // For finding out where a figure's time goes: the daemon's own log lines, with durations.
+      if (process.env.BENCH_DAEMON_LOG) appendFileSync(process.env.BENCH_DAEMON_LOG, output);
     },
   };
 }

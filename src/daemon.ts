@@ -223,7 +223,7 @@ export async function startRegistrar(
     log,
     { openMs: config.reconcileIntervalSeconds * 1000, fullMs: config.fullScanIntervalHours * 3_600_000 },
     (event) => names.refresh(event.account),
-    (account, value) => names.visit(account, value),
+    (entry) => names.visit(entry),
   );
   const http = buildServer({
     registrar,

@@ -18,6 +18,7 @@ import {
   isOpenStatus,
   type JudgementRequest,
   type ReviewRecord,
+  type Snapshot,
 } from './domain/request.js';
 import {
   applyEdit,
@@ -203,7 +204,8 @@ export class Registrar implements WatcherHandler, ProofSink {
     this.o.log.info({ account, kind: event.kind, block: event.blockNumber }, 'chain event');
     switch (event.kind) {
       case 'requested':
-        return this.openRequest(account);
+        await this.openRequest(account);
+        return;
       case 'identity-set':
         return this.reverify(account);
       case 'unrequested':
@@ -216,16 +218,32 @@ export class Registrar implements WatcherHandler, ProofSink {
     }
   }
 
-  async openAccounts(): Promise<string[]> {
-    return (await this.o.store.listOpenRequests(this.o.registrarIndex)).map((r) => r.account);
+  async openSnapshots(): Promise<ReadonlyMap<string, Snapshot>> {
+    const open = await this.o.store.listOpenRequests(this.o.registrarIndex);
+    return new Map(open.map((r) => [r.account, r.snapshot]));
+  }
+
+  /** Pending requests found by a full scan still under way: opened now. Returns the accounts opened. */
+  async openFound(found: ReadonlyMap<string, ChainIdentity>): Promise<string[]> {
+    await this.startChannels();
+    const opened: string[] = [];
+    for (const [account, identity] of found) {
+      if (await this.openRequest(account, identity)) opened.push(account);
+    }
+    return opened;
   }
 
   /**
    * Brings the store in line with what the chain says is pending. `pending` holds the accounts of
    * `scope` that are pending, with their identities as read; with scope 'all', every pending
-   * account on chain, so a pending account without an open request is opened.
+   * account on chain, so a pending account without an open request is opened. `opened`: requests
+   * this pass already opened from the same read (`openFound`), current by construction.
    */
-  async reconcile(pending: ReadonlyMap<string, ChainIdentity>, scope: ReconcileScope): Promise<void> {
+  async reconcile(
+    pending: ReadonlyMap<string, ChainIdentity>,
+    scope: ReconcileScope,
+    opened: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
     await this.startChannels();
     const open = await this.o.store.listOpenRequests(this.o.registrarIndex);
     const openByAccount = new Map(open.map((r) => [r.account, r]));
@@ -238,7 +256,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       if (!openByAccount.has(account)) await this.openRequest(account, identity);
     }
     for (const request of open) {
-      if (inScope && !inScope.has(request.account)) continue;
+      if ((inScope && !inScope.has(request.account)) || opened.has(request.account)) continue;
       const identity = pending.get(request.account);
       if (!identity) await this.closeMissing(request);
       else await this.resume(request, identity, replanning);
@@ -525,23 +543,27 @@ export class Registrar implements WatcherHandler, ProofSink {
     );
   }
 
-  /** `read`: the identity as a reconciliation just read it; otherwise it is read now. */
-  private async openRequest(account: string, read?: ChainIdentity): Promise<void> {
-    if (await this.o.store.findOpenRequest(account, this.o.registrarIndex)) return;
+  /**
+   * `read`: the identity as a reconciliation just read it; otherwise it is read now. Returns
+   * whether a request was opened.
+   */
+  private async openRequest(account: string, read?: ChainIdentity): Promise<boolean> {
+    if (await this.o.store.findOpenRequest(account, this.o.registrarIndex)) return false;
     const identity = read ?? (await this.o.chain.identity(account));
-    if (!identity || !this.isPendingOnChain(identity)) return;
+    if (!identity || !this.isPendingOnChain(identity)) return false;
     const now = this.now();
     const plan = planFields(identity.info, await this.capabilities(account), now);
     const request = newRequest(randomUUID(), account, this.o.registrarIndex, identity.snapshot, plan, now);
     try {
       await this.o.store.insertRequest(request);
     } catch (error) {
-      if ((error as Error).name === 'DuplicateError') return;
+      if ((error as Error).name === 'DuplicateError') return false;
       throw error;
     }
     this.o.log.info({ account, request: request.id, fields: Object.keys(plan.fields) }, 'request opened');
     await this.proofs.issue(request, plan.toChallenge);
     this.judging.whenReady(request);
+    return true;
   }
 
   /** The identity may have changed: compare the snapshot and start again what changed. */

@@ -96,14 +96,7 @@ export function decodeRegistration(registration: MapCodec): ChainIdentity {
     else unverifiable.push(`the field "${key}"`);
   }
   const bytes = info.toU8a();
-  const judgements = [...(registration.get('judgements') as unknown as Iterable<Codec[]>)].map(
-    ([index, judgement]) => {
-      const j = judgement as EnumCodec;
-      const slot: JudgementSlot = { registrarIndex: Number(index?.toString()), judgement: j.type };
-      if (j.type === 'FeePaid') slot.fee = BigInt(j.value.toString());
-      return slot;
-    },
-  );
+  const judgements = slotsOf(registration.get('judgements') as unknown as Iterable<Codec[]>);
   return {
     info: unverifiable.length > 0 ? { layout, values, unverifiable } : { layout, values },
     snapshot: { infoHex: u8aToHex(bytes), hash: blake2AsHex(bytes, 256) },
@@ -151,75 +144,20 @@ export async function readRegistrar(api: ApiPromise, index: number): Promise<Reg
   };
 }
 
-/** Whether `registration`'s judgement slot for `index` is FeePaid: a pending request. */
-function pendingFor(registration: MapCodec, index: number): boolean {
-  for (const [slotIndex, judgement] of registration.get('judgements') as unknown as Iterable<Codec[]>) {
-    if (Number(slotIndex?.toString()) === index && (judgement as EnumCodec).type === 'FeePaid') return true;
-  }
-  return false;
-}
-
 type Reader = Pick<ApiPromise, 'query'> | ApiDecoration<'promise'>;
+
+/** The judgement slots of a `Vec<(RegistrarIndex, Judgement)>` codec. */
+export function slotsOf(judgements: Iterable<Codec[]>): JudgementSlot[] {
+  return [...judgements].map(([index, judgement]) => {
+    const j = judgement as EnumCodec;
+    const slot: JudgementSlot = { registrarIndex: Number(index?.toString()), judgement: j.type };
+    if (j.type === 'FeePaid') slot.fee = BigInt(j.value.toString());
+    return slot;
+  });
+}
 
 /** Entries read per storage call: what bounds a full scan's memory, whatever the size of the chain. */
 export const SCAN_PAGE = 1_000;
-
-/**
- * Every IdentityOf entry at `at`, a page at a time (keys, then their values), handed to `visit`
- * and dropped: memory is bounded by the page, not by the chain. Returns how many were read.
- */
-export async function scanIdentities(
-  at: Reader,
-  visit: (account: string, value: Codec) => void,
-  pageSize = SCAN_PAGE,
-): Promise<number> {
-  let startKey: string | undefined;
-  let read = 0;
-  for (;;) {
-    const page = await at.query.identity.identityOf.entriesPaged({ args: [], pageSize, startKey });
-    for (const [key, value] of page) visit((key.args[0] as Codec).toString(), value);
-    read += page.length;
-    if (page.length < pageSize) return read;
-    startKey = page[page.length - 1]?.[0].toHex();
-  }
-}
-
-/**
- * Every account whose judgement slot for `index` is FeePaid, with its identity: the pending
- * requests, from a full scan of storage at `at`. `visit` sees every entry on the way.
- */
-export async function readPendingIdentities(
-  at: Reader,
-  index: number,
-  visit?: (account: string, value: Codec) => void,
-): Promise<Map<string, ChainIdentity>> {
-  const pending = new Map<string, ChainIdentity>();
-  await scanIdentities(at, (account, value) => {
-    visit?.(account, value);
-    const registration = registrationOf(value);
-    if (registration && pendingFor(registration, index))
-      pending.set(account, decodeRegistration(registration));
-  });
-  return pending;
-}
-
-/**
- * The identities of `accounts` that are pending for `index` at `at`: one storage query per page
- * of accounts instead of one per account.
- */
-export async function readPendingOf(
-  at: Reader,
-  index: number,
-  accounts: readonly string[],
-): Promise<Map<string, ChainIdentity>> {
-  const pending = new Map<string, ChainIdentity>();
-  for (const [account, identity] of await readIdentities(at, accounts)) {
-    if (identity.judgements.some((j) => j.registrarIndex === index && j.judgement === 'FeePaid')) {
-      pending.set(account, identity);
-    }
-  }
-  return pending;
-}
 
 /** The identities of `accounts` (those that have one), a page of accounts per storage query. */
 export async function readIdentities(

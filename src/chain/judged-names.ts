@@ -8,6 +8,7 @@ import type { Codec } from '@polkadot/types/types';
 import { textOf } from '../domain/identity.js';
 import type { LookAlikeIndex } from '../domain/look-alikes.js';
 import { registrationOf } from './identity.js';
+import type { StoredIdentity } from './stored-identities.js';
 
 const GOOD = new Set(['Reasonable', 'KnownGood']);
 
@@ -33,10 +34,12 @@ export class JudgedNames {
   ) {}
 
   /** One entry of a full scan of IdentityOf (the watcher's): its name counts if it was judged good. */
-  visit(account: string, value: Codec): void {
-    const name = judgedDisplayName(value);
-    if (name !== undefined) this.index.set(account, name);
-    else this.index.delete(account);
+  visit(entry: StoredIdentity): void {
+    // Decoded in full only when judged good: the name is all that is kept.
+    const good = entry.judgements.some((slot) => GOOD.has(slot.judgement));
+    const name = good ? judgedDisplayName(entry.value()) : undefined;
+    if (name !== undefined) this.index.set(entry.account, name);
+    else this.index.delete(entry.account);
   }
 
   /** An identity event named `account`: read its registration again. */

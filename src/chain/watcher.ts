@@ -14,9 +14,11 @@
  * with open requests.
  */
 import type { Codec } from '@polkadot/types/types';
+import type { Snapshot } from '../domain/request.js';
 import type { Logger } from '../log.js';
 import type { ChainConnection } from './connection.js';
-import { type ChainIdentity, readPendingIdentities, readPendingOf } from './identity.js';
+import type { ChainIdentity } from './identity.js';
+import { readPendingIdentities, readPendingOf, type StoredIdentity } from './stored-identities.js';
 
 export type RegistrarEventKind =
   | 'requested'
@@ -42,9 +44,22 @@ export interface WatcherHandler {
    * `pending`: the accounts of `scope` whose judgement slot for our index is FeePaid, with their
    * identities, read at one finalized block. With scope 'all', every such account on chain.
    */
-  reconcile(pending: ReadonlyMap<string, ChainIdentity>, scope: ReconcileScope): Promise<void>;
-  /** The accounts with an open request: what a periodic pass reads. */
-  openAccounts(): Promise<string[]>;
+  reconcile(
+    pending: ReadonlyMap<string, ChainIdentity>,
+    scope: ReconcileScope,
+    opened?: ReadonlySet<string>,
+  ): Promise<void>;
+  /**
+   * Pending requests a full scan has found so far (one page of it), handed over before the scan
+   * goes on, so that the first are opened minutes before the last on a large chain. Returns the
+   * accounts it opened: `reconcile` is told of them and has nothing more to do for them.
+   */
+  openFound(found: ReadonlyMap<string, ChainIdentity>): Promise<string[]>;
+  /**
+   * The accounts with an open request, each with the snapshot it verifies: what a periodic pass
+   * reads (an identity that still holds its snapshot is not decoded).
+   */
+  openSnapshots(): Promise<ReadonlyMap<string, Snapshot>>;
 }
 
 /** pallet-identity event name → our kind, and whether it names a registrar index to filter on. */
@@ -112,7 +127,7 @@ export class Watcher {
     /** Told of every identity event in finalized blocks, whatever registrar it names. */
     private readonly observe?: (event: RegistrarEvent) => Promise<void>,
     /** Shown every IdentityOf entry of each full scan (the display-name corpus). */
-    private readonly scanned?: (account: string, value: Codec) => void,
+    private readonly scanned?: (entry: StoredIdentity) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -195,24 +210,32 @@ export class Watcher {
       return 0;
     }
     this.highestFinalized = number;
-    const at = await api.at(head);
-    const scope: ReconcileScope = accounts ?? (await this.handler.openAccounts());
+    const known = accounts === undefined ? await this.handler.openSnapshots() : undefined;
+    const scope: ReconcileScope = accounts ?? [...(known?.keys() ?? [])];
+    const opened = new Set<string>();
     const pending =
       scope === 'all'
-        ? await readPendingIdentities(at, this.registrarIndex, this.scanned)
-        : await readPendingOf(at, this.registrarIndex, scope);
+        ? await readPendingIdentities(api, this.registrarIndex, {
+            at: head.toHex(),
+            ...(this.scanned ? { visit: this.scanned } : {}),
+            found: async (found) => {
+              for (const account of await this.handler.openFound(found)) opened.add(account);
+            },
+          })
+        : await readPendingOf(api, head.toHex(), this.registrarIndex, scope, known);
     const read = Date.now() - started;
     this.log.info(
       {
         reason,
         scope: scope === 'all' ? 'all' : scope.length,
         pending: pending.size,
+        opened: opened.size,
         block: number,
         readMs: read,
       },
       'reconciling with chain storage',
     );
-    await this.handler.reconcile(pending, scope);
+    await this.handler.reconcile(pending, scope, opened);
     this.log.info(
       { reason, pending: pending.size, reconciled: true, ms: Date.now() - started },
       scope === 'all' ? 'full reconciliation done' : 'periodic reconciliation done',

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { u8aToHex } from '@polkadot/util';
-import { identityLayout, readIdentity, readPendingIdentities } from '../../src/chain/identity.js';
+import { identityLayout, readIdentity } from '../../src/chain/identity.js';
+import { readPendingIdentities } from '../../src/chain/stored-identities.js';
 import { shippedChainSpec } from '../../src/dev/chain-spec.js';
 import { TestChain } from '../support/chain.js';
 

@@ -3,7 +3,7 @@
  * because the identity changed under it, and a submission that fails. The store is the real
  * SQLite store (in memory); the chain and the judge are scripted.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { pino } from 'pino';
 import type { ChainIdentity, RegistrarEntry } from '../../src/chain/identity.js';
 import type { Judge, JudgeOutcome } from '../../src/chain/judge.js';
@@ -425,5 +425,26 @@ describe('the registrar', () => {
     current = { ...entry, mask: 1n, fields: ['display'] };
     await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), [ACCOUNT]);
     expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('ignored');
+  });
+
+  it('opens what a full scan found before the scan ends, and the end of the pass leaves those alone', async () => {
+    const r = registrar(new ScriptedJudge([]));
+    // A page of the scan: opened now, its challenge sent.
+    expect(await r.openFound(new Map([[ACCOUNT, chainIdentity]]))).toEqual([ACCOUNT]);
+    await r.outbox.flush();
+    expect(outbox.sent).toHaveLength(1);
+    expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('awaiting');
+    // Found again (a second scan): already open, nothing opened.
+    expect(await r.openFound(new Map([[ACCOUNT, chainIdentity]]))).toEqual([]);
+
+    // The end of the scan: no store read, no second message for the request the scan opened...
+    const reads = jest.spyOn(store, 'listChallenges');
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all', new Set([ACCOUNT]));
+    expect(reads).not.toHaveBeenCalled();
+    // ...while one it did not open is caught up as after a restart.
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all');
+    expect(reads).toHaveBeenCalled();
+    await r.outbox.flush();
+    expect(outbox.sent).toHaveLength(1);
   });
 });

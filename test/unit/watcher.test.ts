@@ -12,29 +12,26 @@ import { Watcher, type WatcherHandler } from '../../src/chain/watcher.js';
 /** An endpoint at finalized block `head`, with no identities. */
 function endpoint() {
   const state = { head: 100, failovers: 0, scans: 0, asked: [] as string[][] };
+  // Raw JSON-RPC calls: no identity for any account asked about, so none is pending.
+  const rawCall = async (method: string, keys: string[]) => {
+    if (method !== 'state_queryStorageAt') throw new Error(`unexpected ${method}`);
+    state.asked.push(keys);
+    return [{ changes: [] }];
+  };
   const api = {
-    rpc: {
+    registry: {},
+    query: { identity: { identityOf: { keyPrefix: () => '0x1234', key: (account: string) => account } } },
+    rpc: Object.assign(rawCall, {
+      state: {
+        getKeysPaged: async () => {
+          state.scans += 1;
+          return [];
+        },
+      },
       chain: {
-        getFinalizedHead: async () => `0x${state.head.toString(16)}`,
+        getFinalizedHead: async () => ({ toHex: () => `0x${state.head.toString(16)}` }),
         getHeader: async () => ({ number: { toNumber: () => state.head } }),
         subscribeFinalizedHeads: async () => () => undefined,
-      },
-    },
-    at: async () => ({
-      query: {
-        identity: {
-          identityOf: {
-            entriesPaged: async () => {
-              state.scans += 1;
-              return [];
-            },
-            // No identity for any account asked about: none is pending.
-            multi: async (accounts: string[]) => {
-              state.asked.push(accounts);
-              return accounts.map(() => ({ isSome: false }));
-            },
-          },
-        },
       },
     }),
   };
@@ -63,7 +60,8 @@ function handler() {
   });
   const h: WatcherHandler = {
     onEvent: async () => undefined,
-    openAccounts: async () => [],
+    openSnapshots: async () => new Map(),
+    openFound: async () => [],
     reconcile: async (pending) => {
       calls.push([...pending.keys()]);
       entered();
@@ -126,7 +124,12 @@ describe('the watcher', () => {
     const watcher = new Watcher(
       connection,
       1,
-      { ...h, openAccounts: async () => open, reconcile: async (_pending, scope) => void scopes.push(scope) },
+      {
+        ...h,
+        openSnapshots: async () =>
+          new Map(open.map((account) => [account, { infoHex: '0x00', hash: '0x00' }])),
+        reconcile: async (_pending, scope) => void scopes.push(scope),
+      },
       pino({ level: 'silent' }),
       { openMs: 3_600_000 },
     );

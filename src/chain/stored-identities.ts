@@ -1,0 +1,267 @@
+/**
+ * IdentityOf read as stored, in pages of raw values: the full scan of every identity and the
+ * periodic read of the accounts with open requests. Only the head of each value (its judgements)
+ * is decoded up front. Decoding every identity in full cost more time and memory than reading it:
+ * most entries are looked at for their judgements alone, and an open request's identity is most
+ * often the one it was opened on, which the stored bytes can say without decoding them.
+ */
+import type { ApiPromise } from '@polkadot/api';
+import type { Codec } from '@polkadot/types/types';
+import { hexToU8a, u8aEq } from '@polkadot/util';
+import type { Snapshot } from '../domain/request.js';
+import {
+  type ChainIdentity,
+  decodeRegistration,
+  type JudgementSlot,
+  registrationOf,
+  SCAN_PAGE,
+  slotsOf,
+} from './identity.js';
+
+/** Bytes of hash before the key itself, for the hashers that keep the key (pallet-identity: Twox64Concat). */
+const CONCAT_HASH_LENGTH: Record<string, number> = { Blake2128Concat: 16, Twox64Concat: 8, Identity: 0 };
+
+/** The runtime types stored values are decoded with, found from the metadata. */
+interface StoredTypes {
+  /** Where the account begins in a key. */
+  accountAt: number;
+  value: string;
+  judgements: string;
+  /** Bytes of the deposit after the judgements, when the Registration is (judgements, deposit, info). */
+  depositLength: number | undefined;
+}
+
+const typesOf = new WeakMap<ApiPromise['registry'], StoredTypes>();
+
+function storedTypes(api: ApiPromise): StoredTypes {
+  const known = typesOf.get(api.registry);
+  if (known) return known;
+  const { registry } = api;
+  const entry = api.query.identity.identityOf;
+  const map = entry.creator.meta.type.asMap;
+  const hasher = map.hashers[0]?.type;
+  const hashLength = hasher ? CONCAT_HASH_LENGTH[hasher] : undefined;
+  if (hashLength === undefined) {
+    throw new Error(
+      `IdentityOf is keyed by ${hasher ?? 'no'} hasher, which does not keep the account: not supported`,
+    );
+  }
+  let registration = map.value;
+  const valueDef = registry.lookup.getSiType(map.value).def;
+  if (valueDef.isTuple) registration = valueDef.asTuple[0] ?? registration;
+  const def = registry.lookup.getSiType(registration).def;
+  const fields = def.isComposite ? [...def.asComposite.fields] : [];
+  const names = fields.map((field) => field.name.unwrapOr(undefined)?.toString());
+  const [judgements, deposit] = fields;
+  // The Registration struct begins with its judgements, so their type alone decodes the head.
+  if (names[0] !== 'judgements' || !judgements) {
+    throw new Error('IdentityOf values do not begin with their judgements: this runtime is not supported');
+  }
+  const orderKnown = names[1] === 'deposit' && names[2] === 'info' && deposit;
+  const types: StoredTypes = {
+    // The key is the prefix, the account's hash, then the account itself.
+    accountAt: entry.keyPrefix().length / 2 - 1 + hashLength,
+    value: registry.createLookupType(map.value),
+    judgements: registry.createLookupType(judgements.type),
+    depositLength: orderKnown
+      ? registry.createType(registry.createLookupType(deposit.type)).encodedLength
+      : undefined,
+  };
+  typesOf.set(registry, types);
+  return types;
+}
+
+/** One IdentityOf value as stored: its judgements read from its head, the rest decoded on demand. */
+export class StoredIdentity {
+  readonly judgements: JudgementSlot[];
+  /** Where the info begins in the bytes, when the layout says. */
+  private readonly infoAt: number | undefined;
+
+  constructor(
+    readonly account: string,
+    private readonly bytes: Uint8Array,
+    private readonly api: ApiPromise,
+    private readonly types: StoredTypes,
+  ) {
+    // A compact length of zero: no judgement at all, as most identities on a new chain.
+    if (bytes[0] === 0) {
+      this.judgements = [];
+      this.infoAt = types.depositLength === undefined ? undefined : 1 + types.depositLength;
+      return;
+    }
+    const head = api.registry.createType(types.judgements, bytes) as unknown as Codec & Iterable<Codec[]>;
+    this.judgements = slotsOf(head);
+    this.infoAt = types.depositLength === undefined ? undefined : head.encodedLength + types.depositLength;
+  }
+
+  isPendingFor(index: number): boolean {
+    return this.judgements.some((j) => j.registrarIndex === index && j.judgement === 'FeePaid');
+  }
+
+  /** The IdentityOf value, decoded in full with the runtime's types. */
+  value(): Codec {
+    return this.api.registry.createType(this.types.value, this.bytes);
+  }
+
+  identity(): ChainIdentity | undefined {
+    const registration = registrationOf(this.value());
+    return registration ? decodeRegistration(registration) : undefined;
+  }
+
+  /**
+   * Whether its info is exactly the snapshot's: the stored bytes hold the snapshot's info where
+   * the info begins. Decoding is deterministic over those bytes, so the info decodes to the very
+   * value the snapshot was taken of, and ends where the snapshot's bytes end.
+   */
+  hasInfo(snapshot: Snapshot): boolean {
+    if (this.infoAt === undefined) return false;
+    const info = hexToU8a(snapshot.infoHex);
+    return u8aEq(this.bytes.subarray(this.infoAt, this.infoAt + info.length), info);
+  }
+}
+
+/** The raw values at `keys`, in their order (undefined where there is none). */
+async function storedValues(
+  api: ApiPromise,
+  keys: readonly string[],
+  at: string,
+): Promise<(Uint8Array | undefined)[]> {
+  // The JSON-RPC answer as it comes: values as hex by key, without a codec made for each entry.
+  const sets = (await api.rpc('state_queryStorageAt', keys, at)) as unknown as {
+    changes: [string, string | null][];
+  }[];
+  const values = new Map(sets[0]?.changes ?? []);
+  return keys.map((key) => {
+    const hex = values.get(key);
+    return hex && hex !== '0x' ? hexToU8a(hex) : undefined;
+  });
+}
+
+/**
+ * Every IdentityOf entry at block `at` (the newest when undefined), a page at a time (keys, then
+ * their raw values), handed to `visitPage` and dropped: memory is bounded by the page, not by the
+ * chain. The next page is read once `visitPage` has finished. Returns how many were read.
+ */
+export async function scanIdentities(
+  api: ApiPromise,
+  at: string | undefined,
+  visitPage: (page: StoredIdentity[]) => Promise<void> | void,
+  pageSize = SCAN_PAGE,
+): Promise<number> {
+  const { registry } = api;
+  const prefix = api.query.identity.identityOf.keyPrefix();
+  // Every page from the same block, whatever is built meanwhile.
+  const block = at ?? (await api.rpc.chain.getBlockHash()).toHex();
+  let startKey: string | undefined;
+  let read = 0;
+  for (;;) {
+    const keys = await api.rpc.state.getKeysPaged(prefix, pageSize, startKey, block);
+    if (keys.length === 0) return read;
+    const types = storedTypes(api);
+    const values = await storedValues(
+      api,
+      keys.map((key) => key.toHex()),
+      block,
+    );
+    const page: StoredIdentity[] = [];
+    keys.forEach((key, i) => {
+      const bytes = values[i];
+      if (!bytes) return;
+      const account = registry.createType('AccountId', key.toU8a(true).subarray(types.accountAt)).toString();
+      page.push(new StoredIdentity(account, bytes, api, types));
+    });
+    await visitPage(page);
+    read += keys.length;
+    if (keys.length < pageSize) return read;
+    startKey = keys[keys.length - 1]?.toHex();
+  }
+}
+
+/**
+ * Every account whose judgement slot for `index` is FeePaid, with its identity: the pending
+ * requests, from a full scan of storage at block `at`. `visit` sees every entry on the way;
+ * `found` the pending ones of each page as soon as the page is read (the scan goes on after it).
+ */
+export async function readPendingIdentities(
+  api: ApiPromise,
+  index: number,
+  options: {
+    at?: string;
+    visit?: (entry: StoredIdentity) => void;
+    found?: (page: ReadonlyMap<string, ChainIdentity>) => Promise<void>;
+    pageSize?: number;
+  } = {},
+): Promise<Map<string, ChainIdentity>> {
+  const pending = new Map<string, ChainIdentity>();
+  await scanIdentities(
+    api,
+    options.at,
+    async (entries) => {
+      const found = new Map<string, ChainIdentity>();
+      for (const entry of entries) {
+        options.visit?.(entry);
+        const identity = entry.isPendingFor(index) ? entry.identity() : undefined;
+        if (identity) found.set(entry.account, identity);
+      }
+      for (const [account, identity] of found) pending.set(account, identity);
+      if (found.size > 0) await options.found?.(found);
+    },
+    options.pageSize,
+  );
+  return pending;
+}
+
+const lastKeys = new WeakMap<ApiPromise['registry'], Map<string, string>>();
+
+/**
+ * The identities of `accounts` that are pending for `index` at block `at`: one storage query per
+ * page of accounts. `known`: the snapshot each was last seen with. An identity still holding it is
+ * not decoded: it is handed over with that snapshot, its info decoded only if asked for.
+ */
+export async function readPendingOf(
+  api: ApiPromise,
+  at: string,
+  index: number,
+  accounts: readonly string[],
+  known: ReadonlyMap<string, Snapshot> = new Map(),
+): Promise<Map<string, ChainIdentity>> {
+  const pending = new Map<string, ChainIdentity>();
+  const storage = api.query.identity.identityOf;
+  // The same accounts are read pass after pass: their keys are hashed once (the last pass's kept).
+  const previous = lastKeys.get(api.registry) ?? new Map<string, string>();
+  const keys = new Map<string, string>();
+  lastKeys.set(api.registry, keys);
+  for (let start = 0; start < accounts.length; start += SCAN_PAGE) {
+    const page = accounts.slice(start, start + SCAN_PAGE);
+    const pageKeys = page.map((account) => {
+      const key = previous.get(account) ?? storage.key(account);
+      keys.set(account, key);
+      return key;
+    });
+    const values = await storedValues(api, pageKeys, at);
+    page.forEach((account, i) => {
+      const bytes = values[i];
+      if (!bytes) return;
+      const stored = new StoredIdentity(account, bytes, api, storedTypes(api));
+      if (!stored.isPendingFor(index)) return;
+      const snapshot = known.get(account);
+      const identity = snapshot && stored.hasInfo(snapshot) ? unchanged(stored, snapshot) : stored.identity();
+      if (identity) pending.set(account, identity);
+    });
+  }
+  return pending;
+}
+
+/** An identity whose info is the snapshot's: its info is decoded the first time it is asked for. */
+function unchanged(stored: StoredIdentity, snapshot: Snapshot): ChainIdentity {
+  let info: ChainIdentity['info'] | undefined;
+  return {
+    snapshot,
+    judgements: stored.judgements,
+    get info() {
+      info ??= stored.identity()?.info;
+      if (!info) throw new Error('an identity read a moment ago no longer decodes');
+      return info;
+    },
+  };
+}

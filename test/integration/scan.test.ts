@@ -1,0 +1,117 @@
+/**
+ * The full scan of IdentityOf on the real runtime, page by page: each entry's judgements read from
+ * the head of its stored bytes say what decoding it in full says, every pending request is found,
+ * and the pending ones of a page are handed over while the scan still has pages to read.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { decodeRegistration, readIdentities, registrationOf } from '../../src/chain/identity.js';
+import {
+  readPendingIdentities,
+  readPendingOf,
+  type StoredIdentity,
+} from '../../src/chain/stored-identities.js';
+import { writeIdentities } from '../../src/dev/storage-identities.js';
+import { TestChain } from '../support/chain.js';
+
+const INDEX = 3;
+
+describe('a full scan of IdentityOf', () => {
+  let chain: TestChain;
+  beforeAll(async () => {
+    chain = await TestChain.start();
+  });
+  afterAll(async () => {
+    await chain?.close();
+  });
+
+  it('finds every pending request, page by page, handing each page over before the next', async () => {
+    const { pending } = await writeIdentities(chain, INDEX, { total: 45, pending: 12, judged: 8 });
+    await chain.newBlock();
+    const at = (await chain.api.rpc.chain.getFinalizedHead()).toHex();
+    const visited: StoredIdentity[] = [];
+    const handed: { accounts: string[]; visitedBefore: number }[] = [];
+    const found = await readPendingIdentities(chain.api, INDEX, {
+      at,
+      pageSize: 10,
+      visit: (entry) => visited.push(entry),
+      found: async (page) => {
+        handed.push({ accounts: [...page.keys()], visitedBefore: visited.length });
+      },
+    });
+
+    expect(visited.length).toBeGreaterThanOrEqual(45);
+    expect([...found.keys()].sort()).toEqual([...pending].sort());
+    expect(handed.flatMap((h) => h.accounts).sort()).toEqual([...pending].sort());
+    // Twelve pending among 45 entries in pages of ten: several pages hold some, the first of them
+    // handed over while pages were still to come.
+    expect(handed.length).toBeGreaterThan(1);
+    expect(handed[0]?.visitedBefore).toBeLessThan(visited.length);
+    for (const { accounts, visitedBefore } of handed) {
+      expect(visitedBefore % 10 === 0 || visitedBefore === visited.length).toBe(true);
+      expect(accounts.length).toBeLessThanOrEqual(10);
+    }
+
+    // What the head of the bytes says is what the whole value says, for every entry.
+    for (const entry of visited) {
+      const registration = registrationOf(entry.value());
+      expect(registration).toBeDefined();
+      if (registration) expect(entry.judgements).toEqual(decodeRegistration(registration).judgements);
+    }
+    const judged = visited.filter((e) => e.judgements.some((j) => j.judgement === 'Reasonable'));
+    expect(judged).toHaveLength(8);
+    // The account is the one the key names: reading it directly gives the same identity.
+    const sample = visited.find((e) => pending.includes(e.account));
+    const direct = registrationOf(await chain.api.query.identity.identityOf(sample?.account ?? ''));
+    const scanned = sample ? registrationOf(sample.value()) : undefined;
+    expect(direct && decodeRegistration(direct)).toEqual(scanned && decodeRegistration(scanned));
+    expect(direct).toBeDefined();
+  });
+
+  it('reads open accounts without decoding an identity that still holds its snapshot, and sees an edit', async () => {
+    const { pending } = await writeIdentities(chain, INDEX + 1, { total: 6, pending: 4, judged: 0 });
+    const [same, edited, unknown, stillSame] = pending;
+    const none = chain.account('//NoIdentityHere').address;
+    await chain.newBlock();
+    const before = await readIdentities(chain.api, pending);
+    const snapshot = (account: string | undefined) => before.get(account ?? '')?.snapshot;
+    // One of them is edited on chain after its request was opened.
+    await chain.api.rpc('dev_setStorage', {
+      Identity: {
+        IdentityOf: [
+          [
+            [edited],
+            {
+              judgements: [[INDEX + 1, { FeePaid: '1000' }]],
+              deposit: '1',
+              info: { display: { Raw: 'Edited Name' } },
+            },
+          ],
+        ],
+      },
+    });
+    await chain.newBlock();
+    const at = (await chain.api.rpc.chain.getFinalizedHead()).toHex();
+    const known = new Map(
+      [same, edited, stillSame].map((account) => [
+        account ?? '',
+        snapshot(account) ?? { infoHex: '', hash: '' },
+      ]),
+    );
+    const read = await readPendingOf(chain.api, at, INDEX + 1, [...pending, none], known);
+    const now = await readIdentities(chain.api, pending);
+
+    expect([...read.keys()].sort()).toEqual([...pending].sort());
+    // Unchanged: the snapshot it was opened on, and the same info once asked for.
+    for (const account of [same, stillSame]) {
+      expect(read.get(account ?? '')?.snapshot).toBe(known.get(account ?? ''));
+      expect(read.get(account ?? '')?.info).toEqual(now.get(account ?? '')?.info);
+      expect(read.get(account ?? '')?.judgements).toEqual(now.get(account ?? '')?.judgements);
+    }
+    // Edited: the new identity, not the snapshot it was opened on.
+    expect(read.get(edited ?? '')?.snapshot).toEqual(now.get(edited ?? '')?.snapshot);
+    expect(read.get(edited ?? '')?.snapshot.hash).not.toBe(snapshot(edited)?.hash);
+    expect(read.get(edited ?? '')?.info.values.display).toMatchObject({ text: 'Edited Name' });
+    // Not known before: decoded in full.
+    expect(read.get(unknown ?? '')).toEqual(now.get(unknown ?? ''));
+  });
+});
