@@ -131,6 +131,8 @@ export class Registrar implements WatcherHandler, ProofSink {
   private entry: { entry: RegistrarEntry; at: number } | undefined;
   /** The mask, policy and channels the open requests were last planned under. */
   private plannedUnder: string | undefined;
+  /** Requests opened before the look-alike corpus was complete: held from judgement (`openFound`). */
+  private readonly provisional = new Set<string>();
 
   constructor(private readonly o: RegistrarOptions) {
     this.judges = o.judges ?? (() => true);
@@ -223,12 +225,21 @@ export class Registrar implements WatcherHandler, ProofSink {
     return new Map(open.map((r) => [r.account, r.snapshot]));
   }
 
-  /** Pending requests found by a full scan still under way: opened now. Returns the accounts opened. */
-  async openFound(found: ReadonlyMap<string, ChainIdentity>): Promise<string[]> {
+  /**
+   * Pending requests found by a full scan still under way: opened now, their challenges sent.
+   * `provisional`: the look-alike corpus is still being read by that scan, so a display name
+   * checked now could pass for a judged name on a page still to come. Those requests are held
+   * from judgement and planned again at the end of the scan. Returns the accounts opened for good.
+   */
+  async openFound(found: ReadonlyMap<string, ChainIdentity>, provisional: boolean): Promise<string[]> {
     await this.startChannels();
     const opened: string[] = [];
     for (const [account, identity] of found) {
-      if (await this.openRequest(account, identity)) opened.push(account);
+      if (provisional) this.judging.hold(account);
+      const isNew = await this.openRequest(account, identity);
+      if (isNew && provisional) this.provisional.add(account);
+      else if (isNew) opened.push(account);
+      else if (provisional) this.judging.release(account);
     }
     return opened;
   }
@@ -257,9 +268,16 @@ export class Registrar implements WatcherHandler, ProofSink {
     }
     for (const request of open) {
       if ((inScope && !inScope.has(request.account)) || opened.has(request.account)) continue;
+      // A full pass has read the whole corpus: a provisional plan is made again against it.
+      const recheck = !inScope && this.provisional.delete(request.account);
+      if (recheck) this.judging.release(request.account);
       const identity = pending.get(request.account);
       if (!identity) await this.closeMissing(request);
-      else await this.resume(request, identity, replanning);
+      else await this.resume(request, identity, replanning || recheck);
+    }
+    if (!inScope) {
+      for (const account of this.provisional) this.judging.release(account);
+      this.provisional.clear();
     }
     // Only a pass over every open request can say they all follow the current plan.
     if (!inScope || open.every((r) => inScope.has(r.account))) this.plannedUnder = plannedUnder;

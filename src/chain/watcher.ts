@@ -54,7 +54,7 @@ export interface WatcherHandler {
    * goes on, so that the first are opened minutes before the last on a large chain. Returns the
    * accounts it opened: `reconcile` is told of them and has nothing more to do for them.
    */
-  openFound(found: ReadonlyMap<string, ChainIdentity>): Promise<string[]>;
+  openFound(found: ReadonlyMap<string, ChainIdentity>, provisional: boolean): Promise<string[]>;
   /**
    * The accounts with an open request, each with the snapshot it verifies: what a periodic pass
    * reads (an identity that still holds its snapshot is not decoded).
@@ -114,6 +114,8 @@ export class Watcher {
   private readonly touched = new Map<string, { number: number; accounts: string[] }>();
   /** Accounts touched by retracted blocks, to read again once finality passes `height`. */
   private suspects: { height: number; accounts: Set<string> } | undefined;
+  /** Whether a full scan has been read to its end (the `scanned` visitor saw every entry). */
+  private scannedAll = false;
   /** Events of recent blocks, so a block read when it was best is not read again when final. */
   private readonly events = new Map<string, BlockEvents>();
 
@@ -213,16 +215,19 @@ export class Watcher {
     const known = accounts === undefined ? await this.handler.openSnapshots() : undefined;
     const scope: ReconcileScope = accounts ?? [...(known?.keys() ?? [])];
     const opened = new Set<string>();
+    // Until one full scan has shown the look-alike corpus every entry, what it opens is provisional.
+    const provisional = this.scanned !== undefined && !this.scannedAll;
     const pending =
       scope === 'all'
         ? await readPendingIdentities(api, this.registrarIndex, {
             at: head.toHex(),
             ...(this.scanned ? { visit: this.scanned } : {}),
             found: async (found) => {
-              for (const account of await this.handler.openFound(found)) opened.add(account);
+              for (const account of await this.handler.openFound(found, provisional)) opened.add(account);
             },
           })
         : await readPendingOf(api, head.toHex(), this.registrarIndex, scope, known);
+    if (scope === 'all') this.scannedAll = true;
     const read = Date.now() - started;
     this.log.info(
       {

@@ -38,6 +38,8 @@ export class Judging {
   private stopped = false;
   /** Submissions that failed in a row, and the last error: what /readyz reports. */
   private failures = { streak: 0, error: '' };
+  /** Accounts not to be judged yet, whatever their fields say (see `hold`). */
+  private readonly held = new Set<string>();
 
   constructor(private readonly o: JudgingOptions) {}
 
@@ -58,9 +60,18 @@ export class Judging {
     return outcome;
   }
 
+  /** Keeps `account` from being judged until `release`: its plan is provisional. */
+  hold(account: string): void {
+    this.held.add(account);
+  }
+
+  release(account: string): void {
+    this.held.delete(account);
+  }
+
   whenReady(request: JudgementRequest): void {
     // One waiting for its retry keeps its backoff.
-    if (isReadyForJudgement(request) && !this.retries.has(request.id)) {
+    if (isReadyForJudgement(request) && !this.retries.has(request.id) && !this.held.has(request.account)) {
       this.inBackground(this.maybeJudge(request));
     }
   }
@@ -121,7 +132,13 @@ export class Judging {
   }
 
   private async maybeJudge(request: JudgementRequest, attempt = 0): Promise<void> {
-    if (!isReadyForJudgement(request) || this.inFlight.has(request.account)) return;
+    if (
+      !isReadyForJudgement(request) ||
+      this.inFlight.has(request.account) ||
+      this.held.has(request.account)
+    ) {
+      return;
+    }
     this.inFlight.add(request.account);
     try {
       // The chain decides: a request that is no longer FeePaid there (judged by an earlier attempt

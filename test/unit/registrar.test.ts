@@ -430,12 +430,12 @@ describe('the registrar', () => {
   it('opens what a full scan found before the scan ends, and the end of the pass leaves those alone', async () => {
     const r = registrar(new ScriptedJudge([]));
     // A page of the scan: opened now, its challenge sent.
-    expect(await r.openFound(new Map([[ACCOUNT, chainIdentity]]))).toEqual([ACCOUNT]);
+    expect(await r.openFound(new Map([[ACCOUNT, chainIdentity]]), false)).toEqual([ACCOUNT]);
     await r.outbox.flush();
     expect(outbox.sent).toHaveLength(1);
     expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('awaiting');
     // Found again (a second scan): already open, nothing opened.
-    expect(await r.openFound(new Map([[ACCOUNT, chainIdentity]]))).toEqual([]);
+    expect(await r.openFound(new Map([[ACCOUNT, chainIdentity]]), false)).toEqual([]);
 
     // The end of the scan: no store read, no second message for the request the scan opened...
     const reads = jest.spyOn(store, 'listChallenges');
@@ -446,5 +446,48 @@ describe('the registrar', () => {
     expect(reads).toHaveBeenCalled();
     await r.outbox.flush();
     expect(outbox.sent).toHaveLength(1);
+  });
+
+  it('holds a request opened before the look-alike corpus is complete, and plans it again once it is', async () => {
+    const displayOnly: RegistrarEntry = { ...entry, mask: 1n, fields: ['display'] };
+    const corpus: { account: string; display: string }[] = [];
+    const judge = new ScriptedJudge([{ kind: 'included', blockHash: '0x01', extrinsicHash: '0x02' }]);
+    const r = registrar(judge, Date.now, {
+      chain: { identity: async () => chainIdentity, registrar: async () => displayOnly, accountId: (a) => a },
+      names: { lookAlikes: async () => (name) => corpus.filter((twin) => twin.display === name) },
+    });
+    // Early in a first scan: the display name passes against what was read so far...
+    expect(await r.openFound(new Map([[ACCOUNT, chainIdentity]]), true)).toEqual([]);
+    expect((await r.status(ACCOUNT))?.fields.display?.status).toBe('confirmed');
+    // ...but nothing is judged: not by the periodic look for ready requests, not by a periodic
+    // pass (which reads no corpus and so cannot settle the plan).
+    await r.judgeReady();
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), [ACCOUNT]);
+    await r.settle();
+    expect(judge.calls).toHaveLength(0);
+
+    // A later page held a judged "Alice": at the end of the scan the display name fails.
+    corpus.push({ account: '1Judged', display: 'Alice' });
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all', new Set());
+    await r.settle();
+    const display = (await r.status(ACCOUNT))?.fields.display;
+    expect(display?.status).toBe('failed');
+    expect(display?.reason).toMatch(/could be mistaken for the judged name "Alice"/);
+    expect(judge.calls).toHaveLength(0);
+  });
+
+  it('judges a provisional request once the end of the scan finds its display name clean', async () => {
+    const displayOnly: RegistrarEntry = { ...entry, mask: 1n, fields: ['display'] };
+    const judge = new ScriptedJudge([{ kind: 'included', blockHash: '0x01', extrinsicHash: '0x02' }]);
+    const r = registrar(judge, Date.now, {
+      chain: { identity: async () => chainIdentity, registrar: async () => displayOnly, accountId: (a) => a },
+      names: { lookAlikes: async () => () => [] },
+    });
+    await r.openFound(new Map([[ACCOUNT, chainIdentity]]), true);
+    await r.settle();
+    expect(judge.calls).toHaveLength(0);
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all', new Set());
+    await r.settle();
+    expect(judge.calls).toEqual([{ target: ACCOUNT, hash: '0xaaaa' }]);
   });
 });
