@@ -141,7 +141,7 @@ export async function startRegistrar(
     );
   }
 
-  // Filled by the watcher's start-up scan, before it opens any request.
+  // Filled by the watcher's full scans; what the first one opens before its end waits for it.
   const names = new JudgedNames(
     api,
     new LookAlikeIndex(new Skeletons(loadConfusables()), config.lookAlikeThreshold),
@@ -223,7 +223,7 @@ export async function startRegistrar(
     log,
     { openMs: config.reconcileIntervalSeconds * 1000, fullMs: config.fullScanIntervalHours * 3_600_000 },
     (event) => names.refresh(event.account),
-    (entry) => names.visit(entry),
+    names,
   );
   const http = buildServer({
     registrar,

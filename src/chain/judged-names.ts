@@ -8,7 +8,7 @@ import type { Codec } from '@polkadot/types/types';
 import { textOf } from '../domain/identity.js';
 import type { LookAlikeIndex } from '../domain/look-alikes.js';
 import { registrationOf } from './identity.js';
-import type { StoredIdentity } from './stored-identities.js';
+import type { ScanVisitor, StoredIdentity } from './stored-identities.js';
 
 const GOOD = new Set(['Reasonable', 'KnownGood']);
 
@@ -27,19 +27,38 @@ export function judgedDisplayName(value: Codec): string | undefined {
   return display?.type === 'Raw' ? textOf(display.value.toU8a(true)) : undefined;
 }
 
-export class JudgedNames {
+export class JudgedNames implements ScanVisitor {
+  /** The accounts whose names the full scan under way has seen. */
+  private seen: Set<string> | undefined;
+
   constructor(
     private readonly api: ApiPromise,
     readonly index: LookAlikeIndex,
   ) {}
+
+  beginScan(): void {
+    this.seen = new Set();
+  }
 
   /** One entry of a full scan of IdentityOf (the watcher's): its name counts if it was judged good. */
   visit(entry: StoredIdentity): void {
     // Decoded in full only when judged good: the name is all that is kept.
     const good = entry.judgements.some((slot) => GOOD.has(slot.judgement));
     const name = good ? judgedDisplayName(entry.value()) : undefined;
-    if (name !== undefined) this.index.set(entry.account, name);
-    else this.index.delete(entry.account);
+    if (name === undefined) {
+      this.index.delete(entry.account);
+      return;
+    }
+    this.index.set(entry.account, name);
+    this.seen?.add(entry.account);
+  }
+
+  /** Names the whole scan did not see are of identities gone without an event seen (downtime). */
+  endScan(): void {
+    const seen = this.seen;
+    this.seen = undefined;
+    if (!seen) return;
+    for (const account of this.index.accounts()) if (!seen.has(account)) this.index.delete(account);
   }
 
   /** An identity event named `account`: read its registration again. */

@@ -120,6 +120,14 @@ export class StoredIdentity {
   }
 }
 
+/** What a full scan of IdentityOf shows, entry by entry, to whoever keeps a corpus from it. */
+export interface ScanVisitor {
+  beginScan(): void;
+  visit(entry: StoredIdentity): void;
+  /** The scan read every entry (not called when it failed on the way). */
+  endScan(): void;
+}
+
 /** The raw values at `keys`, in their order (undefined where there is none). */
 async function storedValues(
   api: ApiPromise,

@@ -18,7 +18,12 @@ import type { Snapshot } from '../domain/request.js';
 import type { Logger } from '../log.js';
 import type { ChainConnection } from './connection.js';
 import type { ChainIdentity } from './identity.js';
-import { readPendingIdentities, readPendingOf, type StoredIdentity } from './stored-identities.js';
+import {
+  readPendingIdentities,
+  readPendingOf,
+  type ScanVisitor,
+  type StoredIdentity,
+} from './stored-identities.js';
 
 export type RegistrarEventKind =
   | 'requested'
@@ -114,7 +119,7 @@ export class Watcher {
   private readonly touched = new Map<string, { number: number; accounts: string[] }>();
   /** Accounts touched by retracted blocks, to read again once finality passes `height`. */
   private suspects: { height: number; accounts: Set<string> } | undefined;
-  /** Whether a full scan has been read to its end (the `scanned` visitor saw every entry). */
+  /** Whether a full scan has been read to its end (the corpus saw every entry). */
   private scannedAll = false;
   /** Events of recent blocks, so a block read when it was best is not read again when final. */
   private readonly events = new Map<string, BlockEvents>();
@@ -129,7 +134,7 @@ export class Watcher {
     /** Told of every identity event in finalized blocks, whatever registrar it names. */
     private readonly observe?: (event: RegistrarEvent) => Promise<void>,
     /** Shown every IdentityOf entry of each full scan (the display-name corpus). */
-    private readonly scanned?: (entry: StoredIdentity) => void,
+    private readonly corpus?: ScanVisitor,
   ) {}
 
   async start(): Promise<void> {
@@ -216,18 +221,22 @@ export class Watcher {
     const scope: ReconcileScope = accounts ?? [...(known?.keys() ?? [])];
     const opened = new Set<string>();
     // Until one full scan has shown the look-alike corpus every entry, what it opens is provisional.
-    const provisional = this.scanned !== undefined && !this.scannedAll;
+    const provisional = this.corpus !== undefined && !this.scannedAll;
+    if (scope === 'all') this.corpus?.beginScan();
     const pending =
       scope === 'all'
         ? await readPendingIdentities(api, this.registrarIndex, {
             at: head.toHex(),
-            ...(this.scanned ? { visit: this.scanned } : {}),
+            ...(this.corpus ? { visit: (entry: StoredIdentity) => this.corpus?.visit(entry) } : {}),
             found: async (found) => {
               for (const account of await this.handler.openFound(found, provisional)) opened.add(account);
             },
           })
         : await readPendingOf(api, head.toHex(), this.registrarIndex, scope, known);
-    if (scope === 'all') this.scannedAll = true;
+    if (scope === 'all') {
+      this.scannedAll = true;
+      this.corpus?.endScan();
+    }
     const read = Date.now() - started;
     this.log.info(
       {

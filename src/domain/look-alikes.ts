@@ -125,6 +125,11 @@ export class LookAlikeIndex {
     return this.slotOf.size;
   }
 
+  /** The accounts whose names are recorded. */
+  accounts(): string[] {
+    return [...this.slotOf.keys()];
+  }
+
   /** Records (or replaces) the judged display name of `account`. */
   set(account: string, display: string): void {
     this.delete(account);

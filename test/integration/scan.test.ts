@@ -5,12 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeRegistration, readIdentities, registrationOf } from '../../src/chain/identity.js';
+import { JudgedNames } from '../../src/chain/judged-names.js';
 import {
   readPendingIdentities,
   readPendingOf,
   type StoredIdentity,
 } from '../../src/chain/stored-identities.js';
+import { loadConfusables } from '../../src/confusables.js';
 import { writeIdentities } from '../../src/dev/storage-identities.js';
+import { LookAlikeIndex, Skeletons } from '../../src/domain/look-alikes.js';
 import { TestChain } from '../support/chain.js';
 
 const INDEX = 3;
@@ -113,5 +116,26 @@ describe('a full scan of IdentityOf', () => {
     expect(read.get(edited ?? '')?.info.values.display).toMatchObject({ text: 'Edited Name' });
     // Not known before: decoded in full.
     expect(read.get(unknown ?? '')).toEqual(now.get(unknown ?? ''));
+  });
+
+  it('keeps the judged names a whole scan saw, and drops those of identities gone unseen', async () => {
+    const { pending } = await writeIdentities(chain, INDEX + 2, { total: 10, pending: 2, judged: 5 });
+    await chain.newBlock();
+    const names = new JudgedNames(chain.api, new LookAlikeIndex(new Skeletons(loadConfusables())));
+    // A name kept from before, whose identity was cleared while the daemon was down.
+    names.index.set('1GoneWhileDown', 'Gone While Down');
+    const scan = async (complete: boolean) => {
+      names.beginScan();
+      await readPendingIdentities(chain.api, INDEX + 2, { visit: (entry) => names.visit(entry) });
+      if (complete) names.endScan();
+    };
+    // A scan cut short (a dropped connection) proves nothing about what it did not reach.
+    await scan(false);
+    expect(names.index.accounts()).toContain('1GoneWhileDown');
+    await scan(true);
+    expect(names.index.accounts()).not.toContain('1GoneWhileDown');
+    // Every judged identity on chain is there (this file's other tests wrote some too), no pending one.
+    expect(names.index.size).toBeGreaterThanOrEqual(5);
+    for (const account of pending) expect(names.index.accounts()).not.toContain(account);
   });
 });
