@@ -8,6 +8,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { FinalityRelay } from '../src/dev/finality-relay.js';
 import { TestChain, UNIT } from '../src/dev/local-chain.js';
@@ -196,3 +198,51 @@ export { eventually as until, freePort } from '../src/dev/waiting.js';
 
 export const mib = (n: number) => `${n.toFixed(0)} MiB`;
 export const ms = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${n.toFixed(0)} ms`);
+
+/**
+ * A bare JSON-RPC client over one WebSocket, for the reference listing: it decodes and keeps
+ * nothing, so the node's process (this one: chopsticks runs in it) is left as it was found.
+ */
+export async function rawRpc(endpoint: string): Promise<{
+  call(method: string, params: unknown[]): Promise<unknown>;
+  close(): void;
+}> {
+  const socket = new WebSocket(endpoint);
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener('open', () => resolve(), { once: true });
+    socket.addEventListener('error', () => reject(new Error(`cannot connect to ${endpoint}`)), {
+      once: true,
+    });
+  });
+  const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  socket.addEventListener('message', (event) => {
+    const reply = JSON.parse(String(event.data)) as {
+      id: number;
+      result?: unknown;
+      error?: { message: string };
+    };
+    const pending = waiting.get(reply.id);
+    waiting.delete(reply.id);
+    if (reply.error) pending?.reject(new Error(reply.error.message));
+    else pending?.resolve(reply.result);
+  });
+  let id = 0;
+  return {
+    call: (method, params) =>
+      new Promise((resolve, reject) => {
+        id += 1;
+        waiting.set(id, { resolve, reject });
+        socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      }),
+    close: () => socket.close(),
+  };
+}
+
+/**
+ * A full collection in this process, which hosts the node: the daemon then starts against a node
+ * that is not paying for a listing just done (a real node is another process, and has no GC).
+ */
+export function collectNodeGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
