@@ -235,11 +235,19 @@ export class Registrar implements WatcherHandler, ProofSink {
     await this.startChannels();
     const opened: string[] = [];
     for (const [account, identity] of found) {
-      if (provisional) this.judging.hold(account);
+      // Held before it opens (opening may find it ready), until the end of a full pass even if
+      // opening fails on the way; one held by an earlier scan that failed stays held.
+      const heldBefore = this.provisional.has(account);
+      if (provisional) {
+        this.provisional.add(account);
+        this.judging.hold(account);
+      }
       const isNew = await this.openRequest(account, identity);
-      if (isNew && provisional) this.provisional.add(account);
-      else if (isNew) opened.push(account);
-      else if (provisional) this.judging.release(account);
+      if (isNew && !provisional) opened.push(account);
+      if (!isNew && provisional && !heldBefore) {
+        this.provisional.delete(account);
+        this.judging.release(account);
+      }
     }
     return opened;
   }
