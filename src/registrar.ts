@@ -6,7 +6,7 @@
  * compare-and-set, retried from a fresh read on conflict.
  */
 import { randomUUID } from 'node:crypto';
-import type { ChainIdentity, RegistrarEntry } from './chain/identity.js';
+import { type ChainIdentity, pendingFor, type RegistrarEntry } from './chain/identity.js';
 import type { GivenJudgement, Judge, JudgeOutcome } from './chain/judge.js';
 import type { ReconcileScope, RegistrarEvent, WatcherHandler } from './chain/watcher.js';
 import type { ChallengeTokens } from './challenges/tokens.js';
@@ -150,6 +150,7 @@ export class Registrar implements WatcherHandler, ProofSink {
         return identity.snapshot.hash === request.snapshot.hash ? 'pending' : 'changed';
       },
       reverify: (account) => this.reverify(account),
+      held: (account) => this.provisional.has(account),
       metrics: o.metrics ?? NO_METRICS,
     });
     this.outbox = new Outbox({
@@ -238,16 +239,10 @@ export class Registrar implements WatcherHandler, ProofSink {
       // Held before it opens (opening may find it ready), until the end of a full pass even if
       // opening fails on the way; one held by an earlier scan that failed stays held.
       const heldBefore = this.provisional.has(account);
-      if (provisional) {
-        this.provisional.add(account);
-        this.judging.hold(account);
-      }
+      if (provisional) this.provisional.add(account);
       const isNew = await this.openRequest(account, identity);
       if (isNew && !provisional) opened.push(account);
-      if (!isNew && provisional && !heldBefore) {
-        this.provisional.delete(account);
-        this.judging.release(account);
-      }
+      if (!isNew && provisional && !heldBefore) this.provisional.delete(account);
     }
     return opened;
   }
@@ -278,15 +273,11 @@ export class Registrar implements WatcherHandler, ProofSink {
       if ((inScope && !inScope.has(request.account)) || opened.has(request.account)) continue;
       // A full pass has read the whole corpus: a provisional plan is made again against it.
       const recheck = !inScope && this.provisional.delete(request.account);
-      if (recheck) this.judging.release(request.account);
       const identity = pending.get(request.account);
       if (!identity) await this.closeMissing(request);
       else await this.resume(request, identity, replanning || recheck);
     }
-    if (!inScope) {
-      for (const account of this.provisional) this.judging.release(account);
-      this.provisional.clear();
-    }
+    if (!inScope) this.provisional.clear();
     // Only a pass over every open request can say they all follow the current plan.
     if (!inScope || open.every((r) => inScope.has(r.account))) this.plannedUnder = plannedUnder;
     await this.o.store.deleteExpiredChallenges(this.now() - EXPIRED_CHALLENGE_RETENTION_MS);
@@ -564,9 +555,7 @@ export class Registrar implements WatcherHandler, ProofSink {
   }
 
   private isPendingOnChain(identity: ChainIdentity): boolean {
-    return identity.judgements.some(
-      (j) => j.registrarIndex === this.o.registrarIndex && j.judgement === 'FeePaid',
-    );
+    return pendingFor(identity.judgements, this.o.registrarIndex);
   }
 
   /**

@@ -146,6 +146,11 @@ export async function readRegistrar(api: ApiPromise, index: number): Promise<Reg
 
 type Reader = Pick<ApiPromise, 'query'> | ApiDecoration<'promise'>;
 
+/** Whether the judgement slot of registrar `index` is FeePaid: a request pending for it. */
+export function pendingFor(judgements: readonly JudgementSlot[], index: number): boolean {
+  return judgements.some((j) => j.registrarIndex === index && j.judgement === 'FeePaid');
+}
+
 /** The judgement slots of a `Vec<(RegistrarIndex, Judgement)>` codec. */
 export function slotsOf(judgements: Iterable<Codec[]>): JudgementSlot[] {
   return [...judgements].map(([index, judgement]) => {
@@ -208,5 +213,5 @@ export async function judgementProxyOf(
 /** Whether the judgement slot of `index` in `account`'s identity is FeePaid right now (best block). */
 export async function isPending(api: ApiPromise, account: string, index: number): Promise<boolean> {
   const identity = await readIdentity(api, account);
-  return identity?.judgements.some((j) => j.registrarIndex === index && j.judgement === 'FeePaid') ?? false;
+  return identity ? pendingFor(identity.judgements, index) : false;
 }

@@ -19,7 +19,7 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { DispatchError } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
-import { readIdentities } from './identity.js';
+import { pendingFor, readIdentities } from './identity.js';
 import { type Found, Inclusions } from './inclusions.js';
 
 export type JudgeOutcome =
@@ -203,10 +203,8 @@ export class ProxyJudge implements Judge {
         continue;
       }
       const identity = identities.get(w.target);
-      const pending = identity?.judgements.some(
-        (j) => j.registrarIndex === this.registrarIndex && j.judgement === 'FeePaid',
-      );
-      if (!identity || !pending) w.resolve({ kind: 'not-pending' });
+      if (!identity || !pendingFor(identity.judgements, this.registrarIndex))
+        w.resolve({ kind: 'not-pending' });
       else if (identity.snapshot.hash !== w.identityHash) w.resolve({ kind: 'different-identity' });
       else ready.push(w);
     }

@@ -13,6 +13,7 @@ import {
   type ChainIdentity,
   decodeRegistration,
   type JudgementSlot,
+  pendingFor,
   registrationOf,
   SCAN_PAGE,
   slotsOf,
@@ -95,7 +96,7 @@ export class StoredIdentity {
   }
 
   isPendingFor(index: number): boolean {
-    return this.judgements.some((j) => j.registrarIndex === index && j.judgement === 'FeePaid');
+    return pendingFor(this.judgements, index);
   }
 
   /** The IdentityOf value, decoded in full with the runtime's types. */

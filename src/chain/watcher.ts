@@ -227,7 +227,7 @@ export class Watcher {
       scope === 'all'
         ? await readPendingIdentities(api, this.registrarIndex, {
             at: head.toHex(),
-            ...(this.corpus ? { visit: (entry: StoredIdentity) => this.corpus?.visit(entry) } : {}),
+            visit: (entry: StoredIdentity) => this.corpus?.visit(entry),
             found: async (found) => {
               for (const account of await this.handler.openFound(found, provisional)) opened.add(account);
             },

@@ -27,6 +27,8 @@ export interface JudgingOptions {
   chainState: (request: JudgementRequest) => Promise<'pending' | 'gone' | 'changed'>;
   /** The identity changed since the snapshot: verify it again. */
   reverify: (account: string) => Promise<void>;
+  /** Accounts not to be judged yet, whatever their fields say. */
+  held?: (account: string) => boolean;
   metrics: RegistrarMetrics;
 }
 
@@ -38,8 +40,6 @@ export class Judging {
   private stopped = false;
   /** Submissions that failed in a row, and the last error: what /readyz reports. */
   private failures = { streak: 0, error: '' };
-  /** Accounts not to be judged yet, whatever their fields say (see `hold`). */
-  private readonly held = new Set<string>();
 
   constructor(private readonly o: JudgingOptions) {}
 
@@ -60,18 +60,9 @@ export class Judging {
     return outcome;
   }
 
-  /** Keeps `account` from being judged until `release`: its plan is provisional. */
-  hold(account: string): void {
-    this.held.add(account);
-  }
-
-  release(account: string): void {
-    this.held.delete(account);
-  }
-
   whenReady(request: JudgementRequest): void {
     // One waiting for its retry keeps its backoff.
-    if (isReadyForJudgement(request) && !this.retries.has(request.id) && !this.held.has(request.account)) {
+    if (isReadyForJudgement(request) && !this.retries.has(request.id)) {
       this.inBackground(this.maybeJudge(request));
     }
   }
@@ -132,10 +123,11 @@ export class Judging {
   }
 
   private async maybeJudge(request: JudgementRequest, attempt = 0): Promise<void> {
+    // Held: its plan is provisional (see Registrar.openFound), whatever its fields say now.
     if (
       !isReadyForJudgement(request) ||
       this.inFlight.has(request.account) ||
-      this.held.has(request.account)
+      this.o.held?.(request.account)
     ) {
       return;
     }
