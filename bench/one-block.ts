@@ -260,7 +260,7 @@ async function thousand(): Promise<void> {
  * How long the node itself takes to list every IdentityOf entry, page by page (keys and values, as
  * raw JSON-RPC answers), from a connection of its own.
  */
-async function nodeListing(world: BenchWorld): Promise<number> {
+async function ownListing(world: BenchWorld): Promise<number> {
   const rpc = await rawRpc(world.chain.endpoint);
   try {
     const started = Date.now();
@@ -293,9 +293,10 @@ async function startup(idleRss: number, pendingCount: number, label: string): Pr
     judged: 2_000,
   });
   await world.chain.newBlock();
-  // The reference of the start-up figure (cold: chopsticks answers a listing it just did faster).
+  // A listing of its own, for comparison: the node's pace drifts within a run (by a quarter and
+  // more, measured), so the target is set by the node's time on the daemon's own listing.
   const reference = pendingCount <= 1_000;
-  const listing = reference ? await nodeListing(world) : 0;
+  const listing = reference ? await ownListing(world) : 0;
   collectNodeGarbage();
   const http = await freePort();
   const admin = await freePort();
@@ -320,7 +321,7 @@ async function startup(idleRss: number, pendingCount: number, label: string): Pr
       () => (world.openRequests() >= pendingCount ? Date.now() : undefined),
       'all open',
       1_800_000,
-      250,
+      100,
     );
     await ready(daemon, 600_000);
     const toOpen = opened - daemon.startedAt;
@@ -335,13 +336,15 @@ async function startup(idleRss: number, pendingCount: number, label: string): Pr
         ms(toAnswer),
         toAnswer <= 5_000 && answered < opened,
       );
-      record(`${label}: node lists every entry`, '(reference)', listing, ms(listing), true);
+      record(`${label}: node lists every entry, own connection`, '(reference)', listing, ms(listing), true);
+      const answering = world.listing.busy(daemon.startedAt, opened);
+      record(`${label}: node answers the daemon's listing`, '(reference)', answering, ms(answering), true);
       record(
         `${label}: spawn → all ${pendingCount} open`,
-        `≤ listing + 10 s = ${ms(listing + 10_000)}`,
+        `≤ node's listing + 10 s = ${ms(answering + 10_000)}`,
         toOpen,
         ms(toOpen),
-        toOpen <= listing + 10_000,
+        toOpen <= answering + 10_000,
       );
       const over = peakAtStart - idleRss;
       record(

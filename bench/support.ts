@@ -11,7 +11,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { FinalityRelay } from '../src/dev/finality-relay.js';
+import { FinalityRelay, type RelayedCall } from '../src/dev/finality-relay.js';
 import { TestChain, UNIT } from '../src/dev/local-chain.js';
 
 export { nameOf, writeIdentities } from '../src/dev/storage-identities.js';
@@ -105,6 +105,49 @@ export function spawnDaemon(env: Record<string, string>): RunningDaemon {
   };
 }
 
+/**
+ * The time the node spends answering a listing of IdentityOf that passes through the relay (the
+ * daemon's full scan): the union of the spans its key pages and their values were in flight, so
+ * overlapping requests count once and a wait between them not at all.
+ */
+export class ListingClock {
+  private readonly spans: { from: number; to: number }[] = [];
+
+  constructor(private readonly prefix: string) {}
+
+  record(call: RelayedCall): void {
+    const [first] = Array.isArray(call.params) ? (call.params as unknown[]) : [];
+    const listing =
+      (call.method === 'state_getKeysPaged' && first === this.prefix) ||
+      (call.method === 'state_queryStorageAt' &&
+        Array.isArray(first) &&
+        first.length > 0 &&
+        first.every((key) => typeof key === 'string' && key.startsWith(this.prefix)));
+    // In epoch ms, as the rest of the bench times things.
+    if (listing)
+      this.spans.push({
+        from: performance.timeOrigin + call.sentAt,
+        to: performance.timeOrigin + call.answeredAt,
+      });
+  }
+
+  /** Milliseconds the node was answering the listing between `from` and `to` (epoch ms). */
+  busy(from: number, to: number): number {
+    let total = 0;
+    let end = from;
+    const spans = this.spans
+      .map((span) => ({ from: Math.max(span.from, from), to: Math.min(span.to, to) }))
+      .filter((span) => span.to > span.from)
+      .sort((a, b) => a.from - b.from);
+    for (const span of spans) {
+      if (span.to <= end) continue;
+      total += span.to - Math.max(span.from, end);
+      end = span.to;
+    }
+    return total;
+  }
+}
+
 /** A chain (with a registrar and its proxy), a relay, a mailbox and a data folder for one scenario. */
 export class BenchWorld {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'registrar-bench-'));
@@ -116,6 +159,8 @@ export class BenchWorld {
     readonly mailbox: TestMailbox,
     readonly registrar: KeyringPair,
     readonly index: number,
+    /** How long the node spends answering the listings that pass through the relay. */
+    readonly listing: ListingClock,
   ) {}
 
   /** `mode`: Manual (blocks by a producer or by hand) or Instant; `lag`: finality, in blocks. */
@@ -125,9 +170,10 @@ export class BenchWorld {
   ): Promise<BenchWorld> {
     const chain = await TestChain.start({ mode: options.mode });
     const { registrar, index } = await chain.setUpRegistrar('Bench', { fee: FEE, fields });
-    const relay = await FinalityRelay.start(chain.endpoint, options.lag);
+    const listing = new ListingClock(chain.api.query.identity.identityOf.keyPrefix());
+    const relay = await FinalityRelay.start(chain.endpoint, options.lag, (call) => listing.record(call));
     const mailbox = await TestMailbox.start();
-    return new BenchWorld(chain, relay, mailbox, registrar, index);
+    return new BenchWorld(chain, relay, mailbox, registrar, index, listing);
   }
 
   get storePath(): string {

@@ -172,8 +172,6 @@ export async function startRegistrar(
   });
 
   const judge = new ProxyJudge(api, proxy, entry.account, index, proxyType ? { proxyType } : {});
-  // Asked of the runtime now, not in the way of the first judgement.
-  void judge.batchCapacity();
 
   // One instance judges and delivers: the one holding the lease. Others serve pages only.
   const lease = new Lease(store, config.leaseSeconds * 1000, log);
@@ -209,6 +207,7 @@ export async function startRegistrar(
         const family = await names.family(account);
         return (name) => names.index.conflicts(name, family);
       },
+      readAhead: (accounts) => names.readFamilies(accounts),
     },
     tokens: new ChallengeTokens(config.jwtSecret.reveal(), index),
     registrarIndex: index,
@@ -303,6 +302,9 @@ export async function startRegistrar(
     registrar.outbox.start();
     await watcher.start();
     reconciled = true;
+    // Asked of the runtime after the start-up scan (the node runs it, and a scan waits for the node
+    // alone), before the first judgement needs it.
+    void judge.batchCapacity();
     judgeReadyTimer = setInterval(() => void registrar.judgeReady().catch(() => undefined), 5_000);
     judgeReadyTimer.unref();
     // Published proofs (a website's line) are looked for again without the person pressing a button.

@@ -6,6 +6,7 @@
  * compare-and-set, retried from a fresh read on conflict.
  */
 import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type ChainIdentity, pendingFor, type RegistrarEntry } from './chain/identity.js';
 import type { GivenJudgement, Judge, JudgeOutcome } from './chain/judge.js';
 import type { ReconcileScope, RegistrarEvent, WatcherHandler } from './chain/watcher.js';
@@ -57,6 +58,11 @@ export interface ChainReader {
 export interface LookAlikeFinder {
   /** Judged names that `name` could pass for, leaving out `account` and its sub-identities. */
   lookAlikes(account: string): Promise<(name: string) => LookAlike[]>;
+  /**
+   * Reads at once what `lookAlikes` will need for these accounts, checked one after another next
+   * (a page of a full scan): one chain read for the page instead of one each.
+   */
+  readAhead?(accounts: readonly string[]): Promise<void>;
 }
 
 export interface RegistrarOptions {
@@ -129,6 +135,8 @@ export class Registrar implements WatcherHandler, ProofSink {
   private readonly judges: () => boolean;
   /** The registrar entry read last, and when. */
   private entry: { entry: RegistrarEntry; at: number } | undefined;
+  /** The entry a page of a scan's openings is planned under, read once with the page (`openFound`). */
+  private pageEntry: RegistrarEntry | undefined;
   /** The mask, policy and channels the open requests were last planned under. */
   private plannedUnder: string | undefined;
   /** Requests opened before the look-alike corpus was complete: held from judgement (`openFound`). */
@@ -234,15 +242,29 @@ export class Registrar implements WatcherHandler, ProofSink {
    */
   async openFound(found: ReadonlyMap<string, ChainIdentity>, provisional: boolean): Promise<string[]> {
     await this.startChannels();
+    // The node is listing the scan's next pages meanwhile, and each read waits behind one of them:
+    // what the openings read of the chain is read now, at once, and the entry kept for the page.
+    const [, entry] = await Promise.all([
+      this.o.names?.readAhead?.([...found.keys()]),
+      this.registrarEntry(),
+    ]);
+    this.pageEntry = entry;
     const opened: string[] = [];
-    for (const [account, identity] of found) {
-      // Held before it opens (opening may find it ready), until the end of a full pass even if
-      // opening fails on the way; one held by an earlier scan that failed stays held.
-      const heldBefore = this.provisional.has(account);
-      if (provisional) this.provisional.add(account);
-      const isNew = await this.openRequest(account, identity);
-      if (isNew && !provisional) opened.push(account);
-      if (!isNew && provisional && !heldBefore) this.provisional.delete(account);
+    try {
+      for (const [account, identity] of found) {
+        // The embedded store answers at once, so a page of openings would hold the event loop: the
+        // scan's next page would be asked for only after them, and the node would wait on us.
+        await nextTurn();
+        // Held before it opens (opening may find it ready), until the end of a full pass even if
+        // opening fails on the way; one held by an earlier scan that failed stays held.
+        const heldBefore = this.provisional.has(account);
+        if (provisional) this.provisional.add(account);
+        const isNew = await this.openRequest(account, identity);
+        if (isNew && !provisional) opened.push(account);
+        if (!isNew && provisional && !heldBefore) this.provisional.delete(account);
+      }
+    } finally {
+      this.pageEntry = undefined;
     }
     return opened;
   }
@@ -293,11 +315,13 @@ export class Registrar implements WatcherHandler, ProofSink {
 
   /** The registrar's on-chain entry, read at most once a second (a pass opens many requests). */
   private async registrarEntry(): Promise<RegistrarEntry> {
+    if (this.pageEntry) return this.pageEntry;
     const now = this.now();
     if (!this.entry || now - this.entry.at > 1_000) {
       const entry = await this.o.chain.registrar();
       if (!entry) throw new Error(`registrar #${this.o.registrarIndex} does not exist on this chain`);
-      this.entry = { entry, at: now };
+      // Fresh from when it was answered: the answer can wait behind a page of a scan.
+      this.entry = { entry, at: this.now() };
     }
     return this.entry.entry;
   }

@@ -30,6 +30,8 @@ export function judgedDisplayName(value: Codec): string | undefined {
 export class JudgedNames implements ScanVisitor {
   /** The accounts whose names the full scan under way has seen. */
   private seen: Set<string> | undefined;
+  /** Families read ahead for accounts about to be checked (one page of openings), each used once. */
+  private ahead = new Map<string, Set<string>>();
 
   constructor(
     private readonly api: ApiPromise,
@@ -70,7 +72,22 @@ export class JudgedNames implements ScanVisitor {
 
   /** The account and its sub-identities, which a name may resemble without impersonating anyone. */
   async family(account: string): Promise<Set<string>> {
-    const subs = (await this.api.query.identity.subsOf(account)) as unknown as [Codec, Iterable<Codec>];
-    return new Set([account, ...[...subs[1]].map((sub) => sub.toString())]);
+    const ahead = this.ahead.get(account);
+    if (ahead) {
+      this.ahead.delete(account);
+      return ahead;
+    }
+    return familyOf(account, await this.api.query.identity.subsOf(account));
   }
+
+  /** Reads the families of `accounts` in one query; those of the last read not used are dropped. */
+  async readFamilies(accounts: readonly string[]): Promise<void> {
+    const subs = accounts.length > 0 ? await this.api.query.identity.subsOf.multi([...accounts]) : [];
+    this.ahead = new Map(accounts.map((account, i) => [account, familyOf(account, subs[i])]));
+  }
+}
+
+function familyOf(account: string, subsOf: Codec | undefined): Set<string> {
+  const subs = subsOf as unknown as [Codec, Iterable<Codec>] | undefined;
+  return new Set([account, ...[...(subs?.[1] ?? [])].map((sub) => sub.toString())]);
 }

@@ -146,10 +146,15 @@ async function storedValues(
   });
 }
 
+/** Pages listed but not yet handed over: what a scan holds, whatever the size of the chain. */
+export const PAGES_AHEAD = 4;
+
 /**
  * Every IdentityOf entry at block `at` (the newest when undefined), a page at a time (keys, then
- * their raw values), handed to `visitPage` and dropped: memory is bounded by the page, not by the
- * chain. The next page is read once `visitPage` has finished. Returns how many were read.
+ * their raw values), handed to `visitPage` and dropped: memory is bounded by a few pages, not by
+ * the chain. Listing keys is what costs a node (it walks its keys for each one), so the next page
+ * is asked for the moment a page's keys arrive, while earlier pages are still being handed over;
+ * `visitPage` is awaited before the next page is handed over. Returns how many were read.
  */
 export async function scanIdentities(
   api: ApiPromise,
@@ -161,28 +166,51 @@ export async function scanIdentities(
   const prefix = api.query.identity.identityOf.keyPrefix();
   // Every page from the same block, whatever is built meanwhile.
   const block = at ?? (await api.rpc.chain.getBlockHash()).toHex();
-  let startKey: string | undefined;
-  let read = 0;
-  for (;;) {
-    const keys = await api.rpc.state.getKeysPaged(prefix, pageSize, startKey, block);
-    if (keys.length === 0) return read;
-    const types = storedTypes(api);
-    const values = await storedValues(
-      api,
-      keys.map((key) => key.toHex()),
-      block,
-    );
-    const page: StoredIdentity[] = [];
-    keys.forEach((key, i) => {
-      const bytes = values[i];
-      if (!bytes) return;
-      const account = registry.createType('AccountId', key.toU8a(true).subarray(types.accountAt)).toString();
-      page.push(new StoredIdentity(account, bytes, api, types));
+  const listed: Promise<{ keys: string[]; values: Promise<(Uint8Array | undefined)[]> }>[] = [];
+  let waiting: string | undefined; // The last key of a page whose successor waits for room.
+  let stopped = false;
+  const list = (startKey: string | undefined): void => {
+    const page = api.rpc.state.getKeysPaged(prefix, pageSize, startKey, block).then((found) => {
+      const keys = found.map((key) => key.toHex());
+      const values = storedValues(api, keys, block);
+      // Awaited in turn; a failure meanwhile must not go unhandled.
+      values.catch(() => undefined);
+      const last = keys.length === pageSize ? keys[keys.length - 1] : undefined;
+      if (last !== undefined && !stopped) {
+        if (listed.length < PAGES_AHEAD) list(last);
+        else waiting = last;
+      }
+      return { keys, values };
     });
-    await visitPage(page);
-    read += keys.length;
-    if (keys.length < pageSize) return read;
-    startKey = keys[keys.length - 1]?.toHex();
+    page.catch(() => undefined);
+    listed.push(page);
+  };
+  list(undefined);
+  let read = 0;
+  try {
+    for (let next = listed.shift(); next; next = listed.shift()) {
+      const { keys, values } = await next;
+      if (keys.length === 0) break;
+      if (waiting !== undefined) {
+        const startKey = waiting;
+        waiting = undefined;
+        list(startKey);
+      }
+      const types = storedTypes(api);
+      const stored = await values;
+      const page: StoredIdentity[] = [];
+      keys.forEach((key, i) => {
+        const bytes = stored[i];
+        if (!bytes) return;
+        const account = registry.createType('AccountId', hexToU8a(key).subarray(types.accountAt)).toString();
+        page.push(new StoredIdentity(account, bytes, api, types));
+      });
+      await visitPage(page);
+      read += keys.length;
+    }
+    return read;
+  } finally {
+    stopped = true;
   }
 }
 

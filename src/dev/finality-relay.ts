@@ -21,6 +21,14 @@ interface Header {
 
 const FINALIZED_HEAD = new Set(['chain_getFinalizedHead', 'chain_getFinalisedHead']);
 
+/** A request the chain answered through the relay: when it was passed on and when answered. */
+export interface RelayedCall {
+  method: string;
+  params: unknown;
+  sentAt: number;
+  answeredAt: number;
+}
+
 export class FinalityRelay {
   private readonly sockets = new Set<WebSocket>();
   private control: RpcClient | undefined;
@@ -31,14 +39,20 @@ export class FinalityRelay {
     private readonly upstream: string,
     /** How many blocks finality trails the best block. */
     public lag: number,
+    /** Told of every request the chain answered (the benchmarks time the node with it). */
+    private readonly observe?: (call: RelayedCall) => void,
   ) {}
 
-  static async start(upstream: string, lag: number): Promise<FinalityRelay> {
+  static async start(
+    upstream: string,
+    lag: number,
+    observe?: (call: RelayedCall) => void,
+  ): Promise<FinalityRelay> {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise<void>((resolve) => server.once('listening', resolve));
     const address = server.address();
     if (!address || typeof address === 'string') throw new Error('no port');
-    const relay = new FinalityRelay(server, address.port, upstream, lag);
+    const relay = new FinalityRelay(server, address.port, upstream, lag, observe);
     relay.control = await RpcClient.open(upstream);
     server.on('connection', (client) => relay.serve(client));
     return relay;
@@ -76,6 +90,7 @@ export class FinalityRelay {
     this.sockets.add(client);
     this.sockets.add(upstream);
     const early: string[] = [];
+    const inFlight = new Map<number | string, Omit<RelayedCall, 'answeredAt'>>();
     // One chain of work per direction keeps each direction's messages in order.
     let toClient = Promise.resolve();
     let toUpstream = Promise.resolve();
@@ -101,6 +116,13 @@ export class FinalityRelay {
           client.send(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
           return;
         }
+        if (this.observe && message.method && message.id !== undefined) {
+          inFlight.set(message.id, {
+            method: message.method,
+            params: message.params,
+            sentAt: performance.now(),
+          });
+        }
         if (upstream.readyState === WebSocket.OPEN) upstream.send(text);
         else early.push(text);
       });
@@ -109,6 +131,11 @@ export class FinalityRelay {
       const text = data.toString();
       toClient = toClient.then(async () => {
         const message = JSON.parse(text) as RpcMessage;
+        const call = message.id !== undefined ? inFlight.get(message.id) : undefined;
+        if (call && message.id !== undefined) {
+          inFlight.delete(message.id);
+          this.observe?.({ ...call, answeredAt: performance.now() });
+        }
         if (message.method === 'chain_finalizedHead' && message.params) {
           const hash = await this.finalizedHash().catch(() => undefined);
           if (!hash) return;

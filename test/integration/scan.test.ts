@@ -4,14 +4,18 @@
  * and the pending ones of a page are handed over while the scan still has pages to read.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ApiPromise, WsProvider } from '@polkadot/api';
 import { decodeRegistration, readIdentities, registrationOf } from '../../src/chain/identity.js';
 import { JudgedNames } from '../../src/chain/judged-names.js';
 import {
+  PAGES_AHEAD,
   readPendingIdentities,
   readPendingOf,
   type StoredIdentity,
+  scanIdentities,
 } from '../../src/chain/stored-identities.js';
 import { loadConfusables } from '../../src/confusables.js';
+import { FinalityRelay } from '../../src/dev/finality-relay.js';
 import { writeIdentities } from '../../src/dev/storage-identities.js';
 import { LookAlikeIndex, Skeletons } from '../../src/domain/look-alikes.js';
 import { TestChain } from '../support/chain.js';
@@ -137,5 +141,51 @@ describe('a full scan of IdentityOf', () => {
     // Every judged identity on chain is there (this file's other tests wrote some too), no pending one.
     expect(names.index.size).toBeGreaterThanOrEqual(5);
     for (const account of pending) expect(names.index.accounts()).not.toContain(account);
+  });
+
+  it('asks the node for the next pages while a page is handed over', async () => {
+    await writeIdentities(chain, INDEX + 3, { total: 40, pending: 0, judged: 0 });
+    await chain.newBlock();
+    const prefix = chain.api.query.identity.identityOf.keyPrefix();
+    // The node's side of the scan: every page of keys it answered, seen on the way.
+    let listed = 0;
+    let onAnswer = () => {};
+    const relay = await FinalityRelay.start(chain.endpoint, 0, (call) => {
+      if (call.method !== 'state_getKeysPaged' || (call.params as unknown[])[0] !== prefix) return;
+      listed += 1;
+      onAnswer();
+    });
+    const api = await ApiPromise.create({ provider: new WsProvider(relay.endpoint), noInitWarn: true });
+    try {
+      const aheadAtVisit: number[] = [];
+      let pages = 0;
+      const read = await scanIdentities(
+        api,
+        undefined,
+        async () => {
+          pages += 1;
+          if (pages === 1) {
+            // Held until two more pages are listed: they are asked for while this one is handed over.
+            await new Promise<void>((resolve) => {
+              onAnswer = () => {
+                if (listed >= 3) resolve();
+              };
+              onAnswer();
+            });
+          }
+          aheadAtVisit.push(listed - pages);
+        },
+        5,
+      );
+      expect(read).toBeGreaterThanOrEqual(40);
+      expect(pages).toBeGreaterThanOrEqual(8);
+      // Pages listed ahead of the one handed over, never more than the bound (answers are seen a
+      // moment after they are asked for, so this is a floor of what was asked).
+      expect(Math.max(...aheadAtVisit)).toBeGreaterThanOrEqual(2);
+      expect(Math.max(...aheadAtVisit)).toBeLessThanOrEqual(PAGES_AHEAD);
+    } finally {
+      await api.disconnect();
+      await relay.close();
+    }
   });
 });

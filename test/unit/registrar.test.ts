@@ -476,6 +476,49 @@ describe('the registrar', () => {
     expect(judge.calls).toHaveLength(0);
   });
 
+  it('opens a page of a scan with one read of the chain for the whole page, however long it takes', async () => {
+    // Each chain read waits behind the scan's next page at the node, and each opening takes time:
+    // here the clock moves 5 s per read and 2 s per opening.
+    let now = 1_000_000;
+    let registrarReads = 0;
+    const readAhead: string[][] = [];
+    const accounts = [
+      ACCOUNT,
+      '14E5nqKAp3oAJcmzgZhUD2RcptBeUBScxKHgJKU4HPNcKVf3',
+      '16SpacegeUTft9v3ts27CEC3tJaxgvE4uZeCctThFH3Vb24p',
+    ];
+    const r = registrar(new ScriptedJudge([]), () => now, {
+      chain: {
+        identity: async () => chainIdentity,
+        registrar: async () => {
+          registrarReads += 1;
+          now += 5_000;
+          return entry;
+        },
+        accountId: (a) => a,
+      },
+      names: {
+        lookAlikes: async () => {
+          now += 2_000;
+          return () => [];
+        },
+        readAhead: async (page) => {
+          readAhead.push([...page]);
+          now += 5_000;
+        },
+      },
+    });
+    const opened = await r.openFound(
+      new Map(accounts.map((a, i) => [a, identity(`${i}@example.org`, `0x0${i}`)])),
+      false,
+    );
+    expect(opened.sort()).toEqual([...accounts].sort());
+    // The families for the look-alike check in one read, the registrar's entry in one read: no
+    // opening went back to the chain (where it would wait behind another page).
+    expect(readAhead).toEqual([accounts]);
+    expect(registrarReads).toBe(1);
+  });
+
   it('judges a provisional request once the end of the scan finds its display name clean', async () => {
     const displayOnly: RegistrarEntry = { ...entry, mask: 1n, fields: ['display'] };
     const judge = new ScriptedJudge([{ kind: 'included', blockHash: '0x01', extrinsicHash: '0x02' }]);
