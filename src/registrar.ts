@@ -272,13 +272,14 @@ export class Registrar implements WatcherHandler, ProofSink {
   /**
    * Brings the store in line with what the chain says is pending. `pending` holds the accounts of
    * `scope` that are pending, with their identities as read; with scope 'all', every pending
-   * account on chain, so a pending account without an open request is opened. `opened`: requests
-   * this pass already opened from the same read (`openFound`), current by construction.
+   * account on chain, so a pending account without an open request is opened. `leaveAlone`:
+   * requests this pass already opened from the same read (`openFound`, current by construction),
+   * and those whose stored value did not decode (not known to be gone, nor changed).
    */
   async reconcile(
     pending: ReadonlyMap<string, ChainIdentity>,
     scope: ReconcileScope,
-    opened: ReadonlySet<string> = new Set(),
+    leaveAlone: ReadonlySet<string> = new Set(),
   ): Promise<void> {
     await this.startChannels();
     const open = await this.o.store.listOpenRequests(this.o.registrarIndex);
@@ -292,7 +293,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       if (!openByAccount.has(account)) await this.openRequest(account, identity);
     }
     for (const request of open) {
-      if ((inScope && !inScope.has(request.account)) || opened.has(request.account)) continue;
+      if ((inScope && !inScope.has(request.account)) || leaveAlone.has(request.account)) continue;
       // A full pass has read the whole corpus: a provisional plan is made again against it.
       const recheck = !inScope && this.provisional.delete(request.account);
       const identity = pending.get(request.account);

@@ -19,8 +19,8 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { DispatchError } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
-import { pendingFor, readIdentities } from './identity.js';
 import { type Found, Inclusions } from './inclusions.js';
+import { readPendingOf } from './stored-identities.js';
 
 export type JudgeOutcome =
   | { kind: 'included'; blockHash: string; extrinsicHash: string }
@@ -195,16 +195,24 @@ export class ProxyJudge implements Judge {
       return;
     }
     const certifying = wanted.filter((w) => CERTIFYING.has(w.judgement)).map((w) => w.target);
-    const identities = await readIdentities(api, certifying);
+    // One value that does not decode fails its own judgement, not the batch it is in.
+    const unreadable = new Set<string>();
+    const pending = await readPendingOf(api, undefined, this.registrarIndex, certifying, {
+      unreadable: (account) => unreadable.add(account),
+    });
     const ready: Wanted[] = [];
     for (const w of wanted) {
       if (!CERTIFYING.has(w.judgement)) {
         ready.push(w);
         continue;
       }
-      const identity = identities.get(w.target);
-      if (!identity || !pendingFor(identity.judgements, this.registrarIndex))
-        w.resolve({ kind: 'not-pending' });
+      const identity = pending.get(w.target);
+      if (unreadable.has(w.target))
+        w.resolve({
+          kind: 'failed',
+          error: "its identity on chain does not decode with this runtime's types",
+        });
+      else if (!identity) w.resolve({ kind: 'not-pending' });
       else if (identity.snapshot.hash !== w.identityHash) w.resolve({ kind: 'different-identity' });
       else ready.push(w);
     }

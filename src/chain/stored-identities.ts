@@ -129,14 +129,18 @@ export interface ScanVisitor {
   endScan(): void;
 }
 
-/** The raw values at `keys`, in their order (undefined where there is none). */
+/** The raw values at `keys` at block `at` (the newest when undefined), in their order. */
 async function storedValues(
   api: ApiPromise,
   keys: readonly string[],
-  at: string,
+  at: string | undefined,
 ): Promise<(Uint8Array | undefined)[]> {
   // The JSON-RPC answer as it comes: values as hex by key, without a codec made for each entry.
-  const sets = (await api.rpc('state_queryStorageAt', keys, at)) as unknown as {
+  const sets = (await api.rpc(
+    'state_queryStorageAt',
+    keys,
+    ...(at === undefined ? [] : [at]),
+  )) as unknown as {
     changes: [string, string | null][];
   }[];
   const values = new Map(sets[0]?.changes ?? []);
@@ -150,6 +154,23 @@ async function storedValues(
 export const PAGES_AHEAD = 4;
 
 /**
+ * Told of an entry whose stored value does not decode with the runtime's types (a `Data` variant
+ * of a later runtime, a corrupt value): the entry is skipped, the rest read as usual.
+ */
+export type Unreadable = (account: string, error: unknown) => void;
+
+/** Runs `read` for one entry; a decoding failure goes to `unreadable` (thrown without it). */
+function orSkip<T>(account: string, unreadable: Unreadable | undefined, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!unreadable) throw error;
+    unreadable(account, error);
+    return undefined;
+  }
+}
+
+/**
  * Every IdentityOf entry at block `at` (the newest when undefined), a page at a time (keys, then
  * their raw values), handed to `visitPage` and dropped: memory is bounded by a few pages, not by
  * the chain. Listing keys is what costs a node (it walks its keys for each one), so the next page
@@ -161,6 +182,7 @@ export async function scanIdentities(
   at: string | undefined,
   visitPage: (page: StoredIdentity[]) => Promise<void> | void,
   pageSize = SCAN_PAGE,
+  unreadable?: Unreadable,
 ): Promise<number> {
   const { registry } = api;
   const prefix = api.query.identity.identityOf.keyPrefix();
@@ -203,7 +225,8 @@ export async function scanIdentities(
         const bytes = stored[i];
         if (!bytes) return;
         const account = registry.createType('AccountId', hexToU8a(key).subarray(types.accountAt)).toString();
-        page.push(new StoredIdentity(account, bytes, api, types));
+        const entry = orSkip(account, unreadable, () => new StoredIdentity(account, bytes, api, types));
+        if (entry) page.push(entry);
       });
       await visitPage(page);
       read += keys.length;
@@ -217,7 +240,8 @@ export async function scanIdentities(
 /**
  * Every account whose judgement slot for `index` is FeePaid, with its identity: the pending
  * requests, from a full scan of storage at block `at`. `visit` sees every entry on the way;
- * `found` the pending ones of each page as soon as the page is read (the scan goes on after it).
+ * `found` the pending ones of each page as soon as the page is read (the scan goes on after it);
+ * `unreadable` each entry skipped because its value does not decode.
  */
 export async function readPendingIdentities(
   api: ApiPromise,
@@ -227,6 +251,7 @@ export async function readPendingIdentities(
     visit?: (entry: StoredIdentity) => void;
     found?: (page: ReadonlyMap<string, ChainIdentity>) => Promise<void>;
     pageSize?: number;
+    unreadable?: Unreadable;
   } = {},
 ): Promise<Map<string, ChainIdentity>> {
   const pending = new Map<string, ChainIdentity>();
@@ -236,53 +261,69 @@ export async function readPendingIdentities(
     async (entries) => {
       const found = new Map<string, ChainIdentity>();
       for (const entry of entries) {
-        options.visit?.(entry);
-        const identity = entry.isPendingFor(index) ? entry.identity() : undefined;
+        const identity = orSkip(entry.account, options.unreadable, () => {
+          options.visit?.(entry);
+          return entry.isPendingFor(index) ? entry.identity() : undefined;
+        });
         if (identity) found.set(entry.account, identity);
       }
       for (const [account, identity] of found) pending.set(account, identity);
       if (found.size > 0) await options.found?.(found);
     },
     options.pageSize,
+    options.unreadable,
   );
   return pending;
 }
 
-const lastKeys = new WeakMap<ApiPromise['registry'], Map<string, string>>();
+/**
+ * The storage keys of accounts read pass after pass, hashed once: each read keeps those of its own
+ * accounts, so what is kept is the last pass's, not every account ever read.
+ */
+export class AccountKeys {
+  private keys = new Map<string, string>();
+
+  /** The keys of `accounts`, in their order; from now on only these are kept. */
+  of(api: ApiPromise, accounts: readonly string[]): string[] {
+    const previous = this.keys;
+    this.keys = new Map();
+    return accounts.map((account) => {
+      const key = previous.get(account) ?? api.query.identity.identityOf.key(account);
+      this.keys.set(account, key);
+      return key;
+    });
+  }
+}
 
 /**
- * The identities of `accounts` that are pending for `index` at block `at`: one storage query per
- * page of accounts. `known`: the snapshot each was last seen with. An identity still holding it is
- * not decoded: it is handed over with that snapshot, its info decoded only if asked for.
+ * The identities of `accounts` that are pending for `index` at block `at` (the newest when
+ * undefined): one storage query per page of accounts. `known`: the snapshot each was last seen
+ * with. An identity still holding it is not decoded: it is handed over with that snapshot, its
+ * info decoded only if asked for. `unreadable`: each account skipped because its value does not
+ * decode. `keys`: where the accounts' storage keys are kept between reads.
  */
 export async function readPendingOf(
   api: ApiPromise,
-  at: string,
+  at: string | undefined,
   index: number,
   accounts: readonly string[],
-  known: ReadonlyMap<string, Snapshot> = new Map(),
+  options: { known?: ReadonlyMap<string, Snapshot>; unreadable?: Unreadable; keys?: AccountKeys } = {},
 ): Promise<Map<string, ChainIdentity>> {
   const pending = new Map<string, ChainIdentity>();
-  const storage = api.query.identity.identityOf;
-  // The same accounts are read pass after pass: their keys are hashed once (the last pass's kept).
-  const previous = lastKeys.get(api.registry) ?? new Map<string, string>();
-  const keys = new Map<string, string>();
-  lastKeys.set(api.registry, keys);
+  const { known = new Map<string, Snapshot>(), unreadable } = options;
+  const keys = (options.keys ?? new AccountKeys()).of(api, accounts);
   for (let start = 0; start < accounts.length; start += SCAN_PAGE) {
     const page = accounts.slice(start, start + SCAN_PAGE);
-    const pageKeys = page.map((account) => {
-      const key = previous.get(account) ?? storage.key(account);
-      keys.set(account, key);
-      return key;
-    });
-    const values = await storedValues(api, pageKeys, at);
+    const values = await storedValues(api, keys.slice(start, start + SCAN_PAGE), at);
     page.forEach((account, i) => {
       const bytes = values[i];
       if (!bytes) return;
-      const stored = new StoredIdentity(account, bytes, api, storedTypes(api));
-      if (!stored.isPendingFor(index)) return;
-      const snapshot = known.get(account);
-      const identity = snapshot && stored.hasInfo(snapshot) ? unchanged(stored, snapshot) : stored.identity();
+      const identity = orSkip(account, unreadable, () => {
+        const stored = new StoredIdentity(account, bytes, api, storedTypes(api));
+        if (!stored.isPendingFor(index)) return undefined;
+        const snapshot = known.get(account);
+        return snapshot && stored.hasInfo(snapshot) ? unchanged(stored, snapshot) : stored.identity();
+      });
       if (identity) pending.set(account, identity);
     });
   }

@@ -19,6 +19,7 @@ import type { Logger } from '../log.js';
 import type { ChainConnection } from './connection.js';
 import type { ChainIdentity } from './identity.js';
 import {
+  AccountKeys,
   readPendingIdentities,
   readPendingOf,
   type ScanVisitor,
@@ -48,11 +49,14 @@ export interface WatcherHandler {
   /**
    * `pending`: the accounts of `scope` whose judgement slot for our index is FeePaid, with their
    * identities, read at one finalized block. With scope 'all', every such account on chain.
+   * `leaveAlone`: requests the pass must not touch: those it opened from the same read (current
+   * by construction), and those whose stored value did not decode (unknown: neither closed nor
+   * planned again).
    */
   reconcile(
     pending: ReadonlyMap<string, ChainIdentity>,
     scope: ReconcileScope,
-    opened?: ReadonlySet<string>,
+    leaveAlone?: ReadonlySet<string>,
   ): Promise<void>;
   /**
    * Pending requests a full scan has found so far (one page of it), handed over before the scan
@@ -119,6 +123,8 @@ export class Watcher {
   private readonly touched = new Map<string, { number: number; accounts: string[] }>();
   /** Accounts touched by retracted blocks, to read again once finality passes `height`. */
   private suspects: { height: number; accounts: Set<string> } | undefined;
+  /** The storage keys of the open requests' accounts, kept from one periodic pass to the next. */
+  private readonly openKeys = new AccountKeys();
   /** Whether a full scan has been read to its end (the corpus saw every entry). */
   private scannedAll = false;
   /** Events of recent blocks, so a block read when it was best is not read again when final. */
@@ -220,6 +226,14 @@ export class Watcher {
     const known = accounts === undefined ? await this.handler.openSnapshots() : undefined;
     const scope: ReconcileScope = accounts ?? [...(known?.keys() ?? [])];
     const opened = new Set<string>();
+    const unreadable = new Set<string>();
+    const skip = (account: string, error: unknown) => {
+      unreadable.add(account);
+      this.log.error(
+        { account, err: decodingError(error) },
+        "an IdentityOf value does not decode with this runtime's types: skipped, its request left as it is",
+      );
+    };
     // Until one full scan has shown the look-alike corpus every entry, what it opens is provisional.
     const provisional = this.corpus !== undefined && !this.scannedAll;
     if (scope === 'all') this.corpus?.beginScan();
@@ -231,8 +245,13 @@ export class Watcher {
             found: async (found) => {
               for (const account of await this.handler.openFound(found, provisional)) opened.add(account);
             },
+            unreadable: skip,
           })
-        : await readPendingOf(api, head.toHex(), this.registrarIndex, scope, known);
+        : await readPendingOf(api, head.toHex(), this.registrarIndex, scope, {
+            known,
+            unreadable: skip,
+            keys: this.openKeys,
+          });
     if (scope === 'all') {
       this.scannedAll = true;
       this.corpus?.endScan();
@@ -244,12 +263,13 @@ export class Watcher {
         scope: scope === 'all' ? 'all' : scope.length,
         pending: pending.size,
         opened: opened.size,
+        ...(unreadable.size > 0 ? { unreadable: unreadable.size } : {}),
         block: number,
         readMs: read,
       },
       'reconciling with chain storage',
     );
-    await this.handler.reconcile(pending, scope, opened);
+    await this.handler.reconcile(pending, scope, new Set([...opened, ...unreadable]));
     this.log.info(
       { reason, pending: pending.size, reconciled: true, ms: Date.now() - started },
       scope === 'all' ? 'full reconciliation done' : 'periodic reconciliation done',
@@ -405,4 +425,10 @@ export class Watcher {
 function namedData(data: Codec[] & { names?: string[] | null }): Record<string, string> {
   const names = data.names ?? [];
   return Object.fromEntries(names.map((name, i) => [name, data[i]?.toString() ?? '']));
+}
+
+/** A decoding error as logged: without the bytes some codec errors quote (a value's own data). */
+function decodingError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/0x[0-9a-f]{8,}/gi, '0x…').slice(0, 300);
 }

@@ -167,6 +167,34 @@ describe('identities with hostile data', () => {
   }, 90_000);
 });
 
+describe('a stored value that does not decode', () => {
+  it('is skipped with the account logged, and its open request is left as it is', async () => {
+    const [first, second] = IDENTITY_CASES;
+    const account = accounts.get(first?.id ?? '') ?? '';
+    const other = accounts.get(second?.id ?? '') ?? '';
+    expect((await h.statusOf(account)).status).toBe('open');
+    // Pending for us by its head, but what follows is no IdentityInfo (as a later runtime's new
+    // `Data` variant would look to this one).
+    const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer).toString('hex');
+    const u128 = `01${'00'.repeat(15)}`;
+    const key = h.chain.api.query.identity.identityOf.key(account);
+    await h.chain.api.rpc('dev_setStorage', [[key, `0x04${u32(h.index)}01${u128}${u128}${'ff'.repeat(40)}`]]);
+    // The start-up scan reads every entry again.
+    await h.restart();
+    const skipped = h
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('does not decode'));
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]).toContain(`"account":"${account}"`);
+    expect(skipped[0]).not.toMatch(/0x[0-9a-f]{8,}/i);
+    // Not closed as if gone, not planned again from bytes it cannot read; the rest as before.
+    expect((await h.statusOf(account)).status).toBe('open');
+    expect((await h.statusOf(other)).status).toBe('open');
+    expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+  }, 90_000);
+});
+
 describe('hostile requests', () => {
   let link = '';
   let token = '';

@@ -92,4 +92,25 @@ describe('the proxy judge', () => {
     // Had it been submitted, the slot would hold the judgement now.
     expect(await chain.judgementOf(address, index)).toBeUndefined();
   });
+
+  it('fails only the judgement whose identity no longer decodes, not the batch it is in', async () => {
+    const good = await pendingPerson('BesideTheUndecodable');
+    const broken = await pendingPerson('Undecodable');
+    // Its stored value turns into bytes this runtime's types cannot read (pending by its head).
+    const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer).toString('hex');
+    const u128 = `01${'00'.repeat(15)}`;
+    await chain.api.rpc('dev_setStorage', [
+      [
+        chain.api.query.identity.identityOf.key(broken.address),
+        `0x04${u32(index)}01${u128}${u128}${'ff'.repeat(40)}`,
+      ],
+    ]);
+    const outcomes = await Promise.all([
+      judge.giveJudgement(broken.address, broken.hash),
+      judge.giveJudgement(good.address, good.hash),
+    ]);
+    expect(outcomes[0]).toEqual({ kind: 'failed', error: expect.stringContaining('does not decode') });
+    expect(outcomes[1]).toMatchObject({ kind: 'included' });
+    expect(await chain.judgementOf(good.address, index)).toBe('Reasonable');
+  });
 });

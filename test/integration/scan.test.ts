@@ -104,7 +104,7 @@ describe('a full scan of IdentityOf', () => {
         snapshot(account) ?? { infoHex: '', hash: '' },
       ]),
     );
-    const read = await readPendingOf(chain.api, at, INDEX + 1, [...pending, none], known);
+    const read = await readPendingOf(chain.api, at, INDEX + 1, [...pending, none], { known });
     const now = await readIdentities(chain.api, pending);
 
     expect([...read.keys()].sort()).toEqual([...pending].sort());
@@ -187,5 +187,41 @@ describe('a full scan of IdentityOf', () => {
       await api.disconnect();
       await relay.close();
     }
+  });
+
+  it('skips an entry whose value does not decode, and reads the rest', async () => {
+    const index = INDEX + 4;
+    const { pending } = await writeIdentities(chain, index, { total: 12, pending: 4, judged: 2 });
+    const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer).toString('hex');
+    const u128 = `01${'00'.repeat(15)}`;
+    // One with a judgement of no known kind; one pending for us whose info is not an IdentityInfo.
+    const badHead = chain.account('//UndecodableHead').address;
+    const badInfo = chain.account('//UndecodableInfo').address;
+    const key = (account: string) => chain.api.query.identity.identityOf.key(account);
+    await chain.api.rpc('dev_setStorage', [
+      [key(badHead), `0x04${u32(index)}0f`],
+      [key(badInfo), `0x04${u32(index)}01${u128}${u128}${'ff'.repeat(40)}`],
+    ]);
+    await chain.newBlock();
+    const at = (await chain.api.rpc.chain.getFinalizedHead()).toHex();
+
+    const skipped: string[] = [];
+    const found = await readPendingIdentities(chain.api, index, {
+      at,
+      pageSize: 5,
+      unreadable: (account) => skipped.push(account),
+    });
+    expect([...found.keys()].sort()).toEqual([...pending].sort());
+    expect(skipped.sort()).toEqual([badHead, badInfo].sort());
+    // Without someone to tell, a value that does not decode is an error, as it always was.
+    await expect(readPendingIdentities(chain.api, index, { at, pageSize: 5 })).rejects.toThrow();
+
+    // The periodic read of open accounts skips it the same way.
+    const skippedOpen: string[] = [];
+    const open = await readPendingOf(chain.api, at, index, [...pending, badInfo], {
+      unreadable: (account) => skippedOpen.push(account),
+    });
+    expect([...open.keys()].sort()).toEqual([...pending].sort());
+    expect(skippedOpen).toEqual([badInfo]);
   });
 });
