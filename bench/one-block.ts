@@ -314,16 +314,16 @@ async function startup(idleRss: number, pendingCount: number, label: string): Pr
         }
       },
       'web server answers',
-      300_000,
+      3_600_000,
       20,
     );
     const opened = await until(
       () => (world.openRequests() >= pendingCount ? Date.now() : undefined),
       'all open',
-      1_800_000,
+      3_600_000,
       100,
     );
-    await ready(daemon, 600_000);
+    await ready(daemon, 3_600_000);
     const toOpen = opened - daemon.startedAt;
     const peakAtStart = daemon.memory().peak;
     if (reference) {

@@ -108,27 +108,34 @@ export function spawnDaemon(env: Record<string, string>): RunningDaemon {
 /**
  * The time the node spends answering a listing of IdentityOf that passes through the relay (the
  * daemon's full scan): the union of the spans its key pages and their values were in flight, so
- * overlapping requests count once and a wait between them not at all.
+ * overlapping requests count once and a wait between them not at all; each page is counted once.
  */
 export class ListingClock {
   private readonly spans: { from: number; to: number }[] = [];
+  /** The pages already counted: a daemon that lists the same entries twice is timed for one. */
+  private readonly counted = new Set<string>();
 
   constructor(private readonly prefix: string) {}
 
   record(call: RelayedCall): void {
-    const [first] = Array.isArray(call.params) ? (call.params as unknown[]) : [];
-    const listing =
-      (call.method === 'state_getKeysPaged' && first === this.prefix) ||
-      (call.method === 'state_queryStorageAt' &&
-        Array.isArray(first) &&
-        first.length > 0 &&
-        first.every((key) => typeof key === 'string' && key.startsWith(this.prefix)));
+    const [first, , startKey] = Array.isArray(call.params) ? (call.params as unknown[]) : [];
+    let page: string | undefined;
+    if (call.method === 'state_getKeysPaged' && first === this.prefix)
+      page = `keys after ${String(startKey)}`;
+    else if (
+      call.method === 'state_queryStorageAt' &&
+      Array.isArray(first) &&
+      first.length > 0 &&
+      first.every((key) => typeof key === 'string' && key.startsWith(this.prefix))
+    )
+      page = `values from ${String(first[0])}`;
+    if (page === undefined || this.counted.has(page)) return;
+    this.counted.add(page);
     // In epoch ms, as the rest of the bench times things.
-    if (listing)
-      this.spans.push({
-        from: performance.timeOrigin + call.sentAt,
-        to: performance.timeOrigin + call.answeredAt,
-      });
+    this.spans.push({
+      from: performance.timeOrigin + call.sentAt,
+      to: performance.timeOrigin + call.answeredAt,
+    });
   }
 
   /** Milliseconds the node was answering the listing between `from` and `to` (epoch ms). */

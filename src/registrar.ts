@@ -17,6 +17,7 @@ import {
   forget,
   isLiveChallenge,
   isOpenStatus,
+  type JudgementRecord,
   type JudgementRequest,
   type ReviewRecord,
   type Snapshot,
@@ -225,7 +226,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       case 'identity-killed':
         return this.end(account, 'cleared');
       case 'judgement-given':
-        return this.end(account, 'judged');
+        return this.end(account, 'judged', event.blockHash);
     }
   }
 
@@ -631,14 +632,42 @@ export class Registrar implements WatcherHandler, ProofSink {
   }
 
   /** Closes the open request of `account`: judged, cancelled, or its identity cleared or killed. */
-  private async end(account: string, status: 'judged' | 'cancelled' | 'cleared'): Promise<void> {
+  private async end(
+    account: string,
+    status: 'judged' | 'cancelled' | 'cleared',
+    finalBlock?: string,
+  ): Promise<void> {
     const open = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     if (!open) return;
+    if (status === 'judged' && open.submission) await this.recordFinal(open, open.submission, finalBlock);
     const ended = await updateWithRetry(this.o.store, open.id, (request) =>
       withStatus(request, status, this.now()),
     );
     await this.o.store.voidChallenges(open.id, this.now());
     if (ended) this.o.log.info({ account, request: open.id, status }, 'request closed');
+  }
+
+  /**
+   * The audit log entry of our judgement of `request`, now final: in the block the chain shows it
+   * in, when known. Written before the request closes, once (a restart in between writes no second).
+   */
+  private async recordFinal(
+    request: JudgementRequest,
+    submission: NonNullable<JudgementRequest['submission']>,
+    finalBlock: string | undefined,
+  ): Promise<void> {
+    const logged = await this.o.store.listJudgements(request.account);
+    const same = (j: JudgementRecord) =>
+      j.registrarIndex === this.o.registrarIndex &&
+      j.identityHash === submission.identityHash &&
+      j.extrinsicHash === submission.extrinsicHash;
+    if (logged.some(same)) return;
+    await this.o.store.appendJudgement({
+      account: request.account,
+      registrarIndex: this.o.registrarIndex,
+      ...submission,
+      blockHash: finalBlock ?? submission.blockHash,
+    });
   }
 
   /** An open request whose slot is no longer FeePaid on chain: find out why and close it. */

@@ -70,6 +70,11 @@ export interface JudgementRequest {
   version: number;
   /** Set when the personal data of this closed request was deleted (retention). */
   forgottenAt?: number;
+  /**
+   * The judgement submitted for it, as included in a best block: written to the audit log once the
+   * chain shows it final (a best block can be retracted, and the judgement with it).
+   */
+  submission?: Omit<JudgementRecord, 'account' | 'registrarIndex'>;
 }
 
 /**

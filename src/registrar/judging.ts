@@ -52,7 +52,10 @@ export class Judging {
     return streak >= FAILING_AFTER ? { failing: true, streak, error } : { failing: false, streak };
   }
 
-  /** An operator's judgement by hand, for the identity with `identityHash`, recorded in the audit log. */
+  /**
+   * An operator's judgement by hand, for the identity with `identityHash`, recorded in the audit
+   * log once included (it belongs to no request that could wait for finality).
+   */
   async judgeByHand(account: string, identityHash: string, judgement: GivenJudgement): Promise<JudgeOutcome> {
     const outcome = await this.o.judge.giveJudgement(account, identityHash, judgement);
     this.o.log.info({ account, judgement, outcome: outcome.kind }, 'operator judgement');
@@ -147,9 +150,20 @@ export class Judging {
       this.o.metrics.judgement(outcome.kind, (this.o.now() - claimed.createdAt) / 1000);
       if (outcome.kind === 'included') {
         this.failures = { streak: 0, error: '' };
-        await this.record(claimed.account, 'Reasonable', claimed.snapshot.hash, outcome);
+        // Kept on the request, not yet in the audit log: the block may still be retracted. The
+        // request closes, and the entry is written, when the chain shows JudgementGiven final.
+        const submission = {
+          judgement: 'Reasonable',
+          identityHash: claimed.snapshot.hash,
+          blockHash: outcome.blockHash,
+          extrinsicHash: outcome.extrinsicHash,
+          at: this.o.now(),
+        };
+        await updateWithRetry(this.o.store, claimed.id, (r) =>
+          r.status === 'judging' ? { ...r, submission, updatedAt: this.o.now() } : undefined,
+        );
         this.o.log.info({ account: claimed.account, block: outcome.blockHash }, 'judgement included');
-        return; // The request closes when the watcher sees JudgementGiven.
+        return;
       }
       await updateWithRetry(this.o.store, claimed.id, (r) =>
         r.status === 'judging' ? withStatus(r, 'open', this.o.now()) : undefined,

@@ -81,7 +81,7 @@ describe('the registrar', () => {
   }
 
   const tokenOf = (message: ChallengeMessage | undefined) => message?.link.split('/confirm/')[1] ?? '';
-  const event = (kind: 'requested' | 'identity-set') => ({
+  const event = (kind: 'requested' | 'identity-set' | 'judgement-given') => ({
     kind,
     account: ACCOUNT,
     blockHash: '0x01',
@@ -272,8 +272,32 @@ describe('the registrar', () => {
       message: expect.stringContaining('already used'),
     });
     await r.drain();
+    // Included in a best block, which may yet be retracted: not in the audit log until final.
+    expect(await store.listJudgements(ACCOUNT)).toEqual([]);
+    await r.onEvent({ ...event('judgement-given'), blockHash: '0x09' });
     expect(await store.listJudgements(ACCOUNT)).toEqual([
-      expect.objectContaining({ identityHash: '0xaaaa', blockHash: '0x03', extrinsicHash: '0x04' }),
+      expect.objectContaining({ identityHash: '0xaaaa', blockHash: '0x09', extrinsicHash: '0x04' }),
+    ]);
+    expect((await r.status(ACCOUNT))?.status).toBe('judged');
+  });
+
+  it('writes the audit entry of a judgement once, when the chain shows it final, however it learns so', async () => {
+    const judge = new ScriptedJudge([{ kind: 'included', blockHash: '0x03', extrinsicHash: '0x04' }]);
+    const r = registrar(judge);
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    expect((await r.confirm(tokenOf(outbox.sent[0]))).ok).toBe(true);
+    await r.settle();
+    expect(judge.calls).toHaveLength(1);
+    expect(await store.listJudgements(ACCOUNT)).toEqual([]);
+    // Down while it became final: the next full pass finds the slot judged and closes the request.
+    chainIdentity = { ...chainIdentity, judgements: [{ registrarIndex: INDEX, judgement: 'Reasonable' }] };
+    await r.reconcile(new Map(), 'all');
+    expect((await r.status(ACCOUNT))?.status).toBe('judged');
+    // The event seen after that writes nothing more.
+    await r.onEvent({ ...event('judgement-given'), blockHash: '0x09' });
+    expect(await store.listJudgements(ACCOUNT)).toEqual([
+      expect.objectContaining({ judgement: 'Reasonable', blockHash: '0x03', extrinsicHash: '0x04' }),
     ]);
   });
 
