@@ -237,6 +237,9 @@ export class ProxyJudge implements Judge {
           w.resolve(outcomes[i] ?? { kind: 'failed', error: 'no outcome for this item' });
         });
         this.awaiting -= 1;
+        // Nothing in flight: the chain's count is the truth again, and a re-org may have taken
+        // back what was included (its nonce is free again; counting on from here would stall).
+        if (this.awaiting === 0) this.nonce = undefined;
         // A block came: what gathered meanwhile goes out now, in time for the next one.
         if (this.awaiting === 0 && this.preparing === 0 && this.waiting.length > 0) this.flush();
       });

@@ -119,7 +119,7 @@ export class Watcher {
   private queued: { run: Promise<number>; full: boolean } | undefined;
   /** Best blocks handled, by number: where a new best block joins them tells what was retracted. */
   private readonly best = new Map<number, string>();
-  /** Accounts whose opening events came from a best block, by that block's hash and number. */
+  /** Accounts named by our events in a best block, by that block's hash and number. */
   private readonly touched = new Map<string, { number: number; accounts: string[] }>();
   /** Accounts touched by retracted blocks, to read again once finality passes `height`. */
   private suspects: { height: number; accounts: Set<string> } | undefined;
@@ -330,8 +330,10 @@ export class Watcher {
       const opening = ours.filter((e) => OPENING.has(e.kind));
       for (const event of opening) await this.handler.onEvent(event);
       this.best.set(block.number, block.hash);
-      if (opening.length > 0) {
-        this.touched.set(block.hash, { number: block.number, accounts: opening.map((e) => e.account) });
+      // Every event of ours counts, not just the opening ones: a judgement in a block that is then
+      // retracted is no judgement, and its request (kept as judging) is read again and judged again.
+      if (ours.length > 0) {
+        this.touched.set(block.hash, { number: block.number, accounts: ours.map((e) => e.account) });
       }
     }
     for (const n of this.best.keys()) if (n < header.number.toNumber() - BEST_WINDOW) this.best.delete(n);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { FinalityRelay } from '../../src/dev/finality-relay.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { TestChain, UNIT } from '../support/chain.js';
 import { type RunningDaemon, startDaemon } from '../support/daemon.js';
 import { confirm, eventually, freePort, type StatusView } from '../support/harness.js';
@@ -169,5 +170,56 @@ describe('pickup on the best block', () => {
     expect(
       chain.recorded('identity', 'JudgementGiven').filter((e) => e.data.target === who.address),
     ).toHaveLength(1);
+  });
+
+  it('gives a judgement again when its block is retracted, and records it once, when final', async () => {
+    const who = await person('judged-again@example.org');
+    await chain.requestJudgement(who, index, UNIT);
+    const mail = await mailbox.nextMail('judged-again@example.org');
+    await finalize(await head());
+    await confirm(linkIn(mail));
+    await eventually(
+      async () => ((await chain.api.rpc.author.pendingExtrinsics()).length > 0 ? true : undefined),
+      'the judgement in the pool',
+    );
+    const before = await head();
+    const included = daemon.output().split('"judgement included"').length;
+    await chain.newBlock();
+    expect(await chain.judgementOf(who.address, index)).toBe('Reasonable');
+    // The registrar saw it in the best block (as a node's re-org comes after that).
+    await eventually(
+      async () => (daemon.output().split('"judgement included"').length > included ? true : undefined),
+      'the registrar sees the judgement included',
+    );
+    const audit = async () => {
+      const store = new SqliteStore(join(dataDir, 'registrar.sqlite'));
+      try {
+        return await store.listJudgements(who.address);
+      } finally {
+        await store.close();
+      }
+    };
+    // In a best block only: nothing in the audit log.
+    expect(await audit()).toEqual([]);
+    // A re-org drops the judgement's block; the new branch has no judgement.
+    await chain.api.rpc('dev_setHead', before);
+    expect(await chain.judgementOf(who.address, index)).toBe('FeePaid');
+    // Once finality passes the retracted height, the registrar reads the request again and
+    // judges it again (no one asked it to), and records that judgement once it is final.
+    await judgedWhileBuilding(who);
+    await finalize(await head());
+    await eventually(
+      async () => ((await statusOf(who.address)).status === 'judged' ? true : undefined),
+      'judged',
+    );
+    const entries = await audit();
+    expect(entries).toHaveLength(1);
+    const [entry] = entries;
+    const canonical = await chain.api.rpc.chain.getBlockHash(
+      (await chain.api.rpc.chain.getHeader(entry?.blockHash)).number.toNumber(),
+    );
+    // The block it names is the final one that holds the judgement, not the retracted one.
+    expect(canonical.toHex()).toBe(entry?.blockHash);
+    expect(mailbox.mailsTo('judged-again@example.org')).toHaveLength(1);
   });
 });
