@@ -93,3 +93,21 @@ export async function writeIdentities(
   }
   return { pending, all: counts.total };
 }
+
+const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer).toString('hex');
+const BALANCE_ONE = `01${'00'.repeat(15)}`;
+
+/**
+ * IdentityOf values this runtime's types cannot decode, as a later runtime's might look to it:
+ * `judgementOfNoKind`, one judgement of an unknown kind from `index`; `pendingWithoutInfo`, a
+ * FeePaid slot for `index` (so pending by its head) followed by bytes that are no IdentityInfo.
+ */
+export function undecodableIdentities(index: number): {
+  judgementOfNoKind: string;
+  pendingWithoutInfo: string;
+} {
+  return {
+    judgementOfNoKind: `0x04${u32(index)}0f`,
+    pendingWithoutInfo: `0x04${u32(index)}01${BALANCE_ONE}${BALANCE_ONE}${'ff'.repeat(40)}`,
+  };
+}

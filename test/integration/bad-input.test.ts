@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { u8aToHex } from '@polkadot/util';
 import jwt from 'jsonwebtoken';
+import { undecodableIdentities } from '../../src/dev/storage-identities.js';
 import { confirm, DaemonHarness, eventually, FEE, type StatusView } from '../support/harness.js';
 import { linkIn } from '../support/smtp.js';
 
@@ -175,10 +176,8 @@ describe('a stored value that does not decode', () => {
     expect((await h.statusOf(account)).status).toBe('open');
     // Pending for us by its head, but what follows is no IdentityInfo (as a later runtime's new
     // `Data` variant would look to this one).
-    const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer).toString('hex');
-    const u128 = `01${'00'.repeat(15)}`;
     const key = h.chain.api.query.identity.identityOf.key(account);
-    await h.chain.api.rpc('dev_setStorage', [[key, `0x04${u32(h.index)}01${u128}${u128}${'ff'.repeat(40)}`]]);
+    await h.chain.api.rpc('dev_setStorage', [[key, undecodableIdentities(h.index).pendingWithoutInfo]]);
     // The start-up scan reads every entry again.
     await h.restart();
     const skipped = h

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { ProxyJudge } from '../../src/chain/judge.js';
+import { undecodableIdentities } from '../../src/dev/storage-identities.js';
 import { TestChain, UNIT } from '../support/chain.js';
 
 describe('the proxy judge', () => {
@@ -97,12 +98,10 @@ describe('the proxy judge', () => {
     const good = await pendingPerson('BesideTheUndecodable');
     const broken = await pendingPerson('Undecodable');
     // Its stored value turns into bytes this runtime's types cannot read (pending by its head).
-    const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer).toString('hex');
-    const u128 = `01${'00'.repeat(15)}`;
     await chain.api.rpc('dev_setStorage', [
       [
         chain.api.query.identity.identityOf.key(broken.address),
-        `0x04${u32(index)}01${u128}${u128}${'ff'.repeat(40)}`,
+        undecodableIdentities(index).pendingWithoutInfo,
       ],
     ]);
     const outcomes = await Promise.all([

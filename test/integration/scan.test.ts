@@ -16,7 +16,7 @@ import {
 } from '../../src/chain/stored-identities.js';
 import { loadConfusables } from '../../src/confusables.js';
 import { FinalityRelay } from '../../src/dev/finality-relay.js';
-import { writeIdentities } from '../../src/dev/storage-identities.js';
+import { undecodableIdentities, writeIdentities } from '../../src/dev/storage-identities.js';
 import { LookAlikeIndex, Skeletons } from '../../src/domain/look-alikes.js';
 import { TestChain } from '../support/chain.js';
 
@@ -192,15 +192,14 @@ describe('a full scan of IdentityOf', () => {
   it('skips an entry whose value does not decode, and reads the rest', async () => {
     const index = INDEX + 4;
     const { pending } = await writeIdentities(chain, index, { total: 12, pending: 4, judged: 2 });
-    const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer).toString('hex');
-    const u128 = `01${'00'.repeat(15)}`;
     // One with a judgement of no known kind; one pending for us whose info is not an IdentityInfo.
     const badHead = chain.account('//UndecodableHead').address;
     const badInfo = chain.account('//UndecodableInfo').address;
     const key = (account: string) => chain.api.query.identity.identityOf.key(account);
+    const undecodable = undecodableIdentities(index);
     await chain.api.rpc('dev_setStorage', [
-      [key(badHead), `0x04${u32(index)}0f`],
-      [key(badInfo), `0x04${u32(index)}01${u128}${u128}${'ff'.repeat(40)}`],
+      [key(badHead), undecodable.judgementOfNoKind],
+      [key(badInfo), undecodable.pendingWithoutInfo],
     ]);
     await chain.newBlock();
     const at = (await chain.api.rpc.chain.getFinalizedHead()).toHex();
