@@ -121,6 +121,9 @@ export interface RequestStatusView {
   blockers: Blocker[];
 }
 
+/** Open requests resumed per read of their sub-identities (a reconciliation pass). */
+const RESUME_PAGE = 500;
+
 /** Kept for a week after expiry so that a late click still gets "expired", not "unknown". */
 const EXPIRED_CHALLENGE_RETENTION_MS = 7 * 86_400_000;
 
@@ -293,13 +296,24 @@ export class Registrar implements WatcherHandler, ProofSink {
     for (const [account, identity] of pending) {
       if (!openByAccount.has(account)) await this.openRequest(account, identity);
     }
-    for (const request of open) {
-      if ((inScope && !inScope.has(request.account)) || leaveAlone.has(request.account)) continue;
-      // A full pass has read the whole corpus: a provisional plan is made again against it.
-      const recheck = !inScope && this.provisional.delete(request.account);
-      const identity = pending.get(request.account);
-      if (!identity) await this.closeMissing(request);
-      else await this.resume(request, identity, replanning || recheck);
+    const resumed = open.filter((r) => (!inScope || inScope.has(r.account)) && !leaveAlone.has(r.account));
+    for (let start = 0; start < resumed.length; start += RESUME_PAGE) {
+      const page = resumed.slice(start, start + RESUME_PAGE);
+      // A plan made again checks the display name against look-alikes, which reads the account's
+      // sub-identities: read for the whole page at once, not one round trip per request.
+      const replanned = page
+        .filter(
+          (r) => pending.has(r.account) && (replanning || (!inScope && this.provisional.has(r.account))),
+        )
+        .map((r) => r.account);
+      if (replanned.length > 0) await this.o.names?.readAhead?.(replanned);
+      for (const request of page) {
+        // A full pass has read the whole corpus: a provisional plan is made again against it.
+        const recheck = !inScope && this.provisional.delete(request.account);
+        const identity = pending.get(request.account);
+        if (!identity) await this.closeMissing(request);
+        else await this.resume(request, identity, replanning || recheck);
+      }
     }
     if (!inScope) this.provisional.clear();
     // Only a pass over every open request can say they all follow the current plan.
@@ -603,7 +617,7 @@ export class Registrar implements WatcherHandler, ProofSink {
     }
     this.o.log.info({ account, request: request.id, fields: Object.keys(plan.fields) }, 'request opened');
     await this.proofs.issue(request, plan.toChallenge);
-    this.judging.whenReady(request);
+    this.judging.whenReady(request, true);
     return true;
   }
 
@@ -711,7 +725,7 @@ export class Registrar implements WatcherHandler, ProofSink {
     if (identity.snapshot.hash !== current.snapshot.hash) return this.reverify(current.account);
     if (replanning) current = (await this.replan(current, identity)) ?? current;
     await this.proofs.issue(current, await this.proofs.fieldsWithoutLiveChallenge(current));
-    this.judging.whenReady(current);
+    this.judging.whenReady(current, true);
   }
 
   /** Applies a change of policy, mask or channels to an open request whose identity is unchanged. */

@@ -63,10 +63,16 @@ export class Judging {
     return outcome;
   }
 
-  whenReady(request: JudgementRequest): void {
+  /**
+   * `seenPending`: the caller has just read the chain and found this request pending with this
+   * snapshot (an opening, a reconciliation pass), so it is not read again here. A pass resumes
+   * thousands at once, and a read each would trickle them to the judge over several blocks; the
+   * judge reads the whole batch once more right before signing in any case.
+   */
+  whenReady(request: JudgementRequest, seenPending = false): void {
     // One waiting for its retry keeps its backoff.
     if (isReadyForJudgement(request) && !this.retries.has(request.id)) {
-      this.inBackground(this.maybeJudge(request));
+      this.inBackground(this.maybeJudge(request, 0, seenPending));
     }
   }
 
@@ -125,7 +131,7 @@ export class Judging {
     this.retries.set(requestId, timer);
   }
 
-  private async maybeJudge(request: JudgementRequest, attempt = 0): Promise<void> {
+  private async maybeJudge(request: JudgementRequest, attempt = 0, seenPending = false): Promise<void> {
     // Held: its plan is provisional (see Registrar.openFound), whatever its fields say now.
     if (
       !isReadyForJudgement(request) ||
@@ -138,7 +144,7 @@ export class Judging {
     try {
       // The chain decides: a request that is no longer FeePaid there (judged by an earlier attempt
       // whose confirmation we lost, or cancelled) is not judged again; the watcher closes it.
-      const state = await this.o.chainState(request);
+      const state = seenPending ? 'pending' : await this.o.chainState(request);
       if (state === 'gone') return;
       if (state === 'changed') {
         this.inFlight.delete(request.account);

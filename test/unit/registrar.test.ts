@@ -543,6 +543,49 @@ describe('the registrar', () => {
     expect(registrarReads).toBe(1);
   });
 
+  it('releases the requests a first scan held with one read of sub-identities and no chain read each', async () => {
+    // A thousand held requests resumed one chain round trip at a time reached the judge over
+    // several blocks; what the pass read is what they are judged on (the judge reads the batch again).
+    const displayOnly: RegistrarEntry = { ...entry, mask: 1n, fields: ['display'] };
+    const accounts = [
+      ACCOUNT,
+      '14E5nqKAp3oAJcmzgZhUD2RcptBeUBScxKHgJKU4HPNcKVf3',
+      '16SpacegeUTft9v3ts27CEC3tJaxgvE4uZeCctThFH3Vb24p',
+    ];
+    const found = new Map(accounts.map((a, i) => [a, identity(`${i}@example.org`, `0x0${i}`)]));
+    let identityReads = 0;
+    const readAhead: string[][] = [];
+    const included: JudgeOutcome = { kind: 'included', blockHash: '0x01', extrinsicHash: '0x02' };
+    const judge = new ScriptedJudge([included, included, included]);
+    const r = registrar(judge, Date.now, {
+      chain: {
+        identity: async () => {
+          identityReads += 1;
+          return chainIdentity;
+        },
+        registrar: async () => displayOnly,
+        accountId: (a) => a,
+      },
+      names: {
+        lookAlikes: async () => () => [],
+        readAhead: async (page) => {
+          readAhead.push([...page]);
+        },
+      },
+    });
+    await r.openFound(found, true);
+    await r.settle();
+    expect(judge.calls).toHaveLength(0);
+    readAhead.length = 0;
+
+    await r.reconcile(found, 'all', new Set());
+    await r.settle();
+    expect(readAhead).toEqual([accounts]);
+    expect(identityReads).toBe(0);
+    expect(judge.calls.map((c) => c.target).sort()).toEqual([...accounts].sort());
+    expect(judge.calls.map((c) => c.hash).sort()).toEqual(['0x00', '0x01', '0x02']);
+  });
+
   it('judges a provisional request once the end of the scan finds its display name clean', async () => {
     const displayOnly: RegistrarEntry = { ...entry, mask: 1n, fields: ['display'] };
     const judge = new ScriptedJudge([{ kind: 'included', blockHash: '0x01', extrinsicHash: '0x02' }]);
