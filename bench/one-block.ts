@@ -304,16 +304,25 @@ async function startup(idleRss: number, pendingCount: number, label: string): Pr
     world.env(http, admin, { REGISTRAR_REVIEW_FIELDS: 'legal', REGISTRAR_RECONCILE_INTERVAL_SECONDS: '10' }),
   );
   try {
+    // Any answer counts (a daemon still starting says so, 503); then the pages themselves, once
+    // connected to the chain (code without the starting answer serves them from its first answer).
+    const health = async () => {
+      try {
+        const response = await fetch(`http://127.0.0.1:${http}/healthz`);
+        return ((await response.json()) as { status?: string }).status ?? '';
+      } catch {
+        return undefined;
+      }
+    };
     const answered = await until(
-      async () => {
-        try {
-          await fetch(`http://127.0.0.1:${http}/healthz`);
-          return Date.now();
-        } catch {
-          return undefined;
-        }
-      },
+      async () => ((await health()) === undefined ? undefined : Date.now()),
       'web server answers',
+      3_600_000,
+      20,
+    );
+    const served = await until(
+      async () => ((await health()) === 'starting' ? undefined : Date.now()),
+      'pages served',
       3_600_000,
       20,
     );
@@ -335,6 +344,14 @@ async function startup(idleRss: number, pendingCount: number, label: string): Pr
         toAnswer,
         ms(toAnswer),
         toAnswer <= 5_000 && answered < opened,
+      );
+      const toServe = served - daemon.startedAt;
+      record(
+        `${label}: spawn → pages served (chain connected)`,
+        'before the scan ends',
+        toServe,
+        ms(toServe),
+        served < opened,
       );
       record(`${label}: node lists every entry, own connection`, '(reference)', listing, ms(listing), true);
       const answering = world.listing.busy(daemon.startedAt, opened);

@@ -32,6 +32,7 @@ import { loadConfusables } from './confusables.js';
 import { LookAlikeIndex, Skeletons } from './domain/look-alikes.js';
 import { labelOf } from './domain/verification.js';
 import { buildAdminServer } from './http/admin.js';
+import { HttpListener } from './http/listener.js';
 import { buildServer } from './http/server.js';
 import type { RegistrarInfo } from './http/views.js';
 import { Lease } from './lease.js';
@@ -67,14 +68,33 @@ export async function startRegistrar(
   config: Config,
   log: Logger,
   onLeaseLost?: () => void,
+  opened?: HttpListener,
+): Promise<() => Promise<void>> {
+  // main.ts opens it before loading the chain libraries; the web server answers from here on.
+  const listener = opened ?? (await HttpListener.open(config.http));
+  try {
+    return await start(config, log, listener, onLeaseLost);
+  } catch (error) {
+    await listener.close();
+    throw error;
+  }
+}
+
+async function start(
+  config: Config,
+  log: Logger,
+  listener: HttpListener,
+  onLeaseLost?: () => void,
 ): Promise<() => Promise<void>> {
   await cryptoWaitReady();
   const proxy = proxyKey(config);
   const store = await openStore(config);
+  listener.startupStep('connecting to the chain');
   const connection = await ChainConnection.open(config.chain.endpoints, log);
   const { api } = connection;
   const index = config.registrar.index;
 
+  listener.startupStep('checking the registrar on chain');
   const { entry, proxyAccount, proxyType, problems } = await checkRegistrar(
     api,
     index,
@@ -224,57 +244,60 @@ export async function startRegistrar(
     (event) => names.refresh(event.account),
     names,
   );
-  const http = buildServer({
-    registrar,
-    registrarIndex: index,
-    about: aboutRegistrar(api, config, entry),
-    watchRequests: (listener) => {
-      requestChanges.on('changed', listener);
-      return () => requestChanges.off('changed', listener);
-    },
-    readiness: async () => {
-      const chain = connection.status();
-      const checks: Record<string, string> = {};
-      checks.chain = chain.connected ? 'connected' : 'disconnected';
-      // Finalized heads come every block or two; a minute without one means the node is stuck.
-      const lagging = chain.headAt === undefined || Date.now() - chain.headAt > 60_000;
-      checks.sync = lagging ? 'no finalized block for over a minute' : 'in sync';
-      try {
-        await store.getCheckpoint('readiness');
-        checks.store = 'reachable';
-      } catch {
-        checks.store = 'unreachable';
-      }
-      checks.role = lease.held ? 'judging and delivering' : 'serving pages; another instance judges';
-      checks.reconciled = reconciled ? 'yes' : 'not yet';
-      const judging = registrar.judgingHealth();
-      checks.judgements = judging.failing
-        ? `failing: ${judging.streak} in a row, last: ${judging.error}`
-        : 'ok';
-      return {
-        ready:
-          chain.connected &&
-          !lagging &&
-          checks.store === 'reachable' &&
-          !judging.failing &&
-          (reconciled || !lease.held),
-        checks,
-      };
-    },
-    metrics: registry,
-    // Codes come in messages; fields proven on the site or by review have none to type.
-    codeFields: channels.filter((c) => c.messages !== false).map((c) => c.field),
-    prove: {
+  const http = buildServer(
+    {
       registrar,
-      channels: new Map(channels.map((c) => [c.field, c])),
-      seals: new SignInSeals(config.jwtSecret.reveal()),
-      publicUrl: config.publicUrl,
       registrarIndex: index,
+      about: aboutRegistrar(api, config, entry),
+      watchRequests: (listener) => {
+        requestChanges.on('changed', listener);
+        return () => requestChanges.off('changed', listener);
+      },
+      readiness: async () => {
+        const chain = connection.status();
+        const checks: Record<string, string> = {};
+        checks.chain = chain.connected ? 'connected' : 'disconnected';
+        // Finalized heads come every block or two; a minute without one means the node is stuck.
+        const lagging = chain.headAt === undefined || Date.now() - chain.headAt > 60_000;
+        checks.sync = lagging ? 'no finalized block for over a minute' : 'in sync';
+        try {
+          await store.getCheckpoint('readiness');
+          checks.store = 'reachable';
+        } catch {
+          checks.store = 'unreachable';
+        }
+        checks.role = lease.held ? 'judging and delivering' : 'serving pages; another instance judges';
+        checks.reconciled = reconciled ? 'yes' : 'not yet';
+        const judging = registrar.judgingHealth();
+        checks.judgements = judging.failing
+          ? `failing: ${judging.streak} in a row, last: ${judging.error}`
+          : 'ok';
+        return {
+          ready:
+            chain.connected &&
+            !lagging &&
+            checks.store === 'reachable' &&
+            !judging.failing &&
+            (reconciled || !lease.held),
+          checks,
+        };
+      },
+      metrics: registry,
+      // Codes come in messages; fields proven on the site or by review have none to type.
+      codeFields: channels.filter((c) => c.messages !== false).map((c) => c.field),
+      prove: {
+        registrar,
+        channels: new Map(channels.map((c) => [c.field, c])),
+        seals: new SignInSeals(config.jwtSecret.reveal()),
+        publicUrl: config.publicUrl,
+        registrarIndex: index,
+      },
+      requestsPerMinutePerIp: config.limits.requestsPerMinutePerIp,
+      trustProxy: config.http.trustProxy,
+      chainState: () => connection.status(),
     },
-    requestsPerMinutePerIp: config.limits.requestsPerMinutePerIp,
-    trustProxy: config.http.trustProxy,
-    chainState: () => connection.status(),
-  });
+    listener,
+  );
 
   const admin = config.admin
     ? buildAdminServer({
@@ -287,7 +310,9 @@ export async function startRegistrar(
     : undefined;
 
   // Pages first: nothing the chain or a channel does may keep /healthz or a confirmation waiting.
-  const address = await http.listen({ host: config.http.host, port: config.http.port });
+  await http.ready();
+  listener.serve();
+  const address = listener.url;
   const adminAddress = config.admin
     ? await admin?.listen({ host: config.admin.host, port: config.admin.port })
     : undefined;
@@ -343,6 +368,7 @@ export async function startRegistrar(
 
   return async () => {
     await http.close();
+    await listener.close();
     await admin?.close();
     clearInterval(judgeReadyTimer);
     clearInterval(recheckTimer);

@@ -9,7 +9,7 @@ import { collectGarbage, tuneHeap } from './heap.js';
 tuneHeap();
 const { ConfigError, loadConfig } = await import('./config.js');
 const { createLogger } = await import('./log.js');
-const { StartupError, startRegistrar } = await import('./daemon.js');
+const { HttpListener } = await import('./http/listener.js');
 
 async function run(): Promise<void> {
   let config: Config;
@@ -46,9 +46,18 @@ async function run(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // The web server answers ("starting") before the chain libraries load, which takes seconds.
+  const listener = await HttpListener.open(config.http).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `registrar: the web server cannot listen on ${config.http.host}:${config.http.port}: ${message}\n`,
+    );
+    process.exit(2);
+  });
+  const { StartupError, startRegistrar } = await import('./daemon.js');
   try {
     // Exit code 1 after a lost lease: a supervisor starts the instance again, as a follower.
-    stop = await startRegistrar(config, log, () => shutdown('lease lost', 1));
+    stop = await startRegistrar(config, log, () => shutdown('lease lost', 1), listener);
     collectGarbage();
   } catch (error) {
     if (error instanceof StartupError) {

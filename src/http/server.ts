@@ -11,6 +11,8 @@ import { FIELDS, type Field } from '../domain/fields.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { labelOf } from '../domain/verification.js';
 import type { Registrar, RequestStatusView } from '../registrar.js';
+import { SECURITY_HEADERS } from './headers.js';
+import type { HttpListener } from './listener.js';
 import { type ProveDeps, proveRoutes } from './prove.js';
 import {
   codePage,
@@ -45,20 +47,16 @@ export interface HttpDeps {
   trustProxy?: boolean | string;
 }
 
-const SECURITY_HEADERS = {
-  // The token is in the URL: it must not leak to other sites through the Referer header.
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-};
-
 const ACCOUNT = /^[1-9A-HJ-NP-Za-km-z]{40,60}$/;
 
-export function buildServer(deps: HttpDeps): FastifyInstance {
+/**
+ * The pages, on `listener`'s socket, which answers "starting" until `listener.serve()` (once the
+ * app is ready); the socket is the listener's to close.
+ */
+export function buildServer(deps: HttpDeps, listener: HttpListener): FastifyInstance {
   const app = Fastify({
     logger: false,
+    serverFactory: (handler) => listener.socketFor(handler),
     // A challenge token (a JWT) is a few hundred characters long.
     routerOptions: { maxParamLength: 2048 },
     // Nothing here takes a body worth the name, and a slow client must not hold a socket forever.

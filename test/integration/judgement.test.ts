@@ -109,18 +109,21 @@ describe('the judgement loop', () => {
   });
 
   it('refuses to start for a wrong registrar account, index or proxy key, naming the setting', async () => {
-    const result = await runDaemonToExit({ ...h.env(), REGISTRAR_ACCOUNT: h.chain.alice.address });
+    // Beside the harness's daemon, so on a port of its own (a taken port ends the start first).
+    const misconfigured = async (wrong: Record<string, string>) =>
+      runDaemonToExit({ ...h.env(), REGISTRAR_HTTP_PORT: String(await freePort()), ...wrong });
+    const result = await misconfigured({ REGISTRAR_ACCOUNT: h.chain.alice.address });
     expect(result.code).toBe(2);
     expect(result.output).toContain(
       `REGISTRAR_ACCOUNT: registrar #${h.index} belongs to ${h.registrar.address}`,
     );
-    const notProxy = await runDaemonToExit({ ...h.env(), REGISTRAR_PROXY_SEED: '//NotTheProxy' });
+    const notProxy = await misconfigured({ REGISTRAR_PROXY_SEED: '//NotTheProxy' });
     expect(notProxy.code).toBe(2);
     expect(notProxy.output).toContain(
       `REGISTRAR_PROXY_SEED: its account ${h.chain.account('//NotTheProxy').address} is not a proxy of ${h.registrar.address}`,
     );
     expect(notProxy.output).not.toContain('//NotTheProxy');
-    const noSuchIndex = await runDaemonToExit({ ...h.env(), REGISTRAR_INDEX: '99' });
+    const noSuchIndex = await misconfigured({ REGISTRAR_INDEX: '99' });
     expect(noSuchIndex.code).toBe(2);
     expect(noSuchIndex.output).toContain('REGISTRAR_INDEX: registrar #99 does not exist on this chain');
   });
