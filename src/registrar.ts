@@ -121,6 +121,12 @@ export interface RequestStatusView {
   blockers: Blocker[];
 }
 
+/** Where the chain shows a judgement final: its block, and the extrinsic that gave it when known. */
+interface GivenIn {
+  block: string;
+  extrinsic?: string;
+}
+
 /** Open requests resumed per read of their sub-identities (a reconciliation pass). */
 const RESUME_PAGE = 500;
 
@@ -229,7 +235,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       case 'identity-killed':
         return this.end(account, 'cleared');
       case 'judgement-given':
-        return this.end(account, 'judged', event.blockHash);
+        return this.end(account, 'judged', { block: event.blockHash, extrinsic: event.extrinsicHash });
     }
   }
 
@@ -649,11 +655,11 @@ export class Registrar implements WatcherHandler, ProofSink {
   private async end(
     account: string,
     status: 'judged' | 'cancelled' | 'cleared',
-    finalBlock?: string,
+    given?: GivenIn,
   ): Promise<void> {
     const open = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     if (!open) return;
-    if (status === 'judged' && open.submission) await this.recordFinal(open, open.submission, finalBlock);
+    if (status === 'judged' && open.submission) await this.recordFinal(open, open.submission, given);
     const ended = await updateWithRetry(this.o.store, open.id, (request) =>
       withStatus(request, status, this.now()),
     );
@@ -663,13 +669,23 @@ export class Registrar implements WatcherHandler, ProofSink {
 
   /**
    * The audit log entry of our judgement of `request`, now final: in the block the chain shows it
-   * in, when known. Written before the request closes, once (a restart in between writes no second).
+   * in, when an event says so (a full pass after a restart knows only that it is judged). Written
+   * before the request closes, once (a restart in between writes no second). A final judgement
+   * from another extrinsic (an operator's by hand, recorded when it was included, while ours sat
+   * on a retracted block) is not our submission's to record.
    */
   private async recordFinal(
     request: JudgementRequest,
     submission: NonNullable<JudgementRequest['submission']>,
-    finalBlock: string | undefined,
+    given: GivenIn | undefined,
   ): Promise<void> {
+    if (given?.extrinsic !== undefined && given.extrinsic !== submission.extrinsicHash) {
+      this.o.log.info(
+        { account: request.account, block: given.block },
+        'the final judgement came from another extrinsic than our submission; that submission is not recorded',
+      );
+      return;
+    }
     const logged = await this.o.store.listJudgements(request.account);
     const same = (j: JudgementRecord) =>
       j.registrarIndex === this.o.registrarIndex &&
@@ -680,7 +696,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       account: request.account,
       registrarIndex: this.o.registrarIndex,
       ...submission,
-      blockHash: finalBlock ?? submission.blockHash,
+      blockHash: given?.block ?? submission.blockHash,
     });
   }
 

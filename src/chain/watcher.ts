@@ -39,6 +39,8 @@ export interface RegistrarEvent {
   account: string;
   blockHash: string;
   blockNumber: number;
+  /** For a judgement of ours: the extrinsic that gave it (whose hash a submission records). */
+  extrinsicHash?: string;
 }
 
 /** Which accounts a reconciliation read: all of chain storage, or just these. */
@@ -91,6 +93,7 @@ const BEST_WINDOW = 256;
 
 interface EventRecordLike {
   event: { section: string; method: string; data: Codec[] & { names?: string[] | null } };
+  phase: { isApplyExtrinsic: boolean; asApplyExtrinsic: { toNumber(): number } };
 }
 
 interface BlockEvents {
@@ -401,7 +404,9 @@ export class Watcher {
     const at = await this.connection.api.at(blockHash);
     const records = (await at.query.system.events()) as unknown as EventRecordLike[];
     const found: BlockEvents = { ours: [], all: [] };
-    for (const { event } of records) {
+    /** Our judgements, by the index of the extrinsic that gave each. */
+    const judgements = new Map<RegistrarEvent, number>();
+    for (const { event, phase } of records) {
       if (event.section !== 'identity') continue;
       const spec = EVENTS[event.method];
       if (!spec) continue;
@@ -413,7 +418,16 @@ export class Watcher {
         blockNumber: number,
       };
       found.all.push(observed);
-      if (!spec.indexed || Number(data.registrarIndex) === this.registrarIndex) found.ours.push(observed);
+      if (spec.indexed && Number(data.registrarIndex) !== this.registrarIndex) continue;
+      found.ours.push(observed);
+      if (spec.kind === 'judgement-given' && phase.isApplyExtrinsic)
+        judgements.set(observed, phase.asApplyExtrinsic.toNumber());
+    }
+    if (judgements.size > 0) {
+      // The audit log names the extrinsic a judgement came from: ours, or another (one by hand).
+      const { block } = await this.connection.api.rpc.chain.getBlock(blockHash);
+      for (const [observed, index] of judgements)
+        observed.extrinsicHash = block.extrinsics[index]?.hash.toHex();
     }
     this.events.set(blockHash, found);
     if (this.events.size > BEST_WINDOW) {

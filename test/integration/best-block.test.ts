@@ -218,8 +218,11 @@ describe('pickup on the best block', () => {
     const canonical = await chain.api.rpc.chain.getBlockHash(
       (await chain.api.rpc.chain.getHeader(entry?.blockHash)).number.toNumber(),
     );
-    // The block it names is the final one that holds the judgement, not the retracted one.
+    // The block it names is the final one that holds the judgement, not the retracted one, and
+    // the extrinsic it names is in that block.
     expect(canonical.toHex()).toBe(entry?.blockHash);
+    const { block } = await chain.api.rpc.chain.getBlock(entry?.blockHash);
+    expect(block.extrinsics.map((x) => x.hash.toHex())).toContain(entry?.extrinsicHash);
     expect(mailbox.mailsTo('judged-again@example.org')).toHaveLength(1);
   });
 });

@@ -274,10 +274,23 @@ describe('the registrar', () => {
     await r.drain();
     // Included in a best block, which may yet be retracted: not in the audit log until final.
     expect(await store.listJudgements(ACCOUNT)).toEqual([]);
-    await r.onEvent({ ...event('judgement-given'), blockHash: '0x09' });
+    await r.onEvent({ ...event('judgement-given'), blockHash: '0x09', extrinsicHash: '0x04' });
     expect(await store.listJudgements(ACCOUNT)).toEqual([
       expect.objectContaining({ identityHash: '0xaaaa', blockHash: '0x09', extrinsicHash: '0x04' }),
     ]);
+    expect((await r.status(ACCOUNT))?.status).toBe('judged');
+  });
+
+  it('does not record its submission when the final judgement came from another extrinsic', async () => {
+    // Ours sat on a block that was retracted, and meanwhile the operator judged by hand: the
+    // chain's final judgement is the operator's, which was recorded when it was included.
+    const r = registrar(new ScriptedJudge([{ kind: 'included', blockHash: '0x03', extrinsicHash: '0x04' }]));
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    expect((await r.confirm(tokenOf(outbox.sent[0]))).ok).toBe(true);
+    await r.drain();
+    await r.onEvent({ ...event('judgement-given'), blockHash: '0x09', extrinsicHash: '0x0e' });
+    expect(await store.listJudgements(ACCOUNT)).toEqual([]);
     expect((await r.status(ACCOUNT))?.status).toBe('judged');
   });
 
