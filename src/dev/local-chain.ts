@@ -79,16 +79,30 @@ export class TestChain {
     } as Parameters<typeof setupWithServer>[0]);
     const endpoint = `ws://${server.addr}`;
     const api = await ApiPromise.create({ provider: new WsProvider(endpoint), noInitWarn: true });
-    // A genesis without a stored time makes chopsticks read the clock twice for the first block (its
-    // timestamp, and the relay slot behind Aura's CurrentSlot); across a slot boundary the two
-    // disagree and every block fails ("Timestamp slot must match CurrentSlot"). A stored time on a
-    // slot boundary makes the first block, and so all that follow, agree.
-    if ((await api.query.timestamp.now()).isZero()) {
-      await api.rpc('dev_setStorage', { Timestamp: { Now: Math.floor(Date.now() / 24_000) * 24_000 } });
-    }
+    await TestChain.ensureFirstBlock(api);
     const chain = new TestChain(api, endpoint, mode, () => server.close());
     await chain.recordEvents();
     return chain;
+  }
+
+  /**
+   * chopsticks builds block 1 itself while it starts, and a genesis holds no time, so it reads the
+   * clock twice for that block: once for Aura's slot in the header, once for the timestamp. When the
+   * two reads fall on either side of a slot boundary the block fails ("Timestamp slot must match
+   * CurrentSlot") and the head stays at genesis, whose state knows no genesis hash: every signed
+   * extrinsic is then refused as badProof, and no block is built to end it. So when the head is
+   * still genesis, a time on a slot boundary is stored and block 1 built again; every later block
+   * takes its parent's time plus one slot, so it cannot happen again.
+   */
+  private static async ensureFirstBlock(api: ApiPromise): Promise<void> {
+    if ((await api.rpc.chain.getHeader()).number.toNumber() > 0) return;
+    const slot = Number(api.consts.aura?.slotDuration?.toString());
+    if (!(slot > 0)) throw new Error('the local runtime has no Aura slot duration');
+    await api.rpc('dev_setStorage', { Timestamp: { Now: Math.floor(Date.now() / slot) * slot } });
+    await api.rpc('dev_newBlock', {});
+    if ((await api.rpc.chain.getHeader()).number.toNumber() === 0) {
+      throw new Error('the local chain could not build its first block (see the runtime log above)');
+    }
   }
 
   async close(): Promise<void> {
