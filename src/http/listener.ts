@@ -23,7 +23,7 @@ const STREAMS_GRACE_MS = 2_000;
 export class HttpListener {
   /** The pages' handler (Fastify's), given before Fastify is ready, and whether it serves yet. */
   private pages: Handler | undefined;
-  private handler: Handler | undefined;
+  private serving = false;
   private step: StartupStep = 'starting';
 
   private constructor(private readonly server: Server) {}
@@ -33,7 +33,9 @@ export class HttpListener {
     const server = createServer();
     const listener = new HttpListener(server);
     server.on('request', (request: IncomingMessage, response: ServerResponse) =>
-      listener.handler ? listener.handler(request, response) : listener.starting(request, response),
+      listener.serving && listener.pages
+        ? listener.pages(request, response)
+        : listener.starting(request, response),
     );
     // As Fastify sets them on a server of its own: no slow client holds a socket forever.
     server.requestTimeout = 30_000;
@@ -67,7 +69,7 @@ export class HttpListener {
   /** From now on every request goes to the pages (call once Fastify is ready). */
   serve(): void {
     if (!this.pages) throw new Error('no pages to serve: build the server on this listener first');
-    this.handler = this.pages;
+    this.serving = true;
   }
 
   async close(): Promise<void> {
