@@ -31,6 +31,7 @@ import type { Config } from './config.js';
 import { loadConfusables } from './confusables.js';
 import { LookAlikeIndex, Skeletons } from './domain/look-alikes.js';
 import { labelOf } from './domain/verification.js';
+import { collectGarbage } from './heap.js';
 import { buildAdminServer } from './http/admin.js';
 import { HttpListener } from './http/listener.js';
 import { buildServer } from './http/server.js';
@@ -312,6 +313,8 @@ async function start(
   // Pages first: nothing the chain or a channel does may keep /healthz or a confirmation waiting.
   await http.ready();
   listener.serve();
+  // Everything is loaded and the scan has not begun: the one full collection (heap.ts says why now).
+  collectGarbage();
   const address = listener.url;
   const adminAddress = config.admin
     ? await admin?.listen({ host: config.admin.host, port: config.admin.port })

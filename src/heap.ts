@@ -2,8 +2,8 @@
  * How the daemon's V8 heap is kept small. V8 sizes its young generation for the machine (up to
  * 64 MiB per semi-space on a large one), and the pages a start-up burst (loading @polkadot/api,
  * decoding the runtime's metadata) touched stay resident: measured, more than half of an idle
- * daemon's memory. Held at its first size and collected once after start-up, the daemon idles at
- * about a third of that (bench/README.md). Must run before the heavy modules load.
+ * daemon's memory. Held at its first size and collected once when everything is loaded, the daemon
+ * idles at about a third of that (bench/README.md). Must run before the heavy modules load.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -20,7 +20,11 @@ export function tuneHeap(): void {
   collect = runInNewContext('gc') as () => void;
 }
 
-/** One full collection, after start-up: the pages the burst left are given back. */
+/**
+ * One full collection, once everything is loaded and before the first scan: the pages the burst
+ * left are given back. Not after the scan: compacting a heap the scan had grown briefly took 20 MiB
+ * and more above anything the scan itself needed.
+ */
 export function collectGarbage(): void {
   collect?.();
 }

@@ -3,7 +3,7 @@
  * stops it in order.
  */
 import type { Config } from './config.js';
-import { collectGarbage, tuneHeap } from './heap.js';
+import { tuneHeap } from './heap.js';
 
 // Before anything else loads (heap.ts says why); so the rest is imported here, not above.
 tuneHeap();
@@ -58,7 +58,6 @@ async function run(): Promise<void> {
   try {
     // Exit code 1 after a lost lease: a supervisor starts the instance again, as a follower.
     stop = await startRegistrar(config, log, () => shutdown('lease lost', 1), listener);
-    collectGarbage();
   } catch (error) {
     if (error instanceof StartupError) {
       process.stderr.write(`registrar: ${error.message}\n`);
