@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiPromise, WsProvider } from '@polkadot/api';
+import { blake2AsU8a, encodeAddress } from '@polkadot/util-crypto';
 import { decodeRegistration, readIdentities, registrationOf } from '../../src/chain/identity.js';
 import { JudgedNames } from '../../src/chain/judged-names.js';
 import {
@@ -72,6 +73,25 @@ describe('a full scan of IdentityOf', () => {
     const scanned = sample ? registrationOf(sample.value()) : undefined;
     expect(direct && decodeRegistration(direct)).toEqual(scanned && decodeRegistration(scanned));
     expect(direct).toBeDefined();
+  });
+
+  it('reads open accounts over several pages, each account with its own identity', async () => {
+    const { pending } = await writeIdentities(chain, INDEX + 2, { total: 3, pending: 3, judged: 0 });
+    await chain.newBlock();
+    const at = (await chain.api.rpc.chain.getFinalizedHead()).toHex();
+    // 2,500 accounts, most without an identity, the pending ones on the first, second and third page.
+    const accounts = Array.from({ length: 2_500 }, (_, i) => encodeAddress(blake2AsU8a(`nobody ${i}`), 0));
+    pending.forEach((account, i) => {
+      accounts[i * 1_200 + 5] = account;
+    });
+    const read = await readPendingOf(chain.api, at, INDEX + 2, accounts);
+    const direct = await readIdentities(chain.api, pending);
+
+    expect([...read.keys()].sort()).toEqual([...pending].sort());
+    for (const account of pending) {
+      expect(read.get(account)?.snapshot).toEqual(direct.get(account)?.snapshot);
+      expect(read.get(account)?.info).toEqual(direct.get(account)?.info);
+    }
   });
 
   it('reads open accounts without decoding an identity that still holds its snapshot, and sees an edit', async () => {
