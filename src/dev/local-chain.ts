@@ -49,6 +49,8 @@ export class TestChain {
   readonly alice: KeyringPair;
   private readonly events = new Arrivals<ChainEvent>();
   private unsubscribe: (() => void) | undefined;
+  /** The events of each new head are read one head after another; close waits for the last. */
+  private recording: Promise<void> = Promise.resolve();
   private funding: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -107,6 +109,9 @@ export class TestChain {
 
   async close(): Promise<void> {
     this.unsubscribe?.();
+    // A head that arrived just before is still being read: disconnecting under it would reject
+    // that read with nobody to hear it, and fail whatever test file closes the chain.
+    await this.recording;
     await this.api.disconnect();
     await this.closeServer();
   }
@@ -279,11 +284,18 @@ export class TestChain {
   }
 
   private async recordEvents(): Promise<void> {
-    const unsubscribe = await this.api.rpc.chain.subscribeNewHeads(async (header) => {
+    const unsubscribe = await this.api.rpc.chain.subscribeNewHeads((header) => {
       const blockHash = header.hash.toHex();
-      const at = await this.api.at(header.hash);
-      const records = (await at.query.system.events()) as unknown as EventRecord[];
-      for (const record of records) this.events.add(toChainEvent(record, blockHash));
+      this.recording = this.recording
+        .then(async () => {
+          const at = await this.api.at(header.hash);
+          const records = (await at.query.system.events()) as unknown as EventRecord[];
+          for (const record of records) this.events.add(toChainEvent(record, blockHash));
+        })
+        .catch((error: unknown) => {
+          // A waitForEvent on this block's events then times out, naming the event it waited for.
+          console.error(`the test chain could not read the events of block ${blockHash}: ${String(error)}`);
+        });
     });
     this.unsubscribe = unsubscribe;
   }

@@ -2,7 +2,7 @@
  * The local chain every test and `npm run dev` run on starts usable whatever the clock does: its
  * first block, which chopsticks builds while it starts, fails when the clock crosses an Aura slot
  * boundary between two of its reads, and the chain must still come up with a head past genesis
- * that accepts signed extrinsics.
+ * that accepts signed extrinsics; and it closes cleanly while it is still reading a new block.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { TestChain, UNIT } from '../support/chain.js';
@@ -31,5 +31,21 @@ describe('the local chain', () => {
     await chain.fund(someone.address, 5n * UNIT);
     expect(await chain.freeBalance(someone.address)).toBe(5n * UNIT);
     await chain.newBlock();
+  });
+
+  it('closes while it is reading the events of a block just built, and keeps the events of that block', async () => {
+    const closing = await TestChain.start({ mode: 'Manual' });
+    // Closed the moment a new head is announced, while the chain's own reader of heads is at work.
+    const before = (await closing.api.rpc.chain.getHeader()).hash.toHex();
+    const closed = new Promise<string>((resolve, reject) => {
+      void closing.api.rpc.chain.subscribeNewHeads((header) => {
+        if (header.hash.toHex() === before) return;
+        closing.close().then(() => resolve(header.hash.toHex()), reject);
+      });
+    });
+    const built = await closing.newBlock();
+    expect(await closed).toBe(built);
+    // The timestamp inherent's event of that block was read before the connection went.
+    expect(closing.recorded('system', 'ExtrinsicSuccess').some((e) => e.blockHash === built)).toBe(true);
   });
 });
