@@ -65,6 +65,7 @@ const rows = [
     if (current) await store.updateRequest({ ...current, updatedAt: i + 1 });
   }),
   await measure('insertChallenge', N, (i) => store.insertChallenge(challenge(i))),
+  await measure('listChallenges', N, (i) => store.listChallenges(`req-${i}`)),
   await measure('consumeChallenge', N, (i) => store.consumeChallenge(`chl-${i}`, 2)),
   await measure(`listOpenRequests (${N} open)`, 20, () => store.listOpenRequests(0)),
 ];

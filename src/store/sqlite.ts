@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Field } from '../domain/fields.js';
 import {
   type Challenge,
@@ -103,6 +103,8 @@ type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
   private readonly db: DatabaseSync;
+  /** By their SQL, which is one of a few fixed texts each (a table or column name from a fixed set). */
+  private readonly statements = new Map<string, StatementSync>();
 
   /** Opens (and creates, with its folder) the database file; ':memory:' for a private one. */
   constructor(path: string) {
@@ -121,6 +123,19 @@ export class SqliteStore implements Store {
    * new file at once, or a crash half-way, never leave half a schema. `user_version` says which
    * schema the file has; a file from a newer registrar is refused rather than misread.
    */
+  /**
+   * The statement for `sql`, compiled once: compiling costs more than running most of them, and a
+   * periodic pass runs a few of them for every open request.
+   */
+  private statement(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   private migrate(): void {
     this.db.exec('BEGIN IMMEDIATE');
     try {
@@ -144,51 +159,48 @@ export class SqliteStore implements Store {
 
   async insertRequest(request: JudgementRequest): Promise<void> {
     try {
-      this.db
-        .prepare(
-          `INSERT INTO requests (id, account, registrar_index, is_open, version, created_at, doc)
+      this.statement(
+        `INSERT INTO requests (id, account, registrar_index, is_open, version, created_at, doc)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          request.id,
-          request.account,
-          request.registrarIndex,
-          isOpenStatus(request.status) ? 1 : 0,
-          request.version,
-          request.createdAt,
-          JSON.stringify(request),
-        );
+      ).run(
+        request.id,
+        request.account,
+        request.registrarIndex,
+        isOpenStatus(request.status) ? 1 : 0,
+        request.version,
+        request.createdAt,
+        JSON.stringify(request),
+      );
     } catch (error) {
       throw translate(error, `request for ${request.account}`);
     }
   }
 
   async getRequest(id: string): Promise<JudgementRequest | undefined> {
-    return parse(this.db.prepare('SELECT doc FROM requests WHERE id = ?').get(id));
+    return parse(this.statement('SELECT doc FROM requests WHERE id = ?').get(id));
   }
 
   async findOpenRequest(account: string, registrarIndex: number): Promise<JudgementRequest | undefined> {
     return parse(
-      this.db
-        .prepare('SELECT doc FROM requests WHERE account = ? AND registrar_index = ? AND is_open = 1')
-        .get(account, registrarIndex),
+      this.statement(
+        'SELECT doc FROM requests WHERE account = ? AND registrar_index = ? AND is_open = 1',
+      ).get(account, registrarIndex),
     );
   }
 
   async latestRequest(account: string, registrarIndex: number): Promise<JudgementRequest | undefined> {
     return parse(
-      this.db
-        .prepare(
-          `SELECT doc FROM requests WHERE account = ? AND registrar_index = ?
+      this.statement(
+        `SELECT doc FROM requests WHERE account = ? AND registrar_index = ?
            ORDER BY is_open DESC, created_at DESC, rowid DESC LIMIT 1`,
-        )
-        .get(account, registrarIndex),
+      ).get(account, registrarIndex),
     );
   }
 
   async listOpenRequests(registrarIndex: number): Promise<JudgementRequest[]> {
-    return this.db
-      .prepare('SELECT doc FROM requests WHERE registrar_index = ? AND is_open = 1 ORDER BY created_at')
+    return this.statement(
+      'SELECT doc FROM requests WHERE registrar_index = ? AND is_open = 1 ORDER BY created_at',
+    )
       .all(registrarIndex)
       .map((row) => parse<JudgementRequest>(row) as JudgementRequest);
   }
@@ -196,15 +208,15 @@ export class SqliteStore implements Store {
   async updateRequest(request: JudgementRequest): Promise<JudgementRequest | undefined> {
     const next = { ...request, version: request.version + 1 };
     try {
-      const result = this.db
-        .prepare('UPDATE requests SET is_open = ?, version = ?, doc = ? WHERE id = ? AND version = ?')
-        .run(
-          isOpenStatus(next.status) ? 1 : 0,
-          next.version,
-          JSON.stringify(next),
-          request.id,
-          request.version,
-        );
+      const result = this.statement(
+        'UPDATE requests SET is_open = ?, version = ?, doc = ? WHERE id = ? AND version = ?',
+      ).run(
+        isOpenStatus(next.status) ? 1 : 0,
+        next.version,
+        JSON.stringify(next),
+        request.id,
+        request.version,
+      );
       return result.changes === 1 ? next : undefined;
     } catch (error) {
       throw translate(error, `request for ${request.account}`);
@@ -213,21 +225,19 @@ export class SqliteStore implements Store {
 
   async insertChallenge(challenge: Challenge): Promise<void> {
     try {
-      this.db
-        .prepare(
-          `INSERT INTO challenges (id, request_id, field, expires_at, used_at, voided_at,
+      this.statement(
+        `INSERT INTO challenges (id, request_id, field, expires_at, used_at, voided_at,
              delivered_at, next_delivery_at, doc)
            VALUES (?, ?, ?, ?, NULL, NULL, ?, ?, ?)`,
-        )
-        .run(
-          challenge.id,
-          challenge.requestId,
-          challenge.field,
-          challenge.expiresAt,
-          challenge.deliveredAt ?? null,
-          challenge.nextDeliveryAt ?? null,
-          JSON.stringify(challenge),
-        );
+      ).run(
+        challenge.id,
+        challenge.requestId,
+        challenge.field,
+        challenge.expiresAt,
+        challenge.deliveredAt ?? null,
+        challenge.nextDeliveryAt ?? null,
+        JSON.stringify(challenge),
+      );
     } catch (error) {
       throw translate(error, 'challenge id');
     }
@@ -238,29 +248,25 @@ export class SqliteStore implements Store {
   }
 
   async listChallenges(requestId: string): Promise<Challenge[]> {
-    return this.db
-      .prepare('SELECT doc FROM challenges WHERE request_id = ? ORDER BY rowid')
+    return this.statement('SELECT doc FROM challenges WHERE request_id = ? ORDER BY rowid')
       .all(requestId)
       .map((row) => parse<Challenge>(row) as Challenge);
   }
 
   async findLiveChallenges(field: Field, subject: string, now: number): Promise<Challenge[]> {
-    return this.db
-      .prepare(
-        `SELECT doc FROM challenges WHERE field = ? AND used_at IS NULL AND voided_at IS NULL
+    return this.statement(
+      `SELECT doc FROM challenges WHERE field = ? AND used_at IS NULL AND voided_at IS NULL
            AND expires_at > ? AND json_extract(doc, '$.subject') = ? ORDER BY rowid`,
-      )
+    )
       .all(field, now, subject)
       .map((row) => parse<Challenge>(row) as Challenge);
   }
 
   async consumeChallenge(id: string, now: number): Promise<ConsumeOutcome> {
-    const result = this.db
-      .prepare(
-        `UPDATE challenges SET used_at = ?, doc = json_set(doc, '$.usedAt', ?)
+    const result = this.statement(
+      `UPDATE challenges SET used_at = ?, doc = json_set(doc, '$.usedAt', ?)
          WHERE id = ? AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?`,
-      )
-      .run(now, now, id, now);
+    ).run(now, now, id, now);
     const challenge = this.readChallenge(id);
     if (result.changes === 1 && challenge) return { ok: true, challenge };
     return refusal(challenge, now);
@@ -269,27 +275,24 @@ export class SqliteStore implements Store {
   async voidChallenges(requestId: string, now: number, fields?: readonly Field[]): Promise<number> {
     const only = fields ? ` AND field IN (${fields.map(() => '?').join(',')})` : '';
     if (fields?.length === 0) return 0;
-    const result = this.db
-      .prepare(
-        `UPDATE challenges SET voided_at = ?, doc = json_set(doc, '$.voidedAt', ?)
+    const result = this.statement(
+      `UPDATE challenges SET voided_at = ?, doc = json_set(doc, '$.voidedAt', ?)
          WHERE request_id = ? AND used_at IS NULL AND voided_at IS NULL${only}`,
-      )
-      .run(now, now, requestId, ...(fields ?? []));
+    ).run(now, now, requestId, ...(fields ?? []));
     return Number(result.changes);
   }
 
   async deleteExpiredChallenges(before: number): Promise<number> {
-    this.db.prepare('DELETE FROM deliveries WHERE at < ?').run(before);
-    return Number(this.db.prepare('DELETE FROM challenges WHERE expires_at < ?').run(before).changes);
+    this.statement('DELETE FROM deliveries WHERE at < ?').run(before);
+    return Number(this.statement('DELETE FROM challenges WHERE expires_at < ?').run(before).changes);
   }
 
   async dueDeliveries(now: number, limit: number, all = false): Promise<Challenge[]> {
-    return this.db
-      .prepare(
-        `SELECT doc FROM challenges WHERE delivered_at IS NULL AND next_delivery_at <= ?
+    return this.statement(
+      `SELECT doc FROM challenges WHERE delivered_at IS NULL AND next_delivery_at <= ?
            AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?
          ORDER BY next_delivery_at, rowid LIMIT ?`,
-      )
+    )
       .all(all ? Number.MAX_SAFE_INTEGER : now, now, limit)
       .map((row) => parse<Challenge>(row) as Challenge);
   }
@@ -297,57 +300,54 @@ export class SqliteStore implements Store {
   async recordDelivery(id: string, outcome: DeliveryOutcome): Promise<void> {
     if ('deliveredAt' in outcome) {
       this.transaction(() => {
-        const updated = this.db
-          .prepare(
-            `UPDATE challenges SET delivered_at = ?, next_delivery_at = NULL, expires_at = ?,
+        const updated = this.statement(
+          `UPDATE challenges SET delivered_at = ?, next_delivery_at = NULL, expires_at = ?,
                doc = json_remove(json_set(doc, '$.deliveredAt', ?, '$.expiresAt', ?), '$.nextDeliveryAt')
              WHERE id = ? AND delivered_at IS NULL RETURNING json_extract(doc, '$.account') AS account`,
-          )
-          .get(outcome.deliveredAt, outcome.expiresAt, outcome.deliveredAt, outcome.expiresAt, id) as
+        ).get(outcome.deliveredAt, outcome.expiresAt, outcome.deliveredAt, outcome.expiresAt, id) as
           | Row
           | undefined;
         if (!updated) return;
-        this.db
-          .prepare('INSERT INTO deliveries (target, account, at) VALUES (?, ?, ?)')
-          .run(outcome.target, String(updated.account), outcome.deliveredAt);
+        this.statement('INSERT INTO deliveries (target, account, at) VALUES (?, ?, ?)').run(
+          outcome.target,
+          String(updated.account),
+          outcome.deliveredAt,
+        );
       });
       return;
     }
     // json_set with NULL would store null: a delivery without a problem removes the old one.
-    this.db
-      .prepare(
-        `UPDATE challenges SET next_delivery_at = ?, expires_at = ?,
+    this.statement(
+      `UPDATE challenges SET next_delivery_at = ?, expires_at = ?,
            doc = CASE WHEN ? IS NULL
              THEN json_remove(json_set(doc, '$.nextDeliveryAt', ?, '$.deliveryAttempts', ?, '$.expiresAt', ?), '$.deliveryProblem')
              ELSE json_set(doc, '$.nextDeliveryAt', ?, '$.deliveryAttempts', ?, '$.expiresAt', ?, '$.deliveryProblem', ?) END
          WHERE id = ? AND delivered_at IS NULL`,
-      )
-      .run(
-        outcome.retryAt,
-        outcome.expiresAt,
-        outcome.problem ?? null,
-        outcome.retryAt,
-        outcome.attempts,
-        outcome.expiresAt,
-        outcome.retryAt,
-        outcome.attempts,
-        outcome.expiresAt,
-        outcome.problem ?? null,
-        id,
-      );
+    ).run(
+      outcome.retryAt,
+      outcome.expiresAt,
+      outcome.problem ?? null,
+      outcome.retryAt,
+      outcome.attempts,
+      outcome.expiresAt,
+      outcome.retryAt,
+      outcome.attempts,
+      outcome.expiresAt,
+      outcome.problem ?? null,
+      id,
+    );
   }
 
   async deliveryTimes(to: DeliveryTarget, since: number): Promise<number[]> {
     const [column, value] = 'account' in to ? ['account', to.account] : ['target', to.target];
-    return this.db
-      .prepare(`SELECT at FROM deliveries WHERE ${column} = ? AND at >= ? ORDER BY at`)
+    return this.statement(`SELECT at FROM deliveries WHERE ${column} = ? AND at >= ? ORDER BY at`)
       .all(value, since)
       .map((row) => Number((row as Row).at));
   }
 
   async recordWrongCode(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const bump = this.db.prepare(
+    const bump = this.statement(
       `UPDATE challenges SET doc = json_set(doc, '$.wrongCodes', coalesce(json_extract(doc, '$.wrongCodes'), 0) + 1)
        WHERE id = ? RETURNING json_extract(doc, '$.wrongCodes') AS wrong`,
     );
@@ -360,32 +360,29 @@ export class SqliteStore implements Store {
   }
 
   async listClosedRequests(before: number, limit: number): Promise<JudgementRequest[]> {
-    return this.db
-      .prepare(
-        `SELECT doc FROM requests WHERE is_open = 0 AND json_extract(doc, '$.forgottenAt') IS NULL
+    return this.statement(
+      `SELECT doc FROM requests WHERE is_open = 0 AND json_extract(doc, '$.forgottenAt') IS NULL
            AND json_extract(doc, '$.updatedAt') < ? ORDER BY created_at LIMIT ?`,
-      )
+    )
       .all(before, limit)
       .map((row) => parse<JudgementRequest>(row) as JudgementRequest);
   }
 
   async deleteChallenges(requestId: string): Promise<number> {
-    return Number(this.db.prepare('DELETE FROM challenges WHERE request_id = ?').run(requestId).changes);
+    return Number(this.statement('DELETE FROM challenges WHERE request_id = ?').run(requestId).changes);
   }
 
   async claimLease(name: string, owner: string, until: number, now: number): Promise<boolean> {
-    const result = this.db
-      .prepare(
-        `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
+    const result = this.statement(
+      `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
          WHERE leases.owner = excluded.owner OR leases.until <= ?`,
-      )
-      .run(name, owner, until, now);
+    ).run(name, owner, until, now);
     return result.changes === 1;
   }
 
   async releaseLease(name: string, owner: string): Promise<void> {
-    this.db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
+    this.statement('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
   }
 
   async appendJudgement(record: JudgementRecord): Promise<void> {
@@ -406,33 +403,33 @@ export class SqliteStore implements Store {
 
   /** The audit logs: one JSON document per entry, in write order, found by account. */
   private appendLog(table: 'judgements' | 'reviews', record: { account: string }): void {
-    this.db
-      .prepare(`INSERT INTO ${table} (account, doc) VALUES (?, ?)`)
-      .run(record.account, JSON.stringify(record));
+    this.statement(`INSERT INTO ${table} (account, doc) VALUES (?, ?)`).run(
+      record.account,
+      JSON.stringify(record),
+    );
   }
 
   private listLog<T>(table: 'judgements' | 'reviews', account?: string): T[] {
     const rows =
       account === undefined
-        ? this.db.prepare(`SELECT doc FROM ${table} ORDER BY seq`).all()
-        : this.db.prepare(`SELECT doc FROM ${table} WHERE account = ? ORDER BY seq`).all(account);
+        ? this.statement(`SELECT doc FROM ${table} ORDER BY seq`).all()
+        : this.statement(`SELECT doc FROM ${table} WHERE account = ? ORDER BY seq`).all(account);
     return rows.map((row) => parse<T>(row) as T);
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {
-    const row = this.db.prepare('SELECT value FROM checkpoints WHERE key = ?').get(key) as Row | undefined;
+    const row = this.statement('SELECT value FROM checkpoints WHERE key = ?').get(key) as Row | undefined;
     return row ? String(row.value) : undefined;
   }
 
   async setCheckpoint(key: string, value: string): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO checkpoints (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, value);
+    this.statement(
+      'INSERT INTO checkpoints (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(key, value);
   }
 
   async close(): Promise<void> {
+    this.statements.clear();
     if (this.db.isOpen) this.db.close();
   }
 
@@ -448,7 +445,7 @@ export class SqliteStore implements Store {
   }
 
   private readChallenge(id: string): Challenge | undefined {
-    return parse(this.db.prepare('SELECT doc FROM challenges WHERE id = ?').get(id));
+    return parse(this.statement('SELECT doc FROM challenges WHERE id = ?').get(id));
   }
 }
 
