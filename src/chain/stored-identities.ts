@@ -80,6 +80,8 @@ export class StoredIdentity {
 
   constructor(
     readonly account: string,
+    /** Its storage key, as hex. */
+    readonly key: string,
     private readonly bytes: Uint8Array,
     private readonly api: ApiPromise,
     private readonly types: StoredTypes,
@@ -225,7 +227,7 @@ export async function scanIdentities(
         const bytes = stored[i];
         if (!bytes) return;
         const account = registry.createType('AccountId', hexToU8a(key).subarray(types.accountAt)).toString();
-        const entry = orSkip(account, unreadable, () => new StoredIdentity(account, bytes, api, types));
+        const entry = orSkip(account, unreadable, () => new StoredIdentity(account, key, bytes, api, types));
         if (entry) page.push(entry);
       });
       await visitPage(page);
@@ -241,7 +243,8 @@ export async function scanIdentities(
  * Every account whose judgement slot for `index` is FeePaid, with its identity: the pending
  * requests, from a full scan of storage at block `at`. `visit` sees every entry on the way;
  * `found` the pending ones of each page as soon as the page is read (the scan goes on after it);
- * `unreadable` each entry skipped because its value does not decode.
+ * `unreadable` each entry skipped because its value does not decode; `keys` is given the storage
+ * key of each pending one, so that the next read of the open requests does not compute them again.
  */
 export async function readPendingIdentities(
   api: ApiPromise,
@@ -252,6 +255,7 @@ export async function readPendingIdentities(
     found?: (page: ReadonlyMap<string, ChainIdentity>) => Promise<void>;
     pageSize?: number;
     unreadable?: Unreadable;
+    keys?: AccountKeys;
   } = {},
 ): Promise<Map<string, ChainIdentity>> {
   const pending = new Map<string, ChainIdentity>();
@@ -265,7 +269,10 @@ export async function readPendingIdentities(
           options.visit?.(entry);
           return entry.isPendingFor(index) ? entry.identity() : undefined;
         });
-        if (identity) found.set(entry.account, identity);
+        if (identity) {
+          found.set(entry.account, identity);
+          options.keys?.remember(entry.account, entry.key);
+        }
       }
       for (const [account, identity] of found) pending.set(account, identity);
       if (found.size > 0) await options.found?.(found);
@@ -282,6 +289,14 @@ export async function readPendingIdentities(
  */
 export class AccountKeys {
   private keys = new Map<string, string>();
+
+  /**
+   * Keeps `key` as the storage key of `account` until the next read: computing a key (the address
+   * decoded, then hashed) cost more than the rest of a periodic pass's read, measured.
+   */
+  remember(account: string, key: string): void {
+    this.keys.set(account, key);
+  }
 
   /** The keys of `accounts`, in their order; from now on only these are kept. */
   of(api: ApiPromise, accounts: readonly string[]): string[] {
@@ -314,12 +329,13 @@ export async function readPendingOf(
   const keys = (options.keys ?? new AccountKeys()).of(api, accounts);
   for (let start = 0; start < accounts.length; start += SCAN_PAGE) {
     const page = accounts.slice(start, start + SCAN_PAGE);
-    const values = await storedValues(api, keys.slice(start, start + SCAN_PAGE), at);
+    const pageKeys = keys.slice(start, start + SCAN_PAGE);
+    const values = await storedValues(api, pageKeys, at);
     page.forEach((account, i) => {
       const bytes = values[i];
       if (!bytes) return;
       const identity = orSkip(account, unreadable, () => {
-        const stored = new StoredIdentity(account, bytes, api, storedTypes(api));
+        const stored = new StoredIdentity(account, pageKeys[i] ?? '', bytes, api, storedTypes(api));
         if (!stored.isPendingFor(index)) return undefined;
         const snapshot = known.get(account);
         return snapshot && stored.hasInfo(snapshot) ? unchanged(stored, snapshot) : stored.identity();

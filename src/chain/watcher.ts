@@ -249,6 +249,7 @@ export class Watcher {
               for (const account of await this.handler.openFound(found, provisional)) opened.add(account);
             },
             unreadable: skip,
+            keys: this.openKeys,
           })
         : await readPendingOf(api, head.toHex(), this.registrarIndex, scope, {
             known,

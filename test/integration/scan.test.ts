@@ -9,6 +9,7 @@ import { blake2AsU8a, encodeAddress } from '@polkadot/util-crypto';
 import { decodeRegistration, readIdentities, registrationOf } from '../../src/chain/identity.js';
 import { JudgedNames } from '../../src/chain/judged-names.js';
 import {
+  AccountKeys,
   PAGES_AHEAD,
   readPendingIdentities,
   readPendingOf,
@@ -38,9 +39,11 @@ describe('a full scan of IdentityOf', () => {
     const at = (await chain.api.rpc.chain.getFinalizedHead()).toHex();
     const visited: StoredIdentity[] = [];
     const handed: { accounts: string[]; visitedBefore: number }[] = [];
+    const keys = new AccountKeys();
     const found = await readPendingIdentities(chain.api, INDEX, {
       at,
       pageSize: 10,
+      keys,
       visit: (entry) => visited.push(entry),
       found: async (page) => {
         handed.push({ accounts: [...page.keys()], visitedBefore: visited.length });
@@ -73,6 +76,27 @@ describe('a full scan of IdentityOf', () => {
     const scanned = sample ? registrationOf(sample.value()) : undefined;
     expect(direct && decodeRegistration(direct)).toEqual(scanned && decodeRegistration(scanned));
     expect(direct).toBeDefined();
+
+    // Each entry knows its storage key, and the keys of the pending ones are kept for the next
+    // read of the open requests: it needs no key computed (an api that cannot compute one will do).
+    for (const entry of visited)
+      expect(entry.key).toBe(chain.api.query.identity.identityOf.key(entry.account));
+    const cannotHash = {
+      query: {
+        identity: {
+          identityOf: {
+            key: () => {
+              throw new Error('a key was computed again');
+            },
+          },
+        },
+      },
+    } as unknown as typeof chain.api;
+    expect(keys.of(cannotHash, pending)).toEqual(
+      pending.map((a) => chain.api.query.identity.identityOf.key(a)),
+    );
+    const reread = await readPendingOf(chain.api, at, INDEX, pending, { keys });
+    expect([...reread.keys()].sort()).toEqual([...pending].sort());
   });
 
   it('reads open accounts over several pages, each account with its own identity', async () => {
