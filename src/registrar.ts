@@ -240,8 +240,7 @@ export class Registrar implements WatcherHandler, ProofSink {
   }
 
   async openSnapshots(): Promise<ReadonlyMap<string, Snapshot>> {
-    const open = await this.o.store.listOpenRequests(this.o.registrarIndex);
-    return new Map(open.map((r) => [r.account, r.snapshot]));
+    return this.o.store.listOpenSnapshots(this.o.registrarIndex);
   }
 
   /**
@@ -353,7 +352,7 @@ export class Registrar implements WatcherHandler, ProofSink {
    * pages but does not judge) are found here.
    */
   async judgeReady(): Promise<void> {
-    for (const request of await this.o.store.listOpenRequests(this.o.registrarIndex)) {
+    for (const request of await this.o.store.listReadyRequests(this.o.registrarIndex)) {
       this.judging.whenReady(request);
     }
   }

@@ -10,7 +10,9 @@ import {
   type JudgementRecord,
   type JudgementRequest,
   type ReviewRecord,
+  type Snapshot,
 } from '../domain/request.js';
+import { isReadyForJudgement } from '../domain/verification.js';
 import {
   type ConsumeOutcome,
   type DeliveryOutcome,
@@ -23,6 +25,8 @@ import {
 type RequestDoc = {
   _id: string;
   open: boolean;
+  /** isReadyForJudgement of the doc; absent on docs written before it was kept (they may be). */
+  ready?: boolean;
   doc: JudgementRequest;
   account: string;
   registrarIndex: number;
@@ -75,6 +79,8 @@ export class MongoStore implements Store {
       },
       { key: { account: 1, registrarIndex: 1, 'doc.createdAt': -1 }, name: 'by_account' },
       { key: { registrarIndex: 1, open: 1 }, name: 'open_requests' },
+      // No partial index: a partial filter cannot say `$ne`, and a doc without `ready` may be ready.
+      { key: { registrarIndex: 1, open: 1, ready: 1 }, name: 'ready_requests' },
     ]);
     await this.challenges.createIndexes([
       { key: { requestId: 1 }, name: 'by_request' },
@@ -122,6 +128,22 @@ export class MongoStore implements Store {
   async listOpenRequests(registrarIndex: number): Promise<JudgementRequest[]> {
     const docs = await this.requests
       .find({ registrarIndex, open: true })
+      .sort({ 'doc.createdAt': 1 })
+      .toArray();
+    return docs.map((d) => d.doc);
+  }
+
+  async listOpenSnapshots(registrarIndex: number): Promise<Map<string, Snapshot>> {
+    const docs = await this.requests
+      .find({ registrarIndex, open: true }, { projection: { account: 1, 'doc.snapshot': 1 } })
+      .sort({ 'doc.createdAt': 1 })
+      .toArray();
+    return new Map(docs.map((d) => [d.account, d.doc.snapshot]));
+  }
+
+  async listReadyRequests(registrarIndex: number): Promise<JudgementRequest[]> {
+    const docs = await this.requests
+      .find({ registrarIndex, open: true, ready: { $ne: false } })
       .sort({ 'doc.createdAt': 1 })
       .toArray();
     return docs.map((d) => d.doc);
@@ -336,6 +358,7 @@ function toRequestDoc(request: JudgementRequest): RequestDoc {
   return {
     _id: request.id,
     open: isOpenStatus(request.status),
+    ready: isReadyForJudgement(request),
     account: request.account,
     registrarIndex: request.registrarIndex,
     doc: request,

@@ -13,7 +13,9 @@ import {
   type JudgementRecord,
   type JudgementRequest,
   type ReviewRecord,
+  type Snapshot,
 } from '../domain/request.js';
+import { isReadyForJudgement } from '../domain/verification.js';
 import {
   type ConsumeOutcome,
   type DeliveryOutcome,
@@ -23,7 +25,7 @@ import {
   type Store,
 } from './store.js';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -99,6 +101,16 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE INDEX IF NOT EXISTS reviews_by_account ON reviews (account);
 `;
 
+/**
+ * Schema 4: whether a request is ready for judgement, kept with each write, so the leader's poll
+ * for requests another instance made ready reads those alone. NULL (written before): may be.
+ */
+const SCHEMA_4 = `
+ALTER TABLE requests ADD COLUMN ready INTEGER;
+CREATE INDEX IF NOT EXISTS requests_maybe_ready ON requests (registrar_index)
+  WHERE is_open = 1 AND ready IS NOT 0;
+`;
+
 type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
@@ -148,6 +160,7 @@ export class SqliteStore implements Store {
       if (version < 1) this.db.exec(SCHEMA);
       if (version < 2) this.db.exec(SCHEMA_2);
       if (version < 3) this.db.exec(SCHEMA_3);
+      if (version < 4) this.db.exec(SCHEMA_4);
       if (version < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {
@@ -160,13 +173,14 @@ export class SqliteStore implements Store {
   async insertRequest(request: JudgementRequest): Promise<void> {
     try {
       this.statement(
-        `INSERT INTO requests (id, account, registrar_index, is_open, version, created_at, doc)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO requests (id, account, registrar_index, is_open, ready, version, created_at, doc)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         request.id,
         request.account,
         request.registrarIndex,
         isOpenStatus(request.status) ? 1 : 0,
+        isReadyForJudgement(request) ? 1 : 0,
         request.version,
         request.createdAt,
         JSON.stringify(request),
@@ -205,13 +219,32 @@ export class SqliteStore implements Store {
       .map((row) => parse<JudgementRequest>(row) as JudgementRequest);
   }
 
+  async listOpenSnapshots(registrarIndex: number): Promise<Map<string, Snapshot>> {
+    // The snapshot alone is taken out of each record by SQLite: parsing every record cost more.
+    const rows = this.statement(
+      `SELECT account, json_extract(doc, '$.snapshot') AS snapshot FROM requests
+         WHERE registrar_index = ? AND is_open = 1 ORDER BY created_at`,
+    ).all(registrarIndex);
+    return new Map(rows.map((row) => [String(row.account), JSON.parse(String(row.snapshot)) as Snapshot]));
+  }
+
+  async listReadyRequests(registrarIndex: number): Promise<JudgementRequest[]> {
+    return this.statement(
+      `SELECT doc FROM requests WHERE registrar_index = ? AND is_open = 1 AND ready IS NOT 0
+         ORDER BY created_at`,
+    )
+      .all(registrarIndex)
+      .map((row) => parse<JudgementRequest>(row) as JudgementRequest);
+  }
+
   async updateRequest(request: JudgementRequest): Promise<JudgementRequest | undefined> {
     const next = { ...request, version: request.version + 1 };
     try {
       const result = this.statement(
-        'UPDATE requests SET is_open = ?, version = ?, doc = ? WHERE id = ? AND version = ?',
+        'UPDATE requests SET is_open = ?, ready = ?, version = ?, doc = ? WHERE id = ? AND version = ?',
       ).run(
         isOpenStatus(next.status) ? 1 : 0,
+        isReadyForJudgement(next) ? 1 : 0,
         next.version,
         JSON.stringify(next),
         request.id,

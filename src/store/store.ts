@@ -3,7 +3,13 @@
  * the store says what was proven. Adapters: sqlite.ts (default, embedded) and mongodb.ts.
  */
 import type { Field } from '../domain/fields.js';
-import type { Challenge, JudgementRecord, JudgementRequest, ReviewRecord } from '../domain/request.js';
+import type {
+  Challenge,
+  JudgementRecord,
+  JudgementRequest,
+  ReviewRecord,
+  Snapshot,
+} from '../domain/request.js';
 
 export type ConsumeOutcome =
   | { ok: true; challenge: Challenge }
@@ -20,6 +26,14 @@ export interface Store {
   /** The newest request of an account, open or not (for the status page). */
   latestRequest(account: string, registrarIndex: number): Promise<JudgementRequest | undefined>;
   listOpenRequests(registrarIndex: number): Promise<JudgementRequest[]>;
+  /** The snapshot of every open request, by account: all a periodic pass compares the chain with. */
+  listOpenSnapshots(registrarIndex: number): Promise<Map<string, Snapshot>>;
+  /**
+   * The open requests that may be ready for judgement (isReadyForJudgement): every one that is,
+   * and only those, except requests last written before the store kept readiness, which come too.
+   * Polled often, so it must not cost what listing every open request costs.
+   */
+  listReadyRequests(registrarIndex: number): Promise<JudgementRequest[]>;
   /**
    * Compare-and-set: stores `request` with version `request.version + 1` only if the stored version
    * is still `request.version`. Returns the stored request, or undefined when another writer won.

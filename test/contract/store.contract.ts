@@ -92,6 +92,54 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await expect(store.updateRequest({ ...judged, status: 'open' })).rejects.toBeInstanceOf(DuplicateError);
     });
 
+    it('lists the snapshot of every open request by account, and none of a closed one', async () => {
+      const index = 40;
+      const open = request({
+        registrarIndex: index,
+        snapshot: { infoHex: '0x0102', hash: `0x${'cd'.repeat(32)}` },
+      });
+      const closed = request({ registrarIndex: index, status: 'judged' });
+      await store.insertRequest(open);
+      await store.insertRequest(closed);
+      await store.insertRequest(request({ registrarIndex: index + 100 }));
+      expect(await other.listOpenSnapshots(index)).toEqual(new Map([[open.account, open.snapshot]]));
+    });
+
+    it('lists the open requests ready for judgement, and as they change', async () => {
+      const index = 41;
+      const confirmed = {
+        status: 'confirmed',
+        value: 'a@example.org',
+        subject: 'a@example.org',
+        confirmedAt: 2,
+      };
+      const waiting = request({ registrarIndex: index });
+      const ready = request({
+        registrarIndex: index,
+        fields: { email: confirmed } as JudgementRequest['fields'],
+      });
+      const judged = request({ ...ready, id: unique('req'), account: unique('acct'), status: 'judged' });
+      await store.insertRequest(waiting);
+      await store.insertRequest(ready);
+      await store.insertRequest(judged);
+      await store.insertRequest({
+        ...ready,
+        id: unique('req'),
+        account: unique('acct'),
+        registrarIndex: index + 100,
+      });
+      const ids = async () => (await other.listReadyRequests(index)).map((r) => r.id);
+      expect(await ids()).toEqual([ready.id]);
+      // The last field proven (by another instance, say): listed from then on.
+      const proven = defined(await other.updateRequest({ ...waiting, fields: ready.fields }));
+      expect((await ids()).sort()).toEqual([ready.id, waiting.id].sort());
+      // Being judged, it is no longer ready; reopened, it is again.
+      const judging = defined(await store.updateRequest({ ...proven, status: 'judging' }));
+      expect(await ids()).toEqual([ready.id]);
+      await store.updateRequest({ ...judging, status: 'open' });
+      expect((await ids()).sort()).toEqual([ready.id, waiting.id].sort());
+    });
+
     it('lets exactly one of two workers win a write made from the same version', async () => {
       const r = request();
       await store.insertRequest(r);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { storeContract } from '../contract/store.contract.js';
+import { request, storeContract } from '../contract/store.contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'registrar-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,7 +20,7 @@ describe('the SQLite store file', () => {
     const raw = new DatabaseSync(path);
     raw.exec('PRAGMA user_version = 99');
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 3');
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 4');
   });
 
   it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again, reviews can be logged', async () => {
@@ -61,6 +61,40 @@ describe('the SQLite store file', () => {
       };
       await store.appendReview(review);
       expect(await store.listReviews('a')).toEqual([review]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('upgrades a schema-3 file: a request written before readiness was kept is still found when ready', async () => {
+    const path = join(dir, 'schema3.sqlite');
+    new SqliteStore(path).close();
+    const raw = new DatabaseSync(path);
+    const ready = request({
+      fields: {
+        email: { status: 'confirmed', value: 'a@example.org', subject: 'a@example.org', confirmedAt: 2 },
+      },
+    });
+    // What schema 3 was: no readiness column.
+    raw.exec(
+      'DROP INDEX requests_maybe_ready; ALTER TABLE requests DROP COLUMN ready; PRAGMA user_version = 3;',
+    );
+    raw
+      .prepare(
+        'INSERT INTO requests (id, account, registrar_index, is_open, version, created_at, doc) VALUES (?, ?, ?, 1, 0, ?, ?)',
+      )
+      .run(ready.id, ready.account, ready.registrarIndex, ready.createdAt, JSON.stringify(ready));
+    raw.close();
+    const store = new SqliteStore(path);
+    try {
+      expect((await store.listReadyRequests(ready.registrarIndex)).map((r) => r.id)).toEqual([ready.id]);
+      // Written again (back to awaiting): readiness is kept from then on.
+      const waiting = { ...ready, fields: request().fields };
+      await store.updateRequest(waiting);
+      expect(await store.listReadyRequests(ready.registrarIndex)).toEqual([]);
+      expect((await store.listOpenSnapshots(ready.registrarIndex)).get(ready.account)).toEqual(
+        ready.snapshot,
+      );
     } finally {
       await store.close();
     }
