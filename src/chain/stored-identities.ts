@@ -7,7 +7,7 @@
  */
 import type { ApiPromise } from '@polkadot/api';
 import type { Codec } from '@polkadot/types/types';
-import { hexToU8a, u8aEq } from '@polkadot/util';
+import { compactFromU8aLim, hexToU8a, u8aEq } from '@polkadot/util';
 import type { Snapshot } from '../domain/request.js';
 import {
   type ChainIdentity,
@@ -30,6 +30,85 @@ interface StoredTypes {
   judgements: string;
   /** Bytes of the deposit after the judgements, when the Registration is (judgements, deposit, info). */
   depositLength: number | undefined;
+  /** The kinds of Judgement by their SCALE index, when their layout is one readJudgements knows. */
+  judgementKinds: Map<number, JudgementKind> | undefined;
+}
+
+/** A variant of the runtime's Judgement: its name and the bytes of its value (FeePaid's fee). */
+interface JudgementKind {
+  name: string;
+  valueBytes: number;
+}
+
+type Lookup = ApiPromise['registry']['lookup'];
+type TypeId = Parameters<Lookup['getSiType']>[0];
+
+/** The definition of a type, seen through single-field wrappers (BoundedVec, a newtype). */
+function unwrapped(lookup: Lookup, id: TypeId) {
+  let def = lookup.getSiType(id).def;
+  for (let field = def.isComposite ? def.asComposite.fields : undefined; field?.length === 1; ) {
+    def = lookup.getSiType(field[0]?.type ?? id).def;
+    field = def.isComposite ? def.asComposite.fields : undefined;
+  }
+  return def;
+}
+
+/** Bytes of an unsigned integer type; undefined for any other. */
+function uintWidth(lookup: Lookup, id: TypeId): number | undefined {
+  const def = unwrapped(lookup, id);
+  if (!def.isPrimitive) return undefined;
+  return { U8: 1, U16: 2, U32: 4, U64: 8, U128: 16 }[def.asPrimitive.type as string];
+}
+
+/**
+ * The kinds of Judgement, when the judgements are a sequence of (u32, Judgement) whose variants
+ * carry nothing or one unsigned integer (pallet-identity's layout): then they are read from the
+ * bytes directly. Building codecs for them cost most of a periodic pass's read, profiled. Any
+ * other layout: undefined, and they are decoded with the runtime's types.
+ */
+function judgementKindsOf(lookup: Lookup, judgements: TypeId) {
+  const def = unwrapped(lookup, judgements);
+  if (!def.isSequence) return undefined;
+  const item = lookup.getSiType(def.asSequence.type).def;
+  const [index, judgement] = item.isTuple ? item.asTuple : [];
+  if (!index || !judgement || item.asTuple.length !== 2 || uintWidth(lookup, index) !== 4) return undefined;
+  const variants = lookup.getSiType(judgement).def;
+  if (!variants.isVariant) return undefined;
+  const kinds = new Map<number, JudgementKind>();
+  for (const variant of variants.asVariant.variants) {
+    const [value, ...more] = variant.fields;
+    const valueBytes = value ? uintWidth(lookup, value.type) : 0;
+    if (valueBytes === undefined || more.length > 0) return undefined;
+    kinds.set(variant.index.toNumber(), { name: variant.name.toString(), valueBytes });
+  }
+  return kinds;
+}
+
+/** The judgement slots at the head of a stored value, and where they end; throws where it is cut short or names no kind. */
+function readJudgements(bytes: Uint8Array, kinds: ReadonlyMap<number, JudgementKind>) {
+  const [offset, count] = compactFromU8aLim(bytes);
+  const judgements: JudgementSlot[] = [];
+  let at = offset;
+  const need = (length: number) => {
+    if (at + length > bytes.length) throw new Error('the stored value ends inside its judgements');
+  };
+  for (let i = 0; i < count; i++) {
+    need(5);
+    const registrarIndex = new DataView(bytes.buffer, bytes.byteOffset + at, 4).getUint32(0, true);
+    const kind = kinds.get(bytes[at + 4] ?? -1);
+    if (!kind) throw new Error(`a judgement of no known kind (${bytes[at + 4]})`);
+    at += 5;
+    const slot: JudgementSlot = { registrarIndex, judgement: kind.name };
+    need(kind.valueBytes);
+    if (kind.name === 'FeePaid') {
+      let fee = 0n;
+      for (let b = kind.valueBytes - 1; b >= 0; b--) fee = (fee << 8n) | BigInt(bytes[at + b] ?? 0);
+      slot.fee = fee;
+    }
+    at += kind.valueBytes;
+    judgements.push(slot);
+  }
+  return { judgements, end: at };
 }
 
 const typesOf = new WeakMap<ApiPromise['registry'], StoredTypes>();
@@ -67,6 +146,7 @@ function storedTypes(api: ApiPromise): StoredTypes {
     depositLength: orderKnown
       ? registry.createType(registry.createLookupType(deposit.type)).encodedLength
       : undefined,
+    judgementKinds: judgementKindsOf(registry.lookup, judgements.type),
   };
   typesOf.set(registry, types);
   return types;
@@ -86,15 +166,11 @@ export class StoredIdentity {
     private readonly api: ApiPromise,
     private readonly types: StoredTypes,
   ) {
-    // A compact length of zero: no judgement at all, as most identities on a new chain.
-    if (bytes[0] === 0) {
-      this.judgements = [];
-      this.infoAt = types.depositLength === undefined ? undefined : 1 + types.depositLength;
-      return;
-    }
-    const head = api.registry.createType(types.judgements, bytes) as unknown as Codec & Iterable<Codec[]>;
-    this.judgements = slotsOf(head);
-    this.infoAt = types.depositLength === undefined ? undefined : head.encodedLength + types.depositLength;
+    const { judgements, end } = types.judgementKinds
+      ? readJudgements(bytes, types.judgementKinds)
+      : decodeJudgements(api, types, bytes);
+    this.judgements = judgements;
+    this.infoAt = types.depositLength === undefined ? undefined : end + types.depositLength;
   }
 
   isPendingFor(index: number): boolean {
@@ -121,6 +197,17 @@ export class StoredIdentity {
     const info = hexToU8a(snapshot.infoHex);
     return u8aEq(this.bytes.subarray(this.infoAt, this.infoAt + info.length), info);
   }
+}
+
+/** The judgement slots at the head of a stored value, decoded with the runtime's types. */
+function decodeJudgements(api: ApiPromise, types: StoredTypes, bytes: Uint8Array) {
+  const head = api.registry.createType(types.judgements, bytes) as unknown as Codec & Iterable<Codec[]>;
+  return { judgements: slotsOf(head), end: head.encodedLength };
+}
+
+/** Whether the judgements of this runtime's stored values are read from their bytes directly. */
+export function readsJudgementsDirectly(api: ApiPromise): boolean {
+  return storedTypes(api).judgementKinds !== undefined;
 }
 
 /** What a full scan of IdentityOf shows, entry by entry, to whoever keeps a corpus from it. */

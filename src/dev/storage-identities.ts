@@ -100,14 +100,17 @@ const BALANCE_ONE = `01${'00'.repeat(15)}`;
 /**
  * IdentityOf values this runtime's types cannot decode, as a later runtime's might look to it:
  * `judgementOfNoKind`, one judgement of an unknown kind from `index`; `pendingWithoutInfo`, a
- * FeePaid slot for `index` (so pending by its head) followed by bytes that are no IdentityInfo.
+ * FeePaid slot for `index` (so pending by its head) followed by bytes that are no IdentityInfo;
+ * `cutInFee`, a FeePaid slot for `index` whose fee the value ends inside of.
  */
 export function undecodableIdentities(index: number): {
   judgementOfNoKind: string;
   pendingWithoutInfo: string;
+  cutInFee: string;
 } {
   return {
     judgementOfNoKind: `0x04${u32(index)}0f`,
+    cutInFee: `0x04${u32(index)}01${BALANCE_ONE.slice(0, 12)}`,
     pendingWithoutInfo: `0x04${u32(index)}01${BALANCE_ONE}${BALANCE_ONE}${'ff'.repeat(40)}`,
   };
 }

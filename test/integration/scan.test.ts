@@ -13,6 +13,7 @@ import {
   PAGES_AHEAD,
   readPendingIdentities,
   readPendingOf,
+  readsJudgementsDirectly,
   type StoredIdentity,
   scanIdentities,
 } from '../../src/chain/stored-identities.js';
@@ -62,7 +63,9 @@ describe('a full scan of IdentityOf', () => {
       expect(accounts.length).toBeLessThanOrEqual(10);
     }
 
-    // What the head of the bytes says is what the whole value says, for every entry.
+    // What the head of the bytes says is what the whole value says, for every entry: read from the
+    // bytes directly (this runtime's Judgement is one whose layout is known), not with codecs.
+    expect(readsJudgementsDirectly(chain.api)).toBe(true);
     for (const entry of visited) {
       const registration = registrationOf(entry.value());
       expect(registration).toBeDefined();
@@ -236,14 +239,17 @@ describe('a full scan of IdentityOf', () => {
   it('skips an entry whose value does not decode, and reads the rest', async () => {
     const index = INDEX + 4;
     const { pending } = await writeIdentities(chain, index, { total: 12, pending: 4, judged: 2 });
-    // One with a judgement of no known kind; one pending for us whose info is not an IdentityInfo.
+    // One with a judgement of no known kind; one pending for us whose info is not an IdentityInfo;
+    // one that ends inside the fee of its judgement.
     const badHead = chain.account('//UndecodableHead').address;
     const badInfo = chain.account('//UndecodableInfo').address;
+    const cutShort = chain.account('//CutShort').address;
     const key = (account: string) => chain.api.query.identity.identityOf.key(account);
     const undecodable = undecodableIdentities(index);
     await chain.api.rpc('dev_setStorage', [
       [key(badHead), undecodable.judgementOfNoKind],
       [key(badInfo), undecodable.pendingWithoutInfo],
+      [key(cutShort), undecodable.cutInFee],
     ]);
     await chain.newBlock();
     const at = (await chain.api.rpc.chain.getFinalizedHead()).toHex();
@@ -255,16 +261,16 @@ describe('a full scan of IdentityOf', () => {
       unreadable: (account) => skipped.push(account),
     });
     expect([...found.keys()].sort()).toEqual([...pending].sort());
-    expect(skipped.sort()).toEqual([badHead, badInfo].sort());
+    expect(skipped.sort()).toEqual([badHead, badInfo, cutShort].sort());
     // Without someone to tell, a value that does not decode is an error, as it always was.
     await expect(readPendingIdentities(chain.api, index, { at, pageSize: 5 })).rejects.toThrow();
 
     // The periodic read of open accounts skips it the same way.
     const skippedOpen: string[] = [];
-    const open = await readPendingOf(chain.api, at, index, [...pending, badInfo], {
+    const open = await readPendingOf(chain.api, at, index, [...pending, badInfo, cutShort], {
       unreadable: (account) => skippedOpen.push(account),
     });
     expect([...open.keys()].sort()).toEqual([...pending].sort());
-    expect(skippedOpen).toEqual([badInfo]);
+    expect(skippedOpen).toEqual([badInfo, cutShort]);
   });
 });
