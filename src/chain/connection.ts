@@ -22,6 +22,23 @@ export interface ConnectionState {
   reconnects: number;
 }
 
+/**
+ * A WsProvider that keeps no answers. Asked for a cache of capacity 0, @polkadot/rpc-provider 16.5
+ * still caches (it reads 0 as its default of 1,024) into a cache of capacity 0 that never evicts:
+ * every answer to a call made at a block hash was kept for good (a full scan's pages of keys, the
+ * header of each block), seen in a heap snapshot of the daemon after a scan of 20,000 identities.
+ */
+export class UncachedWsProvider extends WsProvider {
+  override send<T = unknown>(
+    method: string,
+    params: unknown[],
+    _isCacheable?: boolean,
+    subscription?: Parameters<WsProvider['send']>[3],
+  ): Promise<T> {
+    return super.send<T>(method, params, false, subscription);
+  }
+}
+
 export interface ConnectionOptions {
   minRetryMs?: number;
   maxRetryMs?: number;
@@ -45,7 +62,7 @@ export class ChainConnection {
 
   private constructor(
     readonly api: ApiPromise,
-    private readonly provider: WsProvider,
+    private readonly provider: UncachedWsProvider,
     private readonly log: Logger,
     private readonly minRetryMs: number,
     private readonly maxRetryMs: number,
@@ -61,7 +78,7 @@ export class ChainConnection {
     // autoConnect off: the retries, and their backoff, are ours. No response cache in the provider,
     // and a small one of decoded storage values in @polkadot/api (102,400 by default, 30 s each):
     // a scan of every identity would otherwise keep each one it decoded, over 100 MiB at 50,000.
-    const provider = new WsProvider(endpoints, false, {}, undefined, 0);
+    const provider = new UncachedWsProvider(endpoints, false, {}, undefined, 0);
     const api = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: false, rpcCacheCapacity: 64 });
     // @polkadot/api rejects this promise when the first endpoint is down; we go on to the next.
     api.isReadyOrError.catch(() => undefined);
