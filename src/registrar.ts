@@ -317,7 +317,12 @@ export class Registrar implements WatcherHandler, ProofSink {
         const recheck = !inScope && this.provisional.delete(request.account);
         const identity = pending.get(request.account);
         if (!identity) await this.closeMissing(request);
-        else await this.resume(request, identity, replanning || recheck);
+        else
+          await this.resume(
+            request,
+            identity,
+            replanning ? 'policy, mask or channels changed' : recheck ? 'every judged name read' : undefined,
+          );
       }
     }
     if (!inScope) this.provisional.clear();
@@ -712,7 +717,7 @@ export class Registrar implements WatcherHandler, ProofSink {
         { account: request.account },
         'pending on chain though missing from the list; kept open',
       );
-      return this.resume(request, identity, true);
+      return this.resume(request, identity, 'read again');
     }
     if (slot) return this.end(request.account, 'judged');
     return this.end(request.account, 'cancelled');
@@ -722,10 +727,11 @@ export class Registrar implements WatcherHandler, ProofSink {
    * A request still pending on chain, after a restart or a gap: catch up on what was missed.
    * `identity` as the reconciliation read it; `replanning`: the mask, policy or channels changed.
    */
+  /** `replanWhy`: its plan is made again, for this reason (logged when the plan changes). */
   private async resume(
     request: JudgementRequest,
     identity: ChainIdentity,
-    replanning: boolean,
+    replanWhy: string | undefined,
   ): Promise<void> {
     if (this.judging.inFlight.has(request.account)) return;
     let current = request;
@@ -738,15 +744,16 @@ export class Registrar implements WatcherHandler, ProofSink {
       current = reopened;
     }
     if (identity.snapshot.hash !== current.snapshot.hash) return this.reverify(current.account);
-    if (replanning) current = (await this.replan(current, identity)) ?? current;
+    if (replanWhy) current = (await this.replan(current, identity, replanWhy)) ?? current;
     await this.proofs.issue(current, await this.proofs.fieldsWithoutLiveChallenge(current));
     this.judging.whenReady(current, true);
   }
 
-  /** Applies a change of policy, mask or channels to an open request whose identity is unchanged. */
+  /** Makes the plan of an open request whose identity is unchanged again (policy, mask, channels, corpus). */
   private async replan(
     request: JudgementRequest,
     identity: ChainIdentity,
+    why: string,
   ): Promise<JudgementRequest | undefined> {
     const can = await this.capabilities(request.account);
     let changed: Field[] = [];
@@ -757,10 +764,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       return next?.request;
     });
     if (!updated) return undefined;
-    this.o.log.info(
-      { account: updated.account, fields: changed },
-      'request re-planned: policy, mask or channels changed',
-    );
+    this.o.log.info({ account: updated.account, fields: changed, why }, 'request re-planned');
     // A field that is awaiting again gets a new challenge below; the old ones must not count.
     await this.o.store.voidChallenges(updated.id, this.now(), changed);
     return updated;
