@@ -725,9 +725,9 @@ export class Registrar implements WatcherHandler, ProofSink {
 
   /**
    * A request still pending on chain, after a restart or a gap: catch up on what was missed.
-   * `identity` as the reconciliation read it; `replanning`: the mask, policy or channels changed.
+   * `identity` as the reconciliation read it; `replanWhy`: why its plan is made again, if it is
+   * (the mask, policy or channels changed; the corpus is complete), logged when the plan changes.
    */
-  /** `replanWhy`: its plan is made again, for this reason (logged when the plan changes). */
   private async resume(
     request: JudgementRequest,
     identity: ChainIdentity,

@@ -84,7 +84,10 @@ function judgementKindsOf(lookup: Lookup, judgements: TypeId) {
   return kinds;
 }
 
-/** The judgement slots at the head of a stored value, and where they end; throws where it is cut short or names no kind. */
+/**
+ * The judgement slots at the head of a stored value, and where they end. Throws where the value
+ * ends inside them or names a kind the runtime does not have, as decoding it would.
+ */
 function readJudgements(bytes: Uint8Array, kinds: ReadonlyMap<number, JudgementKind>) {
   const [offset, count] = compactFromU8aLim(bytes);
   const judgements: JudgementSlot[] = [];
