@@ -173,12 +173,7 @@ async function start(
   requestChanges.setMaxListeners(0);
   const notifying = notifyingStore(store, (request) => requestChanges.emit('changed', request));
   const { registry, metrics } = createMetrics({
-    openRequests: async () => {
-      const counts: Record<string, number> = { open: 0, judging: 0 };
-      for (const request of await store.listOpenRequests(index))
-        counts[request.status] = (counts[request.status] ?? 0) + 1;
-      return counts;
-    },
+    openRequests: async () => ({ open: 0, judging: 0, ...(await store.countOpenRequests(index)) }),
     chain: () => connection.status(),
     proxyBalance: async () => {
       try {

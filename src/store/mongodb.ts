@@ -133,6 +133,16 @@ export class MongoStore implements Store {
     return docs.map((d) => d.doc);
   }
 
+  async countOpenRequests(registrarIndex: number): Promise<Record<string, number>> {
+    const groups = await this.requests
+      .aggregate<{ _id: string; n: number }>([
+        { $match: { registrarIndex, open: true } },
+        { $group: { _id: '$doc.status', n: { $sum: 1 } } },
+      ])
+      .toArray();
+    return Object.fromEntries(groups.map((group) => [group._id, group.n]));
+  }
+
   async listOpenSnapshots(registrarIndex: number): Promise<Map<string, Snapshot>> {
     const docs = await this.requests
       .find({ registrarIndex, open: true }, { projection: { account: 1, 'doc.snapshot': 1 } })

@@ -219,6 +219,14 @@ export class SqliteStore implements Store {
       .map((row) => parse<JudgementRequest>(row) as JudgementRequest);
   }
 
+  async countOpenRequests(registrarIndex: number): Promise<Record<string, number>> {
+    const rows = this.statement(
+      `SELECT json_extract(doc, '$.status') AS status, count(*) AS n FROM requests
+         WHERE registrar_index = ? AND is_open = 1 GROUP BY status`,
+    ).all(registrarIndex);
+    return Object.fromEntries(rows.map((row) => [String(row.status), Number(row.n)]));
+  }
+
   async listOpenSnapshots(registrarIndex: number): Promise<Map<string, Snapshot>> {
     // The snapshot alone is taken out of each record by SQLite: parsing every record cost more.
     const rows = this.statement(

@@ -26,6 +26,8 @@ export interface Store {
   /** The newest request of an account, open or not (for the status page). */
   latestRequest(account: string, registrarIndex: number): Promise<JudgementRequest | undefined>;
   listOpenRequests(registrarIndex: number): Promise<JudgementRequest[]>;
+  /** How many requests are open, by status (open, judging): the metrics' gauge, read on every scrape. */
+  countOpenRequests(registrarIndex: number): Promise<Record<string, number>>;
   /** The snapshot of every open request, by account: all a periodic pass compares the chain with. */
   listOpenSnapshots(registrarIndex: number): Promise<Map<string, Snapshot>>;
   /**

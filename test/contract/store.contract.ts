@@ -105,6 +105,17 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await other.listOpenSnapshots(index)).toEqual(new Map([[open.account, open.snapshot]]));
     });
 
+    it('counts the open requests by status, and no closed one', async () => {
+      const index = 42;
+      expect(await store.countOpenRequests(index)).toEqual({});
+      await store.insertRequest(request({ registrarIndex: index }));
+      await store.insertRequest(request({ registrarIndex: index }));
+      await store.insertRequest(request({ registrarIndex: index, status: 'judging' }));
+      await store.insertRequest(request({ registrarIndex: index, status: 'judged' }));
+      await store.insertRequest(request({ registrarIndex: index + 100 }));
+      expect(await other.countOpenRequests(index)).toEqual({ open: 2, judging: 1 });
+    });
+
     it('lists the open requests ready for judgement, and as they change', async () => {
       const index = 41;
       const confirmed = {

@@ -69,6 +69,10 @@ describe('the registrar command', () => {
     });
     const none = await cli(['status', h.chain.account('//NobodyAsked').address], h.env());
     expect(none.code).toBe(3);
+    // The metrics count it among the open requests, by state.
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toContain('registrar_requests{state="open"} 1\n');
+    expect(metrics).toContain('registrar_requests{state="judging"} 0\n');
 
     const rescan = await cli(['rescan'], h.env());
     expect(rescan.code).toBe(0);
