@@ -216,7 +216,9 @@ async function thousand(): Promise<void> {
   // Written into the head block; finality (three behind) must pass it before a daemon's scan sees it.
   for (let i = 0; i <= LAG; i++) await world.chain.newBlock();
   const producer = new BlockProducer(world.chain, BLOCK_MS);
-  const daemon = spawnDaemon(world.env(await freePort(), await freePort()));
+  const daemon = spawnDaemon(
+    world.env(await freePort(), await freePort(), { REGISTRAR_ALLOW_DISPLAY_ONLY: 'true' }),
+  );
   try {
     producer.start();
     const started = Date.now();
@@ -300,8 +302,13 @@ async function startup(idleRss: number, pendingCount: number, label: string): Pr
   collectNodeGarbage();
   const http = await freePort();
   const admin = await freePort();
+  // Display and legal name, no account field: judging display names alone is allowed.
   const daemon = spawnDaemon(
-    world.env(http, admin, { REGISTRAR_REVIEW_FIELDS: 'legal', REGISTRAR_RECONCILE_INTERVAL_SECONDS: '10' }),
+    world.env(http, admin, {
+      REGISTRAR_REVIEW_FIELDS: 'legal',
+      REGISTRAR_RECONCILE_INTERVAL_SECONDS: '10',
+      REGISTRAR_ALLOW_DISPLAY_ONLY: 'true',
+    }),
   );
   try {
     // Any answer counts (a daemon still starting says so, 503); then the pages themselves, once

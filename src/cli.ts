@@ -17,10 +17,14 @@ const USAGE = `usage: registrar <command>
   pending [--json]                      the open requests of the running daemon, as a table
   status ACCOUNT [--json]               one request's fields and what blocks it
   rescan                                read chain storage now and bring every request up to date
-  review ACCOUNT FIELD --confirm|--reject [--note TEXT] [--by NAME]
-                                        the operator's verdict on a legal name or image (in the audit log
-                                        with --by, or your login name)
-  judge ACCOUNT JUDGEMENT [--yes]       give Erroneous, OutOfDate or LowQuality by hand (asks first)
+  review ACCOUNT FIELD --confirm|--reject [--identity HASH | --value TEXT] [--note TEXT] [--by NAME]
+                                        the operator's verdict on a legal name or image, for the identity
+                                        (or value) you looked at: refused if it changed since (without
+                                        either, shows the value and asks); in the audit log with --by, or
+                                        your login name
+  judge ACCOUNT JUDGEMENT [--yes] [--by NAME]
+                                        give Erroneous, OutOfDate or LowQuality by hand (asks first; in
+                                        the audit log with --by, or your login name)
   dev                                   start a local chain, a dev registrar, a mail catcher and the daemon
   dev request --display NAME --email ADDRESS [--seed //Alice]
                                         set an identity on the dev chain and request a judgement
@@ -84,6 +88,8 @@ async function main(argv: string[]): Promise<void> {
           note: { type: 'string' },
           by: { type: 'string' },
           yes: { type: 'boolean' },
+          identity: { type: 'string' },
+          value: { type: 'string' },
         },
         allowPositionals: true,
       });
@@ -97,15 +103,38 @@ async function main(argv: string[]): Promise<void> {
           if (!account || !field || values.confirm === values.reject) {
             fail(`give the account, the field and one of --confirm or --reject\n${USAGE}`);
           }
+          const decision = values.confirm ? 'confirm' : 'reject';
+          let seen: { identityHash?: string; value?: string } = {
+            ...(values.identity === undefined ? {} : { identityHash: values.identity }),
+            ...(values.value === undefined ? {} : { value: values.value }),
+          };
+          if (seen.identityHash === undefined && seen.value === undefined) {
+            // What is decided on is what is shown here: the hash goes with the answer.
+            if (!process.stdin.isTTY) {
+              fail(
+                'give --identity HASH or --value TEXT: what you reviewed (`registrar status ACCOUNT` shows both)',
+              );
+            }
+            const shown = await operator.reviewSubject(config, account, field);
+            if (
+              !(await confirmed(
+                `${decision === 'confirm' ? 'Confirm' : 'Reject'} the ${field} "${shown.value}" of ${account} (identity ${shown.identityHash})? [y/N] `,
+              ))
+            ) {
+              fail('not confirmed; nothing was reviewed', 1);
+            }
+            seen = { identityHash: shown.identityHash };
+          }
           process.stdout.write(
             await operator.review(
               config,
               account,
               field,
-              values.confirm ? 'confirm' : 'reject',
+              decision,
               values.note ?? '',
               // The audit log names the reviewer: --by, or the operator's login.
               values.by ?? userInfo().username,
+              seen,
             ),
           );
         } else if (command === 'judge') {
@@ -117,7 +146,9 @@ async function main(argv: string[]): Promise<void> {
           ) {
             fail('not confirmed; nothing was given (pass --yes to skip the question)', 1);
           }
-          process.stdout.write(await operator.judge(config, account, judgement));
+          process.stdout.write(
+            await operator.judge(config, account, judgement, values.by ?? userInfo().username),
+          );
         } else {
           const account = positionals[0];
           if (!account) fail(`give the account\n${USAGE}`);

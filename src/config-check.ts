@@ -52,17 +52,22 @@ export async function checkConfig(config: Config): Promise<Check[]> {
         verdict: `${endpoint}: reachable, head #${head}`,
       });
       const proxy = new Keyring({ type: 'sr25519' }).addFromUri(config.registrar.proxySeed.reveal());
-      const { entry, proxyAccount, problems } = await checkRegistrar(
+      const { entry, proxyAccount, proxyType, problems, warnings } = await checkRegistrar(
         api,
         config.registrar.index,
         config.registrar.account,
         proxy.address,
+        { policy: config.policy, allowDisplayOnly: config.allowDisplayOnly },
       );
-      for (const problem of problems) {
-        const [setting = 'REGISTRAR_INDEX', ...rest] = problem.split(': ');
-        checks.push({ setting, ok: false, verdict: rest.join(': ') });
-      }
-      if (entry && problems.length === 0) {
+      // Problems fail; what the operator allowed is reported, in the same `SETTING: words`.
+      const report = (line: string, ok: boolean) => {
+        const [setting = 'REGISTRAR_INDEX', ...rest] = line.split(': ');
+        checks.push({ setting, ok, verdict: rest.join(': ') });
+      };
+      for (const problem of problems) report(problem, false);
+      for (const warning of warnings) report(warning, true);
+      // The registrar and its proxy are as configured, whatever else is wrong.
+      if (entry && proxyType) {
         checks.push({
           setting: 'REGISTRAR_ACCOUNT',
           ok: true,

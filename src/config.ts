@@ -44,6 +44,11 @@ export interface Config {
   http: { host: string; port: number; trustProxy: boolean | string };
   smtp: { url: Secret; from: string } | undefined;
   policy: { kind: 'mask' | 'set'; extraFields: 'ignore' | 'block' };
+  /**
+   * Whether a registrar whose mask holds no account field may judge under the `mask` policy, that is
+   * on the display-name check alone (off: start-up refuses such a mask).
+   */
+  allowDisplayOnly: boolean;
   lookAlikeThreshold: number;
   matrix: MatrixSettings | undefined;
   /** "Sign in with GitHub": on when a client ID is set. */
@@ -69,6 +74,8 @@ export interface Config {
   /** What keeps the registrar from being used against strangers (outbox.ts, proofs.ts, the pages). */
   limits: {
     messagesPerTargetPerDay: number;
+    /** Messages to one mail domain a day, over every mailbox there. */
+    messagesPerDomainPerDay: number;
     messagesPerAccountPerDay: number;
     messageCooldownSeconds: number;
     deliveryTimeoutSeconds: number;
@@ -207,6 +214,7 @@ const settings = z.object({
   REGISTRAR_EXTRA_FIELDS: z
     .enum(['ignore', 'block'], { error: 'expected ignore or block' })
     .default('ignore'),
+  REGISTRAR_ALLOW_DISPLAY_ONLY: booleanSetting.default(false),
   REGISTRAR_LOOKALIKE_THRESHOLD: z.coerce
     .number({ error: 'expected a number from 0.5 to 1' })
     .min(0.5, { error: 'expected a number from 0.5 to 1' })
@@ -262,6 +270,7 @@ const settings = z.object({
     .pipe(z.array(z.enum(['legal', 'image'], { error: 'expected a comma-separated list of legal, image' })))
     .default([]),
   REGISTRAR_MESSAGES_PER_TARGET_PER_DAY: wholeNumber(1, 1_000).default(3),
+  REGISTRAR_MESSAGES_PER_DOMAIN_PER_DAY: wholeNumber(1, 1_000_000).default(1_000),
   REGISTRAR_MESSAGES_PER_ACCOUNT_PER_DAY: wholeNumber(1, 10_000).default(10),
   REGISTRAR_MESSAGE_COOLDOWN_SECONDS: wholeNumber(0, 86_400).default(600),
   REGISTRAR_DELIVERY_TIMEOUT_SECONDS: wholeNumber(1, 600).default(30),
@@ -379,6 +388,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { url: new Secret(s.REGISTRAR_SMTP_URL), from: s.REGISTRAR_SMTP_FROM }
         : undefined,
     policy: { kind: s.REGISTRAR_POLICY, extraFields: s.REGISTRAR_EXTRA_FIELDS },
+    allowDisplayOnly: s.REGISTRAR_ALLOW_DISPLAY_ONLY,
     lookAlikeThreshold: s.REGISTRAR_LOOKALIKE_THRESHOLD,
     matrix,
     github,
@@ -405,6 +415,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reviewFields: s.REGISTRAR_REVIEW_FIELDS,
     limits: {
       messagesPerTargetPerDay: s.REGISTRAR_MESSAGES_PER_TARGET_PER_DAY,
+      messagesPerDomainPerDay: s.REGISTRAR_MESSAGES_PER_DOMAIN_PER_DAY,
       messagesPerAccountPerDay: s.REGISTRAR_MESSAGES_PER_ACCOUNT_PER_DAY,
       messageCooldownSeconds: s.REGISTRAR_MESSAGE_COOLDOWN_SECONDS,
       deliveryTimeoutSeconds: s.REGISTRAR_DELIVERY_TIMEOUT_SECONDS,

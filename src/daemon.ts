@@ -14,7 +14,7 @@ import type { RegistrarEntry } from './chain/identity.js';
 import { readIdentity, readRegistrar } from './chain/identity.js';
 import { ProxyJudge } from './chain/judge.js';
 import { JudgedNames } from './chain/judged-names.js';
-import { checkRegistrar } from './chain/registrar-check.js';
+import { checkRegistrar, judgesDisplayOnly } from './chain/registrar-check.js';
 import { Watcher } from './chain/watcher.js';
 import { ChallengeTokens } from './challenges/tokens.js';
 import { AccountChannel } from './channels/account.js';
@@ -29,6 +29,7 @@ import { TwitterPostProof } from './channels/twitter-post.js';
 import { WebChannel } from './channels/web.js';
 import type { Config } from './config.js';
 import { loadConfusables } from './confusables.js';
+import { accepts } from './domain/answers.js';
 import { LookAlikeIndex, Skeletons } from './domain/look-alikes.js';
 import { labelOf } from './domain/verification.js';
 import { collectGarbage } from './heap.js';
@@ -96,13 +97,15 @@ async function start(
   const index = config.registrar.index;
 
   listener.startupStep('checking the registrar on chain');
-  const { entry, proxyAccount, proxyType, problems } = await checkRegistrar(
+  const { entry, proxyAccount, proxyType, problems, warnings } = await checkRegistrar(
     api,
     index,
     config.registrar.account,
     proxy.address,
+    { policy: config.policy, allowDisplayOnly: config.allowDisplayOnly },
   );
   if (!entry || problems.length > 0) throw new StartupError(problems.join('\n'));
+  for (const warning of warnings) log.warn({ index, fields: entry.fields }, warning);
   log.info({ index, fields: entry.fields, proxy: proxyAccount, proxyType }, 'registrar found on chain');
 
   // A channel's client library is loaded only when the channel is configured: each costs the
@@ -195,6 +198,7 @@ async function start(
     judges: () => lease.held,
     limits: {
       perTargetPerDay: config.limits.messagesPerTargetPerDay,
+      perDomainPerDay: config.limits.messagesPerDomainPerDay,
       perAccountPerDay: config.limits.messagesPerAccountPerDay,
       cooldownMs: config.limits.messageCooldownSeconds * 1000,
       timeoutMs: config.limits.deliveryTimeoutSeconds * 1000,
@@ -280,7 +284,7 @@ async function start(
       },
       metrics: registry,
       // Codes come in messages; fields proven on the site or by review have none to type.
-      codeFields: channels.filter((c) => c.messages !== false).map((c) => c.field),
+      codeFields: channels.filter((c) => accepts(c.means, 'typed-code')).map((c) => c.field),
       prove: {
         registrar,
         channels: new Map(channels.map((c) => [c.field, c])),
@@ -426,6 +430,7 @@ function aboutRegistrar(
       verifies: entry.fields.map(labelOf),
       policy: config.policy.kind,
       extraFields: config.policy.extraFields,
+      displayOnly: judgesDisplayOnly(entry.fields, config.policy),
       challengeTtlHours: Math.round(config.challengeTtlSeconds / 3600),
     };
   };

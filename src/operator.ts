@@ -79,6 +79,7 @@ export async function status(
 ): Promise<{ text: string; found: boolean }> {
   const { status: code, body } = await call<{
     status: string;
+    identityHash?: string;
     judgeable?: boolean;
     fields?: Record<string, { status: string; value?: string; reason?: string; hint?: string }>;
     blockers?: { reason: string; hint: string }[];
@@ -92,7 +93,7 @@ export async function status(
     value: state.value ?? '',
     why: state.reason ?? '',
   }));
-  const head = `request: ${body.status}${body.judgeable === undefined ? '' : `, can be judged as it stands: ${body.judgeable ? 'yes' : 'no'}`}\n`;
+  const head = `request: ${body.status}${body.judgeable === undefined ? '' : `, can be judged as it stands: ${body.judgeable ? 'yes' : 'no'}`}\n${body.identityHash ? `identity: ${body.identityHash}\n` : ''}`;
   return { text: head + table(fields), found: code === 200 };
 }
 
@@ -107,6 +108,24 @@ export async function rescan(config: Config): Promise<string> {
   return `Rescanned chain storage: ${body.pending} request(s) pending for this registrar.\n`;
 }
 
+/** What the operator sees before a review: the field's value now and the identity it belongs to. */
+export async function reviewSubject(
+  config: Config,
+  account: string,
+  field: string,
+): Promise<{ value: string; identityHash: string }> {
+  const { status: code, body } = await call<{
+    identityHash?: string;
+    fields?: Record<string, { status: string; value?: string }>;
+    error?: string;
+  }>(config, 'GET', `/admin/requests/${encodeURIComponent(account)}`);
+  const value = body.fields?.[field]?.value;
+  if (code !== 200 || !body.identityHash || value === undefined) {
+    throw new OperatorError(body.error ?? `no open request of ${account} has a ${field} to review`);
+  }
+  return { value, identityHash: body.identityHash };
+}
+
 export async function review(
   config: Config,
   account: string,
@@ -114,23 +133,24 @@ export async function review(
   decision: 'confirm' | 'reject',
   note: string,
   reviewer: string,
+  seen: { identityHash?: string; value?: string },
 ): Promise<string> {
   const { status: code, body } = await call<{ ok?: boolean; message?: string; error?: string }>(
     config,
     'POST',
     '/admin/review',
-    { account, field, decision, note, reviewer },
+    { account, field, decision, note, reviewer, ...seen },
   );
   if (code !== 200) throw new OperatorError(body.message ?? body.error ?? `the daemon answered ${code}`);
   return `The ${field} of ${account} is ${decision === 'confirm' ? 'confirmed' : 'rejected'}.\n`;
 }
 
-export async function judge(config: Config, account: string, judgement: string): Promise<string> {
+export async function judge(config: Config, account: string, judgement: string, by: string): Promise<string> {
   const { status: code, body } = await call<{ kind?: string; blockHash?: string; error?: string }>(
     config,
     'POST',
     '/admin/judge',
-    { account, judgement },
+    { account, judgement, by },
   );
   if (code !== 200)
     throw new OperatorError(body.error ?? `the judgement was not given (${body.kind ?? code})`);

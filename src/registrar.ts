@@ -12,6 +12,7 @@ import type { GivenJudgement, Judge, JudgeOutcome } from './chain/judge.js';
 import type { ReconcileScope, RegistrarEvent, WatcherHandler } from './chain/watcher.js';
 import type { ChallengeTokens } from './challenges/tokens.js';
 import type { Channel, ProofOutcome, ProofSink } from './channels/channel.js';
+import type { AnswerWay } from './domain/answers.js';
 import type { Field } from './domain/fields.js';
 import {
   forget,
@@ -41,7 +42,14 @@ import type { Logger } from './log.js';
 import { NO_METRICS, type RegistrarMetrics } from './metrics.js';
 import { Judging } from './registrar/judging.js';
 import { DEFAULT_LIMITS, type MessageLimits, Outbox } from './registrar/outbox.js';
-import { type LinkCheck, type PageChallenge, Proofs, type ResendOutcome } from './registrar/proofs.js';
+import {
+  type CodeOutcome,
+  type LinkCheck,
+  type PageChallenge,
+  Proofs,
+  type ResendOutcome,
+  type SeenByReviewer,
+} from './registrar/proofs.js';
 import { errorText, updateWithRetry } from './registrar/updates.js';
 import type { Store } from './store/store.js';
 
@@ -96,6 +104,8 @@ export interface RequestStatusView {
   account: string;
   registrarIndex: number;
   status: JudgementRequest['status'] | 'none';
+  /** While open: blake2_256 of the identity being verified, the one a judgement will be pinned to. */
+  identityHash?: string;
   /** Whether the request can be judged as it stands once the person answers what was sent. */
   judgeable: boolean;
   fields: Partial<
@@ -376,7 +386,7 @@ export class Registrar implements WatcherHandler, ProofSink {
         if (!challenge.ok) continue;
         const found = await channel.check(challenge);
         if (!found.ok) continue;
-        const answered = await this.proofs.answer(challenge.challengeId, found.subject);
+        const answered = await this.proofs.answer(challenge.challengeId, found.subject, 'published');
         if (answered.ok) proven += 1;
       }
     }
@@ -417,11 +427,16 @@ export class Registrar implements WatcherHandler, ProofSink {
     return this.proofs.answerCode(field, subject, code);
   }
 
-  /** A code typed on the registrar's page; undefined when `address` is no address. */
-  async answerCodeOf(address: string, field: Field, code: string): Promise<ProofOutcome | undefined> {
+  /** A code typed on the registrar's page from `client`; undefined when `address` is no address. */
+  async answerCodeOf(
+    address: string,
+    field: Field,
+    code: string,
+    client: string,
+  ): Promise<CodeOutcome | undefined> {
     const account = this.o.chain.accountId(address);
     if (!account) return undefined;
-    return this.proofs.answerCodeOf(account, field, code);
+    return this.proofs.answerCodeOf(account, field, code, client);
   }
 
   /** The challenge `address` answers on the registrar's page for `field` (proofs.ts). */
@@ -434,9 +449,14 @@ export class Registrar implements WatcherHandler, ProofSink {
     return this.proofs.describe(challengeId);
   }
 
-  /** A proof heard on the registrar's own pages: a sign-in, a signature, a published code. */
-  answerChallenge(challengeId: string, subject: string, serviceId?: string): Promise<ProofOutcome> {
-    return this.proofs.answer(challengeId, subject, serviceId);
+  /** A proof heard on the registrar's own pages (a sign-in, a signature, a published line), as it came. */
+  answerChallenge(
+    challengeId: string,
+    subject: string,
+    way: AnswerWay,
+    serviceId?: string,
+  ): Promise<ProofOutcome> {
+    return this.proofs.answer(challengeId, subject, way, serviceId);
   }
 
   /** The person asks again for links that expired or never arrived (proofs.ts, `resend`). */
@@ -449,12 +469,16 @@ export class Registrar implements WatcherHandler, ProofSink {
    * An operator's explicit judgement (Erroneous, OutOfDate, LowQuality), for the identity as it is
    * on chain now. It closes an open request when the chain shows it, as any judgement does.
    */
-  async judgeExplicitly(address: string, judgement: GivenJudgement): Promise<JudgeOutcome | undefined> {
+  async judgeExplicitly(
+    address: string,
+    judgement: GivenJudgement,
+    by: string,
+  ): Promise<JudgeOutcome | undefined> {
     const account = this.o.chain.accountId(address);
     if (!account) return undefined;
     const identity = await this.o.chain.identity(account);
     if (!identity) return { kind: 'failed', error: 'this account has no identity on chain' };
-    return this.judging.judgeByHand(account, identity.snapshot.hash, judgement);
+    return this.judging.judgeByHand(account, identity.snapshot.hash, judgement, by);
   }
 
   /** An operator's verdict on a field only a person can check (proofs.ts, `review`). */
@@ -464,9 +488,10 @@ export class Registrar implements WatcherHandler, ProofSink {
     decision: 'confirm' | 'reject',
     note: string,
     reviewer: string,
+    seen: SeenByReviewer,
   ): Promise<ProofOutcome | undefined> {
     const account = this.o.chain.accountId(address);
-    return account ? this.proofs.review(account, field, decision, note, reviewer) : undefined;
+    return account ? this.proofs.review(account, field, decision, note, reviewer, seen) : undefined;
   }
 
   /** The operators' reviews of `address`'s fields, oldest first (the audit log). */
@@ -538,6 +563,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       account,
       registrarIndex: request.registrarIndex,
       status: request.status,
+      ...(open ? { identityHash: request.snapshot.hash } : {}),
       judgeable: open && canBeJudgedAsItStands(request),
       fields,
       unverifiable: open ? (request.unverifiable ?? []) : [],

@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Field } from '../domain/fields.js';
 import { FIELDS } from '../domain/fields.js';
+import { deliveryDomain, limitSubject } from '../domain/subjects.js';
 
 const ISSUER = 'people-registrar';
 
@@ -54,10 +55,22 @@ export class ChallengeTokens {
    * after a restart without the store ever holding it (the store keeps its hash).
    */
   codeFor(challengeId: string): string {
-    const digest = createHmac('sha256', this.secret).update(`code:${challengeId}`).digest();
+    return this.derive(`code:${challengeId}`);
+  }
+
+  private derive(label: string): string {
+    const digest = createHmac('sha256', this.secret).update(label).digest();
     let code = '';
     for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[(digest[i] ?? 0) % CODE_ALPHABET.length];
     return code;
+  }
+
+  /**
+   * The public nonce of a challenge proven on the registrar's site (a published line, a signed
+   * text): derived apart from `codeFor`, so what a page shows to anyone is never a challenge's code.
+   */
+  nonceFor(challengeId: string): string {
+    return this.derive(`nonce:${challengeId}`);
   }
 
   /**
@@ -65,7 +78,17 @@ export class ChallengeTokens {
    * itself, so counts outlive the retention of personal data without keeping it.
    */
   targetKey(field: Field, subject: string): string {
-    return createHmac('sha256', this.secret).update(`target:${field}:${subject}`).digest('hex');
+    return this.key(`target:${field}:${limitSubject(field, subject)}`);
+  }
+
+  /** The key of the domain a subject's messages go to (an email address's), if it has one. */
+  domainKey(field: Field, subject: string): string | undefined {
+    const domain = deliveryDomain(field, subject);
+    return domain === undefined ? undefined : this.key(`domain:${field}:${domain}`);
+  }
+
+  private key(label: string): string {
+    return createHmac('sha256', this.secret).update(label).digest('hex');
   }
 
   /** Checks signature, expiry and shape. Never throws. */

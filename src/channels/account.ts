@@ -4,6 +4,7 @@
  * of the code that the registrar reads back (an X post through oEmbed, a GitHub gist). Nothing is
  * sent to anyone.
  */
+import type { ChannelMeans } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import type { PageChallenge } from '../registrar/proofs.js';
 import type { ChallengeMessage, Channel, PageProof, ProofSink } from './channel.js';
@@ -19,8 +20,13 @@ export interface PostedProof {
   check(challenge: PageChallenge & { ok: true }, url: string): Promise<PageProof>;
 }
 
-/** The line a post or a published file must hold: the challenge's code, named. */
-export const proofLine = (code: string) => `polkadot-registrar=${code}`;
+/**
+ * The line a post or a published file must hold: the account it proves the field for and the
+ * challenge's nonce, so it can be read again later without the person and never proves the field
+ * for another account. Public by design: it is no secret and never works as a code.
+ */
+export const proofLine = (c: { account: string; nonce: string }) =>
+  `polkadot-registrar=${c.account}:${c.nonce}`;
 
 /** A bot that also messages the account (Discord, for registrars that run a community server). */
 export interface Messenger {
@@ -30,6 +36,7 @@ export interface Messenger {
 }
 
 export class AccountChannel implements Channel {
+  readonly means: readonly ChannelMeans[];
   /** Proven on the site when there is a sign-in or a post to check; a bot alone messages only. */
   readonly page: 'account' | undefined;
   /** With a bot, messages go out and count against the message limits; without, nothing is sent. */
@@ -42,6 +49,11 @@ export class AccountChannel implements Channel {
     private readonly messenger?: Messenger,
   ) {
     if (!signIn && !post && !messenger) throw new Error(`no way to prove the ${field} field was configured`);
+    this.means = [
+      ...(signIn ? (['sign-in'] as const) : []),
+      ...(post ? (['post'] as const) : []),
+      ...(messenger ? (['message', 'bot'] as const) : []),
+    ];
     this.messages = messenger ? undefined : false;
     this.page = signIn || post ? 'account' : undefined;
   }

@@ -4,6 +4,7 @@
  * entry into the registrar, `ProofSink`: "this challenge was answered by this subject". Adding a
  * channel is one file beside this one and one line in main.ts.
  */
+import type { ChannelMeans } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import type { PageChallenge } from '../registrar/proofs.js';
 
@@ -34,12 +35,17 @@ export type ProofOutcome = { ok: true; account: string; field: Field } | { ok: f
 
 /** What a channel calls when it hears an answer. */
 export interface ProofSink {
-  /** `subject` (as the service vouches for it, e.g. a message's sender) sent `code` for `field`. */
+  /**
+   * `subject` (as the service vouches for it: a message's sender) sent `code` for `field`. Wrong
+   * codes from the subject itself count towards voiding its codes (a stranger cannot send them).
+   */
   answerCode(field: Field, subject: string, code: string): Promise<ProofOutcome>;
 }
 
 export interface Channel {
   readonly field: Field;
+  /** What it proves with; which ways of answering that accepts is domain/answers.ts's one table. */
+  readonly means: readonly ChannelMeans[];
   /** false: the channel sends nothing to anyone (a review, a proof made on the registrar's site), so no message limit applies. */
   readonly messages?: false;
   /** The operator decides (legal name, image): the person has nothing to do but wait. */

@@ -1,5 +1,6 @@
 /** The email channel: the challenge link in a plain-text and HTML mail, sent over SMTP. */
 import nodemailer, { type Transporter } from 'nodemailer';
+import type { ChannelMeans } from '../domain/answers.js';
 import { escapeHtml } from '../html.js';
 import type { ChallengeMessage, Channel } from './channel.js';
 
@@ -13,6 +14,7 @@ export interface EmailSettings {
 
 export class EmailChannel implements Channel {
   readonly field = 'email' as const;
+  readonly means: readonly ChannelMeans[] = ['message'];
   private readonly transport: Transporter;
 
   constructor(private readonly settings: EmailSettings) {
@@ -36,7 +38,9 @@ export class EmailChannel implements Channel {
       'To confirm that this address belongs to that identity, open this link and press Confirm:',
       message.link,
       '',
-      `The link works once and until ${expires}.`,
+      `Or enter the code ${message.code} at ${this.settings.publicUrl}/code`,
+      '',
+      `The link and the code work once and until ${expires}.`,
       '',
       'If you did not ask for this, ignore this mail: nothing is confirmed unless the button is pressed.',
     ].join('\n');
@@ -45,7 +49,8 @@ export class EmailChannel implements Channel {
 identity and asked registrar #${message.registrarIndex} (${escapeHtml(this.settings.publicUrl)}) to verify it.</p>
 <p>To confirm that this address belongs to that identity, open this link and press <b>Confirm</b>:<br>
 <a href="${escapeHtml(message.link)}">${escapeHtml(message.link)}</a></p>
-<p>The link works once and until ${escapeHtml(expires)}.</p>
+<p>Or enter the code <b>${escapeHtml(message.code)}</b> at <a href="${escapeHtml(this.settings.publicUrl)}/code">${escapeHtml(this.settings.publicUrl)}/code</a>.</p>
+<p>The link and the code work once and until ${escapeHtml(expires)}.</p>
 <p>If you did not ask for this, ignore this mail: nothing is confirmed unless the button is pressed.</p>`;
     try {
       await this.transport.sendMail({

@@ -56,7 +56,7 @@ export class GistProof implements PostedProof {
     }
     if (gist.public !== true) return { ok: false, message: 'That gist is secret; make it public.' };
     const files = Object.values((gist.files ?? {}) as Record<string, { content?: unknown }>);
-    const line = proofLine(c.code);
+    const line = proofLine(c);
     const holds = files.some(
       (file) =>
         typeof file.content === 'string' && file.content.split(/\r?\n/).some((l) => l.trim() === line),

@@ -18,6 +18,7 @@ import {
 } from 'matrix-js-sdk';
 import { type Logger as SdkLogger, logger as sdkRootLogger } from 'matrix-js-sdk/lib/logger.js';
 import type { MatrixSettings } from '../config.js';
+import type { ChannelMeans } from '../domain/answers.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { ChallengeMessage, Channel, ProofSink } from './channel.js';
@@ -63,6 +64,7 @@ export interface MatrixChannelOptions {
 
 export class MatrixChannel implements Channel {
   readonly field = 'matrix' as const;
+  readonly means: readonly ChannelMeans[] = ['message', 'bot'];
   private client: MatrixClient | undefined;
   private sink: ProofSink | undefined;
   /** Answers are handled one at a time, in the order the homeserver delivered them. */

@@ -4,6 +4,7 @@
  * decides. Nothing is sent to anyone.
  */
 
+import type { ChannelMeans } from '../domain/answers.js';
 import { parseSubject } from '../domain/subjects.js';
 import type { PageChallenge } from '../registrar/proofs.js';
 import type { ChallengeMessage, Channel, PageProof } from './channel.js';
@@ -14,12 +15,13 @@ export function pgpChallengeText(c: PageChallenge & { ok: true }, registrarIndex
   return [
     `I control the PGP key ${c.subject}`,
     `and ask registrar #${registrarIndex} to verify it for account ${c.account}.`,
-    `Challenge ${c.code} (${new Date(c.issuedAt).toISOString()})`,
+    `Challenge ${c.nonce} (${new Date(c.issuedAt).toISOString()})`,
   ].join('\n');
 }
 
 export class PgpChannel implements Channel {
   readonly field = 'pgpFingerprint' as const;
+  readonly means: readonly ChannelMeans[] = ['signature'];
   readonly messages = false;
   readonly page = 'pgp' as const;
 

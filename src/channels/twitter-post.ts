@@ -52,7 +52,7 @@ export class TwitterPostProof implements PostedProof {
         message: `That post is by @${author}, but the identity names ${c.value}. Post it as ${c.value}.`,
       };
     }
-    const line = proofLine(c.code);
+    const line = proofLine(c);
     const text = typeof embed.html === 'string' ? embed.html : '';
     if (!text.includes(line)) return { ok: false, message: `That post does not hold the line ${line}.` };
     return { ok: true, subject: handle.subject };

@@ -9,6 +9,7 @@
 import { Resolver } from 'node:dns/promises';
 import { request } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { ChannelMeans } from '../domain/answers.js';
 import type { PageChallenge } from '../registrar/proofs.js';
 import { proofLine } from './account.js';
 import type { ChallengeMessage, Channel, PageProof } from './channel.js';
@@ -63,6 +64,7 @@ const sameSite = (a: string, b: string) => a === b || a === `www.${b}` || b === 
 
 export class WebChannel implements Channel {
   readonly field = 'web' as const;
+  readonly means: readonly ChannelMeans[] = ['published'];
   readonly messages = false;
   readonly page = 'web' as const;
   readonly path = WEB_PROOF_PATH;
@@ -79,7 +81,7 @@ export class WebChannel implements Channel {
 
   /** Looks for the challenge's code in DNS, then at the site. Never throws. */
   async check(c: PageChallenge & { ok: true }): Promise<PageProof> {
-    const wanted = proofLine(c.code);
+    const wanted = proofLine(c);
     const host = c.subject;
     const reasons: string[] = [];
     try {

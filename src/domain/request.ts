@@ -162,4 +162,6 @@ export interface JudgementRecord {
   blockHash: string;
   extrinsicHash: string;
   at: number;
+  /** The operator who gave it by hand (`registrar judge`); absent for the judgements proofs earned. */
+  by?: string;
 }

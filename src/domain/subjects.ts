@@ -198,3 +198,21 @@ export function parseSubject(field: Field, value: string): SubjectParse {
   }
   return PARSERS[field](value);
 }
+
+/**
+ * The key message limits count a subject under: one person's mailbox however it is spelled (the
+ * local part's case, a `+tag`, the domain's Unicode or ASCII form), so that variants of one
+ * address share one budget. Other subjects are canonical already.
+ */
+export function limitSubject(field: Field, subject: string): string {
+  if (field !== 'email') return subject;
+  const at = subject.lastIndexOf('@');
+  const local = subject.slice(0, at).toLowerCase();
+  const plus = local.indexOf('+');
+  return `${plus > 0 ? local.slice(0, plus) : local}@${subject.slice(at + 1).toLowerCase()}`;
+}
+
+/** The domain a subject's messages go to, where one is shared by many (email); else undefined. */
+export function deliveryDomain(field: Field, subject: string): string | undefined {
+  return field === 'email' ? subject.slice(subject.lastIndexOf('@') + 1).toLowerCase() : undefined;
+}

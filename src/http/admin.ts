@@ -9,6 +9,7 @@ import type { GivenJudgement } from '../chain/judge.js';
 import type { Field } from '../domain/fields.js';
 import type { JudgementRequest } from '../domain/request.js';
 import type { Registrar } from '../registrar.js';
+import { ACCOUNT_PARAMS, formBody, replyToBadInput, STRICT_AJV, text } from './schemas.js';
 
 export interface AdminDeps {
   token: string;
@@ -27,10 +28,33 @@ const NOT_JUDGING = {
 /** What an operator may give by hand; Reasonable only ever follows proofs. */
 export const OPERATOR_JUDGEMENTS: readonly GivenJudgement[] = ['Erroneous', 'OutOfDate', 'LowQuality'];
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Who acted, for the audit log: a name, not left to guess. */
+const OPERATOR_NAME_RULE = '1 to 64 letters, digits, . _ @ - or spaces';
+const IDENTITY_HASH = { type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' } as const;
+
+const REVIEW_BODY = formBody(
+  {
+    account: text(128),
+    field: { type: 'string', enum: ['legal', 'image'] },
+    decision: { type: 'string', enum: ['confirm', 'reject'] },
+    note: text(500),
+    reviewer: text(64),
+    identityHash: IDENTITY_HASH,
+    value: text(256),
+  },
+  ['account', 'field', 'decision', 'reviewer'],
+);
+const JUDGE_BODY = formBody({ account: text(128), judgement: text(32), by: text(64) }, [
+  'account',
+  'judgement',
+  'by',
+]);
 
 export function buildAdminServer(deps: AdminDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, requestTimeout: 300_000 });
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, requestTimeout: 300_000, ajv: STRICT_AJV });
+  app.setErrorHandler(replyToBadInput);
   const expected = digest(`Bearer ${deps.token}`);
   app.addHook('onRequest', async (request, reply) => {
     // Hashing both sides makes the comparison constant-time whatever the header's length.
@@ -56,11 +80,15 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
       }));
   });
 
-  app.get<{ Params: { account: string } }>('/admin/requests/:account', async (request, reply) => {
-    const status = await deps.registrar.status(request.params.account);
-    if (!status) return reply.code(400).send({ error: 'expected an SS58 account address' });
-    return reply.code(status.status === 'none' ? 404 : 200).send(status);
-  });
+  app.get<{ Params: { account: string } }>(
+    '/admin/requests/:account',
+    { schema: { params: ACCOUNT_PARAMS } },
+    async (request, reply) => {
+      const status = await deps.registrar.status(request.params.account);
+      if (!status) return reply.code(400).send({ error: 'expected an SS58 account address' });
+      return reply.code(status.status === 'none' ? 404 : 200).send(status);
+    },
+  );
 
   app.post('/admin/rescan', async (_request, reply) => {
     if (deps.judges && !deps.judges()) return reply.code(409).send(NOT_JUDGING);
@@ -68,44 +96,66 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
   });
 
   app.post<{
-    Body: { account?: string; field?: string; decision?: string; note?: string; reviewer?: string };
-  }>('/admin/review', async (request, reply) => {
-    const { account = '', field = '', decision = '', note = '', reviewer = '' } = request.body ?? {};
-    if (!['legal', 'image'].includes(field) || !['confirm', 'reject'].includes(decision)) {
-      return reply.code(400).send({ error: 'expected field legal or image and decision confirm or reject' });
-    }
+    Body: {
+      account: string;
+      field: Field;
+      decision: 'confirm' | 'reject';
+      note?: string;
+      reviewer: string;
+      identityHash?: string;
+      value?: string;
+    };
+  }>('/admin/review', { schema: { body: REVIEW_BODY } }, async (request, reply) => {
+    const { account, field, decision, note = '', reviewer, identityHash, value } = request.body;
     // The audit log says who reviewed: a name, not left to guess.
-    if (!/^[\p{L}\p{N}._@ -]{1,64}$/u.test(reviewer)) {
-      return reply
-        .code(400)
-        .send({ error: 'expected reviewer: who reviewed (1 to 64 letters, digits, . _ @ - or spaces)' });
+    if (!isOperatorName(reviewer)) {
+      return reply.code(400).send({ error: `expected reviewer: who reviewed (${OPERATOR_NAME_RULE})` });
     }
-    const outcome = await deps.registrar.review(
-      account,
-      field as Field,
-      decision as 'confirm' | 'reject',
-      note,
-      reviewer,
-    );
+    // What the operator looked at is what is decided on: an edit since then is refused.
+    if (identityHash === undefined && value === undefined) {
+      return reply.code(400).send({
+        error:
+          'expected identityHash or value: what you reviewed (registrar status ACCOUNT shows both), so that an edit since then is not confirmed',
+      });
+    }
+    const outcome = await deps.registrar.review(account, field, decision, note, reviewer, {
+      ...(identityHash === undefined ? {} : { identityHash }),
+      ...(value === undefined ? {} : { value }),
+    });
     if (!outcome) return reply.code(400).send({ error: 'expected an SS58 account address' });
     return reply.code(outcome.ok ? 200 : 409).send(outcome);
   });
 
-  app.get<{ Params: { account: string } }>('/admin/reviews/:account', async (request, reply) => {
-    const reviews = await deps.registrar.reviews(request.params.account);
-    if (!reviews) return reply.code(400).send({ error: 'expected an SS58 account address' });
-    return { reviews };
-  });
+  app.get<{ Params: { account: string } }>(
+    '/admin/reviews/:account',
+    { schema: { params: ACCOUNT_PARAMS } },
+    async (request, reply) => {
+      const reviews = await deps.registrar.reviews(request.params.account);
+      if (!reviews) return reply.code(400).send({ error: 'expected an SS58 account address' });
+      return { reviews };
+    },
+  );
 
-  app.post<{ Body: { account?: string; judgement?: string } }>('/admin/judge', async (request, reply) => {
-    const { account = '', judgement = '' } = request.body ?? {};
-    if (!OPERATOR_JUDGEMENTS.includes(judgement as GivenJudgement)) {
-      return reply.code(400).send({ error: `expected a judgement of ${OPERATOR_JUDGEMENTS.join(', ')}` });
-    }
-    if (deps.judges && !deps.judges()) return reply.code(409).send(NOT_JUDGING);
-    const outcome = await deps.registrar.judgeExplicitly(account, judgement as GivenJudgement);
-    if (!outcome) return reply.code(400).send({ error: 'expected an SS58 account address' });
-    return reply.code(outcome.kind === 'included' ? 200 : 409).send(outcome);
-  });
+  app.post<{ Body: { account: string; judgement: string; by: string } }>(
+    '/admin/judge',
+    { schema: { body: JUDGE_BODY } },
+    async (request, reply) => {
+      const { account, judgement, by } = request.body;
+      if (!OPERATOR_JUDGEMENTS.includes(judgement as GivenJudgement)) {
+        return reply.code(400).send({ error: `expected a judgement of ${OPERATOR_JUDGEMENTS.join(', ')}` });
+      }
+      if (!isOperatorName(by)) {
+        return reply.code(400).send({ error: `expected by: who gives it (${OPERATOR_NAME_RULE})` });
+      }
+      if (deps.judges && !deps.judges()) return reply.code(409).send(NOT_JUDGING);
+      const outcome = await deps.registrar.judgeExplicitly(account, judgement as GivenJudgement, by);
+      if (!outcome) return reply.code(400).send({ error: 'expected an SS58 account address' });
+      return reply.code(outcome.kind === 'included' ? 200 : 409).send(outcome);
+    },
+  );
   return app;
+}
+
+function isOperatorName(name: string): boolean {
+  return /^[\p{L}\p{N}._@ -]{1,64}$/u.test(name);
 }

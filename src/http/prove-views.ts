@@ -32,7 +32,7 @@ export function accountPage(
   const post = o.post
     ? `<h2>${o.signIn ? 'Or publish a post' : 'Publish a post'}</h2>
 <p>As <code>${escapeHtml(c.value)}</code>, publish ${escapeHtml(o.post.where)} containing this line, then paste ${escapeHtml(o.post.what)} here:</p>
-<pre id="post-proof">${escapeHtml(proofLine(c.code))}</pre>
+<pre id="post-proof">${escapeHtml(proofLine(c))}</pre>
 <form method="post"><input type="hidden" name="method" value="post">
 <p><label for="url">${escapeHtml(o.post.what.replace(/^the /, 'The '))}</label><br><input id="url" name="url" type="url" required size="60"></p>
 <p><button type="submit">Check the post</button></p></form>`
@@ -77,7 +77,7 @@ export function pgpPage(c: Open, index: number, notice?: string): string {
 }
 
 export function webPage(c: Open, o: { index: number; path: string; label: string }, notice?: string): string {
-  const proof = proofLine(c.code);
+  const proof = proofLine(c);
   return page(
     `Prove your ${c.label}`,
     `${message(notice)}<p>Account ${whose(c)} asked registrar #${o.index} to verify its website

@@ -9,10 +9,12 @@ import type { Channel, PageProof } from '../channels/channel.js';
 import type { PgpChannel } from '../channels/pgp.js';
 import { SIGN_IN_REFUSALS, SignInError, type SignInSeals, type SignInService } from '../channels/sign-in.js';
 import type { WebChannel } from '../channels/web.js';
+import type { AnswerWay } from '../domain/answers.js';
 import { FIELDS, type Field } from '../domain/fields.js';
 import type { PageChallenge } from '../registrar/proofs.js';
 import type { Registrar } from '../registrar.js';
 import { accountPage, pgpPage, signedInPage, webPage } from './prove-views.js';
+import { formBody, text } from './schemas.js';
 import { confirmedPage, refusedPage } from './views.js';
 
 export interface ProveDeps {
@@ -25,6 +27,19 @@ export interface ProveDeps {
 }
 
 const COOKIE = 'registrar_sign_in';
+
+const PROVE_PARAMS = {
+  type: 'object',
+  properties: { account: text(128), field: text(32) },
+  required: ['account', 'field'],
+} as const;
+/** A public key with its signatures runs to tens of KiB (pgp-proof.ts reads up to 64 KiB of each). */
+const PROVE_BODY = formBody({
+  method: text(16),
+  url: text(2048),
+  armoredKey: text(96 * 1024),
+  signedMessage: text(96 * 1024),
+});
 
 type Open = PageChallenge & { ok: true };
 
@@ -55,9 +70,10 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
     c: Open,
     challengeId: string,
     subject: string,
+    way: AnswerWay,
     id?: string,
   ) => {
-    const outcome = await deps.registrar.answerChallenge(challengeId, subject, id);
+    const outcome = await deps.registrar.answerChallenge(challengeId, subject, way, id);
     if (!outcome.ok) return refused(reply, outcome.message);
     return html(reply).send(
       confirmedPage({
@@ -120,13 +136,14 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
   };
 
   /** A proof found on the site goes to the one entry with the subject it came from; else the page says why. */
-  const proven = (reply: FastifyReply, c: Open, channel: Channel, verdict: PageProof) =>
+  const proven = (reply: FastifyReply, c: Open, channel: Channel, verdict: PageProof, way: AnswerWay) =>
     verdict.ok
-      ? confirmed(reply, c, c.challengeId, verdict.subject, verdict.serviceId)
+      ? confirmed(reply, c, c.challengeId, verdict.subject, way, verdict.serviceId)
       : show(reply.code(422), c, channel, verdict.message);
 
   app.get<{ Params: { account: string; field: string } }>(
     '/prove/:account/:field',
+    { schema: { params: PROVE_PARAMS } },
     async (request, reply) => {
       const found = await find(request.params.account, request.params.field, reply);
       return found ? show(reply, found.c, found.channel) : reply;
@@ -135,8 +152,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
 
   app.post<{ Params: { account: string; field: string }; Body: Record<string, string> | undefined }>(
     '/prove/:account/:field',
-    // A public key with its signatures runs to tens of KiB (pgp-proof.ts reads up to 64 KiB of each).
-    { bodyLimit: 192 * 1024 },
+    { bodyLimit: 192 * 1024, schema: { params: PROVE_PARAMS, body: PROVE_BODY } },
     async (request, reply) => {
       const found = await find(request.params.account, request.params.field, reply);
       if (!found) return reply;
@@ -144,7 +160,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
       if (channel.page === 'account') {
         const { signIn, post } = channel as AccountChannel;
         if (request.body?.method === 'post' && post) {
-          return proven(reply, c, channel, await post.check(c, String(request.body?.url ?? '')));
+          return proven(reply, c, channel, await post.check(c, String(request.body?.url ?? '')), 'post');
         }
         if (!signIn) return show(reply.code(400), c, channel, 'Paste the address of your post.');
         const started = deps.seals.start(c.challengeId, now());
@@ -163,19 +179,21 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
           armoredKey: String(request.body?.armoredKey ?? ''),
           signedMessage: String(request.body?.signedMessage ?? ''),
         });
-        return proven(reply, c, channel, verdict);
+        return proven(reply, c, channel, verdict, 'signature');
       }
       return proven(
         reply,
         c,
         channel,
         (await channel.check?.(c)) ?? { ok: false, message: 'Nothing to check.' },
+        'published',
       );
     },
   );
 
   app.get<{ Params: { slug: string }; Querystring: Record<string, unknown> }>(
     '/sign-in/:slug/callback',
+    { schema: { params: { type: 'object', properties: { slug: text(32) }, required: ['slug'] } } },
     async (request, reply) => {
       const channel = [...deps.channels.values()].find(
         (c): c is AccountChannel =>
@@ -235,11 +253,15 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
     },
   );
 
-  app.post<{ Body: Record<string, string> | undefined }>('/sign-in/confirm', async (request, reply) => {
-    const claims = deps.seals.checkSignedIn(String(request.body?.signedIn ?? ''), now());
-    if (!claims) return refused(reply, SIGN_IN_REFUSALS.signedIn, 400);
-    const c = await deps.registrar.describeChallenge(claims.challengeId);
-    if (!c.ok) return refused(reply, c.message);
-    return confirmed(reply, c, claims.challengeId, claims.subject, claims.id);
-  });
+  app.post<{ Body: Record<string, string> | undefined }>(
+    '/sign-in/confirm',
+    { schema: { body: formBody({ signedIn: text(4096) }) } },
+    async (request, reply) => {
+      const claims = deps.seals.checkSignedIn(String(request.body?.signedIn ?? ''), now());
+      if (!claims) return refused(reply, SIGN_IN_REFUSALS.signedIn, 400);
+      const c = await deps.registrar.describeChallenge(claims.challengeId);
+      if (!c.ok) return refused(reply, c.message);
+      return confirmed(reply, c, claims.challengeId, claims.subject, 'sign-in', claims.id);
+    },
+  );
 }

@@ -14,6 +14,7 @@ import type { Registrar, RequestStatusView } from '../registrar.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { HttpListener } from './listener.js';
 import { type ProveDeps, proveRoutes } from './prove.js';
+import { ACCOUNT_PARAMS, formBody, replyToBadInput, STRICT_AJV, text } from './schemas.js';
 import {
   codePage,
   confirmedPage,
@@ -48,6 +49,7 @@ export interface HttpDeps {
 }
 
 const ACCOUNT = /^[1-9A-HJ-NP-Za-km-z]{40,60}$/;
+const TOKEN_PARAMS = { type: 'object', properties: { token: text(2048) }, required: ['token'] } as const;
 
 /**
  * The pages, on `listener`'s socket, which answers "starting" until `listener.serve()` (once the
@@ -63,6 +65,13 @@ export function buildServer(deps: HttpDeps, listener: HttpListener): FastifyInst
     bodyLimit: 16 * 1024,
     requestTimeout: 30_000,
     trustProxy: deps.trustProxy ?? false,
+    ajv: STRICT_AJV,
+  });
+  // A body, query or parameter that does not fit its route's schema: a clear 400, never a 500.
+  app.setErrorHandler(replyToBadInput);
+  // A button's POST may carry no body at all: that is an empty form, not one of another shape.
+  app.addHook('preValidation', async (request) => {
+    if (request.method === 'POST' && request.body === undefined) request.body = {};
   });
   app.addHook('onSend', async (_request, reply) => {
     // A route may widen one (the sign-in start lets its form redirect to the service).
@@ -102,19 +111,27 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
     return { account, label, registrarIndex: deps.registrarIndex, remaining };
   };
 
-  app.get<{ Params: { token: string } }>('/confirm/:token', async (request, reply) => {
-    const link = await deps.registrar.checkLink(request.params.token);
-    reply.type('text/html; charset=utf-8');
-    if (!link.ok) return reply.code(410).send(refusedPage(link.message));
-    return confirmPage({ ...link, registrarIndex: deps.registrarIndex });
-  });
+  app.get<{ Params: { token: string } }>(
+    '/confirm/:token',
+    { schema: { params: TOKEN_PARAMS } },
+    async (request, reply) => {
+      const link = await deps.registrar.checkLink(request.params.token);
+      reply.type('text/html; charset=utf-8');
+      if (!link.ok) return reply.code(410).send(refusedPage(link.message));
+      return confirmPage({ ...link, registrarIndex: deps.registrarIndex });
+    },
+  );
 
-  app.post<{ Params: { token: string } }>('/confirm/:token', async (request, reply) => {
-    const result = await deps.registrar.confirm(request.params.token);
-    reply.type('text/html; charset=utf-8');
-    if (!result.ok) return reply.code(410).send(refusedPage(result.message));
-    return confirmedPage(await confirmedView(result.account, result.label));
-  });
+  app.post<{ Params: { token: string } }>(
+    '/confirm/:token',
+    { schema: { params: TOKEN_PARAMS } },
+    async (request, reply) => {
+      const result = await deps.registrar.confirm(request.params.token);
+      reply.type('text/html; charset=utf-8');
+      if (!result.ok) return reply.code(410).send(refusedPage(result.message));
+      return confirmedPage(await confirmedView(result.account, result.label));
+    },
+  );
 
   const wantsHtml = (accept: string | undefined) => /text\/html/.test(accept ?? '');
   const statusOf = async (account: string): Promise<RequestStatusView | undefined> =>
@@ -125,71 +142,88 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
   );
 
   // The start page's form asks for /status?account=...
-  app.get<{ Querystring: { account?: string } }>('/status', async (request, reply) =>
-    reply.redirect(`/status/${encodeURIComponent(request.query.account ?? '')}`, 303),
+  app.get<{ Querystring: { account?: string } }>(
+    '/status',
+    { schema: { querystring: { type: 'object', properties: { account: text(128) } } } },
+    async (request, reply) =>
+      reply.redirect(`/status/${encodeURIComponent(request.query.account ?? '')}`, 303),
   );
 
-  app.get<{ Params: { account: string } }>('/status/:account', async (request, reply) => {
-    const status = await statusOf(request.params.account);
-    if (!wantsHtml(request.headers.accept)) {
-      if (!status) return reply.code(400).send({ error: 'expected an SS58 account address' });
-      return reply.code(status.status === 'none' ? 404 : 200).send(status);
-    }
-    reply.type('text/html; charset=utf-8');
-    if (!status)
-      return reply.code(400).send(refusedPage('That is not an account address.', 'Not an account address'));
-    return reply.code(status.status === 'none' ? 404 : 200).send(statusPage(status, await deps.about()));
-  });
+  app.get<{ Params: { account: string } }>(
+    '/status/:account',
+    { schema: { params: ACCOUNT_PARAMS } },
+    async (request, reply) => {
+      const status = await statusOf(request.params.account);
+      if (!wantsHtml(request.headers.accept)) {
+        if (!status) return reply.code(400).send({ error: 'expected an SS58 account address' });
+        return reply.code(status.status === 'none' ? 404 : 200).send(status);
+      }
+      reply.type('text/html; charset=utf-8');
+      if (!status)
+        return reply.code(400).send(refusedPage('That is not an account address.', 'Not an account address'));
+      return reply.code(status.status === 'none' ? 404 : 200).send(statusPage(status, await deps.about()));
+    },
+  );
 
-  app.post<{ Params: { account: string } }>('/status/:account/resend', async (request, reply) => {
-    const status = await statusOf(request.params.account);
-    const outcome = status ? await deps.registrar.resend(status.account) : undefined;
-    reply.type('text/html; charset=utf-8');
-    if (!status || !outcome)
-      return reply.code(400).send(refusedPage('That is not an account address.', 'Not an account address'));
-    const notice =
-      outcome.kind === 'limited'
-        ? `New links can be sent again after ${new Date(outcome.retryAt).toUTCString()}.`
-        : outcome.kind === 'none'
-          ? 'There is no open request to send links for.'
-          : outcome.fields.length === 0
-            ? 'The links sent earlier are still valid: use those.'
-            : 'New links were sent.';
-    return reply
-      .code(outcome.kind === 'limited' ? 429 : 200)
-      .send(statusPage((await deps.registrar.status(status.account)) ?? status, await deps.about(), notice));
-  });
+  app.post<{ Params: { account: string } }>(
+    '/status/:account/resend',
+    { schema: { params: ACCOUNT_PARAMS } },
+    async (request, reply) => {
+      const status = await statusOf(request.params.account);
+      const outcome = status ? await deps.registrar.resend(status.account) : undefined;
+      reply.type('text/html; charset=utf-8');
+      if (!status || !outcome)
+        return reply.code(400).send(refusedPage('That is not an account address.', 'Not an account address'));
+      const notice =
+        outcome.kind === 'limited'
+          ? `New links can be sent again after ${new Date(outcome.retryAt).toUTCString()}.`
+          : outcome.kind === 'none'
+            ? 'There is no open request to send links for.'
+            : outcome.fields.length === 0
+              ? 'The links sent earlier are still valid: use those.'
+              : 'New links were sent.';
+      return reply
+        .code(outcome.kind === 'limited' ? 429 : 200)
+        .send(
+          statusPage((await deps.registrar.status(status.account)) ?? status, await deps.about(), notice),
+        );
+    },
+  );
 
   // Server-sent events: the status fragment again whenever the request changes.
-  app.get<{ Params: { account: string } }>('/status/:account/events', async (request, reply) => {
-    const status = await statusOf(request.params.account);
-    if (!status || !deps.watchRequests)
-      return reply.code(400).send({ error: 'expected an SS58 account address' });
-    const about = await deps.about();
-    sendEvents(reply);
-    const push = (view: RequestStatusView) => {
-      const data = statusFragment(view, about)
-        .split('\n')
-        .map((line) => `data: ${line}`)
-        .join('\n');
-      reply.raw.write(`event: status\n${data}\n\n`);
-    };
-    push(status);
-    let pending = Promise.resolve();
-    const stop = deps.watchRequests((changed) => {
-      if (changed.account !== status.account) return;
-      pending = pending.then(async () => {
-        const view = await deps.registrar.status(status.account);
-        if (view) push(view);
+  app.get<{ Params: { account: string } }>(
+    '/status/:account/events',
+    { schema: { params: ACCOUNT_PARAMS } },
+    async (request, reply) => {
+      const status = await statusOf(request.params.account);
+      if (!status || !deps.watchRequests)
+        return reply.code(400).send({ error: 'expected an SS58 account address' });
+      const about = await deps.about();
+      sendEvents(reply);
+      const push = (view: RequestStatusView) => {
+        const data = statusFragment(view, about)
+          .split('\n')
+          .map((line) => `data: ${line}`)
+          .join('\n');
+        reply.raw.write(`event: status\n${data}\n\n`);
+      };
+      push(status);
+      let pending = Promise.resolve();
+      const stop = deps.watchRequests((changed) => {
+        if (changed.account !== status.account) return;
+        pending = pending.then(async () => {
+          const view = await deps.registrar.status(status.account);
+          if (view) push(view);
+        });
       });
-    });
-    // A comment every 25 s keeps proxies from closing an idle stream.
-    const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 25_000);
-    request.raw.on('close', () => {
-      clearInterval(keepAlive);
-      stop();
-    });
-  });
+      // A comment every 25 s keeps proxies from closing an idle stream.
+      const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 25_000);
+      request.raw.on('close', () => {
+        clearInterval(keepAlive);
+        stop();
+      });
+    },
+  );
 
   app.get('/assets/status.js', async (_request, reply) =>
     reply
@@ -217,19 +251,35 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
     reply.type('text/html; charset=utf-8').send(codePage(codeFields)),
   );
 
-  app.post<{ Body: Record<string, string> | undefined }>('/code', async (request, reply) => {
-    const { account = '', field = '', code = '' } = request.body ?? {};
-    reply.type('text/html; charset=utf-8');
-    if (!ACCOUNT.test(account) || !FIELDS.includes(field as Field) || code.length === 0 || code.length > 32) {
-      return reply
-        .code(400)
-        .send(codePage(codeFields, 'Enter your account address, the field and the code.'));
-    }
-    const outcome = await deps.registrar.answerCodeOf(account, field as Field, code);
-    if (!outcome) return reply.code(400).send(codePage(codeFields, 'That is not an account address.'));
-    if (!outcome.ok) return reply.code(422).send(codePage(codeFields, outcome.message));
-    return confirmedPage(await confirmedView(outcome.account, labelOf(outcome.field)));
-  });
+  app.post<{ Body: { account?: string; field?: string; code?: string } | undefined }>(
+    '/code',
+    { schema: { body: formBody({ account: text(128), field: text(32), code: text(64) }) } },
+    async (request, reply) => {
+      const { account = '', field = '', code = '' } = request.body ?? {};
+      reply.type('text/html; charset=utf-8');
+      if (
+        !ACCOUNT.test(account) ||
+        !FIELDS.includes(field as Field) ||
+        code.length === 0 ||
+        code.length > 32
+      ) {
+        return reply
+          .code(400)
+          .send(codePage(codeFields, 'Enter your account address, the field and the code.'));
+      }
+      // The client's address (behind a trusted proxy, the one it names): wrong codes slow it alone.
+      const outcome = await deps.registrar.answerCodeOf(account, field as Field, code, request.ip);
+      if (!outcome) return reply.code(400).send(codePage(codeFields, 'That is not an account address.'));
+      if (!outcome.ok) {
+        if ('retryAt' in outcome) {
+          reply.header('retry-after', String(Math.max(1, Math.ceil((outcome.retryAt - Date.now()) / 1000))));
+          return reply.code(429).send(codePage(codeFields, outcome.message));
+        }
+        return reply.code(422).send(codePage(codeFields, outcome.message));
+      }
+      return confirmedPage(await confirmedView(outcome.account, labelOf(outcome.field)));
+    },
+  );
 
   // Browsers ask for it on every page; there is none, and a 404 would only fill logs.
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());

@@ -17,6 +17,8 @@ export interface RegistrarInfo {
   verifies: string[];
   policy: 'mask' | 'set';
   extraFields: 'ignore' | 'block';
+  /** The mask holds no account field under the `mask` policy: judgements rest on the display name alone. */
+  displayOnly: boolean;
   challengeTtlHours: number;
 }
 
@@ -64,13 +66,16 @@ export function startPage(about: RegistrarInfo): string {
     about.extraFields === 'ignore'
       ? 'Other fields of your identity are not checked and not vouched for.'
       : 'Fields this registrar does not verify must be removed before it judges.';
+  const displayOnly = about.displayOnly
+    ? `<p><strong>This registrar judges display names alone.</strong> Its judgement means only that the display name is not a look-alike of a name it already judged; it does not verify that any account, address or name belongs to the person.</p>\n`
+    : '';
   return page(
     `Identity registrar #${about.index}`,
     `<p>This registrar checks on-chain identities on this People chain and, when every required field is
 proven, gives the judgement <strong>Reasonable</strong>, pinned to exactly the identity it verified.</p>
 <h2>What it verifies</h2>
 <p>${policy} ${extra} Display names are checked automatically, also against look-alikes of every name already judged.</p>
-<dl>
+${displayOnly}<dl>
 <dt>Registrar</dt><dd>#${about.index}, account <code>${escapeHtml(about.account)}</code></dd>
 <dt>Fee</dt><dd>${escapeHtml(about.fee)}, paid when you request the judgement and kept by the registrar once it judges</dd>
 </dl>

@@ -56,10 +56,15 @@ export class Judging {
    * An operator's judgement by hand, for the identity with `identityHash`, recorded in the audit
    * log once included (it belongs to no request that could wait for finality).
    */
-  async judgeByHand(account: string, identityHash: string, judgement: GivenJudgement): Promise<JudgeOutcome> {
+  async judgeByHand(
+    account: string,
+    identityHash: string,
+    judgement: GivenJudgement,
+    by: string,
+  ): Promise<JudgeOutcome> {
     const outcome = await this.o.judge.giveJudgement(account, identityHash, judgement);
     this.o.log.info({ account, judgement, outcome: outcome.kind }, 'operator judgement');
-    if (outcome.kind === 'included') await this.record(account, judgement, identityHash, outcome);
+    if (outcome.kind === 'included') await this.record(account, judgement, identityHash, outcome, by);
     return outcome;
   }
 
@@ -95,8 +100,10 @@ export class Judging {
     judgement: GivenJudgement,
     identityHash: string,
     outcome: { blockHash: string; extrinsicHash: string },
+    by?: string,
   ): Promise<void> {
     await this.o.store.appendJudgement({
+      ...(by === undefined ? {} : { by }),
       account,
       registrarIndex: this.o.registrarIndex,
       judgement,

@@ -3,8 +3,10 @@
  * events and the pages, so a mail server that never answers holds up nothing but its own mail.
  * A challenge is delivered or tried again (with backoff) until it expires; after a crash the loop
  * finds it in the store. Message limits keep strangers from using the registrar to flood an address
- * they wrote into an identity: so many per target and per account a day, and a cooldown between
- * two messages to one target. A held-back message is due again when the limit allows it.
+ * they wrote into an identity: so many per target (one mailbox however it is spelled) and per
+ * account a day, so many per mail domain a day, and a cooldown between two messages to one target.
+ * A held-back message is due again when the limit allows it. A message carries no text the
+ * requester chose that was not proven: the display name only once the guard confirmed it.
  */
 import type { ChallengeTokens } from '../challenges/tokens.js';
 import { type ChallengeMessage, type Channel, UndeliverableError } from '../channels/channel.js';
@@ -26,6 +28,8 @@ const PASS_SIZE = 50;
 export interface MessageLimits {
   perTargetPerDay: number;
   perAccountPerDay: number;
+  /** Messages to one mail domain a day, whatever the mailbox: variants of one address cannot add up. */
+  perDomainPerDay: number;
   /** Least time between two messages to one target. */
   cooldownMs: number;
   /** How long one delivery may take before it counts as failed. */
@@ -35,6 +39,7 @@ export interface MessageLimits {
 export const DEFAULT_LIMITS: MessageLimits = {
   perTargetPerDay: 3,
   perAccountPerDay: 10,
+  perDomainPerDay: 1_000,
   cooldownMs: 10 * 60_000,
   timeoutMs: 30_000,
 };
@@ -119,15 +124,20 @@ export class Outbox {
       since,
     );
     const toAccount = await this.o.store.deliveryTimes({ account }, since);
+    const domain = this.o.tokens.domainKey(field, subject);
+    const toDomain = domain === undefined ? [] : await this.o.store.deliveryTimes({ target: domain }, since);
     let at = now;
     const last = toTarget.at(-1);
     if (last !== undefined) at = Math.max(at, last + limits.cooldownMs);
-    if (toTarget.length >= limits.perTargetPerDay) {
-      at = Math.max(at, (toTarget[toTarget.length - limits.perTargetPerDay] ?? now) + DAY_MS);
-    }
-    if (toAccount.length >= limits.perAccountPerDay) {
-      at = Math.max(at, (toAccount[toAccount.length - limits.perAccountPerDay] ?? now) + DAY_MS);
-    }
+    /** When the oldest of the last `limit` deliveries leaves the day's window, if `limit` are there. */
+    const freedAt = (times: readonly number[], limit: number) =>
+      times.length >= limit ? (times[times.length - limit] ?? now) + DAY_MS : now;
+    at = Math.max(
+      at,
+      freedAt(toTarget, limits.perTargetPerDay),
+      freedAt(toAccount, limits.perAccountPerDay),
+      freedAt(toDomain, limits.perDomainPerDay),
+    );
     return at;
   }
 
@@ -198,10 +208,11 @@ export class Outbox {
     }
     // The link works for its full time from now, whatever time it spent waiting.
     const expiresAt = this.o.now() + this.o.challengeTtlMs;
+    // A stranger's address gets no words the requester chose: the name only once it is confirmed.
     const display = request.fields.display;
     const message: ChallengeMessage = {
       account: challenge.account,
-      ...(display && 'value' in display ? { display: display.value } : {}),
+      ...(display?.status === 'confirmed' ? { display: display.value } : {}),
       field: challenge.field,
       subject: challenge.subject,
       link: `${this.o.publicUrl}/confirm/${this.o.tokens.issue({
@@ -233,10 +244,12 @@ export class Outbox {
       );
       return;
     }
+    const domain = this.o.tokens.domainKey(challenge.field, challenge.subject);
     await store.recordDelivery(challenge.id, {
       deliveredAt: this.o.now(),
       target: this.o.tokens.targetKey(challenge.field, challenge.subject),
       expiresAt,
+      ...(domain === undefined ? {} : { also: [domain] }),
     });
     this.o.metrics.challengeSent(challenge.field);
     log.info(

@@ -1,19 +1,22 @@
 /**
  * Challenges and proofs: a challenge is made for one field's subject, pinned to the request's
  * snapshot, and delivered by the field's channel. Every way of answering it (the link's Confirm
- * button, a code sent to a bot or typed on a page, and the sign-ins and fetched statements to come)
- * ends in `answer`: the answer's subject must be the challenge's, the challenge is used once, and
- * the field is confirmed by compare-and-set against the request's current snapshot.
+ * button, a code sent to a bot or typed on a page, a sign-in, a published line, a signature, a
+ * review) ends in `answer`, which names the way: the field's channel must accept that way
+ * (domain/answers.ts), the answer's subject must be the challenge's, the challenge is used once,
+ * and the field is confirmed by compare-and-set against the request's current snapshot.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ChallengeTokens } from '../challenges/tokens.js';
 import type { Channel, ProofOutcome, ProofSink } from '../channels/channel.js';
+import { type AnswerWay, accepts, deliversCode } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import { type Challenge, isLiveChallenge, type JudgementRequest } from '../domain/request.js';
 import { confirmField, labelOf } from '../domain/verification.js';
 import type { Logger } from '../log.js';
 import type { RegistrarMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
+import { CodeThrottle } from './code-throttle.js';
 import { updateWithRetry } from './updates.js';
 
 export interface ProofsOptions {
@@ -29,7 +32,7 @@ export interface ProofsOptions {
   confirmed: (request: JudgementRequest) => void;
   /** Called when challenges were queued for delivery (the outbox delivers them). */
   queued: () => void;
-  /** Wrong codes after which a challenge is voided. */
+  /** Wrong codes from the subject itself (a bot's vouched sender) after which its challenges are voided. */
   codeAttempts: number;
   metrics: RegistrarMetrics;
 }
@@ -45,7 +48,10 @@ export type LinkCheck =
     }
   | { ok: false; message: string };
 
-/** A challenge answered on the registrar's page; `code` is what a pull proof publishes. */
+/**
+ * A challenge answered on the registrar's page. `nonce` goes into what is published or signed:
+ * public, so it is no code and is derived apart from the codes that messages deliver.
+ */
 export type PageChallenge =
   | {
       ok: true;
@@ -57,7 +63,7 @@ export type PageChallenge =
       value: string;
       display?: string;
       issuedAt: number;
-      code: string;
+      nonce: string;
     }
   | { ok: false; message: string };
 
@@ -73,12 +79,23 @@ export const REFUSALS = {
   'not-awaiting': 'This field does not need confirming (any more).',
   'other-subject': 'This answer came from an account other than the one set in the identity.',
   'wrong-code': 'This code is not valid for this field. Check the code in the latest message.',
+  'wrong-way':
+    'This field cannot be confirmed this way. Follow the steps its status page gives for it (a link or code sent to you, a sign-in, a published line or a signature).',
   'locked-out':
     'Too many wrong codes: the codes sent so far no longer work. Ask for a new message from your status page.',
 } as const;
 
 /** How often a person may ask for new links. */
 const RESEND_INTERVAL_MS = 5 * 60_000;
+
+/** What the person saw of the field they confirm or reject: the identity's hash, or the value. */
+export interface SeenByReviewer {
+  identityHash?: string;
+  value?: string;
+}
+
+/** A typed code refused because this client tried too many wrong ones: when it may try again. */
+export type CodeOutcome = ProofOutcome | { ok: false; message: string; retryAt: number };
 
 export type ResendOutcome =
   | { kind: 'sent'; fields: Field[] }
@@ -97,8 +114,17 @@ function codeMatches(challenge: Challenge, code: string): boolean {
 export class Proofs implements ProofSink {
   /** When each account last asked for new links. */
   private readonly resent = new Map<string, number>();
+  private readonly throttle: CodeThrottle;
 
-  constructor(private readonly o: ProofsOptions) {}
+  constructor(private readonly o: ProofsOptions) {
+    this.throttle = new CodeThrottle(o.now);
+  }
+
+  /** Whether `field`'s channel accepts an answer that came `way` (domain/answers.ts). */
+  private accepts(field: Field, way: AnswerWay): boolean {
+    const channel = this.o.channels.get(field);
+    return channel !== undefined && accepts(channel.means, way);
+  }
 
   /**
    * The person asks again for links that expired or never arrived. Only fields without a live
@@ -127,6 +153,7 @@ export class Proofs implements ProofSink {
     decision: 'confirm' | 'reject',
     note: string,
     reviewer: string,
+    seen: SeenByReviewer,
   ): Promise<ProofOutcome> {
     const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     // Who decided what, when, for which identity: the audit log keeps it beside the judgements.
@@ -140,30 +167,41 @@ export class Proofs implements ProofSink {
         identityHash,
         at: this.o.now(),
       });
-    if (request?.fields[field]?.status !== 'awaiting') {
+    const state = request?.fields[field];
+    if (!request || state?.status !== 'awaiting' || !this.accepts(field, 'review')) {
       return { ok: false, message: `the ${labelOf(field)} of this account is not waiting for a review` };
+    }
+    // What the operator looked at must be what is decided on: an edit since then is not theirs.
+    const changed = changedSince(seen, request.snapshot.hash, state.value);
+    if (changed) {
+      return {
+        ok: false,
+        message: `${changed}; the ${labelOf(field)} is now "${state.value}" (identity ${request.snapshot.hash}). Look at it again and review that.`,
+      };
     }
     if (decision === 'confirm') {
       const live = await this.liveChallenge(request, field);
-      if (!live)
+      if (!live || live.snapshotHash !== request.snapshot.hash)
         return {
           ok: false,
           message: 'no review is open for this field; run `registrar rescan` and try again',
         };
-      const answered = await this.answer(live.id, live.subject);
+      const answered = await this.answer(live.id, live.subject, 'review');
       if (answered.ok) await audit(live.snapshotHash);
       return answered;
     }
     const updated = await updateWithRetry(this.o.store, request.id, (current) => {
-      const state = current.fields[field];
-      if (current.status !== 'open' || state?.status !== 'awaiting') return undefined;
+      const held = current.fields[field];
+      if (current.status !== 'open' || held?.status !== 'awaiting') return undefined;
+      // Rejected only as the operator saw it.
+      if (current.snapshot.hash !== request.snapshot.hash) return undefined;
       return {
         ...current,
         fields: {
           ...current.fields,
           [field]: {
             status: 'failed',
-            value: state.value,
+            value: held.value,
             reason: `the registrar could not verify the ${labelOf(field)}${note ? `: ${note}` : ''}`,
             hint: `Correct the ${labelOf(field)} in your identity (the request is checked again), or contact the registrar.`,
           },
@@ -192,7 +230,8 @@ export class Proofs implements ProofSink {
     let queued = 0;
     for (const field of fields) {
       const state = request.fields[field];
-      if (!this.o.channels.has(field) || state?.status !== 'awaiting') continue;
+      const channel = this.o.channels.get(field);
+      if (!channel || state?.status !== 'awaiting') continue;
       const now = this.o.now();
       const id = randomUUID();
       await this.o.store.insertChallenge({
@@ -202,7 +241,10 @@ export class Proofs implements ProofSink {
         field,
         snapshotHash: request.snapshot.hash,
         subject: state.subject,
-        codeHash: hashOf(this.o.tokens.codeFor(id)).toString('hex'),
+        // Only a code delivered privately is a secret; a page's challenge has none to type.
+        ...(deliversCode(channel.means)
+          ? { codeHash: hashOf(this.o.tokens.codeFor(id)).toString('hex') }
+          : {}),
         createdAt: now,
         expiresAt: now + this.o.challengeTtlMs,
         nextDeliveryAt: now,
@@ -240,16 +282,17 @@ export class Proofs implements ProofSink {
   async confirm(token: string): Promise<LinkCheck> {
     const inspected = await this.inspectLink(token);
     if (!inspected.ok) return inspected;
-    const answered = await this.answer(inspected.challenge.id, inspected.challenge.subject);
+    const answered = await this.answer(inspected.challenge.id, inspected.challenge.subject, 'link');
     return answered.ok ? inspected.link : answered;
   }
 
   /** A channel heard `code` from `subject` (the service vouches for the sender). */
   async answerCode(field: Field, subject: string, code: string): Promise<ProofOutcome> {
+    if (!this.accepts(field, 'sender-code')) return { ok: false, message: REFUSALS['wrong-way'] };
     const live = await this.o.store.findLiveChallenges(field, subject, this.o.now());
     const challenge = live.find((c) => codeMatches(c, code));
     if (!challenge) return this.wrongCode(live);
-    return this.answer(challenge.id, subject);
+    return this.answer(challenge.id, subject, 'sender-code');
   }
 
   /**
@@ -268,8 +311,15 @@ export class Proofs implements ProofSink {
     return { ok: false, message: REFUSALS['locked-out'] };
   }
 
-  /** The person typed the code of `field` on the registrar's page for `account`. */
-  async answerCodeOf(account: string, field: Field, code: string): Promise<ProofOutcome> {
+  /**
+   * Someone typed the code of `field` on the registrar's public form for `account`, from `client`
+   * (an address). Only a field whose code was delivered privately takes one; a wrong code voids
+   * nothing (anyone can type here) but makes that client wait longer before its next try.
+   */
+  async answerCodeOf(account: string, field: Field, code: string, client: string): Promise<CodeOutcome> {
+    if (!this.accepts(field, 'typed-code')) return { ok: false, message: REFUSALS['wrong-way'] };
+    const waitUntil = this.throttle.waitUntil(account, field, client);
+    if (waitUntil !== undefined) return tooManyTries(waitUntil);
     const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     const now = this.o.now();
     const live = request
@@ -278,8 +328,12 @@ export class Proofs implements ProofSink {
         )
       : [];
     const challenge = live.find((c) => codeMatches(c, code));
-    if (!challenge) return this.wrongCode(live);
-    return this.answer(challenge.id, challenge.subject);
+    if (!challenge) {
+      const next = this.throttle.wrong(account, field, client);
+      return next > now ? tooManyTries(next) : { ok: false, message: REFUSALS['wrong-code'] };
+    }
+    this.throttle.passed(account, field, client);
+    return this.answer(challenge.id, challenge.subject, 'typed-code');
   }
 
   /**
@@ -287,8 +341,13 @@ export class Proofs implements ProofSink {
    * without writing first; then the challenge is used up (once) and the field confirmed
    * (compare-and-set against the current snapshot).
    */
-  async answer(challengeId: string, subject: string, serviceId?: string): Promise<ProofOutcome> {
-    const checked = await this.inspectChallenge(challengeId, subject);
+  async answer(
+    challengeId: string,
+    subject: string,
+    way: AnswerWay,
+    serviceId?: string,
+  ): Promise<ProofOutcome> {
+    const checked = await this.inspectChallenge(challengeId, subject, way);
     if (!checked.ok) return checked;
     const consumed = await this.o.store.consumeChallenge(challengeId, this.o.now());
     if (!consumed.ok) return { ok: false, message: REFUSALS[consumed.reason] };
@@ -311,12 +370,17 @@ export class Proofs implements ProofSink {
     return { ok: true, account: updated.account, field: challenge.field };
   }
 
+  /** `way`: how the answer came, which the field's channel must accept; absent, any way it takes. */
   private async inspectChallenge(
     challengeId: string,
     subject: string,
+    way?: AnswerWay,
   ): Promise<{ ok: true; challenge: Challenge; request: JudgementRequest } | { ok: false; message: string }> {
     const challenge = await this.o.store.getChallenge(challengeId);
     if (!challenge) return { ok: false, message: REFUSALS.unknown };
+    if (way !== undefined && !this.accepts(challenge.field, way)) {
+      return { ok: false, message: REFUSALS['wrong-way'] };
+    }
     if (challenge.usedAt !== undefined) return { ok: false, message: REFUSALS.used };
     if (challenge.voidedAt !== undefined) return { ok: false, message: REFUSALS.voided };
     if (challenge.expiresAt <= this.o.now()) return { ok: false, message: REFUSALS.expired };
@@ -333,6 +397,7 @@ export class Proofs implements ProofSink {
    * code) for `account`'s `field`. Changes nothing.
    */
   async pageChallenge(account: string, field: Field): Promise<PageChallenge> {
+    if (!this.o.channels.get(field)?.page) return { ok: false, message: REFUSALS['wrong-way'] };
     const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     if (request?.fields[field]?.status !== 'awaiting') {
       return { ok: false, message: REFUSALS['not-awaiting'] };
@@ -360,7 +425,7 @@ export class Proofs implements ProofSink {
       value: state && 'value' in state ? state.value : '',
       ...(display && 'value' in display ? { display: display.value } : {}),
       issuedAt: challenge.createdAt,
-      code: this.o.tokens.codeFor(challenge.id),
+      nonce: this.o.tokens.nonceFor(challenge.id),
     };
   }
 
@@ -375,6 +440,7 @@ export class Proofs implements ProofSink {
     const { claims } = checked;
     const challenge = await this.o.store.getChallenge(claims.challengeId);
     if (!challenge) return { ok: false, message: REFUSALS.unknown };
+    if (!this.accepts(challenge.field, 'link')) return { ok: false, message: REFUSALS.invalid };
     if (
       challenge.account !== claims.account ||
       challenge.field !== claims.field ||
@@ -391,4 +457,26 @@ export class Proofs implements ProofSink {
       link: { ok: true, account, field, label, value, ...(display === undefined ? {} : { display }) },
     };
   }
+}
+
+function tooManyTries(retryAt: number): CodeOutcome {
+  return {
+    ok: false,
+    message: `Too many wrong codes from your address for this field. Try again after ${new Date(retryAt).toUTCString()}, or open the link in the message instead.`,
+    retryAt,
+  };
+}
+
+/** Why what a reviewer saw is no longer what the field holds, or undefined when it still is. */
+function changedSince(seen: SeenByReviewer, identityHash: string, value: string): string | undefined {
+  if (seen.identityHash === undefined && seen.value === undefined) {
+    return 'say what you reviewed (the identity hash or the value)';
+  }
+  if (seen.identityHash !== undefined && seen.identityHash.toLowerCase() !== identityHash) {
+    return `the identity changed since you looked (you saw ${seen.identityHash})`;
+  }
+  if (seen.value !== undefined && seen.value !== value) {
+    return `the value changed since you looked (you saw "${seen.value}")`;
+  }
+  return undefined;
 }

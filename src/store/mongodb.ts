@@ -259,11 +259,11 @@ export class MongoStore implements Store {
         },
       );
       if (doc) {
-        await this.deliveries.insertOne({
-          target: outcome.target,
-          account: doc.account,
-          at: outcome.deliveredAt,
-        });
+        await this.deliveries.insertMany([
+          { target: outcome.target, account: doc.account, at: outcome.deliveredAt },
+          // Counted against the key alone: an empty account is no account's.
+          ...(outcome.also ?? []).map((key) => ({ target: key, account: '', at: outcome.deliveredAt })),
+        ]);
       }
       return;
     }

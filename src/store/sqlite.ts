@@ -349,11 +349,10 @@ export class SqliteStore implements Store {
           | Row
           | undefined;
         if (!updated) return;
-        this.statement('INSERT INTO deliveries (target, account, at) VALUES (?, ?, ?)').run(
-          outcome.target,
-          String(updated.account),
-          outcome.deliveredAt,
-        );
+        const insert = this.statement('INSERT INTO deliveries (target, account, at) VALUES (?, ?, ?)');
+        insert.run(outcome.target, String(updated.account), outcome.deliveredAt);
+        // Counted against the key alone: an empty account is no account's.
+        for (const key of outcome.also ?? []) insert.run(key, '', outcome.deliveredAt);
       });
       return;
     }

@@ -65,7 +65,8 @@ export interface Store {
   recordDelivery(id: string, outcome: DeliveryOutcome): Promise<void>;
   /**
    * When messages were delivered since `since` to a target (an opaque key the caller makes from
-   * the field and subject, so it outlives the subject's retention) or for an account, oldest first.
+   * the field and subject, so it outlives the subject's retention; or one of a delivery's `also`
+   * keys) or for an account, oldest first.
    */
   deliveryTimes(to: DeliveryTarget, since: number): Promise<number[]>;
   /** Counts a wrong code against each of the challenges; returns the highest count now. */
@@ -102,7 +103,13 @@ export type DeliveryTarget = { target: string } | { account: string };
  * `retryAt`. Either way the challenge now expires at `expiresAt`: its time runs from delivery.
  */
 export type DeliveryOutcome =
-  | { deliveredAt: number; target: string; expiresAt: number }
+  | {
+      deliveredAt: number;
+      target: string;
+      expiresAt: number;
+      /** More targets the delivery counts against, not for the account (the mailbox's domain). */
+      also?: readonly string[];
+    }
   | { retryAt: number; attempts: number; expiresAt: number; problem?: string };
 
 export class DuplicateError extends Error {

@@ -312,9 +312,10 @@ export function storeContract(name: string, harness: StoreHarness): void {
           .filter((id) => id.includes(String(process.pid))),
       ).toEqual([later.id, due.id]);
       const target = unique('target');
-      await store.recordDelivery(due.id, { deliveredAt: 10_500, target, expiresAt: 70_000 });
+      const domain = unique('domain');
+      await store.recordDelivery(due.id, { deliveredAt: 10_500, target, expiresAt: 70_000, also: [domain] });
       // A second report of the same delivery counts once.
-      await other.recordDelivery(due.id, { deliveredAt: 10_600, target, expiresAt: 80_000 });
+      await other.recordDelivery(due.id, { deliveredAt: 10_600, target, expiresAt: 80_000, also: [domain] });
       expect(await ids(10_000)).toEqual([later.id]);
       expect(await store.getChallenge(due.id)).toEqual(
         expect.objectContaining({ deliveredAt: 10_500, deliveryAttempts: 1, expiresAt: 70_000 }),
@@ -323,6 +324,11 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await other.deliveryTimes({ target }, 0)).toEqual([10_500]);
       expect(await other.deliveryTimes({ target }, 10_501)).toEqual([]);
       expect(await other.deliveryTimes({ account: due.account }, 10_000)).toContain(10_500);
+      // The domain counts the delivery too, and the account counts it once.
+      expect(await other.deliveryTimes({ target: domain }, 0)).toEqual([10_500]);
+      expect(
+        (await other.deliveryTimes({ account: due.account }, 10_000)).filter((at) => at === 10_500),
+      ).toHaveLength(1);
     });
 
     it('counts wrong codes per challenge', async () => {

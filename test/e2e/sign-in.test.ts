@@ -303,7 +303,7 @@ describe('a public post instead of signing in', () => {
   it('proves GitHub by a public gist of the account, and says what is wrong with any other', async () => {
     const person = await personWith({ github: 'Gist-Owner', discord: 'gist_owner' });
     const line = await lineOn(person.address, 'github');
-    expect(line).toMatch(/^polkadot-registrar=[A-Z2-9]{8}$/);
+    expect(line).toMatch(new RegExp(`^polkadot-registrar=${person.address}:[A-Z2-9]{8}$`));
     const id = 'aa11bb22cc33dd44ee55ff66';
     const url = `https://gist.github.com/gist-owner/${id}`;
     const refusal = async (gistUrl: string) => {

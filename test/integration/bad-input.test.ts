@@ -280,6 +280,21 @@ describe('hostile requests', () => {
       ['code: wrong code', () => form(`account=${person}&field=email&code=ABCD2345`), [422]],
       ['code: broken percent-encoding', () => form(`account=%E0%A4%A&field=email&code=%`), [400]],
       ['code: JSON body', () => form(JSON.stringify({ account: person }), 'application/json'), [400, 415]],
+      [
+        'code: JSON code as a list',
+        () => form(JSON.stringify({ account: person, field: 'email', code: ['A'] }), 'application/json'),
+        [400],
+      ],
+      [
+        'code: JSON code as a number',
+        () => form(JSON.stringify({ account: person, field: 'email', code: 12345678 }), 'application/json'),
+        [400],
+      ],
+      [
+        'code: JSON account as an object',
+        () => form(JSON.stringify({ account: { $ne: '' }, field: 'email', code: 'A' }), 'application/json'),
+        [400],
+      ],
       ['code: multipart body', () => form('--x\r\n\r\n--x--', 'multipart/form-data; boundary=x'), [400, 415]],
       ['code: 20 KiB body', () => form(`account=${'a'.repeat(20_000)}`), [413]],
       ['code: repeated fields', () => form(`field=email&field=email&account=${person}&code=A`), [400, 422]],

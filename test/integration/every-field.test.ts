@@ -7,74 +7,30 @@
  * text pasted on the page), X, GitHub and Discord (signed in at local stand-ins of each service).
  * Only when the last is proven does the chain show JudgementGiven, for the identity as it was proven.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as openpgp from 'openpgp';
-import { confirm, DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
-import { TestHomeserver } from '../support/matrix-server.js';
-import { OAuthServer } from '../support/oauth-server.js';
+import { EveryService, textOfHtml } from '../support/every-service.js';
+import { confirm, type DaemonHarness, eventually, FEE } from '../support/harness.js';
+import type { TestHomeserver } from '../support/matrix-server.js';
+import type { OAuthServer } from '../support/oauth-server.js';
 import { signInAndConfirm } from '../support/sign-in.js';
 import { linkIn } from '../support/smtp.js';
-import { WebSite } from '../support/web-site.js';
+import type { WebSite } from '../support/web-site.js';
 
-const EVERY_FIELD = 1023;
-const SITE_ADDRESS = '127.8.0.2';
-const ADMIN_TOKEN = 'every-field-admin-token-0123456789abcdef';
-
+let every: EveryService;
 let h: DaemonHarness;
 let hs: TestHomeserver;
 let site: WebSite;
 let services: Record<'github' | 'discord' | 'x', OAuthServer>;
-let adminPort: number;
 
 beforeAll(async () => {
-  hs = await TestHomeserver.start();
-  site = await WebSite.start(['every.example.test'], SITE_ADDRESS);
-  site.addresses.set('every.example.test', SITE_ADDRESS);
-  services = {
-    github: await OAuthServer.start('github'),
-    discord: await OAuthServer.start('discord'),
-    x: await OAuthServer.start('x'),
-  };
-  // One trust file: the web site's authority and the X API's.
-  const trust = join(tmpdir(), `registrar-every-field-ca-${process.pid}.pem`);
-  writeFileSync(trust, `${site.ca}\n${readFileSync(services.x.caFile ?? '', 'utf8')}`);
-  adminPort = await freePort();
-  h = await DaemonHarness.start(EVERY_FIELD, {
-    ...services.github.env(),
-    ...services.discord.env(),
-    ...services.x.env(),
-    NODE_EXTRA_CA_CERTS: trust,
-    REGISTRAR_MATRIX_HOMESERVER: hs.url,
-    REGISTRAR_MATRIX_USER: hs.bot,
-    REGISTRAR_MATRIX_ACCESS_TOKEN: hs.token,
-    REGISTRAR_MATRIX_DEVICE_ID: 'REGISTRARBOT',
-    REGISTRAR_WEB_DNS_SERVERS: `127.0.0.1:${site.dnsPort}`,
-    REGISTRAR_WEB_ALLOW_LOOPBACK: 'true',
-    REGISTRAR_REVIEW_FIELDS: 'legal,image',
-    REGISTRAR_ADMIN_TOKEN: ADMIN_TOKEN,
-    REGISTRAR_ADMIN_PORT: String(adminPort),
-    // The shortest time between two automatic looks for a published line.
-    REGISTRAR_RECHECK_SECONDS: '10',
-  });
+  every = await EveryService.start('every.example.test', '127.8.0.2');
+  ({ h, hs, site, services } = every);
 }, 180_000);
 
 afterAll(async () => {
-  await h?.close();
-  await hs?.close();
-  await site?.close();
-  for (const service of Object.values(services ?? {})) await service.close();
+  await every?.close();
 });
-
-const textOfHtml = (html: string) =>
-  html
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
 
 async function pageOf(address: string, field: string): Promise<string> {
   const response = await fetch(`${h.url}/prove/${address}/${field}`);
@@ -147,7 +103,8 @@ describe('an identity with every field', () => {
     // The website: the line from its page, published at the well-known path.
     const webPage = await pageOf(person.address, 'web');
     const line = /<pre id="web-proof">([^<]+)<\/pre>/.exec(webPage)?.[1] ?? '';
-    expect(line).toMatch(/^polkadot-registrar=[A-Z2-9]{8}$/);
+    // It names the account as well as the challenge, so it proves the site for this account alone.
+    expect(line).toMatch(new RegExp(`^polkadot-registrar=${person.address}:[A-Z2-9]{8}$`));
     const check = () => post(`${h.url}/prove/${person.address}/web`, {});
     const notYet = await check();
     expect(notYet.status).toBe(422);
@@ -221,10 +178,12 @@ describe('an identity with every field', () => {
 
     // The operator reviews the legal name and the image, last.
     const review = (field: string) =>
-      fetch(`http://127.0.0.1:${adminPort}/admin/review`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ account: person.address, field, decision: 'confirm', reviewer: 'ops' }),
+      every.review({
+        account: person.address,
+        field,
+        decision: 'confirm',
+        reviewer: 'ops',
+        identityHash: open.identityHash,
       });
     expect((await review('legal')).status).toBe(200);
     await stillOpen();

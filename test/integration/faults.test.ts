@@ -214,7 +214,8 @@ describe('the proxy the chain has', () => {
 
   /**
    * A registrar (display names only) whose daemon key `//{name}Proxy`, unfunded, holds only a
-   * `type` proxy; with the settings of a daemon for it on its own store and port.
+   * `type` proxy; with the settings of a daemon for it on its own store and port, which allow
+   * judging display names alone.
    */
   async function registrarWithProxy(name: string, type: string) {
     const registrar = h.chain.account(`//${name}Registrar`);
@@ -230,6 +231,7 @@ describe('the proxy the chain has', () => {
       REGISTRAR_PROXY_SEED: `//${name}Proxy`,
       REGISTRAR_STORE: `sqlite:${join(dataDir, `${name}.sqlite`)}`,
       REGISTRAR_HTTP_PORT: String(port),
+      REGISTRAR_ALLOW_DISPLAY_ONLY: 'true',
     };
     return { registrar, proxy, index, port, env };
   }
@@ -274,6 +276,32 @@ describe('the proxy the chain has', () => {
     expect(result.code).toBe(2);
     expect(result.output).toContain(
       `REGISTRAR_PROXY_SEED: its account ${proxy.address} is a proxy of ${registrar.address} only as CancelProxy, which cannot give judgements`,
+    );
+  }, 60_000);
+
+  it('refuses a display-only mask unless REGISTRAR_ALLOW_DISPLAY_ONLY is set, then says what it judges', async () => {
+    const { index, port, env } = await registrarWithProxy('DisplayOnly', 'IdentityJudgement');
+    const refused = await runDaemonToExit({ ...env, REGISTRAR_ALLOW_DISPLAY_ONLY: 'false' });
+    expect(refused.code).toBe(2);
+    expect(refused.output).toContain(
+      `REGISTRAR_ALLOW_DISPLAY_ONLY: the on-chain mask of registrar #${index} (display) holds no account field (email, matrix, twitter, discord, github, web, pgpFingerprint), so every judgement would rest on the display-name check alone; add account fields with identity.setFields(${index}, MASK)`,
+    );
+    expect(refused.output).toContain(
+      'or set REGISTRAR_ALLOW_DISPLAY_ONLY=true to judge on display names alone',
+    );
+
+    await daemon?.stop();
+    daemon = await startDaemon(env);
+    const warnings = daemon
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('judges display names alone'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0] ?? '{}')).toMatchObject({ level: 40, index, fields: ['display'] });
+    const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    expect(page).toContain('This registrar judges display names alone.');
+    expect(page).toContain(
+      'Its judgement means only that the display name is not a look-alike of a name it already judged; it does not verify that any account, address or name belongs to the person.',
     );
   }, 60_000);
 

@@ -1,13 +1,15 @@
 /**
  * The operator's CLI against the compiled daemon on the real runtime: `pending`, `status` and
- * `rescan` through the admin API, and `config check` reporting a wrong SMTP password and an
- * unreachable endpoint by the setting's name, with exit code 1.
+ * `rescan` through the admin API, and `config check` reporting a wrong SMTP password, an
+ * unreachable endpoint and a mask without an account field by the setting's name, with exit code 1.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { confirm, DaemonHarness, FEE, freePort } from '../support/harness.js';
 import { linkIn } from '../support/smtp.js';
 
@@ -120,6 +122,8 @@ describe('the registrar command', () => {
         'it does not match the documents',
         '--by',
         'Alice Ops',
+        '--identity',
+        waiting.identityHash ?? '',
       ],
       h.env(),
     );
@@ -134,12 +138,19 @@ describe('the registrar command', () => {
     const accepted = await h.newPerson({ display: 'John Doe', email: 'john@example.org', legal: 'John Doe' });
     await h.chain.requestJudgement(accepted, h.index, 2n * FEE);
     await confirm(linkIn(await h.mailbox.nextMail('john@example.org')));
-    await h.statusBecomes(accepted.address, 'open');
-    const yes = await cli(['review', accepted.address, 'legal', '--confirm'], h.env());
+    const looked = await h.statusBecomes(accepted.address, 'open');
+    // Without saying what was reviewed, and no terminal to show it on, nothing is decided.
+    const blind = await cli(['review', accepted.address, 'legal', '--confirm'], h.env());
+    expect(blind.code).toBe(2);
+    expect(blind.stderr).toContain('give --identity HASH or --value TEXT');
+    const yes = await cli(['review', accepted.address, 'legal', '--confirm', '--value', 'John Doe'], h.env());
     expect(yes.stdout).toContain('is confirmed');
     await h.chain.waitForEvent('identity', 'JudgementGiven', (e) => e.data.target === accepted.address);
     expect(await h.chain.judgementOf(accepted.address, h.index)).toBe('Reasonable');
-    const again = await cli(['review', accepted.address, 'legal', '--confirm'], h.env());
+    const again = await cli(
+      ['review', accepted.address, 'legal', '--confirm', '--identity', looked.identityHash ?? ''],
+      h.env(),
+    );
     expect(again.code).toBe(1);
 
     // The audit log: who, what and when, for which identity; a refused review is not in it.
@@ -174,7 +185,12 @@ describe('the registrar command', () => {
     const nameless = await fetch(`http://127.0.0.1:${adminPort}/admin/review`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ account: accepted.address, field: 'legal', decision: 'confirm' }),
+      body: JSON.stringify({
+        account: accepted.address,
+        field: 'legal',
+        decision: 'confirm',
+        identityHash: looked.identityHash,
+      }),
     });
     expect(nameless.status).toBe(400);
   });
@@ -191,11 +207,20 @@ describe('the registrar command', () => {
     const refused = await cli(['judge', person.address, 'Reasonable', '--yes'], h.env());
     expect(refused.code).toBe(1);
 
-    const given = await cli(['judge', person.address, 'Erroneous', '--yes'], h.env());
+    const given = await cli(['judge', person.address, 'Erroneous', '--yes', '--by', 'Bob Ops'], h.env());
     expect(given.code).toBe(0);
     expect(given.stdout).toContain(`Erroneous given to ${person.address}`);
     expect(await h.chain.judgementOf(person.address, h.index)).toBe('Erroneous');
     await h.statusBecomes(person.address, 'judged');
+    // The audit log names who gave it, as it names who reviewed.
+    const log = new SqliteStore(join(h.dataDir, 'registrar.sqlite'));
+    try {
+      expect(await log.listJudgements(person.address)).toEqual([
+        expect.objectContaining({ judgement: 'Erroneous', by: 'Bob Ops' }),
+      ]);
+    } finally {
+      await log.close();
+    }
   });
 
   it("runs the container image's HEALTHCHECK command as written: healthy while the daemon is", async () => {
@@ -255,6 +280,37 @@ describe('the registrar command', () => {
     const invalid = await cli(['config', 'check'], { ...h.env(), REGISTRAR_INDEX: 'x' });
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('REGISTRAR_INDEX');
+  });
+
+  it('config check fails a mask without an account field unless judging display names alone is allowed', async () => {
+    // Display and legal name: no account field, so the display-name check would be all there is.
+    const { registrar, index } = await h.chain.setUpRegistrar('NamesOnly', { fee: FEE, fields: 1 | 2 });
+    const env = {
+      ...h.env(),
+      REGISTRAR_INDEX: String(index),
+      REGISTRAR_ACCOUNT: registrar.address,
+      REGISTRAR_PROXY_SEED: '//NamesOnlyProxy',
+    };
+    const refused = await cli(['config', 'check'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(
+      `FAIL  REGISTRAR_ALLOW_DISPLAY_ONLY: the on-chain mask of registrar #${index} (display, legal) holds no account field (email, matrix, twitter, discord, github, web, pgpFingerprint), so every judgement would rest on the display-name check alone; add account fields with identity.setFields(${index}, MASK) (\`registrar mask FIELD...\` gives the MASK), or set REGISTRAR_ALLOW_DISPLAY_ONLY=true to judge on display names alone`,
+    );
+    // The registrar and its proxy are right all the same.
+    expect(refused.stdout).toContain('ok    REGISTRAR_PROXY_SEED');
+
+    const allowed = await cli(['config', 'check'], { ...env, REGISTRAR_ALLOW_DISPLAY_ONLY: 'true' });
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain(
+      `ok    REGISTRAR_ALLOW_DISPLAY_ONLY: the on-chain mask of registrar #${index} (display, legal) holds no account field`,
+    );
+    expect(allowed.stdout).toContain('this registrar judges display names alone');
+
+    // Under the set policy a name alone is never judged; the harness's mask has email.
+    const setPolicy = await cli(['config', 'check'], { ...env, REGISTRAR_POLICY: 'set' });
+    expect(setPolicy.code).toBe(0);
+    expect(setPolicy.stdout).not.toContain('REGISTRAR_ALLOW_DISPLAY_ONLY');
+    expect(await (await fetch(`${h.url}/`)).text()).not.toContain('judges display names alone');
   });
   it('prints the call that rotates the proxy key, which the chain accepts from the registrar', async () => {
     const next = h.chain.account('//RotatedProxy');

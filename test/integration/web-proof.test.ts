@@ -48,9 +48,9 @@ const challenge = (subject = 'site.example.test'): PageChallenge & { ok: true } 
   subject,
   value: subject,
   issuedAt: Date.now(),
-  code: 'ABCD2345',
+  nonce: 'ABCD2345',
 });
-const LINE = 'polkadot-registrar=ABCD2345';
+const LINE = 'polkadot-registrar=15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5:ABCD2345';
 
 describe('the web proof', () => {
   it('finds the line in the file at the well-known path, among other lines', async () => {
@@ -62,13 +62,23 @@ describe('the web proof', () => {
   it('finds the line in a TXT record whose strings are joined, and no other', async () => {
     site.texts.set('_polkadot-registrar.site.example.test', [
       ['v=spf1 -all'],
-      ['polkadot-registrar=', 'ABCD2345'],
+      [LINE.slice(0, 30), LINE.slice(30)],
     ]);
     await expect(channel.check(challenge())).resolves.toEqual({ ok: true, subject: 'site.example.test' });
     // Only the whole record counts: a line split over two records is not the line.
-    site.texts.set('_polkadot-registrar.site.example.test', [['polkadot-registrar='], ['ABCD2345']]);
+    site.texts.set('_polkadot-registrar.site.example.test', [[LINE.slice(0, 30)], [LINE.slice(30)]]);
     const split = await channel.check(challenge());
     expect(split.ok).toBe(false);
+  });
+
+  it('does not take the line of another account, nor the nonce alone', async () => {
+    const other = LINE.replace(
+      '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5',
+      '14E5nqKAp3oAJcmzgZhUD2RcptBeUBScxKHgJKU4HPNcKVf3',
+    );
+    site.pages.set(WEB_PROOF_PATH, { body: `${other}\npolkadot-registrar=ABCD2345\n` });
+    site.texts.set('_polkadot-registrar.site.example.test', [[other]]);
+    expect((await channel.check(challenge())).ok).toBe(false);
   });
 
   it('says where it looked when the line is wrong or missing', async () => {

@@ -19,8 +19,12 @@ export const FEE = UNIT;
 
 export interface StatusView {
   status: string;
+  identityHash?: string;
   judgeable: boolean;
-  fields: Record<string, { status: string; value?: string; reason?: string; hint?: string }>;
+  fields: Record<
+    string,
+    { status: string; value?: string; reason?: string; hint?: string; nextMessageAt?: number }
+  >;
   unverifiable: string[];
   blockers: { field?: string; reason: string; hint: string; kind: 'wait' | 'change' }[];
 }

@@ -36,6 +36,7 @@ describe('configuration', () => {
     expect(config.limits).toEqual({
       messagesPerTargetPerDay: 3,
       messagesPerAccountPerDay: 10,
+      messagesPerDomainPerDay: 1_000,
       messageCooldownSeconds: 600,
       deliveryTimeoutSeconds: 30,
       codeAttempts: 5,
@@ -166,5 +167,19 @@ describe('configuration', () => {
     expect(problemsOf({ ...valid, REGISTRAR_WEB_PROOFS: 'yes' })).toEqual([
       'REGISTRAR_WEB_PROOFS: expected true or false',
     ]);
+  });
+
+  it('judges on display names alone only when REGISTRAR_ALLOW_DISPLAY_ONLY says so', () => {
+    expect(loadConfig(valid).allowDisplayOnly).toBe(false);
+    expect(loadConfig({ ...valid, REGISTRAR_ALLOW_DISPLAY_ONLY: 'true' }).allowDisplayOnly).toBe(true);
+    expect(loadConfig({ ...valid, REGISTRAR_ALLOW_DISPLAY_ONLY: 'false' }).allowDisplayOnly).toBe(false);
+    expect(problemsOf({ ...valid, REGISTRAR_ALLOW_DISPLAY_ONLY: '1' })).toEqual([
+      'REGISTRAR_ALLOW_DISPLAY_ONLY: expected true or false',
+    ]);
+    // In the JSON config file, a JSON boolean.
+    const dir = mkdtempSync(join(tmpdir(), 'registrar-config-'));
+    writeFileSync(join(dir, 'registrar.json'), JSON.stringify({ REGISTRAR_ALLOW_DISPLAY_ONLY: true }));
+    const fromFile = loadConfig({ ...valid, REGISTRAR_CONFIG: join(dir, 'registrar.json') });
+    expect(fromFile.allowDisplayOnly).toBe(true);
   });
 });

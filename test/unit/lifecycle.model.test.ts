@@ -75,6 +75,7 @@ async function run(actions: Action[]): Promise<void> {
 
   const channel: Channel = {
     field: 'email',
+    means: ['message'],
     send: async (message) => {
       if (failing) throw new Error('email could not be sent (SMTP 421)');
       const open = await store.findOpenRequest(ACCOUNT, INDEX);
@@ -188,7 +189,12 @@ async function run(actions: Action[]): Promise<void> {
           const outcome =
             step.kind === 'confirm'
               ? await registrar.confirm(message.link.split('/confirm/')[1] ?? '')
-              : await registrar.answerCodeOf(ACCOUNT, 'email', step.wrong ? 'WRONGXXX' : message.code);
+              : await registrar.answerCodeOf(
+                  ACCOUNT,
+                  'email',
+                  step.wrong ? 'WRONGXXX' : message.code,
+                  '192.0.2.1',
+                );
           if (outcome?.ok) {
             // Accepted only for the snapshot of the open request, and the subject that snapshot set.
             // (Whether it is still pending on chain the registrar may not know: an event was lost.

@@ -9,6 +9,7 @@ import type { ChainIdentity, RegistrarEntry } from '../../src/chain/identity.js'
 import type { Judge, JudgeOutcome } from '../../src/chain/judge.js';
 import { ChallengeTokens } from '../../src/challenges/tokens.js';
 import type { ChallengeMessage, Channel } from '../../src/channels/channel.js';
+import type { ChannelMeans } from '../../src/domain/answers.js';
 import type { Field } from '../../src/domain/fields.js';
 import type { IdentityInfo } from '../../src/domain/identity.js';
 import { Registrar } from '../../src/registrar.js';
@@ -28,9 +29,16 @@ function identity(email: string, hash: string, judgement = 'FeePaid'): ChainIden
   return { info, snapshot: { infoHex: '0x00', hash }, judgements: [{ registrarIndex: INDEX, judgement }] };
 }
 
+/** Client addresses typing codes on the public form. */
+const CLIENT = '198.51.100.7';
+const STRANGER = '203.0.113.9';
+
 class RecordingChannel implements Channel {
   readonly sent: ChallengeMessage[] = [];
-  constructor(readonly field: Field = 'email') {}
+  constructor(
+    readonly field: Field = 'email',
+    readonly means: readonly ChannelMeans[] = ['message'],
+  ) {}
   async send(message: ChallengeMessage): Promise<void> {
     this.sent.push(message);
   }
@@ -165,7 +173,9 @@ describe('the registrar', () => {
     await r.outbox.flush();
     expect(failing.sent).toHaveLength(1);
     expect((await r.checkLink(tokenOf(failing.sent[0]))).ok).toBe(true);
-    expect(await r.answerCodeOf(ACCOUNT, 'email', failing.sent[0]?.code ?? '')).toMatchObject({ ok: true });
+    expect(await r.answerCodeOf(ACCOUNT, 'email', failing.sent[0]?.code ?? '', CLIENT)).toMatchObject({
+      ok: true,
+    });
   });
 
   it('tries every undelivered message again at start, whatever its backoff', async () => {
@@ -219,27 +229,77 @@ describe('the registrar', () => {
     expect(outbox.sent).toHaveLength(4);
   });
 
-  it('voids the codes of a field after five wrong ones', async () => {
-    const r = registrar(new ScriptedJudge([]));
+  it('never voids codes for wrong ones typed on the public form, but makes that client wait', async () => {
+    let now = 1_000_000;
+    const r = registrar(new ScriptedJudge([]), () => now, { challengeTtlMs: 7 * 86_400_000 });
     await r.onEvent(event('requested'));
     await r.outbox.flush();
     const code = outbox.sent[0]?.code ?? '';
     const wrong = code === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA';
-    for (let i = 0; i < 4; i++) {
-      expect(await r.answerCodeOf(ACCOUNT, 'email', wrong)).toMatchObject({
+    for (let i = 0; i < 2; i++) {
+      expect(await r.answerCodeOf(ACCOUNT, 'email', wrong, STRANGER)).toMatchObject({
         ok: false,
         message: expect.stringContaining('not valid'),
       });
     }
-    expect(await r.answerCodeOf(ACCOUNT, 'email', wrong)).toMatchObject({
+    // From the third wrong code on, this client waits longer each time.
+    const third = await r.answerCodeOf(ACCOUNT, 'email', wrong, STRANGER);
+    expect(third).toMatchObject({ ok: false, retryAt: now + 2_000 });
+    // While it waits, not even the right code is looked at from that client.
+    expect(await r.answerCodeOf(ACCOUNT, 'email', code, STRANGER)).toMatchObject({
+      ok: false,
+      retryAt: now + 2_000,
+    });
+    now += 2_000;
+    expect(await r.answerCodeOf(ACCOUNT, 'email', wrong, STRANGER)).toMatchObject({ retryAt: now + 4_000 });
+    for (let i = 0; i < 30; i++) {
+      now += 3_600_000;
+      await r.answerCodeOf(ACCOUNT, 'email', wrong, STRANGER);
+    }
+    // Nothing of the person's was voided: the link still opens, and their own code still works.
+    expect(await r.checkLink(tokenOf(outbox.sent[0]))).toMatchObject({ ok: true });
+    expect(await r.answerCodeOf(ACCOUNT, 'email', code, CLIENT)).toMatchObject({ ok: true });
+    expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('confirmed');
+  });
+
+  it('voids the codes of a field after five wrong ones sent by the subject itself', async () => {
+    outbox = new RecordingChannel('email', ['message', 'bot']);
+    const r = registrar(new ScriptedJudge([]));
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    const code = outbox.sent[0]?.code ?? '';
+    const subject = outbox.sent[0]?.subject ?? '';
+    const wrong = code === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA';
+    for (let i = 0; i < 4; i++) {
+      expect(await r.answerCode('email', subject, wrong)).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('not valid'),
+      });
+    }
+    expect(await r.answerCode('email', subject, wrong)).toMatchObject({
       ok: false,
       message: expect.stringContaining('Too many wrong codes'),
     });
-    expect(await r.answerCodeOf(ACCOUNT, 'email', code)).toMatchObject({ ok: false });
+    expect(await r.answerCode('email', subject, code)).toMatchObject({ ok: false });
     expect(await r.checkLink(tokenOf(outbox.sent[0]))).toMatchObject({
       ok: false,
       message: expect.stringContaining('no longer valid'),
     });
+    expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('awaiting');
+  });
+
+  it('takes a code only from the ways its channel defines', async () => {
+    // A channel that messages but hears no answers: a code sent "by the subject" is no proof here.
+    const r = registrar(new ScriptedJudge([]));
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    const { code = '', subject = '' } = outbox.sent[0] ?? {};
+    expect(await r.answerCode('email', subject, code)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('cannot be confirmed this way'),
+    });
+    // A field this registrar has no channel for takes no code at all.
+    expect(await r.answerCodeOf(ACCOUNT, 'web', code, CLIENT)).toMatchObject({ ok: false });
     expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('awaiting');
   });
 

@@ -1,0 +1,401 @@
+/**
+ * The attacker's suite: a stranger against the real daemon on the real runtime, one test per attack.
+ * The stranger writes other people's website, GitHub, X and Discord handles, PGP fingerprint,
+ * mailbox and Matrix ID into an identity of their own, asks for a judgement, reads everything the
+ * public pages and the status JSON show, and tries every public route that can confirm anything with
+ * it. Nothing may be confirmed and nothing judged. Also: locking a person out and spending their
+ * message budget by wrong codes and address variants, an edit slipped in under the operator's
+ * review, and a display-only registrar without the operator's say-so.
+ *
+ * A living list: every new way to confirm a field adds its attacker's test here (docs/THREAT-MODEL.md).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import * as openpgp from 'openpgp';
+import { FIELDS } from '../../src/domain/fields.js';
+import { UNIT } from '../support/chain.js';
+import { runDaemonToExit } from '../support/daemon.js';
+import { EveryService, textOfHtml } from '../support/every-service.js';
+import { confirm, type DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
+import type { TestHomeserver } from '../support/matrix-server.js';
+import type { OAuthServer } from '../support/oauth-server.js';
+import { callBack, confirmSignIn, startSignIn } from '../support/sign-in.js';
+import { linkIn } from '../support/smtp.js';
+
+let every: EveryService;
+let h: DaemonHarness;
+let hs: TestHomeserver;
+let services: Record<'github' | 'discord' | 'x', OAuthServer>;
+let victimKey: openpgp.PrivateKey;
+
+beforeAll(async () => {
+  ({ privateKey: victimKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name: 'Victim', email: 'pgp@victim.example.test' }],
+    format: 'object',
+  }));
+  // The victim's website is served, but the stranger cannot publish anything on it.
+  every = await EveryService.start('victim.example.test', '127.8.0.3', {
+    // Strangers come from many addresses: the tests name theirs in X-Forwarded-For.
+    REGISTRAR_TRUST_PROXY: 'true',
+  });
+  ({ h, hs, services } = every);
+}, 180_000);
+
+afterAll(async () => {
+  await every?.close();
+});
+
+const form = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+    redirect: 'manual',
+  });
+
+let strangers = 0;
+/** A stranger's own account, funded, with an identity naming other people's accounts. */
+async function stranger(fields: Record<string, unknown>): Promise<KeyringPair> {
+  const who = h.chain.account(`//Stranger${++strangers}`);
+  await h.chain.fund(who.address);
+  await h.chain.setIdentityInfo(who, fields);
+  await h.chain.requestJudgement(who, h.index, 2n * FEE);
+  await h.statusBecomes(who.address, 'open');
+  return who;
+}
+
+/** Everything a stranger can read about a request: the status JSON and page, every proof page, the code form. */
+async function publicTexts(address: string): Promise<string[]> {
+  const texts = [
+    await (await fetch(`${h.url}/status/${address}`)).text(),
+    await (await fetch(`${h.url}/status/${address}`, { headers: { accept: 'text/html' } })).text(),
+    await (await fetch(`${h.url}/code`)).text(),
+  ];
+  for (const field of FIELDS) {
+    texts.push(textOfHtml(await (await fetch(`${h.url}/prove/${address}/${field}`)).text()));
+  }
+  return texts;
+}
+
+/** Every string in those texts that could pass for a code, a line, a nonce or a token. */
+function candidates(texts: readonly string[]): string[] {
+  const found = new Set<string>();
+  for (const text of texts) {
+    for (const m of text.matchAll(/polkadot-registrar=[^\s<"]+/g)) found.add(m[0]);
+    for (const m of text.matchAll(/\b[A-Z2-9]{8}\b/g)) found.add(m[0]);
+    for (const m of text.matchAll(/:([A-Z2-9]{8})\b/g)) found.add(m[1] ?? '');
+    for (const m of text.matchAll(/Challenge ([A-Z2-9]{8})/g)) found.add(m[1] ?? '');
+    for (const m of text.matchAll(/\b(?:eyJ|0x)[A-Za-z0-9._-]{20,}/g)) found.add(m[0]);
+  }
+  found.delete('');
+  return [...found];
+}
+
+async function fieldsOf(address: string): Promise<Record<string, string | undefined>> {
+  const view = await h.statusOf(address);
+  return Object.fromEntries(Object.entries(view.fields).map(([field, state]) => [field, state.status]));
+}
+
+/** Nothing was confirmed but what the guard checked, and the chain shows no judgement. */
+async function nothingConfirmed(address: string): Promise<void> {
+  const fields = await fieldsOf(address);
+  for (const [field, status] of Object.entries(fields)) {
+    if (field !== 'display') expect({ field, status }).toEqual({ field, status: 'awaiting' });
+  }
+  expect((await h.statusOf(address)).status).toBe('open');
+  expect(await h.chain.judgementOf(address, h.index)).toBe('FeePaid');
+}
+
+describe('a stranger who names other people in their own identity', () => {
+  let who: KeyringPair;
+  let harvested: string[];
+
+  beforeAll(async () => {
+    who = await stranger({
+      display: { Raw: 'Someone Else' },
+      legal: { Raw: 'Someone Else' },
+      web: { Raw: 'victim.example.test' },
+      matrix: { Raw: '@victim:localhost' },
+      email: { Raw: 'victim@example.org' },
+      pgpFingerprint: `0x${victimKey.getFingerprint()}`,
+      image: { Raw: 'victim.example.test/me.png' },
+      twitter: { Raw: '@victim_x' },
+      github: { Raw: 'victim-gh' },
+      discord: { Raw: 'victim_dc' },
+    });
+    harvested = candidates(await publicTexts(who.address));
+  }, 120_000);
+
+  it('reads lines and nonces from the public pages, but none of them is a code', async () => {
+    // The pages do show what is to be published and signed: that is the point of them.
+    expect(harvested.some((c) => c.startsWith(`polkadot-registrar=${who.address}:`))).toBe(true);
+    const refusals: string[] = [];
+    for (const field of FIELDS) {
+      for (const code of harvested) {
+        const response = await form(
+          `${h.url}/code`,
+          { account: who.address, field, code },
+          // Each try from its own address: the throttle is not what stops this.
+          { 'x-forwarded-for': `198.51.100.${refusals.length % 250}` },
+        );
+        expect([400, 422, 429]).toContain(response.status);
+        refusals.push(`${field}:${response.status}`);
+      }
+    }
+    expect(refusals.length).toBeGreaterThan(FIELDS.length);
+    await nothingConfirmed(who.address);
+  }, 120_000);
+
+  it('cannot confirm the website with its published line copied to the code form', async () => {
+    const page = textOfHtml(await (await fetch(`${h.url}/prove/${who.address}/web`)).text());
+    const line = /<pre id="web-proof">([^<]+)<\/pre>/.exec(page)?.[1] ?? '';
+    expect(line).toContain(who.address);
+    for (const code of [line, line.split(':').at(-1) ?? '', line.replace('polkadot-registrar=', '')]) {
+      const response = await form(`${h.url}/code`, { account: who.address, field: 'web', code });
+      expect([400, 422]).toContain(response.status);
+    }
+    // Nor by "Check now": the victim's site does not hold the line.
+    expect((await form(`${h.url}/prove/${who.address}/web`, {})).status).toBe(422);
+    await nothingConfirmed(who.address);
+  });
+
+  it('cannot confirm the PGP fingerprint with the text signed by its own key, nor by pasting the code', async () => {
+    const page = textOfHtml(await (await fetch(`${h.url}/prove/${who.address}/pgpFingerprint`)).text());
+    const text = /<pre id="challenge-text">([^<]+)<\/pre>/.exec(page)?.[1] ?? '';
+    expect(text).toContain(who.address);
+    const { privateKey: own } = await openpgp.generateKey({
+      type: 'ecc',
+      curve: 'curve25519Legacy',
+      userIDs: [{ name: 'Stranger' }],
+      format: 'object',
+    });
+    const signedMessage = await openpgp.sign({
+      message: await openpgp.createCleartextMessage({ text }),
+      signingKeys: own,
+    });
+    // With its own key, and with the victim's public key beside its own signature.
+    for (const armoredKey of [own.toPublic().armor(), victimKey.toPublic().armor()]) {
+      const response = await form(`${h.url}/prove/${who.address}/pgpFingerprint`, {
+        signedMessage,
+        armoredKey,
+      });
+      expect(response.status).toBe(422);
+    }
+    const nonce = /Challenge ([A-Z2-9]{8})/.exec(text)?.[1] ?? '';
+    const typed = await form(`${h.url}/code`, { account: who.address, field: 'pgpFingerprint', code: nonce });
+    expect(typed.status).toBe(422);
+    await nothingConfirmed(who.address);
+  });
+
+  it('cannot confirm GitHub or X with a post of the line from its own account', async () => {
+    const line = /<pre id="post-proof">([^<]+)<\/pre>/.exec(
+      textOfHtml(await (await fetch(`${h.url}/prove/${who.address}/github`)).text()),
+    )?.[1];
+    expect(line).toBeDefined();
+    services.github.gists.set('ab12cd34ef56ab12cd34ef56', {
+      owner: { id: '666', name: 'stranger-gh' },
+      public: true,
+      files: { 'proof.txt': `${line}\n` },
+    });
+    const gist = await form(`${h.url}/prove/${who.address}/github`, {
+      method: 'post',
+      url: 'https://gist.github.com/stranger-gh/ab12cd34ef56ab12cd34ef56',
+    });
+    expect(gist.status).toBe(422);
+    expect(await gist.text()).toContain('belongs to stranger-gh');
+    const xLine = /<pre id="post-proof">([^<]+)<\/pre>/.exec(
+      textOfHtml(await (await fetch(`${h.url}/prove/${who.address}/twitter`)).text()),
+    )?.[1];
+    const post = 'https://x.com/stranger_x/status/1234567890';
+    services.x.posts.set(post, { author: 'stranger_x', text: `${xLine}` });
+    const xPost = await form(`${h.url}/prove/${who.address}/twitter`, { method: 'post', url: post });
+    expect(xPost.status).toBe(422);
+    await nothingConfirmed(who.address);
+  });
+
+  it('cannot confirm X, GitHub or Discord by signing in as itself, nor with a forged Confirm', async () => {
+    services.x.user = { id: '9001', name: 'stranger_x' };
+    services.github.user = { id: '9002', name: 'stranger-gh' };
+    services.discord.user = { id: '9003', name: 'stranger_dc' };
+    for (const field of ['twitter', 'github', 'discord']) {
+      const steps = await startSignIn(h.url, who.address, field);
+      const back = await callBack(steps);
+      expect(back.status).toBe(403);
+      expect(back.sealed).toBeUndefined();
+    }
+    // A sealed sign-in is the registrar's own seal: a made-up one, or a challenge token, is refused.
+    for (const sealed of ['forged', ...harvested.filter((c) => c.startsWith('eyJ'))]) {
+      expect((await confirmSignIn(h.url, sealed)).status).toBe(400);
+    }
+    await nothingConfirmed(who.address);
+  });
+
+  it('cannot confirm anything through /confirm with a made-up or re-signed token', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    const claims = Buffer.from(
+      JSON.stringify({ sub: who.address, fld: 'web', reg: h.index, jti: 'x', exp: 9_999_999_999 }),
+    ).toString('base64url');
+    for (const token of [`${header}.${claims}.`, `${header}.${claims}.c2lnbmF0dXJl`, 'not-a-token']) {
+      expect((await confirm(`${h.url}/confirm/${token}`)).status).toBe(410);
+    }
+    await nothingConfirmed(who.address);
+  });
+
+  it('cannot use the admin API without its token, nor reach it on the public address', async () => {
+    const hash = (await h.statusOf(who.address)).identityHash;
+    const review = JSON.stringify({
+      account: who.address,
+      field: 'legal',
+      decision: 'confirm',
+      reviewer: 'me',
+      identityHash: hash,
+    });
+    for (const authorization of [undefined, 'Bearer wrong', `Bearer ${every.adminToken.slice(0, -1)}`]) {
+      const response = await fetch(`http://127.0.0.1:${every.adminPort}/admin/review`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: review,
+      });
+      expect(response.status).toBe(401);
+    }
+    const onPublic = await fetch(`${h.url}/admin/review`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${every.adminToken}` },
+      body: review,
+    });
+    expect(onPublic.status).toBe(404);
+    await nothingConfirmed(who.address);
+  });
+
+  it('got no judgement from any of it', async () => {
+    await nothingConfirmed(who.address);
+    expect(h.logs()).not.toContain('"field confirmed"');
+  });
+});
+
+describe('a stranger who wants to keep a person from verifying', () => {
+  it('cannot lock the person out by typing wrong codes: it waits, the person does not', async () => {
+    const person = await h.newPerson({ display: 'Locked Out', email: 'locked@example.org' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const mail = await h.mailbox.nextMail('locked@example.org');
+    const code = /code ([A-Z2-9]{8})/.exec(mail.text)?.[1] ?? '';
+    expect(code).toMatch(/^[A-Z2-9]{8}$/);
+    const wrong = code === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA';
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const response = await form(
+        `${h.url}/code`,
+        { account: person.address, field: 'email', code: wrong },
+        { 'x-forwarded-for': '203.0.113.66' },
+      );
+      statuses.push(response.status);
+    }
+    // A few honest-looking mistakes, then the stranger's address waits.
+    expect(statuses.slice(0, 2)).toEqual([422, 422]);
+    expect(statuses.slice(2).every((s) => s === 429)).toBe(true);
+    // The person's own code and link still work: nothing of theirs was voided.
+    const right = await form(`${h.url}/code`, { account: person.address, field: 'email', code });
+    expect(right.status).toBe(200);
+    expect((await h.statusOf(person.address)).fields.email?.status).toBe('confirmed');
+    expect((await confirm(linkIn(mail))).status).toBe(410);
+  });
+
+  it("cannot spend a person's message budget through variants of their address", async () => {
+    const who = await stranger({ display: { Raw: 'Variant Sender' }, email: { Raw: 'Budget@example.org' } });
+    await h.mailbox.nextMail('Budget@example.org');
+    const variants = ['bUdget@example.org', 'budget+1@example.org', 'budget+news@EXAMPLE.org'];
+    for (const variant of variants) {
+      await h.chain.setIdentityInfo(who, { display: { Raw: 'Variant Sender' }, email: { Raw: variant } });
+      // Each edit makes a new challenge for the new value; its message waits behind the first.
+      await eventually(async () => {
+        const view = await h.statusOf(who.address);
+        return view.fields.email?.value === variant && view.fields.email?.nextMessageAt !== undefined
+          ? true
+          : undefined;
+      }, `the message to ${variant} held back`);
+    }
+    const toMailbox = h.mailbox.recipients.filter(
+      (r) => r.toLowerCase().replace(/\+[^@]*/, '') === 'budget@example.org',
+    );
+    expect(toMailbox).toHaveLength(1);
+  });
+
+  it("puts no unconfirmed display name into a message to someone else's account", async () => {
+    const who = await stranger({
+      // Hidden characters: the guard refuses it, so it is not confirmed.
+      display: { Raw: 'Free\u200bDOT evil.example' },
+      matrix: { Raw: '@bystander:localhost' },
+    });
+    expect((await h.statusOf(who.address)).fields.display?.status).not.toBe('confirmed');
+    const message = await hs.nextMessageTo('@bystander:localhost');
+    expect(message.body).toContain(who.address);
+    expect(message.body).not.toContain('evil.example');
+  });
+});
+
+describe('an edit slipped in under the operator', () => {
+  it('is not confirmed by a review of what the operator saw before it', async () => {
+    const person = await h.newPerson({
+      display: 'Review Me',
+      legal: 'Alice Honest',
+      email: 'rev@example.org',
+    });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const seen = await h.statusBecomes(person.address, 'open');
+    expect(seen.fields.legal?.value).toBe('Alice Honest');
+    // The person edits the legal name after the operator looked.
+    await h.chain.setIdentity(person, {
+      display: 'Review Me',
+      legal: 'Mallory Forged',
+      email: 'rev@example.org',
+    });
+    const edited = await eventually(async () => {
+      const view = await h.statusOf(person.address);
+      return view.fields.legal?.value === 'Mallory Forged' ? view : undefined;
+    }, 'the edit seen');
+    expect(edited.identityHash).not.toBe(seen.identityHash);
+    const review = (body: Record<string, string | undefined>) =>
+      every.review({ account: person.address, field: 'legal', reviewer: 'ops', ...body });
+    for (const stale of [{ identityHash: seen.identityHash }, { value: 'Alice Honest' }]) {
+      const response = await review({ decision: 'confirm', ...stale });
+      expect(response.status).toBe(409);
+      const outcome = (await response.json()) as { message: string };
+      expect(outcome.message).toContain('changed since you looked');
+      expect(outcome.message).toContain('Mallory Forged');
+    }
+    // Nor with nothing said of what was seen.
+    expect((await review({ decision: 'confirm' })).status).toBe(400);
+    expect((await h.statusOf(person.address)).fields.legal?.status).toBe('awaiting');
+    // What the operator sees now can be decided on.
+    expect((await review({ decision: 'reject', identityHash: edited.identityHash })).status).toBe(200);
+    expect((await h.statusOf(person.address)).fields.legal?.status).toBe('failed');
+  });
+});
+
+describe('a registrar that would judge display names alone', () => {
+  it('does not start unless the operator says so', async () => {
+    const registrar = h.chain.account('//DisplayOnlyAttackRegistrar');
+    await h.chain.fund(registrar.address);
+    const index = await h.chain.makeRegistrar(registrar, { fee: UNIT, fields: 1 | 2 | 64 });
+    const dataDir = mkdtempSync(join(tmpdir(), 'registrar-display-only-'));
+    try {
+      const refused = await runDaemonToExit({
+        ...h.env(),
+        REGISTRAR_INDEX: String(index),
+        REGISTRAR_ACCOUNT: registrar.address,
+        REGISTRAR_STORE: `sqlite:${join(dataDir, 'registrar.sqlite')}`,
+        REGISTRAR_HTTP_PORT: String(await freePort()),
+        REGISTRAR_ADMIN_PORT: String(await freePort()),
+      });
+      expect(refused.code).toBe(2);
+      expect(refused.output).toContain('REGISTRAR_ALLOW_DISPLAY_ONLY');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
