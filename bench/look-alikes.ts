@@ -3,7 +3,7 @@
  * 50,000) and the time of one check against all of it (p50, p99), with the memory the corpus holds.
  * Run: npm run bench. Prints one table; not part of the test run.
  */
-import { loadConfusables } from '../src/confusables.js';
+import { loadConfusables } from '../src/support/confusables.js';
 import { LookAlikeIndex, Skeletons } from '../src/domain/look-alikes.js';
 
 const CORPUS = Number(process.env.BENCH_CORPUS ?? 50_000);

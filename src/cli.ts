@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<void> {
     case 'config': {
       if (rest[0] !== 'check') fail(USAGE);
       const config = readConfig();
-      const { checkConfig } = await import('./config-check.js');
+      const { checkConfig } = await import('./operator/config-check.js');
       const checks = await checkConfig(config);
       for (const check of checks) {
         process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.setting}: ${check.verdict}\n`);
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<void> {
         allowPositionals: true,
       });
       const config = readConfig();
-      const operator = await import('./operator.js');
+      const operator = await import('./operator/admin-client.js');
       try {
         if (command === 'pending') process.stdout.write(await operator.pending(config, values.json === true));
         else if (command === 'rescan') process.stdout.write(await operator.rescan(config));
@@ -165,7 +165,7 @@ async function main(argv: string[]): Promise<void> {
     case 'proxy-rotate': {
       if (!rest[0]) fail(`give the new proxy account\n${USAGE}`);
       const config = readConfig();
-      const { proxyRotationCall } = await import('./proxy-rotation.js');
+      const { proxyRotationCall } = await import('./operator/proxy-rotation.js');
       process.stdout.write(await proxyRotationCall(config, rest[0]));
       return;
     }

@@ -3,12 +3,12 @@
  * stops it in order.
  */
 import type { Config } from './config.js';
-import { tuneHeap } from './heap.js';
+import { tuneHeap } from './support/heap.js';
 
 // Before anything else loads (heap.ts says why); so the rest is imported here, not above.
 tuneHeap();
 const { ConfigError, loadConfig } = await import('./config.js');
-const { createLogger } = await import('./log.js');
+const { createLogger } = await import('./support/log.js');
 const { HttpListener } = await import('./http/listener.js');
 
 async function run(): Promise<void> {

@@ -8,7 +8,7 @@
 import { ApiPromise, WsProvider } from '@polkadot/api';
 // Typed query/tx decorations (declarations only; the runtime's own metadata decides at run time).
 import type {} from '@polkadot/api-augment';
-import type { Logger } from '../log.js';
+import type { Logger } from '../support/log.js';
 
 export interface ConnectionState {
   connected: boolean;

@@ -15,7 +15,7 @@
  */
 import type { Codec } from '@polkadot/types/types';
 import type { Snapshot } from '../domain/request.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../support/log.js';
 import type { ChainConnection } from './connection.js';
 import type { ChainIdentity } from './identity.js';
 import {

@@ -6,8 +6,7 @@
  */
 import type { ChannelMeans } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
-import type { PageChallenge } from '../registrar/proofs.js';
-import type { ChallengeMessage, Channel, PageProof, ProofSink } from './channel.js';
+import type { ChallengeMessage, Channel, PageChallenge, PageProof, ProofSink } from './channel.js';
 import type { SignInService } from './sign-in.js';
 
 /** A public post of the challenge's line, checked by reading it back from the service. */

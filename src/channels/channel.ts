@@ -2,11 +2,29 @@
  * A channel proves one field. It delivers a challenge to the subject the field names (or, for pull
  * channels, tells the person what to publish), and reports every answer it hears through the one
  * entry into the registrar, `ProofSink`: "this challenge was answered by this subject". Adding a
- * channel is one file beside this one and one line in main.ts.
+ * channel is one file beside this one and one line in parts/channels.ts.
  */
 import type { ChannelMeans } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
-import type { PageChallenge } from '../registrar/proofs.js';
+
+/**
+ * A challenge answered on the registrar's page. `nonce` goes into what is published or signed:
+ * public, so it is no code and is derived apart from the codes that messages deliver.
+ */
+export type PageChallenge =
+  | {
+      ok: true;
+      challengeId: string;
+      account: string;
+      field: Field;
+      label: string;
+      subject: string;
+      value: string;
+      display?: string;
+      issuedAt: number;
+      nonce: string;
+    }
+  | { ok: false; message: string };
 
 export interface ChallengeMessage {
   /** The on-chain account that asked for the judgement. */

@@ -17,7 +17,7 @@ import {
   Routes,
 } from 'discord.js';
 import type { Secret } from '../config.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../support/log.js';
 import type { Messenger } from './account.js';
 import { type ChallengeMessage, type ProofSink, UndeliverableError } from './channel.js';
 import { discordSubjectOf } from './discord.js';

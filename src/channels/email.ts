@@ -1,7 +1,7 @@
 /** The email channel: the challenge link in a plain-text and HTML mail, sent over SMTP. */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { ChannelMeans } from '../domain/answers.js';
-import { escapeHtml } from '../html.js';
+import { escapeHtml } from '../support/html.js';
 import type { ChallengeMessage, Channel } from './channel.js';
 
 export interface EmailSettings {

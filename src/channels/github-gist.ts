@@ -5,9 +5,8 @@
  */
 import type { Secret } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
-import type { PageChallenge } from '../registrar/proofs.js';
 import { type PostedProof, proofLine } from './account.js';
-import type { PageProof } from './channel.js';
+import type { PageChallenge, PageProof } from './channel.js';
 import { SignInError, serviceJson } from './sign-in.js';
 
 export interface GistSettings {

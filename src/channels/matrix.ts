@@ -19,8 +19,8 @@ import {
 import { type Logger as SdkLogger, logger as sdkRootLogger } from 'matrix-js-sdk/lib/logger.js';
 import type { MatrixSettings } from '../config.js';
 import type { ChannelMeans } from '../domain/answers.js';
-import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import type { Logger } from '../support/log.js';
 import type { ChallengeMessage, Channel, ProofSink } from './channel.js';
 
 /** How often a rate-limited call is tried before the challenge counts as undelivered. */

@@ -6,8 +6,7 @@
 
 import type { ChannelMeans } from '../domain/answers.js';
 import { parseSubject } from '../domain/subjects.js';
-import type { PageChallenge } from '../registrar/proofs.js';
-import type { ChallengeMessage, Channel, PageProof } from './channel.js';
+import type { ChallengeMessage, Channel, PageChallenge, PageProof } from './channel.js';
 import { type PgpAnswer, verifyPgpProof } from './pgp-proof.js';
 
 /** The text a PGP key signs: names the registrar, the account, the fingerprint and the challenge. */

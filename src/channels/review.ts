@@ -6,7 +6,7 @@
 
 import type { ChannelMeans } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../support/log.js';
 import type { ChallengeMessage, Channel } from './channel.js';
 
 export class ReviewChannel implements Channel {

@@ -6,9 +6,8 @@
  * is off by default.
  */
 import { parseSubject } from '../domain/subjects.js';
-import type { PageChallenge } from '../registrar/proofs.js';
 import { type PostedProof, proofLine } from './account.js';
-import type { PageProof } from './channel.js';
+import type { PageChallenge, PageProof } from './channel.js';
 import { SignInError, serviceJson } from './sign-in.js';
 
 /** A post's address as people copy it. */

@@ -10,7 +10,7 @@
 import { ApiRequestError, ApiResponseError, TwitterApi } from 'twitter-api-v2';
 import type { OAuthSettings } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
-import { TimeoutError, withTimeout } from '../timeout.js';
+import { TimeoutError, withTimeout } from '../support/timeout.js';
 import { type SignedInAccount, SignInError, type SignInService } from './sign-in.js';
 
 const TIMEOUT_MS = 10_000;

@@ -10,9 +10,8 @@ import { Resolver } from 'node:dns/promises';
 import { request } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import type { ChannelMeans } from '../domain/answers.js';
-import type { PageChallenge } from '../registrar/proofs.js';
 import { proofLine } from './account.js';
-import type { ChallengeMessage, Channel, PageProof } from './channel.js';
+import type { ChallengeMessage, Channel, PageChallenge, PageProof } from './channel.js';
 
 export const WEB_PROOF_PATH = '/.well-known/polkadot-registrar';
 export const WEB_PROOF_LABEL = '_polkadot-registrar';

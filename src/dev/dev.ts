@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pretty from 'pino-pretty';
 import { loadConfig } from '../config.js';
 import { startRegistrar } from '../daemon.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../support/log.js';
 import { TestChain, UNIT } from './local-chain.js';
 import { serveMailPage } from './mail-page.js';
 import { TestMailbox } from './mailbox.js';

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { escapeHtml } from '../html.js';
+import { escapeHtml } from '../support/html.js';
 import type { TestMailbox } from './mailbox.js';
 
 export async function serveMailPage(

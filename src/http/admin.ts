@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { GivenJudgement } from '../chain/judge.js';
 import type { Field } from '../domain/fields.js';
 import type { JudgementRequest } from '../domain/request.js';
-import type { Registrar } from '../registrar.js';
+import type { Registrar } from '../registrar/registrar.js';
 import { ACCOUNT_PARAMS, formBody, replyToBadInput, STRICT_AJV, text } from './schemas.js';
 
 export interface AdminDeps {

@@ -3,9 +3,9 @@
  * paste a signature, or publish a code and have it checked. Every value escaped; every action a POST.
  */
 import { proofLine } from '../channels/account.js';
+import type { PageChallenge } from '../channels/channel.js';
 import { pgpChallengeText } from '../channels/pgp.js';
-import { escapeHtml } from '../html.js';
-import type { PageChallenge } from '../registrar/proofs.js';
+import { escapeHtml } from '../support/html.js';
 import { page } from './views.js';
 
 type Open = PageChallenge & { ok: true };

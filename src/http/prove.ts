@@ -5,14 +5,13 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AccountChannel } from '../channels/account.js';
-import type { Channel, PageProof } from '../channels/channel.js';
+import type { Channel, PageChallenge, PageProof } from '../channels/channel.js';
 import type { PgpChannel } from '../channels/pgp.js';
 import { SIGN_IN_REFUSALS, SignInError, type SignInSeals, type SignInService } from '../channels/sign-in.js';
 import type { WebChannel } from '../channels/web.js';
 import type { AnswerWay } from '../domain/answers.js';
 import { FIELDS, type Field } from '../domain/fields.js';
-import type { PageChallenge } from '../registrar/proofs.js';
-import type { Registrar } from '../registrar.js';
+import type { Registrar } from '../registrar/registrar.js';
 import { accountPage, pgpPage, signedInPage, webPage } from './prove-views.js';
 import { formBody, text } from './schemas.js';
 import { confirmedPage, refusedPage } from './views.js';

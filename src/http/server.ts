@@ -10,7 +10,7 @@ import type { ConnectionState } from '../chain/connection.js';
 import { FIELDS, type Field } from '../domain/fields.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { labelOf } from '../domain/verification.js';
-import type { Registrar, RequestStatusView } from '../registrar.js';
+import type { Registrar, RequestStatusView } from '../registrar/registrar.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { HttpListener } from './listener.js';
 import { type ProveDeps, proveRoutes } from './prove.js';

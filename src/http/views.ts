@@ -4,8 +4,8 @@
  * script (the live status), every value escaped.
  */
 import type { Field } from '../domain/fields.js';
-import { escapeHtml } from '../html.js';
-import type { RequestStatusView } from '../registrar.js';
+import type { RequestStatusView } from '../registrar/registrar.js';
+import { escapeHtml } from '../support/html.js';
 
 /** What the pages say about the registrar itself, read from the chain and the configuration. */
 export interface RegistrarInfo {

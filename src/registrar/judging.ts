@@ -6,9 +6,9 @@
 import type { GivenJudgement, Judge, JudgeOutcome } from '../chain/judge.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { isReadyForJudgement, withStatus } from '../domain/verification.js';
-import type { Logger } from '../log.js';
-import type { RegistrarMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
+import type { Logger } from '../support/log.js';
+import type { RegistrarMetrics } from './metrics.js';
 import { errorText, updateWithRetry } from './updates.js';
 
 /** A judgement that failed (no connection, a full pool) is tried again after 2 s, 4 s, ... 60 s. */

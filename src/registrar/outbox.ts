@@ -8,14 +8,15 @@
  * A held-back message is due again when the limit allows it. A message carries no text the
  * requester chose that was not proven: the display name only once the guard confirmed it.
  */
-import type { ChallengeTokens } from '../challenges/tokens.js';
+
 import { type ChallengeMessage, type Channel, UndeliverableError } from '../channels/channel.js';
 import type { Field } from '../domain/fields.js';
 import type { Challenge } from '../domain/request.js';
-import type { Logger } from '../log.js';
-import type { RegistrarMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
-import { withTimeout } from '../timeout.js';
+import type { Logger } from '../support/log.js';
+import { withTimeout } from '../support/timeout.js';
+import type { RegistrarMetrics } from './metrics.js';
+import type { ChallengeTokens } from './tokens.js';
 import { errorText } from './updates.js';
 
 const DAY_MS = 86_400_000;

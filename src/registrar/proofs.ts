@@ -7,16 +7,16 @@
  * and the field is confirmed by compare-and-set against the request's current snapshot.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { ChallengeTokens } from '../challenges/tokens.js';
-import type { Channel, ProofOutcome, ProofSink } from '../channels/channel.js';
+import type { Channel, PageChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
 import { type AnswerWay, accepts, deliversCode } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import { type Challenge, isLiveChallenge, type JudgementRequest } from '../domain/request.js';
 import { confirmField, labelOf } from '../domain/verification.js';
-import type { Logger } from '../log.js';
-import type { RegistrarMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
+import type { Logger } from '../support/log.js';
 import { CodeThrottle } from './code-throttle.js';
+import type { RegistrarMetrics } from './metrics.js';
+import type { ChallengeTokens } from './tokens.js';
 import { updateWithRetry } from './updates.js';
 
 export interface ProofsOptions {
@@ -37,6 +37,8 @@ export interface ProofsOptions {
   metrics: RegistrarMetrics;
 }
 
+export type { PageChallenge };
+
 export type LinkCheck =
   | {
       ok: true;
@@ -45,25 +47,6 @@ export type LinkCheck =
       label: string;
       value: string;
       display?: string;
-    }
-  | { ok: false; message: string };
-
-/**
- * A challenge answered on the registrar's page. `nonce` goes into what is published or signed:
- * public, so it is no code and is derived apart from the codes that messages deliver.
- */
-export type PageChallenge =
-  | {
-      ok: true;
-      challengeId: string;
-      account: string;
-      field: Field;
-      label: string;
-      subject: string;
-      value: string;
-      display?: string;
-      issuedAt: number;
-      nonce: string;
     }
   | { ok: false; message: string };
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { ChainConnection } from '../../src/chain/connection.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/support/log.js';
 import { TestChain } from '../support/chain.js';
 
 describe('the chain connection', () => {

@@ -17,7 +17,7 @@ import {
   type StoredIdentity,
   scanIdentities,
 } from '../../src/chain/stored-identities.js';
-import { loadConfusables } from '../../src/confusables.js';
+import { loadConfusables } from '../../src/support/confusables.js';
 import { FinalityRelay } from '../../src/dev/finality-relay.js';
 import { undecodableIdentities, writeIdentities } from '../../src/dev/storage-identities.js';
 import { LookAlikeIndex, Skeletons } from '../../src/domain/look-alikes.js';

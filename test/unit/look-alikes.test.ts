@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadConfusables } from '../../src/confusables.js';
+import { loadConfusables } from '../../src/support/confusables.js';
 import { jaroWinkler, LookAlikeIndex, Skeletons } from '../../src/domain/look-alikes.js';
 
 const points = (text: string) => Array.from(text, (c) => c.codePointAt(0) ?? 0);

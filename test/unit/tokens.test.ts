@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ChallengeTokens } from '../../src/challenges/tokens.js';
+import { ChallengeTokens } from '../../src/registrar/tokens.js';
 
 const SECRET = 'unit-test-secret-0123456789abcdef0123';
 const claims = {

@@ -4,8 +4,8 @@
  * state, the chain connection, the proxy's balance) are read when scraped.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ConnectionState } from './chain/connection.js';
-import type { Field } from './domain/fields.js';
+import type { ConnectionState } from '../chain/connection.js';
+import type { Field } from '../domain/fields.js';
 
 export interface RegistrarMetrics {
   challengeSent(field: Field): void;

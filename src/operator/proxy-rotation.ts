@@ -5,9 +5,9 @@
  */
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { ChainConnection } from './chain/connection.js';
-import type { Config } from './config.js';
-import { createLogger } from './log.js';
+import { ChainConnection } from '../chain/connection.js';
+import type { Config } from '../config.js';
+import { createLogger } from '../support/log.js';
 
 export async function proxyRotationCall(config: Config, next: string): Promise<string> {
   await cryptoWaitReady();

@@ -5,12 +5,12 @@
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import nodemailer from 'nodemailer';
-import { ChainConnection } from './chain/connection.js';
-import { checkRegistrar } from './chain/registrar-check.js';
-import type { Config } from './config.js';
-import { createLogger } from './log.js';
-import { MongoStore } from './store/mongodb.js';
-import { SqliteStore } from './store/sqlite.js';
+import { ChainConnection } from '../chain/connection.js';
+import { checkRegistrar } from '../chain/registrar-check.js';
+import type { Config } from '../config.js';
+import { MongoStore } from '../store/mongodb.js';
+import { SqliteStore } from '../store/sqlite.js';
+import { createLogger } from '../support/log.js';
 
 export interface Check {
   setting: string;

@@ -1,59 +1,38 @@
 /**
- * The orchestrator's request lifecycle: turns chain events and storage reconciliation into
- * requests opened, re-verified after edits, resumed after restarts and closed. Proving fields is
- * `Proofs`' job (registrar/proofs.ts), giving judgements `Judging`'s (registrar/judging.ts). The
- * chain says who is pending; the store says what was proven. Every request write is
- * compare-and-set, retried from a fresh read on conflict.
+ * The request lifecycle: turns chain events and storage reconciliation into requests opened,
+ * re-verified after edits, resumed after restarts and closed. Proving fields is `Proofs`' job
+ * (proofs.ts), giving judgements `Judging`'s (judging.ts). The chain says who is pending; the store
+ * says what was proven. Every request write is compare-and-set, retried from a fresh read on conflict.
  */
 import { randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type ChainIdentity, pendingFor, type RegistrarEntry } from './chain/identity.js';
-import type { GivenJudgement, Judge, JudgeOutcome } from './chain/judge.js';
-import type { ReconcileScope, RegistrarEvent, WatcherHandler } from './chain/watcher.js';
-import type { ChallengeTokens } from './challenges/tokens.js';
-import type { Channel, ProofOutcome, ProofSink } from './channels/channel.js';
-import type { AnswerWay } from './domain/answers.js';
-import type { Field } from './domain/fields.js';
+import { type ChainIdentity, pendingFor, type RegistrarEntry } from '../chain/identity.js';
+import type { ReconcileScope, RegistrarEvent, WatcherHandler } from '../chain/watcher.js';
+import type { Channel } from '../channels/channel.js';
+import type { Field } from '../domain/fields.js';
 import {
   forget,
-  isLiveChallenge,
   isOpenStatus,
   type JudgementRecord,
   type JudgementRequest,
-  type ReviewRecord,
   type Snapshot,
-} from './domain/request.js';
+} from '../domain/request.js';
 import {
   applyEdit,
-  type Blocker,
-  blockers,
   type Capabilities,
-  canBeJudgedAsItStands,
   DEFAULT_POLICY,
   type LookAlike,
-  labelOf,
   newRequest,
   type Policy,
   planFields,
   replan,
   withStatus,
-} from './domain/verification.js';
-import type { Logger } from './log.js';
-import { NO_METRICS, type RegistrarMetrics } from './metrics.js';
-import { Judging } from './registrar/judging.js';
-import { DEFAULT_LIMITS, type MessageLimits, Outbox } from './registrar/outbox.js';
-import {
-  type CodeOutcome,
-  type LinkCheck,
-  type PageChallenge,
-  Proofs,
-  type ResendOutcome,
-  type SeenByReviewer,
-} from './registrar/proofs.js';
-import { errorText, updateWithRetry } from './registrar/updates.js';
-import type { Store } from './store/store.js';
-
-export type { LinkCheck };
+} from '../domain/verification.js';
+import type { Store } from '../store/store.js';
+import type { Logger } from '../support/log.js';
+import type { Judging } from './judging.js';
+import type { Proofs } from './proofs.js';
+import { updateWithRetry } from './updates.js';
 
 /** What the registrar reads from the chain. */
 export interface ChainReader {
@@ -74,61 +53,23 @@ export interface LookAlikeFinder {
   readAhead?(accounts: readonly string[]): Promise<void>;
 }
 
-export interface RegistrarOptions {
+export interface LifecycleOptions {
   store: Store;
   chain: ChainReader;
-  judge: Judge;
-  channels: readonly Channel[];
-  tokens: ChallengeTokens;
+  channels: ReadonlyMap<Field, Channel>;
   registrarIndex: number;
-  publicUrl: string;
-  challengeTtlMs: number;
   log: Logger;
   policy?: Policy;
   names?: LookAlikeFinder;
-  metrics?: RegistrarMetrics;
-  /** Message limits (outbox.ts); the defaults when absent. */
-  limits?: MessageLimits;
-  /** Wrong codes after which a challenge is voided (5 when absent). */
-  codeAttempts?: number;
   /** How long after our Erroneous judgement an account's requests are refused (0 or absent: never). */
   refusalMs?: number;
   /** How long a closed request's personal data is kept (absent: for ever). */
   retentionMs?: number;
-  /** Whether this instance judges (holds the lease); one that does not leaves it to the one that does. */
-  judges?: () => boolean;
-  now?: () => number;
-}
-
-export interface RequestStatusView {
-  account: string;
-  registrarIndex: number;
-  status: JudgementRequest['status'] | 'none';
-  /** While open: blake2_256 of the identity being verified, the one a judgement will be pinned to. */
-  identityHash?: string;
-  /** Whether the request can be judged as it stands once the person answers what was sent. */
-  judgeable: boolean;
-  fields: Partial<
-    Record<
-      Field,
-      {
-        status: string;
-        label: string;
-        value?: string;
-        reason?: string;
-        hint?: string;
-        /** A message for this field waits in the outbox until then (a limit or a retry). */
-        nextMessageAt?: number;
-        /** Where the person proves this field on the registrar's site (a sign-in, a signature, a published code). */
-        proveAt?: string;
-        /** Awaiting the operator's review, not the person. */
-        review?: true;
-      }
-    >
-  >;
-  /** Set entries no registrar can verify: listed, never attested. */
-  unverifiable: string[];
-  blockers: Blocker[];
+  now: () => number;
+  proofs: Proofs;
+  judging: Judging;
+  /** Starts the channels that listen for answers, where not started yet (listening.ts). */
+  startChannels: () => Promise<void>;
 }
 
 /** Where the chain shows a judgement final: its block, and the extrinsic that gave it when known. */
@@ -143,16 +84,11 @@ const RESUME_PAGE = 500;
 /** Kept for a week after expiry so that a late click still gets "expired", not "unknown". */
 const EXPIRED_CHALLENGE_RETENTION_MS = 7 * 86_400_000;
 
-export class Registrar implements WatcherHandler, ProofSink {
-  private readonly channels: Map<Field, Channel>;
+export class RequestLifecycle implements WatcherHandler {
+  private readonly channels: ReadonlyMap<Field, Channel>;
   private readonly now: () => number;
   private readonly proofs: Proofs;
   private readonly judging: Judging;
-  /** Delivers challenges; started by whoever runs the registrar (the leader, daemon.ts). */
-  readonly outbox: Outbox;
-  private readonly started = new Set<Channel>();
-
-  private readonly judges: () => boolean;
   /** The registrar entry read last, and when. */
   private entry: { entry: RegistrarEntry; at: number } | undefined;
   /** The entry a page of a scan's openings is planned under, read once with the page (`openFound`). */
@@ -162,72 +98,20 @@ export class Registrar implements WatcherHandler, ProofSink {
   /** Requests opened before the look-alike corpus was complete: held from judgement (`openFound`). */
   private readonly provisional = new Set<string>();
 
-  constructor(private readonly o: RegistrarOptions) {
-    this.judges = o.judges ?? (() => true);
-    this.channels = new Map(o.channels.map((channel) => [channel.field, channel]));
-    this.now = o.now ?? Date.now;
-    this.judging = new Judging({
-      store: o.store,
-      judge: o.judge,
-      registrarIndex: o.registrarIndex,
-      log: o.log,
-      now: this.now,
-      chainState: async (request) => {
-        const identity = await this.o.chain.identity(request.account);
-        if (!identity || !this.isPendingOnChain(identity)) return 'gone';
-        return identity.snapshot.hash === request.snapshot.hash ? 'pending' : 'changed';
-      },
-      reverify: (account) => this.reverify(account),
-      held: (account) => this.provisional.has(account),
-      metrics: o.metrics ?? NO_METRICS,
-    });
-    this.outbox = new Outbox({
-      store: o.store,
-      channels: this.channels,
-      tokens: o.tokens,
-      registrarIndex: o.registrarIndex,
-      publicUrl: o.publicUrl,
-      limits: o.limits ?? DEFAULT_LIMITS,
-      challengeTtlMs: o.challengeTtlMs,
-      log: o.log,
-      now: this.now,
-      metrics: o.metrics ?? NO_METRICS,
-    });
-    this.proofs = new Proofs({
-      store: o.store,
-      channels: this.channels,
-      tokens: o.tokens,
-      registrarIndex: o.registrarIndex,
-      publicUrl: o.publicUrl,
-      challengeTtlMs: o.challengeTtlMs,
-      log: o.log,
-      now: this.now,
-      confirmed: (request) => {
-        if (this.judges()) this.judging.whenReady(request);
-      },
-      queued: () => this.outbox.kick(),
-      codeAttempts: o.codeAttempts ?? 5,
-      metrics: o.metrics ?? NO_METRICS,
-    });
+  constructor(private readonly o: LifecycleOptions) {
+    this.channels = o.channels;
+    this.now = o.now;
+    this.proofs = o.proofs;
+    this.judging = o.judging;
   }
 
-  /**
-   * Starts the channels that listen for answers (bots). One that cannot start (its service is down)
-   * is tried again at every reconciliation; meanwhile its challenges wait, undelivered, not lost.
-   */
-  async startChannels(): Promise<void> {
-    for (const channel of this.channels.values()) {
-      if (!channel.start || this.started.has(channel)) continue;
-      try {
-        await channel.start(this);
-        this.started.add(channel);
-      } catch (error) {
-        this.o.log.error(
-          { channel: channel.field, err: errorText(error) },
-          'channel could not start; its challenges wait until it does',
-        );
-      }
-    }
+  /** Whether `account`'s request is held from judgement until a full scan has read every judged name. */
+  held(account: string): boolean {
+    return this.provisional.has(account);
+  }
+
+  private startChannels(): Promise<void> {
+    return this.o.startChannels();
   }
 
   async onEvent(event: RegistrarEvent): Promise<void> {
@@ -415,197 +299,6 @@ export class Registrar implements WatcherHandler, ProofSink {
     return forgotten;
   }
 
-  checkLink(token: string): Promise<LinkCheck> {
-    return this.proofs.checkLink(token);
-  }
-
-  confirm(token: string): Promise<LinkCheck> {
-    return this.proofs.confirm(token);
-  }
-
-  answerCode(field: Field, subject: string, code: string): Promise<ProofOutcome> {
-    return this.proofs.answerCode(field, subject, code);
-  }
-
-  /** A code typed on the registrar's page from `client`; undefined when `address` is no address. */
-  async answerCodeOf(
-    address: string,
-    field: Field,
-    code: string,
-    client: string,
-  ): Promise<CodeOutcome | undefined> {
-    const account = this.o.chain.accountId(address);
-    if (!account) return undefined;
-    return this.proofs.answerCodeOf(account, field, code, client);
-  }
-
-  /** The challenge `address` answers on the registrar's page for `field` (proofs.ts). */
-  async pageChallenge(address: string, field: Field): Promise<PageChallenge | undefined> {
-    const account = this.o.chain.accountId(address);
-    return account ? this.proofs.pageChallenge(account, field) : undefined;
-  }
-
-  describeChallenge(challengeId: string): Promise<PageChallenge> {
-    return this.proofs.describe(challengeId);
-  }
-
-  /** A proof heard on the registrar's own pages (a sign-in, a signature, a published line), as it came. */
-  answerChallenge(
-    challengeId: string,
-    subject: string,
-    way: AnswerWay,
-    serviceId?: string,
-  ): Promise<ProofOutcome> {
-    return this.proofs.answer(challengeId, subject, way, serviceId);
-  }
-
-  /** The person asks again for links that expired or never arrived (proofs.ts, `resend`). */
-  async resend(address: string): Promise<ResendOutcome | undefined> {
-    const account = this.o.chain.accountId(address);
-    return account ? this.proofs.resend(account) : undefined;
-  }
-
-  /**
-   * An operator's explicit judgement (Erroneous, OutOfDate, LowQuality), for the identity as it is
-   * on chain now. It closes an open request when the chain shows it, as any judgement does.
-   */
-  async judgeExplicitly(
-    address: string,
-    judgement: GivenJudgement,
-    by: string,
-  ): Promise<JudgeOutcome | undefined> {
-    const account = this.o.chain.accountId(address);
-    if (!account) return undefined;
-    const identity = await this.o.chain.identity(account);
-    if (!identity) return { kind: 'failed', error: 'this account has no identity on chain' };
-    return this.judging.judgeByHand(account, identity.snapshot.hash, judgement, by);
-  }
-
-  /** An operator's verdict on a field only a person can check (proofs.ts, `review`). */
-  async review(
-    address: string,
-    field: Field,
-    decision: 'confirm' | 'reject',
-    note: string,
-    reviewer: string,
-    seen: SeenByReviewer,
-  ): Promise<ProofOutcome | undefined> {
-    const account = this.o.chain.accountId(address);
-    return account ? this.proofs.review(account, field, decision, note, reviewer, seen) : undefined;
-  }
-
-  /** The operators' reviews of `address`'s fields, oldest first (the audit log). */
-  async reviews(address: string): Promise<ReviewRecord[] | undefined> {
-    const account = this.o.chain.accountId(address);
-    return account ? this.o.store.listReviews(account) : undefined;
-  }
-
-  /** The request of `address` as the status endpoint shows it; undefined when it is no address. */
-  async status(address: string): Promise<RequestStatusView | undefined> {
-    const account = this.o.chain.accountId(address);
-    if (!account) return undefined;
-    const request = await this.o.store.latestRequest(account, this.o.registrarIndex);
-    if (!request) {
-      return {
-        account,
-        registrarIndex: this.o.registrarIndex,
-        status: 'none',
-        judgeable: false,
-        fields: {},
-        unverifiable: [],
-        blockers: [
-          {
-            reason: 'no judgement request from this account is known',
-            hint: `Request a judgement from registrar #${this.o.registrarIndex}.`,
-            kind: 'change',
-          },
-        ],
-      };
-    }
-    const open = request.status === 'open' || request.status === 'judging';
-    const waiting = open
-      ? await this.messagesWaiting(request)
-      : new Map<Field, { at: number; problem?: string }>();
-    const fields: RequestStatusView['fields'] = {};
-    for (const [field, state] of Object.entries(request.fields) as [
-      Field,
-      NonNullable<JudgementRequest['fields'][Field]>,
-    ][]) {
-      const label = labelOf(field);
-      const next = waiting.get(field);
-      // A closed request shows what happened, not the values: they are no business of anyone now.
-      fields[field] = !open
-        ? { status: state.status, label }
-        : state.status === 'failed'
-          ? { status: state.status, label, value: state.value, reason: state.reason, hint: state.hint }
-          : state.status === 'missing'
-            ? { status: state.status, label, reason: state.reason, hint: state.hint }
-            : state.status === 'ignored'
-              ? { status: state.status, label, value: state.value, reason: state.reason }
-              : {
-                  status: state.status,
-                  label,
-                  value: state.value,
-                  ...(next ? { nextMessageAt: next.at } : {}),
-                  ...(next?.problem ? { hint: next.problem } : {}),
-                  ...(state.status === 'awaiting' && this.channels.get(field)?.page
-                    ? { proveAt: `/prove/${account}/${field}` }
-                    : {}),
-                  ...(state.status === 'awaiting' && this.channels.get(field)?.review
-                    ? {
-                        review: true as const,
-                        hint: 'Awaiting operator review: the registrar checks this field by hand.',
-                      }
-                    : {}),
-                };
-    }
-    return {
-      account,
-      registrarIndex: request.registrarIndex,
-      status: request.status,
-      ...(open ? { identityHash: request.snapshot.hash } : {}),
-      judgeable: open && canBeJudgedAsItStands(request),
-      fields,
-      unverifiable: open ? (request.unverifiable ?? []) : [],
-      blockers: request.status === 'open' ? blockers(request) : [],
-    };
-  }
-
-  /** Fields whose message waits in the outbox for a later time (a limit or a retry), and when. */
-  private async messagesWaiting(
-    request: JudgementRequest,
-  ): Promise<Map<Field, { at: number; problem?: string }>> {
-    const now = this.now();
-    const waiting = new Map<Field, { at: number; problem?: string }>();
-    for (const challenge of await this.o.store.listChallenges(request.id)) {
-      if (!isLiveChallenge(challenge, now) || challenge.deliveredAt !== undefined) continue;
-      if (challenge.nextDeliveryAt !== undefined && challenge.nextDeliveryAt > now) {
-        waiting.set(challenge.field, {
-          at: challenge.nextDeliveryAt,
-          ...(challenge.deliveryProblem ? { problem: challenge.deliveryProblem } : {}),
-        });
-      }
-    }
-    return waiting;
-  }
-
-  /** Resolves when the judgements under way and the messages due now are done. */
-  async settle(): Promise<void> {
-    await this.judging.idle();
-    await this.outbox.flush();
-    await this.judging.idle();
-  }
-
-  /** Whether judgements keep failing (for /readyz). */
-  judgingHealth(): ReturnType<Judging['health']> {
-    return this.judging.health();
-  }
-
-  async drain(): Promise<void> {
-    await this.outbox.stop();
-    await this.judging.drain();
-  }
-
   private async capabilities(account: string): Promise<Capabilities> {
     const entry = await this.registrarEntry();
     const refusedUntil = await this.refusedUntil(account);
@@ -630,7 +323,7 @@ export class Registrar implements WatcherHandler, ProofSink {
     return until > this.now() ? until : undefined;
   }
 
-  private isPendingOnChain(identity: ChainIdentity): boolean {
+  isPendingOnChain(identity: ChainIdentity): boolean {
     return pendingFor(identity.judgements, this.o.registrarIndex);
   }
 
@@ -658,7 +351,7 @@ export class Registrar implements WatcherHandler, ProofSink {
   }
 
   /** The identity may have changed: compare the snapshot and start again what changed. */
-  private async reverify(account: string): Promise<void> {
+  async reverify(account: string): Promise<void> {
     const open = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     if (!open) return;
     const identity = await this.o.chain.identity(account);

@@ -2,7 +2,7 @@
  * The operator's commands that act on the running daemon (`registrar status`, `pending`, `rescan`),
  * through its admin API, and their output: tables for people, JSON with --json.
  */
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 
 export class OperatorError extends Error {}
 

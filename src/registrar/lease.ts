@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Logger } from './log.js';
-import { errorText } from './registrar/updates.js';
-import type { Store } from './store/store.js';
+import type { Store } from '../store/store.js';
+import type { Logger } from '../support/log.js';
+import { errorText } from './updates.js';
 
 const LEASE = 'registrar';
 

@@ -1,0 +1,35 @@
+/** The admin part: the operator's API on its own address, behind its token; absent without one. */
+import type { Watcher } from '../chain/watcher.js';
+import type { Config } from '../config.js';
+import { buildAdminServer } from '../http/admin.js';
+import type { Lease } from '../registrar/lease.js';
+import type { Registrar } from '../registrar/registrar.js';
+import type { Store } from '../store/store.js';
+
+export interface AdminPart {
+  /** Starts listening; resolves with the address. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function buildAdmin(o: {
+  config: Config;
+  registrar: Registrar;
+  store: Store;
+  watcher: Watcher;
+  lease: Lease;
+}): AdminPart | undefined {
+  const { admin } = o.config;
+  if (!admin) return undefined;
+  const app = buildAdminServer({
+    token: admin.token.reveal(),
+    registrar: o.registrar,
+    openRequests: () => o.store.listOpenRequests(o.config.registrar.index),
+    rescan: () => o.watcher.reconcile('admin'),
+    judges: () => o.lease.held,
+  });
+  return {
+    listen: () => app.listen({ host: admin.host, port: admin.port }),
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * What the instance holding the lease does: starts the listening channels, the outbox and the
+ * watcher (its start-up scan), then polls for requests another instance made ready and looks again
+ * for published proofs. Only one instance at a time, so nothing is judged or mailed twice.
+ */
+import type { ProxyJudge } from '../chain/judge.js';
+import type { Watcher } from '../chain/watcher.js';
+import type { Config } from '../config.js';
+import type { Lease } from '../registrar/lease.js';
+import type { Registrar } from '../registrar/registrar.js';
+import type { Logger } from '../support/log.js';
+
+export interface LeaderPart {
+  /** Called when this instance gains the lease; resolves once the start-up scan is done. */
+  lead(): Promise<void>;
+  /** Whether the start-up reconciliation is done. */
+  reconciled(): boolean;
+  stop(): void;
+}
+
+export function leaderDuties(o: {
+  config: Config;
+  registrar: Registrar;
+  watcher: Watcher;
+  judge: ProxyJudge;
+  lease: Lease;
+  log: Logger;
+}): LeaderPart {
+  const { registrar, log } = o;
+  let reconciled = false;
+  let judgeReadyTimer: NodeJS.Timeout | undefined;
+  let recheckTimer: NodeJS.Timeout | undefined;
+  return {
+    lead: async () => {
+      log.info({ instance: o.lease.owner }, 'this instance holds the lease: it judges and delivers');
+      await registrar.startChannels();
+      registrar.outbox.start();
+      await o.watcher.start();
+      reconciled = true;
+      // Asked of the runtime after the start-up scan (the node runs it, and a scan waits for the node
+      // alone), before the first judgement needs it.
+      void o.judge.batchCapacity();
+      judgeReadyTimer = setInterval(() => void registrar.judgeReady().catch(() => undefined), 5_000);
+      judgeReadyTimer.unref();
+      // Published proofs (a website's line) are looked for again without the person pressing a button.
+      recheckTimer = setInterval(
+        () =>
+          void registrar.recheckPublished().catch((error: unknown) => {
+            log.error({ err: error instanceof Error ? error.message : String(error) }, 'recheck failed');
+          }),
+        o.config.recheckSeconds * 1000,
+      );
+      recheckTimer.unref();
+    },
+    reconciled: () => reconciled,
+    stop: () => {
+      clearInterval(judgeReadyTimer);
+      clearInterval(recheckTimer);
+    },
+  };
+}

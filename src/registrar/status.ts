@@ -1,0 +1,149 @@
+/**
+ * The status of a request as the person and the operator see it (the status page and JSON, the
+ * admin API): each field's state with its reason and next step, and what blocks the judgement.
+ * Reads only.
+ */
+import type { Channel } from '../channels/channel.js';
+import type { Field } from '../domain/fields.js';
+import { isLiveChallenge, type JudgementRequest } from '../domain/request.js';
+import { type Blocker, blockers, canBeJudgedAsItStands, labelOf } from '../domain/verification.js';
+import type { Store } from '../store/store.js';
+import type { ChainReader } from './lifecycle.js';
+
+export interface RequestStatusView {
+  account: string;
+  registrarIndex: number;
+  status: JudgementRequest['status'] | 'none';
+  /** While open: blake2_256 of the identity being verified, the one a judgement will be pinned to. */
+  identityHash?: string;
+  /** Whether the request can be judged as it stands once the person answers what was sent. */
+  judgeable: boolean;
+  fields: Partial<
+    Record<
+      Field,
+      {
+        status: string;
+        label: string;
+        value?: string;
+        reason?: string;
+        hint?: string;
+        /** A message for this field waits in the outbox until then (a limit or a retry). */
+        nextMessageAt?: number;
+        /** Where the person proves this field on the registrar's site (a sign-in, a signature, a published code). */
+        proveAt?: string;
+        /** Awaiting the operator's review, not the person. */
+        review?: true;
+      }
+    >
+  >;
+  /** Set entries no registrar can verify: listed, never attested. */
+  unverifiable: string[];
+  blockers: Blocker[];
+}
+
+export interface StatusOptions {
+  store: Store;
+  chain: Pick<ChainReader, 'accountId'>;
+  channels: ReadonlyMap<Field, Channel>;
+  registrarIndex: number;
+  now: () => number;
+}
+
+export class StatusReader {
+  private readonly channels: ReadonlyMap<Field, Channel>;
+  private readonly now: () => number;
+
+  constructor(private readonly o: StatusOptions) {
+    this.channels = o.channels;
+    this.now = o.now;
+  }
+
+  /** The request of `address` as the status endpoint shows it; undefined when it is no address. */
+  async status(address: string): Promise<RequestStatusView | undefined> {
+    const account = this.o.chain.accountId(address);
+    if (!account) return undefined;
+    const request = await this.o.store.latestRequest(account, this.o.registrarIndex);
+    if (!request) {
+      return {
+        account,
+        registrarIndex: this.o.registrarIndex,
+        status: 'none',
+        judgeable: false,
+        fields: {},
+        unverifiable: [],
+        blockers: [
+          {
+            reason: 'no judgement request from this account is known',
+            hint: `Request a judgement from registrar #${this.o.registrarIndex}.`,
+            kind: 'change',
+          },
+        ],
+      };
+    }
+    const open = request.status === 'open' || request.status === 'judging';
+    const waiting = open
+      ? await this.messagesWaiting(request)
+      : new Map<Field, { at: number; problem?: string }>();
+    const fields: RequestStatusView['fields'] = {};
+    for (const [field, state] of Object.entries(request.fields) as [
+      Field,
+      NonNullable<JudgementRequest['fields'][Field]>,
+    ][]) {
+      const label = labelOf(field);
+      const next = waiting.get(field);
+      // A closed request shows what happened, not the values: they are no business of anyone now.
+      fields[field] = !open
+        ? { status: state.status, label }
+        : state.status === 'failed'
+          ? { status: state.status, label, value: state.value, reason: state.reason, hint: state.hint }
+          : state.status === 'missing'
+            ? { status: state.status, label, reason: state.reason, hint: state.hint }
+            : state.status === 'ignored'
+              ? { status: state.status, label, value: state.value, reason: state.reason }
+              : {
+                  status: state.status,
+                  label,
+                  value: state.value,
+                  ...(next ? { nextMessageAt: next.at } : {}),
+                  ...(next?.problem ? { hint: next.problem } : {}),
+                  ...(state.status === 'awaiting' && this.channels.get(field)?.page
+                    ? { proveAt: `/prove/${account}/${field}` }
+                    : {}),
+                  ...(state.status === 'awaiting' && this.channels.get(field)?.review
+                    ? {
+                        review: true as const,
+                        hint: 'Awaiting operator review: the registrar checks this field by hand.',
+                      }
+                    : {}),
+                };
+    }
+    return {
+      account,
+      registrarIndex: request.registrarIndex,
+      status: request.status,
+      ...(open ? { identityHash: request.snapshot.hash } : {}),
+      judgeable: open && canBeJudgedAsItStands(request),
+      fields,
+      unverifiable: open ? (request.unverifiable ?? []) : [],
+      blockers: request.status === 'open' ? blockers(request) : [],
+    };
+  }
+
+  /** Fields whose message waits in the outbox for a later time (a limit or a retry), and when. */
+  private async messagesWaiting(
+    request: JudgementRequest,
+  ): Promise<Map<Field, { at: number; problem?: string }>> {
+    const now = this.now();
+    const waiting = new Map<Field, { at: number; problem?: string }>();
+    for (const challenge of await this.o.store.listChallenges(request.id)) {
+      if (!isLiveChallenge(challenge, now) || challenge.deliveredAt !== undefined) continue;
+      if (challenge.nextDeliveryAt !== undefined && challenge.nextDeliveryAt > now) {
+        waiting.set(challenge.field, {
+          at: challenge.nextDeliveryAt,
+          ...(challenge.deliveryProblem ? { problem: challenge.deliveryProblem } : {}),
+        });
+      }
+    }
+    return waiting;
+  }
+}
