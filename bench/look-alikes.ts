@@ -3,8 +3,9 @@
  * 50,000) and the time of one check against all of it (p50, p99), with the memory the corpus holds.
  * Run: npm run bench. Prints one table; not part of the test run.
  */
-import { loadConfusables } from '../src/support/confusables.js';
+
 import { LookAlikeIndex, Skeletons } from '../src/domain/look-alikes.js';
+import { loadConfusables } from '../src/support/confusables.js';
 
 const CORPUS = Number(process.env.BENCH_CORPUS ?? 50_000);
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 2_000);

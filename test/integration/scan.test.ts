@@ -17,10 +17,10 @@ import {
   type StoredIdentity,
   scanIdentities,
 } from '../../src/chain/stored-identities.js';
-import { loadConfusables } from '../../src/support/confusables.js';
 import { FinalityRelay } from '../../src/dev/finality-relay.js';
 import { undecodableIdentities, writeIdentities } from '../../src/dev/storage-identities.js';
 import { LookAlikeIndex, Skeletons } from '../../src/domain/look-alikes.js';
+import { loadConfusables } from '../../src/support/confusables.js';
 import { TestChain } from '../support/chain.js';
 
 const INDEX = 3;

@@ -13,9 +13,9 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import type { ChainIdentity, RegistrarEntry } from '../../src/chain/identity.js';
 import type { RegistrarEvent } from '../../src/chain/watcher.js';
-import { ChallengeTokens } from '../../src/registrar/tokens.js';
 import type { ChallengeMessage, Channel } from '../../src/channels/channel.js';
 import { Registrar } from '../../src/registrar/registrar.js';
+import { ChallengeTokens } from '../../src/registrar/tokens.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
 const ACCOUNT = '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5';

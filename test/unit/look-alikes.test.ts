@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadConfusables } from '../../src/support/confusables.js';
 import { jaroWinkler, LookAlikeIndex, Skeletons } from '../../src/domain/look-alikes.js';
+import { loadConfusables } from '../../src/support/confusables.js';
 
 const points = (text: string) => Array.from(text, (c) => c.codePointAt(0) ?? 0);
 const skeletons = new Skeletons(loadConfusables());

@@ -7,12 +7,12 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { pino } from 'pino';
 import type { ChainIdentity, RegistrarEntry } from '../../src/chain/identity.js';
 import type { Judge, JudgeOutcome } from '../../src/chain/judge.js';
-import { ChallengeTokens } from '../../src/registrar/tokens.js';
 import type { ChallengeMessage, Channel } from '../../src/channels/channel.js';
 import type { ChannelMeans } from '../../src/domain/answers.js';
 import type { Field } from '../../src/domain/fields.js';
 import type { IdentityInfo } from '../../src/domain/identity.js';
 import { Registrar } from '../../src/registrar/registrar.js';
+import { ChallengeTokens } from '../../src/registrar/tokens.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
 const ACCOUNT = '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5';
