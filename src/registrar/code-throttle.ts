@@ -33,8 +33,8 @@ export class CodeThrottle {
     return entry.nextAt > this.now() ? entry.nextAt : undefined;
   }
 
-  /** Counts a wrong code; returns when the next try is allowed. */
-  wrong(account: string, field: string, client: string): number {
+  /** Counts a wrong code; returns when the next try is allowed, or undefined when at once. */
+  wrong(account: string, field: string, client: string): number | undefined {
     const key = keyOf(account, field, client);
     const now = this.now();
     const before = this.tries.get(key);
@@ -47,7 +47,7 @@ export class CodeThrottle {
       const oldest = this.tries.keys().next().value;
       if (oldest !== undefined) this.tries.delete(oldest);
     }
-    return now + wait;
+    return wait > 0 ? now + wait : undefined;
   }
 
   /** A right code: the count for this client ends. */

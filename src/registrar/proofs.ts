@@ -313,7 +313,7 @@ export class Proofs implements ProofSink {
     const challenge = live.find((c) => codeMatches(c, code));
     if (!challenge) {
       const next = this.throttle.wrong(account, field, client);
-      return next > now ? tooManyTries(next) : { ok: false, message: REFUSALS['wrong-code'] };
+      return next === undefined ? { ok: false, message: REFUSALS['wrong-code'] } : tooManyTries(next);
     }
     this.throttle.passed(account, field, client);
     return this.answer(challenge.id, challenge.subject, 'typed-code');
