@@ -37,7 +37,7 @@ function percentile(sorted: number[], p: number): number {
 global.gc?.();
 const heapBefore = process.memoryUsage().heapUsed;
 const skeletons = new Skeletons(loadConfusables());
-const index = new LookAlikeIndex(skeletons, 0.9);
+const index = new LookAlikeIndex(skeletons);
 const loadStart = process.hrtime.bigint();
 for (let i = 0; i < CORPUS; i++) index.set(`account-${i}`, name());
 const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
@@ -54,7 +54,7 @@ for (let i = 0; i < CHECKS; i++) {
 }
 times.sort((a, b) => a - b);
 
-console.log(`Display-name guard, Node ${process.version}, threshold 0.9`);
+console.log(`Display-name guard, Node ${process.version}`);
 console.table([
   {
     'corpus size': CORPUS,

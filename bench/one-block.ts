@@ -126,7 +126,8 @@ async function pickupAndJudgement(): Promise<void> {
       people.map((p, i) =>
         submit(
           api.tx.identity.setIdentity({
-            display: { Raw: `Pickup ${'ABCDE'[i]}` },
+            // Names far apart: "Pickup A" and "Pickup B" are one letter apart, a look-alike.
+            display: { Raw: `Pickup ${['Amber', 'Basil', 'Cedar', 'Delta', 'Ember'][i]}` },
             email: { Raw: `pickup${i}@example.org` },
           } as never),
           p,

@@ -18,7 +18,8 @@ const USAGE = `usage: registrar <command>
   status ACCOUNT [--json]               one request's fields and what blocks it
   rescan                                read chain storage now and bring every request up to date
   review ACCOUNT FIELD --confirm|--reject [--identity HASH | --value TEXT] [--note TEXT] [--by NAME]
-                                        the operator's verdict on a legal name or image, for the identity
+                                        the operator's verdict on a legal name or image, or a display
+                                        name the guard flagged allowed (display --confirm), for the identity
                                         (or value) you looked at: refused if it changed since (without
                                         either, shows the value and asks); in the audit log with --by, or
                                         your login name

@@ -49,7 +49,6 @@ export interface Config {
    * on the display-name check alone (off: start-up refuses such a mask).
    */
   allowDisplayOnly: boolean;
-  lookAlikeThreshold: number;
   matrix: MatrixSettings | undefined;
   /** "Sign in with GitHub": on when a client ID is set. */
   github: OAuthSettings | undefined;
@@ -215,6 +214,8 @@ const settings = z.object({
     .enum(['ignore', 'block'], { error: 'expected ignore or block' })
     .default('ignore'),
   REGISTRAR_ALLOW_DISPLAY_ONLY: booleanSetting.default(false),
+  // No longer used (the guard's rules are fixed: domain/look-alikes.ts); still read, so that a
+  // configuration that sets it loads as before.
   REGISTRAR_LOOKALIKE_THRESHOLD: z.coerce
     .number({ error: 'expected a number from 0.5 to 1' })
     .min(0.5, { error: 'expected a number from 0.5 to 1' })
@@ -389,7 +390,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     policy: { kind: s.REGISTRAR_POLICY, extraFields: s.REGISTRAR_EXTRA_FIELDS },
     allowDisplayOnly: s.REGISTRAR_ALLOW_DISPLAY_ONLY,
-    lookAlikeThreshold: s.REGISTRAR_LOOKALIKE_THRESHOLD,
     matrix,
     github,
     discord,

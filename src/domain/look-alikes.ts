@@ -1,17 +1,111 @@
 /**
  * The display-name guard: a new display name must not pass for the name of another judged identity.
- * Two names conflict when their confusable skeletons are equal (UTS #39, after NFKC and lower
- * case), or when the skeletons' Jaro-Winkler similarity reaches the threshold. Pure: the
- * confusables table is handed in, and the corpus is kept by whoever reads the chain.
+ * Names are compared on a folded form (`Skeletons.fold`): NFKC, invisible characters and marks removed,
+ * Unicode's confusables (UTS #39) mapped with case folded before and after, letters and digits that
+ * look alike made one (l/1/I/i, O/0, rn/m, vv/w), separators, punctuation and symbols dropped. Two
+ * names conflict when
+ * - their folded forms are equal (confusable letters, case, spacing, dots, invisible characters);
+ * - one is the other with generic words ("Official", "The", "Labs", "Support", numbers, ...) added
+ *   before or after it: "The X" and "X Foundation 2" are "X" (each name's forms without such words
+ *   at its ends are its variants; two names conflict when they share one);
+ * - one is the other with one letter doubled, dropped, changed or two neighbours swapped (Damerau
+ *   distance 1) when the names are long enough for that to be a copy rather than another name
+ *   (folded at least `MIN_TYPO_LENGTH` characters); a shorter name conflicts by a doubled or
+ *   swapped letter only, so "Katie" and "Kate" are two names.
+ * There is no reward for a shared prefix: "Stakely" and "Stakeland", "Acme Labs" and "Acme Lane"
+ * are different names. Pure: the confusables table is handed in, and the corpus is kept by whoever
+ * reads the chain.
  *
- * The index keeps per name only its skeleton (as code points) and a 32-bucket character histogram,
- * so that memory grows with the names, not with the registrations, and most of the corpus is ruled
- * out by a cheap upper bound before any similarity is computed.
+ * The index keeps per name its variants (looked up by hash), and for the typo rule the
+ * folded code points with a 32-bucket histogram, so most of the corpus is ruled out by its length
+ * and a cheap overlap bound before any distance is computed.
  */
 import type { LookAlike } from './verification.js';
 
 /** Confusable → prototype, from Unicode's confusables.txt (UTS #39). */
 export type ConfusablesTable = Readonly<Record<string, string>>;
+
+/** Words that add nothing to whom a name names: "The X", "X Official", "X Labs 2" are "X". */
+export const GENERIC_WORDS: ReadonlySet<string> = new Set(
+  [
+    'the',
+    'official',
+    'real',
+    'team',
+    'support',
+    'foundation',
+    'wallet',
+    'labs',
+    'lab',
+    'inc',
+    'ltd',
+    'llc',
+    'gmbh',
+    'ag',
+    'co',
+    'corp',
+    'company',
+    'org',
+    'app',
+    'dao',
+    'hq',
+    'verified',
+    'admin',
+    'help',
+    'helpdesk',
+    'service',
+    'services',
+    'community',
+    'group',
+    'global',
+    'network',
+    'protocol',
+    'staking',
+    'validator',
+    'node',
+    'nodes',
+    'pool',
+    'capital',
+    'ventures',
+    'finance',
+    'io',
+    'com',
+    'net',
+    'xyz',
+    'by',
+    'of',
+    'and',
+  ].map(foldLookAlikeLetters),
+);
+
+/** A folded name shorter than this conflicts by an exact match, a doubled or a swapped letter only. */
+export const MIN_TYPO_LENGTH = 6;
+
+/** Single letters and digits that look alike in most fonts, made one. */
+function foldLookAlikeLetters(text: string): string {
+  return text.replace(/[i1|!]/g, 'l').replace(/0/g, 'o');
+}
+
+/** Pairs of letters that read as one: "rn" as "m", "vv" as "w". */
+function foldLetterPairs(text: string): string {
+  return text.replace(/rn/g, 'm').replace(/vv/g, 'w');
+}
+
+export interface FoldedName {
+  /** Every letter and digit, folded, in order: what the name looks like. */
+  folded: string;
+  /**
+   * The same before letter pairs are folded ("rn" is still "rn"): what a typo is measured on, since
+   * one letter swapped or dropped can make or break a pair.
+   */
+  letters: string;
+  /**
+   * The folded name, and the folded forms left when generic words and numbers are taken off its
+   * ends: "The X Labs 2" gives "thexlabs2", "xlabs2", "xlabs", "x", ... A form left must hold a word
+   * that is not generic, or two words, so that "Labs" alone is nobody's name.
+   */
+  variants: string[];
+}
 
 export class Skeletons {
   constructor(private readonly table: ConfusablesTable) {}
@@ -26,58 +120,48 @@ export class Skeletons {
     return this.map(once);
   }
 
-  private map(text: string): string {
+  /** The name as the guard compares it (see the file's comment). */
+  fold(name: string): FoldedName {
+    const visible = name.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '');
+    const mapped = this.map(this.map(visible, true).toLowerCase(), true).toLowerCase();
+    const words = mapped
+      .normalize('NFD')
+      .replace(/\p{M}/gu, '')
+      .split(/[\p{P}\p{Z}\p{S}\p{C}]+/u)
+      .filter((word) => word.length > 0);
+    const letters = foldLookAlikeLetters(words.join(''));
+    // ASCII was left as typed by the mapping, so a number is still a number here.
+    const generic = words.map((word) => /^\d+$/.test(word) || GENERIC_WORDS.has(foldLookAlikeLetters(word)));
+    const variants = new Set([foldLetterPairs(letters)]);
+    for (let from = 0; from < words.length && (from === 0 || generic[from - 1]); from++) {
+      for (let to = words.length; to > from && (to === words.length || generic[to]); to--) {
+        if (to - from >= 2 || !generic[from]) {
+          variants.add(foldLetterPairs(foldLookAlikeLetters(words.slice(from, to).join(''))));
+        }
+      }
+    }
+    return { folded: foldLetterPairs(letters), letters, variants: [...variants] };
+  }
+
+  /**
+   * `keepAscii`: ASCII stays as typed. The table maps only four ASCII characters (m to "rn", 0 to O,
+   * 1 and I to l), which the guard folds itself: so numbers are still seen as numbers, and an "m"
+   * stays one letter for the typo rule.
+   */
+  private map(text: string, keepAscii = false): string {
     let mapped = '';
-    for (const char of text.normalize('NFD')) mapped += this.table[char] ?? char;
+    for (const char of text.normalize('NFD')) {
+      mapped += keepAscii && char < '\u0080' ? char : (this.table[char] ?? char);
+    }
     return mapped.normalize('NFD');
   }
 }
 
 const BUCKETS = 32;
-const WINKLER_PREFIX = 4;
-const WINKLER_SCALE = 0.1;
-
-/** Jaro-Winkler similarity of two code-point arrays, 0 to 1. */
-export function jaroWinkler(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const la = a.length;
-  const lb = b.length;
-  if (la === 0 && lb === 0) return 1;
-  if (la === 0 || lb === 0) return 0;
-  const window = Math.max(0, Math.floor(Math.max(la, lb) / 2) - 1);
-  const matchedB = new Uint8Array(lb);
-  const matchedA = new Uint8Array(la);
-  let matches = 0;
-  for (let i = 0; i < la; i++) {
-    const from = Math.max(0, i - window);
-    const to = Math.min(lb - 1, i + window);
-    for (let j = from; j <= to; j++) {
-      if (matchedB[j] === 0 && a[i] === b[j]) {
-        matchedA[i] = 1;
-        matchedB[j] = 1;
-        matches++;
-        break;
-      }
-    }
-  }
-  if (matches === 0) return 0;
-  let transpositions = 0;
-  let k = 0;
-  for (let i = 0; i < la; i++) {
-    if (matchedA[i] === 0) continue;
-    while (matchedB[k] === 0) k++;
-    if (a[i] !== b[k]) transpositions++;
-    k++;
-  }
-  const jaro = (matches / la + matches / lb + (matches - transpositions / 2) / matches) / 3;
-  let prefix = 0;
-  while (prefix < WINKLER_PREFIX && prefix < la && prefix < lb && a[prefix] === b[prefix]) prefix++;
-  return jaro + prefix * WINKLER_SCALE * (1 - jaro);
-}
-
 interface Entry {
   account: string;
   display: string;
-  skeleton: string;
+  variants: string[];
   points: Uint32Array;
 }
 
@@ -104,22 +188,58 @@ function histogram(points: Uint32Array, into: Uint8Array, offset = 0): void {
   }
 }
 
+function sameFrom(a: Uint32Array, i: number, b: Uint32Array, j: number): boolean {
+  if (a.length - i !== b.length - j) return false;
+  for (; i < a.length; i++, j++) if (a[i] !== b[j]) return false;
+  return true;
+}
+
+/**
+ * Whether two different folded names are one typo apart: a letter doubled, dropped or changed, or
+ * two neighbours swapped. `short`: only a doubled (or undoubled) letter or a swap counts.
+ */
+export function oneTypoApart(a: Uint32Array, b: Uint32Array, short: boolean): boolean {
+  if (a.length === b.length) {
+    let i = 0;
+    while (i < a.length && a[i] === b[i]) i++;
+    if (i === a.length) return false;
+    if (i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && sameFrom(a, i + 2, b, i + 2))
+      return true;
+    return !short && sameFrom(a, i + 1, b, i + 1);
+  }
+  const [s, l] = a.length < b.length ? [a, b] : [b, a];
+  if (l.length - s.length !== 1) return false;
+  let i = 0;
+  while (i < s.length && s[i] === l[i]) i++;
+  if (!sameFrom(s, i, l, i + 1)) return false;
+  // The extra letter is l[i]: a doubling when a neighbour is the same letter. In a short name only a
+  // doubling counts, or a consonant in a name of four letters or more: a vowel makes another name
+  // ("Kate" and "Katie", "Ann" and "Anna"), a dropped or added consonant rarely does ("Logan").
+  const extra = l[i] as number;
+  return !short || extra === l[i - 1] || extra === l[i + 1] || (l.length >= 4 && !VOWELS.has(extra));
+}
+
+/** Vowels, as typed and as folded (i is folded into l, so l counts as one too). */
+const VOWELS = new Set(Array.from('aeiouyl', (char) => char.codePointAt(0) ?? 0));
+
 /** The judged display names of the chain, searchable for look-alikes. */
 export class LookAlikeIndex {
   private readonly entries: (Entry | undefined)[] = [];
   /** BUCKETS counts per entry slot, in one buffer. */
   private histograms = new Uint8Array(1024 * BUCKETS);
-  /** Skeleton length per slot; 0 for a free slot. */
+  /** Length of the folded letters per slot; 0 for a free slot. */
   private lengths = new Uint16Array(1024);
   /** Per slot, which histogram buckets are non-empty: a one-word first bound on the overlap. */
   private masks = new Uint32Array(1024);
   private readonly slotOf = new Map<string, number>();
   private readonly free: number[] = [];
+  /**
+   * Slots by each of their names' variants: the exact rules are one look-up per variant. Most
+   * variants belong to one name, kept as the slot itself rather than a list.
+   */
+  private readonly byVariant = new Map<string, number | number[]>();
 
-  constructor(
-    private readonly skeletons: Skeletons,
-    private readonly threshold = 0.9,
-  ) {}
+  constructor(private readonly skeletons: Skeletons) {}
 
   get size(): number {
     return this.slotOf.size;
@@ -133,10 +253,10 @@ export class LookAlikeIndex {
   /** Records (or replaces) the judged display name of `account`. */
   set(account: string, display: string): void {
     this.delete(account);
-    const skeleton = this.skeletons.of(display);
-    const points = codePoints(skeleton);
+    const { letters, variants } = this.skeletons.fold(display);
+    const points = codePoints(letters);
     const slot = this.free.pop() ?? this.entries.length;
-    this.entries[slot] = { account, display, skeleton, points };
+    this.entries[slot] = { account, display, variants, points };
     if (slot >= this.lengths.length) {
       const histograms = new Uint8Array(this.histograms.length * 2);
       histograms.set(this.histograms);
@@ -153,11 +273,14 @@ export class LookAlikeIndex {
     histogram(points, this.histograms, slot * BUCKETS);
     this.masks[slot] = maskOf(this.histograms, slot * BUCKETS);
     this.slotOf.set(account, slot);
+    for (const variant of variants) if (variant) add(this.byVariant, variant, slot);
   }
 
   delete(account: string): void {
     const slot = this.slotOf.get(account);
     if (slot === undefined) return;
+    const entry = this.entries[slot];
+    for (const variant of entry?.variants ?? []) if (variant) remove(this.byVariant, variant, slot);
     this.entries[slot] = undefined;
     this.lengths[slot] = 0;
     this.slotOf.delete(account);
@@ -166,33 +289,25 @@ export class LookAlikeIndex {
 
   /** The judged names `name` could pass for, leaving out the accounts in `except`. */
   conflicts(name: string, except: ReadonlySet<string> = new Set()): LookAlike[] {
-    const skeleton = this.skeletons.of(name);
-    const points = codePoints(skeleton);
+    const { folded, letters, variants } = this.skeletons.fold(name);
+    if (folded.length === 0) return [];
+    const hits = new Set<number>(variants.flatMap((variant) => this.byVariant.get(variant) ?? []));
+    const points = codePoints(letters);
     const query = new Uint8Array(BUCKETS);
     histogram(points, query);
     const buckets = Uint8Array.from([...query.keys()].filter((b) => query[b] !== 0));
     const counts = Uint8Array.from(buckets, (b) => query[b] as number);
-    const lq = points.length;
-    if (lq === 0) return [];
-    // Jaro-Winkler ≥ t needs Jaro ≥ (t - 0.4) / 0.6, and Jaro ≤ (m/lq + m/le + 1) / 3, where m, the
-    // matching characters, is at most the histogram overlap: what cannot reach it is skipped
-    // before the entry itself is even looked at.
-    const minJaro = (this.threshold - WINKLER_PREFIX * WINKLER_SCALE) / (1 - WINKLER_PREFIX * WINKLER_SCALE);
-    const factor = 3 * minJaro - 1;
-    const { histograms, lengths, masks } = this;
     const queryMask = maskOf(query, 0);
-    const found: LookAlike[] = [];
+    const lq = points.length;
+    const { histograms, lengths, masks } = this;
     const slots = this.entries.length;
     for (let slot = 0; slot < slots; slot++) {
       const le = lengths[slot] as number;
-      if (le === 0) continue;
-      const needed = (factor * lq * le) / (lq + le);
-      if (needed > (lq < le ? lq : le)) continue;
-      // Each bucket only one side has holds at least one character the other cannot match.
+      // One typo changes the length by at most one and leaves all but one letter in common.
+      if (le === 0 || le > lq + 1 || le + 1 < lq) continue;
+      const needed = (lq > le ? lq : le) - 1;
       const mask = masks[slot] as number;
-      const queryOnly = popcount(queryMask & ~mask);
-      const entryOnly = popcount(mask & ~queryMask);
-      if (lq - queryOnly < needed || le - entryOnly < needed) continue;
+      if (lq - popcount(queryMask & ~mask) < needed || le - popcount(mask & ~queryMask) < needed) continue;
       let overlap = 0;
       const base = slot * BUCKETS;
       for (let k = 0; k < buckets.length; k++) {
@@ -202,10 +317,14 @@ export class LookAlikeIndex {
       }
       if (overlap < needed) continue;
       const entry = this.entries[slot];
-      if (!entry || except.has(entry.account)) continue;
-      if (entry.skeleton === skeleton || jaroWinkler(points, entry.points) >= this.threshold) {
-        found.push({ account: entry.account, display: entry.display });
-      }
+      if (!entry) continue;
+      const short = (lq > le ? lq : le) < MIN_TYPO_LENGTH;
+      if (oneTypoApart(points, entry.points, short)) hits.add(slot);
+    }
+    const found: LookAlike[] = [];
+    for (const slot of [...hits].sort((a, b) => a - b)) {
+      const entry = this.entries[slot];
+      if (entry && !except.has(entry.account)) found.push({ account: entry.account, display: entry.display });
     }
     return found;
   }
@@ -214,4 +333,18 @@ export class LookAlikeIndex {
   has(account: string): boolean {
     return this.slotOf.has(account);
   }
+}
+
+function add(map: Map<string, number | number[]>, key: string, slot: number): void {
+  const slots = map.get(key);
+  if (slots === undefined) map.set(key, slot);
+  else if (typeof slots === 'number') map.set(key, [slots, slot]);
+  else slots.push(slot);
+}
+
+function remove(map: Map<string, number | number[]>, key: string, slot: number): void {
+  const slots = map.get(key);
+  const left = typeof slots === 'number' || slots === undefined ? [] : slots.filter((s) => s !== slot);
+  if (left.length === 0) map.delete(key);
+  else map.set(key, left.length === 1 ? (left[0] as number) : left);
 }

@@ -23,8 +23,17 @@ export type FieldState =
       confirmedAt: number;
       /** The service's own ID of the account that signed in (a sign-in proof), kept with the proof. */
       serviceId?: string;
+      /** A display name the guard flagged, allowed for this account by this operator while it stays. */
+      allowedBy?: string;
     }
-  | { status: 'failed'; value: string; reason: string; hint: string }
+  | {
+      status: 'failed';
+      value: string;
+      reason: string;
+      hint: string;
+      /** The display-name guard found it like a judged name: the operator may allow it (a review). */
+      lookAlike?: true;
+    }
   | { status: 'missing'; reason: string; hint: string }
   | { status: 'ignored'; value: string; reason: string };
 

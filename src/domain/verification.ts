@@ -130,17 +130,24 @@ function planField(
   if (!parsed.ok) return failed(value, parsed.reason, parsed.hint);
   const { subject } = parsed;
   if (field === 'display') {
+    // An operator allowed this very name for this account: it stays allowed until it changes.
+    if (before?.status === 'confirmed' && before.allowedBy !== undefined && before.subject === subject) {
+      return before;
+    }
     const twins = can.lookAlikes?.(raw.text) ?? [];
     if (twins.length > 0) {
       const named = twins
         .slice(0, 3)
         .map((twin) => `"${twin.display}" (${twin.account})`)
         .join(', ');
-      return failed(
-        value,
-        `the display name could be mistaken for the judged name${twins.length > 1 ? 's' : ''} ${named}`,
-        'Choose a display name that does not look like the name of another verified identity.',
-      );
+      return {
+        ...(failed(
+          value,
+          `the display name could be mistaken for the judged name${twins.length > 1 ? 's' : ''} ${named}`,
+          "Choose a display name that does not look like the name of another verified identity. If this name is honestly yours (your organisation's other account, say), ask the registrar to review it.",
+        ) as FieldState & { status: 'failed' }),
+        lookAlike: true,
+      };
     }
     const keep = before?.status === 'confirmed' && before.subject === subject;
     return { status: 'confirmed', value, subject, confirmedAt: keep ? before.confirmedAt : now };

@@ -37,7 +37,7 @@ const IDENTITY_HASH = { type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' } as cons
 const REVIEW_BODY = formBody(
   {
     account: text(128),
-    field: { type: 'string', enum: ['legal', 'image'] },
+    field: { type: 'string', enum: ['legal', 'image', 'display'] },
     decision: { type: 'string', enum: ['confirm', 'reject'] },
     note: text(500),
     reviewer: text(64),

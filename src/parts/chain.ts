@@ -63,9 +63,6 @@ export async function connectChain(
   log.info({ index, fields: entry.fields, proxy: proxyAccount, proxyType }, 'registrar found on chain');
 
   const judge = new ProxyJudge(api, proxy, entry.account, index, proxyType ? { proxyType } : {});
-  const names = new JudgedNames(
-    api,
-    new LookAlikeIndex(new Skeletons(loadConfusables()), config.lookAlikeThreshold),
-  );
+  const names = new JudgedNames(api, new LookAlikeIndex(new Skeletons(loadConfusables())));
   return { connection, api, entry, proxyAccount, judge, names };
 }

@@ -11,6 +11,7 @@ import type { Channel, PageChallenge, ProofOutcome, ProofSink } from '../channel
 import { type AnswerWay, accepts, deliversCode } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import { type Challenge, isLiveChallenge, type JudgementRequest } from '../domain/request.js';
+import { parseSubject } from '../domain/subjects.js';
 import { confirmField, labelOf } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
@@ -150,6 +151,7 @@ export class Proofs implements ProofSink {
         identityHash,
         at: this.o.now(),
       });
+    if (field === 'display') return this.allowDisplay(account, decision, reviewer, seen, audit);
     const state = request?.fields[field];
     if (!request || state?.status !== 'awaiting' || !this.accepts(field, 'review')) {
       return { ok: false, message: `the ${labelOf(field)} of this account is not waiting for a review` };
@@ -197,6 +199,61 @@ export class Proofs implements ProofSink {
     await audit(updated.snapshot.hash);
     this.o.log.info({ account, field }, 'field rejected by the operator');
     return { ok: true, account, field };
+  }
+
+  /**
+   * The operator allows a display name the guard flagged as like a judged name, for this account:
+   * its name is honestly its own (an organisation's other account). The allowance is the field's
+   * confirmation, kept while the display name stays as it is (verification.ts).
+   */
+  private async allowDisplay(
+    account: string,
+    decision: 'confirm' | 'reject',
+    reviewer: string,
+    seen: SeenByReviewer,
+    audit: (identityHash: string) => Promise<void>,
+  ): Promise<ProofOutcome> {
+    const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    const state = request?.fields.display;
+    if (!request || state?.status !== 'failed' || state.lookAlike !== true) {
+      return { ok: false, message: 'the display name of this account was not flagged as a look-alike' };
+    }
+    if (decision !== 'confirm') {
+      return { ok: false, message: 'a flagged display name is refused already: only --confirm allows it' };
+    }
+    const changed = changedSince(seen, request.snapshot.hash, state.value);
+    if (changed) {
+      return {
+        ok: false,
+        message: `${changed}; the display name is now "${state.value}" (identity ${request.snapshot.hash}). Look at it again and review that.`,
+      };
+    }
+    const subject = parseSubject('display', state.value);
+    if (!subject.ok) return { ok: false, message: subject.reason };
+    const updated = await updateWithRetry(this.o.store, request.id, (current) => {
+      const held = current.fields.display;
+      if (current.status !== 'open' || current.snapshot.hash !== request.snapshot.hash) return undefined;
+      if (held?.status !== 'failed' || held.lookAlike !== true) return undefined;
+      return {
+        ...current,
+        fields: {
+          ...current.fields,
+          display: {
+            status: 'confirmed',
+            value: held.value,
+            subject: subject.subject,
+            confirmedAt: this.o.now(),
+            allowedBy: reviewer,
+          },
+        },
+        updatedAt: this.o.now(),
+      };
+    });
+    if (!updated) return { ok: false, message: 'the request changed meanwhile; look again' };
+    await audit(updated.snapshot.hash);
+    this.o.log.info({ account, field: 'display' }, 'flagged display name allowed by the operator');
+    this.o.confirmed(updated);
+    return { ok: true, account, field: 'display' };
   }
 
   private async liveChallenge(request: JudgementRequest, field: Field): Promise<Challenge | undefined> {

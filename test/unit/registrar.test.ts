@@ -573,6 +573,70 @@ describe('the registrar', () => {
     expect(judge.calls).toHaveLength(0);
   });
 
+  it('lets the operator allow a flagged display name for one account, until the name changes', async () => {
+    const displayOnly: RegistrarEntry = { ...entry, mask: 1n, fields: ['display'] };
+    const judge = new ScriptedJudge([{ kind: 'included', blockHash: '0x01', extrinsicHash: '0x02' }]);
+    const onChain = chainIdentity;
+    const r = registrar(judge, Date.now, {
+      chain: { identity: async () => onChain, registrar: async () => displayOnly, accountId: (a) => a },
+      names: {
+        lookAlikes: async () => (name) =>
+          name === 'Alice' ? [{ account: '1Judged', display: 'Alice' }] : [],
+      },
+    });
+    await r.onEvent(event('requested'));
+    const flagged = (await r.status(ACCOUNT))?.fields.display;
+    expect(flagged).toMatchObject({
+      status: 'failed',
+      hint: expect.stringContaining('ask the registrar to review it'),
+    });
+    // Only what the operator saw is allowed, and only a flagged name.
+    expect(await r.review(ACCOUNT, 'display', 'confirm', '', 'ops', { value: 'Alicia' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('changed since you looked'),
+    });
+    expect(
+      await r.review(ACCOUNT, 'display', 'confirm', '', 'ops', { identityHash: '0xaaaa' }),
+    ).toMatchObject({ ok: true });
+    await r.settle();
+    expect(judge.calls).toEqual([{ target: ACCOUNT, hash: '0xaaaa' }]);
+    expect(await store.listReviews(ACCOUNT)).toEqual([
+      expect.objectContaining({
+        field: 'display',
+        decision: 'confirm',
+        reviewer: 'ops',
+        identityHash: '0xaaaa',
+      }),
+    ]);
+    // A plan made again keeps the allowance while the name stays; a new name is checked anew.
+    await r.reconcile(new Map([[ACCOUNT, onChain]]), 'all');
+    expect((await r.status(ACCOUNT))?.fields.display?.status).toBe('confirmed');
+  });
+
+  it('keeps an allowance only for the name it was given to', async () => {
+    const displayOnly: RegistrarEntry = { ...entry, mask: 1n, fields: ['display'] };
+    let onChain = chainIdentity;
+    const r = registrar(new ScriptedJudge([]), Date.now, {
+      judges: () => false,
+      chain: { identity: async () => onChain, registrar: async () => displayOnly, accountId: (a) => a },
+      names: {
+        lookAlikes: async () => (name) =>
+          name.startsWith('Ali') ? [{ account: '1Judged', display: 'Alice' }] : [],
+      },
+    });
+    await r.onEvent(event('requested'));
+    expect(await r.review(ACCOUNT, 'display', 'confirm', '', 'ops', { value: 'Alice' })).toMatchObject({
+      ok: true,
+    });
+    onChain = {
+      ...chainIdentity,
+      info: { layout: 'people', values: { display: { kind: 'raw', hex: '0x00', text: 'Alicia' } } },
+      snapshot: { infoHex: '0x01', hash: '0xbbbb' },
+    };
+    await r.onEvent({ ...event('identity-set') });
+    expect((await r.status(ACCOUNT))?.fields.display).toMatchObject({ status: 'failed', value: 'Alicia' });
+  });
+
   it('opens a page of a scan with one read of the chain for the whole page, however long it takes', async () => {
     // Each chain read waits behind the scan's next page at the node, and each opening takes time:
     // here the clock moves 5 s per read and 2 s per opening.
