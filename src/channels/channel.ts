@@ -57,7 +57,7 @@ export interface ProofSink {
    * `subject` (as the service vouches for it: a message's sender) sent `code` for `field`. Wrong
    * codes from the subject itself count towards voiding its codes (a stranger cannot send them).
    */
-  answerCode(field: Field, subject: string, code: string): Promise<ProofOutcome>;
+  answerCode(field: Field, subject: string, code: string, countsWrong?: boolean): Promise<ProofOutcome>;
 }
 
 export interface Channel {

@@ -28,6 +28,8 @@ const RATE_LIMIT_ATTEMPTS = 5;
 /** The longest wait a homeserver's retry_after_ms is honoured for; longer ones fail the delivery. */
 const MAX_RETRY_AFTER_MS = 60_000;
 const CODE = /\b([A-HJ-NP-Z2-9]{4})[\s-]?([A-HJ-NP-Z2-9]{4})\b/i;
+/** Outside its direct room with a person, the bot reads only a message that is a code and nothing else. */
+const CODE_ALONE = /^\s*([A-HJ-NP-Z2-9]{4})[\s-]?([A-HJ-NP-Z2-9]{4})\s*$/i;
 
 interface Session {
   accessToken: string;
@@ -224,9 +226,12 @@ export class MatrixChannel implements Channel {
       return;
     }
     const body = event.getContent<{ body?: unknown }>().body;
-    const match = typeof body === 'string' ? CODE.exec(body) : null;
+    // In the room the bot opened with this sender a code may come with words around it; anywhere else
+    // ordinary chat must not read as one, nor wear down the sender's codes.
+    const direct = (await this.o.store.getCheckpoint(`matrix:room:${sender}`)) === roomId;
+    const match = typeof body === 'string' ? (direct ? CODE : CODE_ALONE).exec(body) : null;
     if (!match) return;
-    const outcome = await this.sink.answerCode('matrix', sender, `${match[1]}${match[2]}`);
+    const outcome = await this.sink.answerCode('matrix', sender, `${match[1]}${match[2]}`, direct);
     this.o.log.info({ channel: 'matrix', ok: outcome.ok }, 'Matrix code answered');
     await this.post(
       client,

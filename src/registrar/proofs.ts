@@ -326,12 +326,17 @@ export class Proofs implements ProofSink {
     return answered.ok ? inspected.link : answered;
   }
 
-  /** A channel heard `code` from `subject` (the service vouches for the sender). */
-  async answerCode(field: Field, subject: string, code: string): Promise<ProofOutcome> {
+  /**
+   * A channel heard `code` from `subject` (the service vouches for the sender). `countsWrong`: a wrong
+   * code counts towards voiding the subject's codes only where the channel says it was meant as one
+   * (its direct room with the bot, not a shared room where chat can look like a code).
+   */
+  async answerCode(field: Field, subject: string, code: string, countsWrong = true): Promise<ProofOutcome> {
     if (!this.accepts(field, 'sender-code')) return { ok: false, message: REFUSALS['wrong-way'] };
     const live = await this.o.store.findLiveChallenges(field, subject, this.o.now());
     const challenge = live.find((c) => codeMatches(c, code));
-    if (!challenge) return this.wrongCode(live);
+    if (!challenge)
+      return countsWrong ? this.wrongCode(live) : { ok: false, message: REFUSALS['wrong-code'] };
     return this.answer(challenge.id, subject, 'sender-code');
   }
 
@@ -360,6 +365,8 @@ export class Proofs implements ProofSink {
     if (!this.accepts(field, 'typed-code')) return { ok: false, message: REFUSALS['wrong-way'] };
     const waitUntil = this.throttle.waitUntil(account, field, client);
     if (waitUntil !== undefined) return tooManyTries(waitUntil);
+    // Counted before the store is asked, so that tries sent at once cannot all pass the check above.
+    const next = this.throttle.wrong(account, field, client);
     const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     const now = this.o.now();
     const live = request
@@ -368,10 +375,8 @@ export class Proofs implements ProofSink {
         )
       : [];
     const challenge = live.find((c) => codeMatches(c, code));
-    if (!challenge) {
-      const next = this.throttle.wrong(account, field, client);
+    if (!challenge)
       return next === undefined ? { ok: false, message: REFUSALS['wrong-code'] } : tooManyTries(next);
-    }
     this.throttle.passed(account, field, client);
     return this.answer(challenge.id, challenge.subject, 'typed-code');
   }
@@ -454,6 +459,7 @@ export class Proofs implements ProofSink {
     const inspected = await this.inspectChallenge(challenge.id, challenge.subject);
     if (!inspected.ok) return inspected;
     const state = inspected.request.fields[challenge.field];
+    // The page a person confirms on names the requester by a display name only once it is proven.
     const display = inspected.request.fields.display;
     return {
       ok: true,
@@ -463,7 +469,7 @@ export class Proofs implements ProofSink {
       label: labelOf(challenge.field),
       subject: challenge.subject,
       value: state && 'value' in state ? state.value : '',
-      ...(display && 'value' in display ? { display: display.value } : {}),
+      ...(display?.status === 'confirmed' ? { display: display.value } : {}),
       issuedAt: challenge.createdAt,
       nonce: this.o.tokens.nonceFor(challenge.id),
     };

@@ -185,8 +185,8 @@ export class Registrar implements WatcherHandler, ProofSink {
     return this.proofs.confirm(token);
   }
 
-  answerCode(field: Field, subject: string, code: string): Promise<ProofOutcome> {
-    return this.proofs.answerCode(field, subject, code);
+  answerCode(field: Field, subject: string, code: string, countsWrong?: boolean): Promise<ProofOutcome> {
+    return this.proofs.answerCode(field, subject, code, countsWrong);
   }
 
   /** A code typed on the registrar's page from `client`; undefined when `address` is no address. */

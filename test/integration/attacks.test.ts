@@ -335,6 +335,13 @@ describe('a stranger who wants to keep a person from verifying', () => {
     const message = await hs.nextMessageTo('@bystander:localhost');
     expect(message.body).toContain(who.address);
     expect(message.body).not.toContain('evil.example');
+    // Nor on the page the link opens, where the bystander is asked to confirm.
+    const link = /https?:\/\/\S+\/confirm\/\S+/.exec(message.body)?.[0] ?? '';
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain(who.address);
+    expect(text).not.toContain('evil.example');
   });
 });
 
