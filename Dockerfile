@@ -21,7 +21,8 @@ RUN mkdir -p /var/lib/registrar && chown node:node /var/lib/registrar
 USER node
 VOLUME /var/lib/registrar
 EXPOSE 8080
-# /healthz answers 200 while the chain is connected; Node's fetch needs no curl in the image.
+# /healthz answers 200 while the process answers (starting, or reconnecting to the chain by itself);
+# Node's fetch needs no curl in the image.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.REGISTRAR_HTTP_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/main.js"]

@@ -66,6 +66,8 @@ export interface Config {
   web: { dnsServers: string[]; allowLoopback: boolean } | undefined;
   /** How often published proofs (a website's line) are looked for without the person asking. */
   recheckSeconds: number;
+  /** How long a live status stream may go without news before it is ended. */
+  streamIdleSeconds: number;
   /** PGP fingerprints proven by a signature (on by default). */
   pgp: boolean;
   /** Fields the operator reviews by hand (legal name, image). */
@@ -252,6 +254,7 @@ const settings = z.object({
   REGISTRAR_TWITTER_OEMBED_URL: serviceUrl('X oEmbed endpoint').default('https://publish.twitter.com'),
   REGISTRAR_WEB_PROOFS: booleanSetting.default(true),
   REGISTRAR_RECHECK_SECONDS: wholeNumber(10, 86_400).default(600),
+  REGISTRAR_STATUS_STREAM_IDLE_SECONDS: wholeNumber(2, 86_400).default(900),
   REGISTRAR_WEB_DNS_SERVERS: z
     .string()
     .transform((value) =>
@@ -412,6 +415,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     pgp: s.REGISTRAR_PGP_PROOFS,
     recheckSeconds: s.REGISTRAR_RECHECK_SECONDS,
+    streamIdleSeconds: s.REGISTRAR_STATUS_STREAM_IDLE_SECONDS,
     reviewFields: s.REGISTRAR_REVIEW_FIELDS,
     limits: {
       messagesPerTargetPerDay: s.REGISTRAR_MESSAGES_PER_TARGET_PER_DAY,

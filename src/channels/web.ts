@@ -3,8 +3,9 @@
  * `polkadot-registrar=<code>` at https://<host>/.well-known/polkadot-registrar, or in a DNS TXT
  * record at _polkadot-registrar.<host>. The fetch is HTTPS with certificate checks, follows at most
  * 3 redirects within the same site, reads at most 4 KiB, gives up after 10 s, and connects only to
- * public addresses: names resolving to loopback, private, link-local or metadata addresses are
- * refused, and the address checked is the one connected to (no second look-up to rebind).
+ * public addresses (IPv4 outside the private, shared, metadata and reserved ranges; IPv6 global
+ * unicast only): a name resolving to any other is refused, and the address checked is the one
+ * connected to (no second look-up to rebind).
  */
 import { Resolver } from 'node:dns/promises';
 import { request } from 'node:https';
@@ -26,8 +27,11 @@ export interface WebSettings {
   allowLoopback: boolean;
 }
 
-/** Addresses no published proof may live at: the registrar's own network and the cloud's metadata. */
-function blockedAddresses(allowLoopback: boolean): BlockList {
+/**
+ * IPv4 addresses no published proof may live at: the registrar's own network, the cloud's metadata,
+ * shared, documentation, benchmarking, multicast and reserved ranges.
+ */
+function blockedV4(allowLoopback: boolean): BlockList {
   const list = new BlockList();
   const v4: [string, number][] = [
     ['0.0.0.0', 8],
@@ -36,24 +40,39 @@ function blockedAddresses(allowLoopback: boolean): BlockList {
     ['169.254.0.0', 16],
     ['172.16.0.0', 12],
     ['192.0.0.0', 24],
+    ['192.0.2.0', 24],
+    ['192.88.99.0', 24],
     ['192.168.0.0', 16],
     ['198.18.0.0', 15],
+    ['198.51.100.0', 24],
+    ['203.0.113.0', 24],
     ['224.0.0.0', 4],
     ['240.0.0.0', 4],
   ];
   if (!allowLoopback) v4.push(['127.0.0.0', 8]);
   for (const [net, prefix] of v4) list.addSubnet(net, prefix, 'ipv4');
-  const v6: [string, number][] = [
-    ['::', 128],
-    // IPv4-mapped and NAT64 addresses are checked by the IPv4 address inside them (isBlocked).
-    ['64:ff9b::', 96],
-    ['fc00::', 7],
-    ['fe80::', 10],
-    ['ff00::', 8],
-  ];
-  if (!allowLoopback) v6.push(['::1', 128]);
-  for (const [net, prefix] of v6) list.addSubnet(net, prefix, 'ipv6');
   return list;
+}
+
+/** IPv6 global unicast (2000::/3): the only IPv6 addresses a published proof may live at... */
+const GLOBAL_UNICAST: [string, number] = ['2000::', 3];
+/** ...but for these within it, which tunnel to other addresses or are not for the internet. */
+const NOT_GLOBAL_V6: [string, number][] = [
+  ['2001::', 32], // Teredo: tunnels to an IPv4 address of its choosing
+  ['2001:2::', 48], // benchmarking
+  ['2001:10::', 28], // ORCHID
+  ['2001:20::', 28], // ORCHIDv2
+  ['2001:db8::', 32], // documentation
+  ['2002::', 16], // 6to4: tunnels to the IPv4 address inside it
+  ['3fff::', 20], // documentation
+];
+
+function globalV6(): { global: BlockList; except: BlockList } {
+  const global = new BlockList();
+  global.addSubnet(GLOBAL_UNICAST[0], GLOBAL_UNICAST[1], 'ipv6');
+  const except = new BlockList();
+  for (const [net, prefix] of NOT_GLOBAL_V6) except.addSubnet(net, prefix, 'ipv6');
+  return { global, except };
 }
 
 class Refused extends Error {}
@@ -69,11 +88,14 @@ export class WebChannel implements Channel {
   readonly path = WEB_PROOF_PATH;
   readonly label = WEB_PROOF_LABEL;
   private readonly resolver = new Resolver({ timeout: 3_000, tries: 2 });
-  private readonly blocked: BlockList;
+  private readonly blockedV4: BlockList;
+  private readonly v6 = globalV6();
+  private readonly allowLoopback: boolean;
 
   constructor(settings: WebSettings) {
     if (settings.dnsServers.length > 0) this.resolver.setServers(settings.dnsServers);
-    this.blocked = blockedAddresses(settings.allowLoopback);
+    this.blockedV4 = blockedV4(settings.allowLoopback);
+    this.allowLoopback = settings.allowLoopback;
   }
 
   async send(_message: ChallengeMessage): Promise<void> {}
@@ -150,10 +172,15 @@ export class WebChannel implements Channel {
     return addresses;
   }
 
+  /**
+   * IPv4: anything but the blocked ranges. IPv6: global unicast only, so that IPv4-mapped or
+   * -compatible forms, NAT64, 6to4, Teredo, site-local and unique-local addresses never reach the
+   * registrar's own network by another spelling.
+   */
   private isBlocked(address: string, family: number): boolean {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-    if (mapped) return this.blocked.check(mapped, 'ipv4');
-    return this.blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    if (family === 4) return this.blockedV4.check(address, 'ipv4');
+    if (this.allowLoopback && address === '::1') return false;
+    return !this.v6.global.check(address, 'ipv6') || this.v6.except.check(address, 'ipv6');
   }
 
   private get(url: URL): Promise<{ body: string; location?: string }> {

@@ -85,13 +85,17 @@ export class HttpListener {
   private starting(request: IncomingMessage, response: ServerResponse): void {
     const path = (request.url ?? '/').split('?')[0];
     const headers = { ...SECURITY_HEADERS, 'retry-after': '5' };
-    // What monitoring polls gets JSON, as it will once started; people get a page.
+    // What monitoring polls gets JSON, as it will once started; people get a page. The process is
+    // alive (a liveness probe must not kill a daemon still scanning), it is just not ready yet.
     if (path === '/healthz' || path === '/readyz') {
-      const body =
-        path === '/healthz'
-          ? { status: 'starting', step: this.step }
-          : { status: 'not ready', ready: false, checks: { startup: this.step } };
-      response.writeHead(503, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+      const live = path === '/healthz';
+      const body = live
+        ? { status: 'starting', step: this.step }
+        : { status: 'not ready', ready: false, checks: { startup: this.step } };
+      response.writeHead(live ? 200 : 503, {
+        ...(live ? SECURITY_HEADERS : headers),
+        'content-type': 'application/json; charset=utf-8',
+      });
       response.end(JSON.stringify(body));
       return;
     }

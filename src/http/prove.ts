@@ -12,6 +12,7 @@ import type { WebChannel } from '../channels/web.js';
 import type { AnswerWay } from '../domain/answers.js';
 import { FIELDS, type Field } from '../domain/fields.js';
 import type { Registrar } from '../registrar/registrar.js';
+import { Throttle, type ThrottleRules, throttleKey } from '../registrar/throttle.js';
 import { accountPage, pgpPage, signedInPage, webPage } from './prove-views.js';
 import { formBody, text } from './schemas.js';
 import { confirmedPage, refusedPage } from './views.js';
@@ -26,6 +27,13 @@ export interface ProveDeps {
 }
 
 const COOKIE = 'registrar_sign_in';
+
+/**
+ * "Check now" and "Check the post" make the registrar fetch from a service, on its quota (GitHub's
+ * API allows 5,000 calls an hour for everyone): per account and field, ten checks go at once, then
+ * each waits twice as long as the last, up to ten minutes.
+ */
+const CHECKS: ThrottleRules = { freeTries: 10, firstWaitMs: 5_000, longestWaitMs: 10 * 60_000 };
 
 const PROVE_PARAMS = {
   type: 'object',
@@ -58,6 +66,24 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
   const refused = (reply: FastifyReply, message: string, code = 410) =>
     html(reply).code(code).send(refusedPage(message, 'This proof cannot be used'));
   const redirectUri = (service: SignInService) => `${deps.publicUrl}/sign-in/${service.slug}/callback`;
+  const checks = new Throttle(now, CHECKS);
+  /** Counts a check of what `c`'s account published; the page that says when to come back if too soon. */
+  const tooSoon = (reply: FastifyReply, c: Open, channel: Channel) => {
+    const key = throttleKey(c.account, c.field);
+    const waitUntil = checks.waitUntil(key);
+    if (waitUntil === undefined) {
+      checks.count(key);
+      return undefined;
+    }
+    const seconds = Math.max(1, Math.ceil((waitUntil - now()) / 1000));
+    reply.header('retry-after', String(seconds));
+    return show(
+      reply.code(429),
+      c,
+      channel,
+      `This was checked many times in a short while. Check again in ${seconds} seconds; the registrar also looks again by itself.`,
+    );
+  };
 
   const remaining = async (account: string) =>
     Object.values((await deps.registrar.status(account))?.fields ?? {})
@@ -159,7 +185,10 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
       if (channel.page === 'account') {
         const { signIn, post } = channel as AccountChannel;
         if (request.body?.method === 'post' && post) {
-          return proven(reply, c, channel, await post.check(c, String(request.body?.url ?? '')), 'post');
+          return (
+            tooSoon(reply, c, channel) ??
+            proven(reply, c, channel, await post.check(c, String(request.body?.url ?? '')), 'post')
+          );
         }
         if (!signIn) return show(reply.code(400), c, channel, 'Paste the address of your post.');
         const started = deps.seals.start(c.challengeId, now());
@@ -180,12 +209,15 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
         });
         return proven(reply, c, channel, verdict, 'signature');
       }
-      return proven(
-        reply,
-        c,
-        channel,
-        (await channel.check?.(c)) ?? { ok: false, message: 'Nothing to check.' },
-        'published',
+      return (
+        tooSoon(reply, c, channel) ??
+        proven(
+          reply,
+          c,
+          channel,
+          (await channel.check?.(c)) ?? { ok: false, message: 'Nothing to check.' },
+          'published',
+        )
       );
     },
   );

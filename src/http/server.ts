@@ -46,6 +46,8 @@ export interface HttpDeps {
   prove?: ProveDeps;
   /** Fastify's trustProxy: which reverse proxies' X-Forwarded-For names the client. */
   trustProxy?: boolean | string;
+  /** How long a live status stream may stay without news before it is ended (15 min when absent). */
+  streamIdleMs?: number;
 }
 
 const ACCOUNT = /^[1-9A-HJ-NP-Za-km-z]{40,60}$/;
@@ -97,6 +99,12 @@ export function buildServer(deps: HttpDeps, listener: HttpListener): FastifyInst
   if (prove) app.register(async (pages) => proveRoutes(pages, prove));
   return app;
 }
+
+/** Live status streams one client address may hold, and all of them together. */
+const STREAMS_PER_CLIENT = 8;
+const STREAMS_IN_ALL = 1_000;
+/** A stream with nothing to say for this long is ended; the page says to reload it. */
+const STREAM_IDLE_MS = 15 * 60_000;
 
 /** Paths monitoring and browsers fetch often, outside the per-address limit. */
 const UNLIMITED = /^\/(healthz|readyz|metrics|favicon\.ico|assets\/)/;
@@ -190,7 +198,15 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
     },
   );
 
-  // Server-sent events: the status fragment again whenever the request changes.
+  // Server-sent events: the status fragment again whenever the request changes. Each stream holds a
+  // socket and runs on every request write, so they are capped per client address and in all, and
+  // one that has had nothing to say for a while is ended (the page then says to reload it).
+  const streams = { total: 0, byClient: new Map<string, number>() };
+  const streamLimits = {
+    perClient: STREAMS_PER_CLIENT,
+    total: STREAMS_IN_ALL,
+    idleMs: deps.streamIdleMs ?? STREAM_IDLE_MS,
+  };
   app.get<{ Params: { account: string } }>(
     '/status/:account/events',
     { schema: { params: ACCOUNT_PARAMS } },
@@ -199,6 +215,15 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
       if (!status || !deps.watchRequests)
         return reply.code(400).send({ error: 'expected an SS58 account address' });
       const about = await deps.about();
+      const client = request.ip;
+      const mine = streams.byClient.get(client) ?? 0;
+      if (mine >= streamLimits.perClient || streams.total >= streamLimits.total) {
+        return reply.code(429).header('retry-after', '60').send({
+          error: 'too many live status streams; reload the page later (the status page works without one)',
+        });
+      }
+      streams.total += 1;
+      streams.byClient.set(client, mine + 1);
       sendEvents(reply);
       const push = (view: RequestStatusView) => {
         const data = statusFragment(view, about)
@@ -208,9 +233,19 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
         reply.raw.write(`event: status\n${data}\n\n`);
       };
       push(status);
+      const endIdle = () => {
+        reply.raw.write('event: idle\ndata: \n\n');
+        reply.raw.end();
+      };
+      let idle = setTimeout(endIdle, streamLimits.idleMs);
+      const restartIdle = () => {
+        clearTimeout(idle);
+        idle = setTimeout(endIdle, streamLimits.idleMs);
+      };
       let pending = Promise.resolve();
       const stop = deps.watchRequests((changed) => {
         if (changed.account !== status.account) return;
+        restartIdle();
         pending = pending.then(async () => {
           const view = await deps.registrar.status(status.account);
           if (view) push(view);
@@ -218,9 +253,15 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
       });
       // A comment every 25 s keeps proxies from closing an idle stream.
       const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 25_000);
-      request.raw.on('close', () => {
+      // The response closes when the client goes and when the stream is ended here.
+      reply.raw.on('close', () => {
         clearInterval(keepAlive);
+        clearTimeout(idle);
         stop();
+        streams.total -= 1;
+        const left = (streams.byClient.get(client) ?? 1) - 1;
+        if (left > 0) streams.byClient.set(client, left);
+        else streams.byClient.delete(client);
       });
     },
   );
@@ -284,11 +325,11 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
   // Browsers ask for it on every page; there is none, and a 404 would only fill logs.
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
 
+  // Liveness: the process answers. A dropped chain connection is the daemon's to mend (it fails over
+  // and reconnects by itself), so it is reported here, not made a reason to restart; readiness is /readyz.
   app.get('/healthz', async (_request, reply) => {
     const chain = deps.chainState();
-    return reply
-      .code(chain.connected ? 200 : 503)
-      .send({ status: chain.connected ? 'ok' : 'degraded', chain });
+    return reply.code(200).send({ status: chain.connected ? 'ok' : 'degraded', chain });
   });
 }
 /** Starts a server-sent event stream on `reply`, outside Fastify's own reply handling. */

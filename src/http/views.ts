@@ -167,6 +167,13 @@ export const STATUS_SCRIPT = `'use strict';
   if (!section || !window.EventSource) return;
   var source = new EventSource(section.getAttribute('data-events'));
   source.addEventListener('status', function (event) { section.innerHTML = event.data; });
+  // Nothing changed for a long while: the server ended the stream; reloading the page starts another.
+  source.addEventListener('idle', function () {
+    source.close();
+    var note = document.createElement('p');
+    note.textContent = 'Live updates paused. Reload this page to see the latest status.';
+    section.appendChild(note);
+  });
 })();
 `;
 

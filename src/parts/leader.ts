@@ -30,6 +30,8 @@ export function leaderDuties(o: {
   let reconciled = false;
   let judgeReadyTimer: NodeJS.Timeout | undefined;
   let recheckTimer: NodeJS.Timeout | undefined;
+  /** The recheck under way: one at a time, however slow the sites it reads. */
+  let rechecking: Promise<unknown> | undefined;
   return {
     lead: async () => {
       log.info({ instance: o.lease.owner }, 'this instance holds the lease: it judges and delivers');
@@ -43,13 +45,17 @@ export function leaderDuties(o: {
       judgeReadyTimer = setInterval(() => void registrar.judgeReady().catch(() => undefined), 5_000);
       judgeReadyTimer.unref();
       // Published proofs (a website's line) are looked for again without the person pressing a button.
-      recheckTimer = setInterval(
-        () =>
-          void registrar.recheckPublished().catch((error: unknown) => {
+      recheckTimer = setInterval(() => {
+        if (rechecking) return;
+        rechecking = registrar
+          .recheckPublished()
+          .catch((error: unknown) => {
             log.error({ err: error instanceof Error ? error.message : String(error) }, 'recheck failed');
-          }),
-        o.config.recheckSeconds * 1000,
-      );
+          })
+          .finally(() => {
+            rechecking = undefined;
+          });
+      }, o.config.recheckSeconds * 1000);
       recheckTimer.unref();
     },
     reconciled: () => reconciled,

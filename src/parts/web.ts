@@ -90,6 +90,7 @@ export function buildWeb(o: {
       },
       requestsPerMinutePerIp: config.limits.requestsPerMinutePerIp,
       trustProxy: config.http.trustProxy,
+      streamIdleMs: config.streamIdleSeconds * 1000,
       chainState: () => connection.status(),
     },
     o.listener,

@@ -15,8 +15,8 @@ import { parseSubject } from '../domain/subjects.js';
 import { confirmField, labelOf } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
-import { CodeThrottle } from './code-throttle.js';
 import type { RegistrarMetrics } from './metrics.js';
+import { Throttle, throttleKey, WRONG_CODES } from './throttle.js';
 import type { ChallengeTokens } from './tokens.js';
 import { updateWithRetry } from './updates.js';
 
@@ -98,10 +98,10 @@ function codeMatches(challenge: Challenge, code: string): boolean {
 export class Proofs implements ProofSink {
   /** When each account last asked for new links. */
   private readonly resent = new Map<string, number>();
-  private readonly throttle: CodeThrottle;
+  private readonly throttle: Throttle;
 
   constructor(private readonly o: ProofsOptions) {
-    this.throttle = new CodeThrottle(o.now);
+    this.throttle = new Throttle(o.now, WRONG_CODES);
   }
 
   /** Whether `field`'s channel accepts an answer that came `way` (domain/answers.ts). */
@@ -363,10 +363,11 @@ export class Proofs implements ProofSink {
    */
   async answerCodeOf(account: string, field: Field, code: string, client: string): Promise<CodeOutcome> {
     if (!this.accepts(field, 'typed-code')) return { ok: false, message: REFUSALS['wrong-way'] };
-    const waitUntil = this.throttle.waitUntil(account, field, client);
+    const key = throttleKey(account, field, client);
+    const waitUntil = this.throttle.waitUntil(key);
     if (waitUntil !== undefined) return tooManyTries(waitUntil);
     // Counted before the store is asked, so that tries sent at once cannot all pass the check above.
-    const next = this.throttle.wrong(account, field, client);
+    const next = this.throttle.count(key);
     const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     const now = this.o.now();
     const live = request
@@ -377,7 +378,7 @@ export class Proofs implements ProofSink {
     const challenge = live.find((c) => codeMatches(c, code));
     if (!challenge)
       return next === undefined ? { ok: false, message: REFUSALS['wrong-code'] } : tooManyTries(next);
-    this.throttle.passed(account, field, client);
+    this.throttle.forget(key);
     return this.answer(challenge.id, challenge.subject, 'typed-code');
   }
 

@@ -42,6 +42,8 @@ beforeAll(async () => {
   every = await EveryService.start('victim.example.test', '127.8.0.3', {
     // Strangers come from many addresses: the tests name theirs in X-Forwarded-For.
     REGISTRAR_TRUST_PROXY: 'true',
+    // A live status stream with nothing to say ends after this.
+    REGISTRAR_STATUS_STREAM_IDLE_SECONDS: '3',
   });
   ({ h, hs, services } = every);
 }, 180_000);
@@ -343,6 +345,52 @@ describe('a stranger who wants to keep a person from verifying', () => {
     expect(text).toContain(who.address);
     expect(text).not.toContain('evil.example');
   });
+});
+
+describe('a stranger who wants to hold the server busy', () => {
+  it("cannot spend the registrar's fetches by pressing Check now again and again", async () => {
+    const who = await stranger({ display: { Raw: 'Check Presser' }, web: { Raw: 'victim.example.test' } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      const response = await form(
+        `${h.url}/prove/${who.address}/web`,
+        {},
+        { 'x-forwarded-for': `198.18.0.${i}` },
+      );
+      statuses.push(response.status);
+    }
+    // Ten checks go at once, from whatever addresses; then the account's checks wait.
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(422));
+    expect(statuses.slice(10)).toEqual(Array(4).fill(429));
+  });
+
+  it('gets a few live status streams per address, and each ends when it has nothing to say', async () => {
+    const person = await h.newPerson({ display: 'Stream Target', email: 'stream@example.org' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    await h.statusBecomes(person.address, 'open');
+    const url = `${h.url}/status/${person.address}/events`;
+    const open = (client: string, signal?: AbortSignal) =>
+      fetch(url, { headers: { 'x-forwarded-for': client }, ...(signal ? { signal } : {}) });
+    const held = new AbortController();
+    const streams: Response[] = [];
+    for (let i = 0; i < 8; i++) streams.push(await open('203.0.113.90', held.signal));
+    expect(streams.map((s) => s.status)).toEqual(Array(8).fill(200));
+    const ninth = await open('203.0.113.90');
+    expect(ninth.status).toBe(429);
+    expect(ninth.headers.get('retry-after')).toBe('60');
+    // Another address is not held back by this one's streams.
+    const other = new AbortController();
+    expect((await open('203.0.113.91', other.signal)).status).toBe(200);
+    other.abort();
+    // A stream with nothing to say ends by itself, telling the page so; its place is free again.
+    const quiet = await Promise.all(streams.map((s) => s.text()));
+    for (const text of quiet) expect(text).toContain('event: idle');
+    await eventually(
+      async () => ((await open('203.0.113.90', held.signal)).status === 200 ? true : undefined),
+      'a stream again once the others ended',
+    );
+    held.abort();
+  }, 60_000);
 });
 
 describe('an edit slipped in under the operator', () => {

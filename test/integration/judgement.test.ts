@@ -266,8 +266,9 @@ describe('the judgement loop', () => {
 
     expect(h.relay.open).toBeGreaterThan(0);
     h.relay.cut();
+    // Alive whatever the chain does: the daemon reconnects by itself, a restart would not help.
     const health = await fetch(`${h.url}/healthz`);
-    expect([200, 503]).toContain(health.status);
+    expect(health.status).toBe(200);
 
     expect((await confirm(link)).status).toBe(200);
     await h.chain.waitForEvent('identity', 'JudgementGiven', (e) => e.data.target === person.address);

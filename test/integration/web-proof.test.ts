@@ -133,7 +133,26 @@ describe('the web proof', () => {
     site.pages.set(WEB_PROOF_PATH, { body: LINE });
     const loopback = await strict.check(challenge());
     expect(loopback.ok === false && loopback.message).toContain('resolves to a private or local address');
-    for (const address of ['10.1.2.3', '192.168.1.1', '169.254.169.254', '172.16.0.9', '100.64.0.1']) {
+    for (const address of [
+      '10.1.2.3',
+      '192.168.1.1',
+      '169.254.169.254',
+      '172.16.0.9',
+      '100.64.0.1',
+      '198.51.100.7',
+      // IPv6 that is not global unicast, or that tunnels to an IPv4 address: every spelling of "here".
+      '::127.0.0.1',
+      '::ffff:127.0.0.1',
+      '::ffff:0:7f00:1',
+      '64:ff9b::7f00:1',
+      '64:ff9b:1::7f00:1',
+      '2002:7f00:1::1',
+      '2001:0:7f00:1::1',
+      'fec0::1',
+      'fd00::1',
+      'fe80::1',
+      '2001:db8::1',
+    ]) {
       site.addresses.set('site.example.test', address);
       const verdict = await channel.check(challenge());
       expect(verdict.ok === false && verdict.message).toContain('resolves to a private or local address');

@@ -70,7 +70,16 @@ export class WebSite {
         for (const question of request.questions) {
           const name = question.name.toLowerCase();
           const address = site?.addresses.get(name);
-          if (question.type === Packet.TYPE.A && address) {
+          if (question.type === Packet.TYPE.AAAA && address?.includes(':')) {
+            response.answers.push({
+              name: question.name,
+              type: Packet.TYPE.AAAA,
+              class: Packet.CLASS.IN,
+              ttl: 1,
+              address,
+            });
+          }
+          if (question.type === Packet.TYPE.A && address && !address.includes(':')) {
             response.answers.push({
               name: question.name,
               type: Packet.TYPE.A,
