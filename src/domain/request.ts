@@ -15,7 +15,13 @@ export interface Snapshot {
  * outside what this registrar verifies (it neither blocks nor is attested).
  */
 export type FieldState =
-  | { status: 'awaiting'; value: string; subject: string }
+  | {
+      status: 'awaiting';
+      value: string;
+      subject: string;
+      /** The last proof tried for it and refused: why, and when; kept until the field moves on. */
+      refusal?: Refusal;
+    }
   | {
       status: 'confirmed';
       value: string;
@@ -36,6 +42,12 @@ export type FieldState =
     }
   | { status: 'missing'; reason: string; hint: string }
   | { status: 'ignored'; value: string; reason: string };
+
+/** A proof tried and refused (a published line not found, another account signed in, ...). */
+export interface Refusal {
+  reason: string;
+  at: number;
+}
 
 /** Why a request cannot be judged as it stands; `field` when one field is the cause. */
 export interface Blocker {

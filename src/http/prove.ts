@@ -18,7 +18,10 @@ import { formBody, text } from './schemas.js';
 import { confirmedPage, refusedPage } from './views.js';
 
 export interface ProveDeps {
-  registrar: Pick<Registrar, 'pageChallenge' | 'describeChallenge' | 'answerChallenge' | 'status'>;
+  registrar: Pick<
+    Registrar,
+    'pageChallenge' | 'describeChallenge' | 'answerChallenge' | 'status' | 'refused'
+  >;
   channels: ReadonlyMap<Field, Channel>;
   seals: SignInSeals;
   publicUrl: string;
@@ -161,10 +164,18 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
   };
 
   /** A proof found on the site goes to the one entry with the subject it came from; else the page says why. */
-  const proven = (reply: FastifyReply, c: Open, channel: Channel, verdict: PageProof, way: AnswerWay) =>
-    verdict.ok
-      ? confirmed(reply, c, c.challengeId, verdict.subject, way, verdict.serviceId)
-      : show(reply.code(422), c, channel, verdict.message);
+  const proven = async (
+    reply: FastifyReply,
+    c: Open,
+    channel: Channel,
+    verdict: PageProof,
+    way: AnswerWay,
+  ) => {
+    if (verdict.ok) return confirmed(reply, c, c.challengeId, verdict.subject, way, verdict.serviceId);
+    // Kept on the field, so the status page still says why after this page is gone.
+    await deps.registrar.refused(c.challengeId, verdict.message);
+    return show(reply.code(422), c, channel, verdict.message);
+  };
 
   app.get<{ Params: { account: string; field: string } }>(
     '/prove/:account/:field',
@@ -261,12 +272,9 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
         return show(reply.code(502), c, channel, failure.message);
       }
       if (account.subject !== c.subject) {
-        return show(
-          reply.code(403),
-          c,
-          channel,
-          `You signed in to ${service.name} as ${account.handle}, but the identity names ${c.value}. Sign in as ${c.value}, or change the identity.`,
-        );
+        const message = `You signed in to ${service.name} as ${account.handle}, but the identity names ${c.value}. Sign in as ${c.value}, or change the identity.`;
+        await deps.registrar.refused(c.challengeId, message);
+        return show(reply.code(403), c, channel, message);
       }
       const sealed = deps.seals.signedIn(
         {

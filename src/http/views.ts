@@ -120,7 +120,12 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
         state.nextMessageAt === undefined
           ? undefined
           : `The message for it goes out at ${new Date(state.nextMessageAt).toUTCString()} (limits against unwanted mail, or a retry).`;
-      const detail = [state.reason, state.hint, waiting].filter(Boolean).map((t) => escapeHtml(t ?? ''));
+      const refused = state.refusal
+        ? `Last try, ${new Date(state.refusal.at).toUTCString()}: ${state.refusal.reason}`
+        : undefined;
+      const detail = [state.reason, state.hint, waiting, refused]
+        .filter(Boolean)
+        .map((t) => escapeHtml(t ?? ''));
       if (state.proveAt)
         detail.push(`<a href="${escapeHtml(state.proveAt)}">Prove your ${escapeHtml(state.label)}</a>`);
       return `<tr data-field="${field}"><th scope="row">${escapeHtml(state.label)}</th><td>${state.value === undefined ? '' : `<code>${escapeHtml(state.value)}</code>`}</td>

@@ -269,7 +269,11 @@ export class RequestLifecycle implements WatcherHandler {
         const challenge = await this.proofs.pageChallenge(request.account, field as Field);
         if (!challenge.ok) continue;
         const found = await channel.check(challenge);
-        if (!found.ok) continue;
+        if (!found.ok) {
+          // A site that went on not holding the line says so on the status page, not nowhere.
+          await this.proofs.refused(challenge.challengeId, found.message);
+          continue;
+        }
         const answered = await this.proofs.answer(challenge.challengeId, found.subject, 'published');
         if (answered.ok) proven += 1;
       }

@@ -256,6 +256,26 @@ export class Proofs implements ProofSink {
     return { ok: true, account, field: 'display' };
   }
 
+  /**
+   * A proof tried for challenge `challengeId` was refused: the reason is kept on its field (the last
+   * one only, and written only when it changed), for the status page and its live stream.
+   */
+  async refused(challengeId: string, reason: string): Promise<void> {
+    const challenge = await this.o.store.getChallenge(challengeId);
+    if (!challenge) return;
+    await updateWithRetry(this.o.store, challenge.requestId, (request) => {
+      const state = request.fields[challenge.field];
+      if (request.status !== 'open' || state?.status !== 'awaiting' || state.refusal?.reason === reason) {
+        return undefined;
+      }
+      return {
+        ...request,
+        fields: { ...request.fields, [challenge.field]: { ...state, refusal: { reason, at: this.o.now() } } },
+        updatedAt: this.o.now(),
+      };
+    });
+  }
+
   private async liveChallenge(request: JudgementRequest, field: Field): Promise<Challenge | undefined> {
     const now = this.o.now();
     return (await this.o.store.listChallenges(request.id)).find(

@@ -221,6 +221,11 @@ export class Registrar implements WatcherHandler, ProofSink {
     return this.proofs.answer(challengeId, subject, way, serviceId);
   }
 
+  /** A proof tried on the registrar's pages was refused: kept on its field (proofs.ts, `refused`). */
+  refused(challengeId: string, reason: string): Promise<void> {
+    return this.proofs.refused(challengeId, reason);
+  }
+
   /** The person asks again for links that expired or never arrived (proofs.ts, `resend`). */
   async resend(address: string): Promise<ResendOutcome | undefined> {
     const account = this.o.chain.accountId(address);

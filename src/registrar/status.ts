@@ -33,6 +33,8 @@ export interface RequestStatusView {
         proveAt?: string;
         /** Awaiting the operator's review, not the person. */
         review?: true;
+        /** The last proof tried for it and refused, and when: what to do about it is in the reason. */
+        refusal?: { reason: string; at: number };
       }
     >
   >;
@@ -109,6 +111,7 @@ export class StatusReader {
                   ...(state.status === 'awaiting' && this.channels.get(field)?.page
                     ? { proveAt: `/prove/${account}/${field}` }
                     : {}),
+                  ...(state.status === 'awaiting' && state.refusal ? { refusal: state.refusal } : {}),
                   ...(state.status === 'awaiting' && this.channels.get(field)?.review
                     ? {
                         review: true as const,

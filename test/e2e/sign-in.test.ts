@@ -139,6 +139,11 @@ describe('sign in with the service', () => {
       'You signed in to GitHub as someone-else, but the identity names real-owner',
     );
     expect(await page.getByRole('button', { name: 'Confirm' }).count()).toBe(0);
+    // Kept on the status, for the person who comes back to it later.
+    const kept = (await (await fetch(`${h.url}/status/${person.address}`)).json()) as {
+      fields: Record<string, { refusal?: { reason: string } }>;
+    };
+    expect(kept.fields.github?.refusal?.reason).toContain('You signed in to GitHub as someone-else');
 
     github.deny = true;
     expect(await signIn(page, person.address, 'github')).toBe(400);

@@ -109,6 +109,16 @@ describe('an identity with every field', () => {
     const notYet = await check();
     expect(notYet.status).toBe(422);
     expect(await notYet.text()).toContain('The code was not found');
+    // The refusal stays on the status (JSON and page) after the proof page is gone.
+    const refused = await h.statusOf(person.address);
+    expect(refused.fields.web?.refusal).toEqual({
+      reason: expect.stringContaining('The code was not found'),
+      at: expect.any(Number),
+    });
+    const statusPage = await (
+      await fetch(`${h.url}/status/${person.address}`, { headers: { accept: 'text/html' } })
+    ).text();
+    expect(statusPage).toContain('Last try,');
     // Published, and found without pressing the button again: the registrar looks by itself.
     site.pages.set('/.well-known/polkadot-registrar', { body: `${line}\n` });
     await eventually(
@@ -151,6 +161,9 @@ describe('an identity with every field', () => {
     const wrongKey = await pgpProof({ signedMessage: byOther, armoredKey: otherKey.toPublic().armor() });
     expect(wrongKey.status).toBe(422);
     expect(await wrongKey.text()).toContain('not the one whose fingerprint is set in the identity');
+    expect((await h.statusOf(person.address)).fields.pgpFingerprint?.refusal?.reason).toContain(
+      'not the one whose fingerprint is set in the identity',
+    );
     const changed = await openpgp.sign({
       message: await openpgp.createCleartextMessage({ text: text.replace('verify', 'judge') }),
       signingKeys: privateKey,

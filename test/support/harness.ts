@@ -23,7 +23,14 @@ export interface StatusView {
   judgeable: boolean;
   fields: Record<
     string,
-    { status: string; value?: string; reason?: string; hint?: string; nextMessageAt?: number }
+    {
+      status: string;
+      value?: string;
+      reason?: string;
+      hint?: string;
+      nextMessageAt?: number;
+      refusal?: { reason: string; at: number };
+    }
   >;
   unverifiable: string[];
   blockers: { field?: string; reason: string; hint: string; kind: 'wait' | 'change' }[];
