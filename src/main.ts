@@ -9,6 +9,7 @@ import { tuneHeap } from './support/heap.js';
 tuneHeap();
 const { ConfigError, loadConfig } = await import('./config.js');
 const { createLogger } = await import('./support/log.js');
+const { redactUrls, routeConsoleTo } = await import('./support/errors.js');
 const { HttpListener } = await import('./http/listener.js');
 
 async function run(): Promise<void> {
@@ -25,6 +26,7 @@ async function run(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
+  routeConsoleTo(log);
   let stop: (() => Promise<void>) | undefined;
   let stopping = false;
   const shutdown = (signal: string, code = 0) => {
@@ -40,7 +42,10 @@ async function run(): Promise<void> {
         process.exit(code);
       })
       .catch((error: unknown) => {
-        log.error({ err: error instanceof Error ? error.message : String(error) }, 'unclean stop');
+        log.error(
+          { err: redactUrls(error instanceof Error ? error.message : String(error)) },
+          'unclean stop',
+        );
         process.exit(1);
       });
   };

@@ -8,6 +8,7 @@
 import { ApiPromise, WsProvider } from '@polkadot/api';
 // Typed query/tx decorations (declarations only; the runtime's own metadata decides at run time).
 import type {} from '@polkadot/api-augment';
+import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
 
 export interface ConnectionState {
@@ -157,7 +158,7 @@ export class ChainConnection {
   /** Opens a socket to the next endpoint of the list (the provider moves along it on each call). */
   private connect(): void {
     this.provider.connect().catch((error: unknown) => {
-      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'chain connect failed');
+      this.log.warn({ err: errorText(error) }, 'chain connect failed');
       this.scheduleRetry();
     });
   }
@@ -202,7 +203,7 @@ export class ChainConnection {
       this.scheduleRetry();
     });
     this.api.on('error', (error: Error) => {
-      this.log.warn({ err: error.message }, 'chain connection error');
+      this.log.warn({ err: errorText(error) }, 'chain connection error');
     });
   }
 }

@@ -15,6 +15,7 @@
  */
 import type { Codec } from '@polkadot/types/types';
 import type { Snapshot } from '../domain/request.js';
+import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
 import type { ChainConnection } from './connection.js';
 import type { ChainIdentity } from './identity.js';
@@ -300,7 +301,7 @@ export class Watcher {
       await work();
     });
     this.queue = run.catch((error: unknown) => {
-      this.log.error({ err: error instanceof Error ? error.message : String(error) }, 'watcher step failed');
+      this.log.error({ err: errorText(error) }, 'watcher step failed');
     });
     return run;
   }
@@ -446,6 +447,6 @@ function namedData(data: Codec[] & { names?: string[] | null }): Record<string, 
 
 /** A decoding error as logged: without the bytes some codec errors quote (a value's own data). */
 function decodingError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   return message.replace(/0x[0-9a-f]{8,}/gi, '0x…').slice(0, 300);
 }

@@ -17,6 +17,7 @@ import {
   Routes,
 } from 'discord.js';
 import type { Secret } from '../config.js';
+import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
 import type { Messenger } from './account.js';
 import { type ChallengeMessage, type ProofSink, UndeliverableError } from './channel.js';
@@ -48,10 +49,7 @@ export class DiscordBot implements Messenger {
     });
     client.on(Events.MessageCreate, (message) => {
       this.heard(message, sink).catch((error: unknown) => {
-        this.log.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          'Discord answer failed',
-        );
+        this.log.error({ err: errorText(error) }, 'Discord answer failed');
       });
     });
     await client.login(this.settings.token.reveal());

@@ -8,6 +8,7 @@ import type { Watcher } from '../chain/watcher.js';
 import type { Config } from '../config.js';
 import type { Lease } from '../registrar/lease.js';
 import type { Registrar } from '../registrar/registrar.js';
+import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
 
 export interface LeaderPart {
@@ -50,7 +51,7 @@ export function leaderDuties(o: {
         rechecking = registrar
           .recheckPublished()
           .catch((error: unknown) => {
-            log.error({ err: error instanceof Error ? error.message : String(error) }, 'recheck failed');
+            log.error({ err: errorText(error) }, 'recheck failed');
           })
           .finally(() => {
             rechecking = undefined;

@@ -19,6 +19,4 @@ export async function updateWithRetry(
   throw new Error(`request ${id} kept changing under us`);
 }
 
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { errorText } from '../support/errors.js';
