@@ -36,7 +36,8 @@ export function leaderDuties(o: {
   return {
     lead: async () => {
       log.info({ instance: o.lease.owner }, 'this instance holds the lease: it judges and delivers');
-      await registrar.startChannels();
+      // In the background: a channel's service that never answers must not hold the watcher up.
+      registrar.startChannels();
       registrar.outbox.start();
       await o.watcher.start();
       reconciled = true;

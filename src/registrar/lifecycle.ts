@@ -68,8 +68,8 @@ export interface LifecycleOptions {
   now: () => number;
   proofs: Proofs;
   judging: Judging;
-  /** Starts the channels that listen for answers, where not started yet (listening.ts). */
-  startChannels: () => Promise<void>;
+  /** Starts, in the background, the channels that listen for answers not started yet (listening.ts). */
+  startChannels: () => void;
 }
 
 /** Where the chain shows a judgement final: its block, and the extrinsic that gave it when known. */
@@ -110,8 +110,8 @@ export class RequestLifecycle implements WatcherHandler {
     return this.provisional.has(account);
   }
 
-  private startChannels(): Promise<void> {
-    return this.o.startChannels();
+  private startChannels(): void {
+    this.o.startChannels();
   }
 
   async onEvent(event: RegistrarEvent): Promise<void> {
@@ -144,7 +144,7 @@ export class RequestLifecycle implements WatcherHandler {
    * from judgement and planned again at the end of the scan. Returns the accounts opened for good.
    */
   async openFound(found: ReadonlyMap<string, ChainIdentity>, provisional: boolean): Promise<string[]> {
-    await this.startChannels();
+    this.startChannels();
     // The node is listing the scan's next pages meanwhile, and each read waits behind one of them:
     // what the openings read of the chain is read now, at once, and the entry kept for the page.
     const [, entry] = await Promise.all([
@@ -184,7 +184,7 @@ export class RequestLifecycle implements WatcherHandler {
     scope: ReconcileScope,
     leaveAlone: ReadonlySet<string> = new Set(),
   ): Promise<void> {
-    await this.startChannels();
+    this.startChannels();
     const open = await this.o.store.listOpenRequests(this.o.registrarIndex);
     const openByAccount = new Map(open.map((r) => [r.account, r]));
     const inScope = scope === 'all' ? undefined : new Set(scope);

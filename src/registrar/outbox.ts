@@ -57,6 +57,8 @@ export interface OutboxOptions {
   log: Logger;
   now: () => number;
   metrics: RegistrarMetrics;
+  /** Whether a channel can deliver now (a bot that has started); its messages wait until it can. */
+  ready?: (channel: Channel) => boolean;
 }
 
 export class Outbox {
@@ -190,6 +192,8 @@ export class Outbox {
       });
       return;
     }
+    // A bot still starting: its message stays due, not failed, and goes once the bot is up.
+    if (this.o.ready && !this.o.ready(channel)) return;
     // A channel that messages nobody (a review, a proof on the site) needs no limit against spam.
     const allowedAt =
       channel.messages === false

@@ -98,6 +98,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       log: o.log,
       now,
       metrics,
+      ready: (channel) => this.listening.ready(channel),
     });
     this.proofs = new Proofs({
       store: o.store,
@@ -115,7 +116,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       codeAttempts: o.codeAttempts ?? 5,
       metrics,
     });
-    this.listening = new ListeningChannels(channels.values(), this, o.log);
+    this.listening = new ListeningChannels(channels.values(), this, o.log, () => this.outbox.kick());
     this.lifecycle = new RequestLifecycle({
       store: o.store,
       chain: o.chain,
@@ -140,9 +141,9 @@ export class Registrar implements WatcherHandler, ProofSink {
     });
   }
 
-  /** Starts the channels that listen for answers (bots), where not started yet (listening.ts). */
-  startChannels(): Promise<void> {
-    return this.listening.start();
+  /** Starts, in the background, the channels that listen for answers (bots) not started yet. */
+  startChannels(): void {
+    this.listening.start();
   }
 
   onEvent(event: RegistrarEvent): Promise<void> {

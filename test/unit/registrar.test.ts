@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import type { ChainIdentity, RegistrarEntry } from '../../src/chain/identity.js';
 import type { Judge, JudgeOutcome } from '../../src/chain/judge.js';
 import type { ChallengeMessage, Channel } from '../../src/channels/channel.js';
+import { eventually } from '../../src/dev/waiting.js';
 import type { ChannelMeans } from '../../src/domain/answers.js';
 import type { Field } from '../../src/domain/fields.js';
 import type { IdentityInfo } from '../../src/domain/identity.js';
@@ -286,6 +287,46 @@ describe('the registrar', () => {
       message: expect.stringContaining('no longer valid'),
     });
     expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('awaiting');
+  });
+
+  it('starts a bot in the background: one that never answers holds up neither the rest nor its own messages for good', async () => {
+    let started: (() => void) | undefined;
+    const bot = new RecordingChannel('matrix', ['message', 'bot']);
+    const hanging = Object.assign(bot, {
+      start: () =>
+        new Promise<void>((resolve) => {
+          started = resolve;
+        }),
+    });
+    const twoFields: ChainIdentity = {
+      ...chainIdentity,
+      info: {
+        layout: 'people',
+        values: {
+          ...chainIdentity.info.values,
+          matrix: { kind: 'raw', hex: '0x00', text: '@alice:matrix.org' },
+        },
+      },
+    };
+    const r = registrar(new ScriptedJudge([]), Date.now, {
+      channels: [outbox, hanging],
+      chain: {
+        identity: async () => twoFields,
+        registrar: async () => ({ ...entry, fields: ['display', 'email', 'matrix'] }),
+        accountId: (a) => a,
+      },
+    });
+    r.outbox.start(60_000);
+    // The pass and the opening do not wait for the bot, and the mail goes out meanwhile.
+    await r.reconcile(new Map([[ACCOUNT, twoFields]]), 'all');
+    await r.outbox.flush();
+    expect(outbox.sent.map((m) => m.field)).toEqual(['email']);
+    expect(bot.sent).toHaveLength(0);
+    expect((await r.status(ACCOUNT))?.fields.matrix?.status).toBe('awaiting');
+    // Up at last: its message goes out at once, not after a retry's wait.
+    started?.();
+    await eventually(async () => (bot.sent.length === 1 ? true : undefined), 'the Matrix message', 5_000);
+    await r.outbox.stop();
   });
 
   it('takes a code only from the ways its channel defines', async () => {
