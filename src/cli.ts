@@ -60,6 +60,11 @@ function fail(message: string, code = 2): never {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // Asked for: the usage goes to stdout and it is no error.
+  if (command === 'help' || command === '--help' || command === '-h' || rest.includes('--help')) {
+    process.stdout.write(USAGE);
+    return;
+  }
   switch (command) {
     case 'run':
       await import('./main.js');
@@ -209,5 +214,9 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  // An unknown option or a missing option value is wrong usage, like an unknown command.
+  if (String((error as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS')) {
+    fail(`${(error as Error).message}\n${USAGE}`, 2);
+  }
   fail(error instanceof Error ? error.message : String(error), 1);
 });

@@ -312,10 +312,50 @@ const OPTIONAL_SECRETS = [
 
 type Source = Record<string, unknown>;
 
+/** Every name the configuration reads: the schema's, and each secret's with its `_FILE` form. */
+const KNOWN_SETTINGS: ReadonlySet<string> = new Set([
+  ...Object.keys(settings.shape),
+  ...[...Object.keys(SECRETS), ...OPTIONAL_SECRETS].flatMap((name) => [name, `${name}_FILE`]),
+]);
+
+/** The known name closest to a mistyped one (at most a third of it changed), if any. */
+function nearest(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name.toUpperCase(), candidate);
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
 /** Reads the configuration from the environment and the optional config file. Throws ConfigError. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const file = readConfigFile(env.REGISTRAR_CONFIG, problems);
+  for (const key of Object.keys(file)) {
+    if (!KNOWN_SETTINGS.has(key)) {
+      const near = nearest(key, [...KNOWN_SETTINGS]);
+      problems.push(
+        `REGISTRAR_CONFIG: ${key} is not a setting${near ? `; did you mean ${near}?` : ''} (config/registrar.example.env lists every one)`,
+      );
+    }
+  }
   const source: Source = { ...file };
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && value !== '') source[name] = value;

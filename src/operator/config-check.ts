@@ -7,7 +7,10 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import nodemailer from 'nodemailer';
 import { ChainConnection } from '../chain/connection.js';
 import { checkRegistrar } from '../chain/registrar-check.js';
+import { unprovable } from '../channels/configured.js';
 import type { Config } from '../config.js';
+import type { Field } from '../domain/fields.js';
+import { labelOf } from '../domain/verification.js';
 import { MongoStore } from '../store/mongodb.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { createLogger } from '../support/log.js';
@@ -38,6 +41,8 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 export async function checkConfig(config: Config): Promise<Check[]> {
   const checks: Check[] = [];
   await cryptoWaitReady();
+  /** The on-chain mask, as the first endpoint that answered read it. */
+  let mask: readonly Field[] | undefined;
 
   // Each endpoint on its own, so that one dead endpoint of several is named.
   for (const endpoint of config.chain.endpoints) {
@@ -64,6 +69,7 @@ export async function checkConfig(config: Config): Promise<Check[]> {
         const [setting = 'REGISTRAR_INDEX', ...rest] = line.split(': ');
         checks.push({ setting, ok, verdict: rest.join(': ') });
       };
+      mask ??= entry?.fields;
       for (const problem of problems) report(problem, false);
       for (const warning of warnings) report(warning, true);
       // The registrar and its proxy are as configured, whatever else is wrong.
@@ -88,6 +94,16 @@ export async function checkConfig(config: Config): Promise<Check[]> {
     } finally {
       await connection?.close().catch(() => undefined);
     }
+  }
+
+  // A field of the mask that nothing here proves would keep every request that sets it open.
+  const missing = mask ? unprovable(config, mask) : [];
+  for (const { field, setting } of missing) {
+    checks.push({
+      setting,
+      ok: false,
+      verdict: `not set, but the on-chain mask of registrar #${config.registrar.index} holds the ${labelOf(field)}: every request that sets it would stay open`,
+    });
   }
 
   try {
@@ -121,7 +137,7 @@ export async function checkConfig(config: Config): Promise<Check[]> {
     } finally {
       transport.close();
     }
-  } else {
+  } else if (!missing.some((m) => m.field === 'email')) {
     checks.push({
       setting: 'REGISTRAR_SMTP_URL',
       ok: true,

@@ -277,6 +277,22 @@ describe('the registrar command', () => {
       await new Promise((resolve) => smtp.close(() => resolve(undefined)));
     }
 
+    // The mask holds the email address, and nothing would prove it.
+    const noMail = await cli(['config', 'check'], { ...h.env(), REGISTRAR_SMTP_URL: '' });
+    expect(noMail.code).toBe(1);
+    expect(noMail.stdout).toContain(
+      `FAIL  REGISTRAR_SMTP_URL: not set, but the on-chain mask of registrar #${h.index} holds the email address: every request that sets it would stay open`,
+    );
+    expect(noMail.stdout).not.toContain('ok    REGISTRAR_SMTP_URL');
+
+    // Usage: asked for, it goes to stdout and is no error; an unknown option is wrong usage.
+    const help = await cli(['--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: registrar <command>');
+    const unknown = await cli(['pending', '--colour'], h.env());
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--colour'");
+
     const invalid = await cli(['config', 'check'], { ...h.env(), REGISTRAR_INDEX: 'x' });
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('REGISTRAR_INDEX');

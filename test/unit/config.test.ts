@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -106,6 +106,39 @@ describe('configuration', () => {
     expect(config.registrar.proxySeed.reveal()).toBe('//Proxy');
     expect(config.registrar.index).toBe(4);
     expect(config.http.port).toBe(9000);
+  });
+
+  it('refuses a setting it does not know in the config file, naming the nearest one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'registrar-config-'));
+    writeFileSync(join(dir, 'registrar.json'), JSON.stringify({ REGISTRAR_HTTP_PROT: 9000, COLOUR: 'blue' }));
+    const problems = problemsOf({ ...valid, REGISTRAR_CONFIG: join(dir, 'registrar.json') });
+    expect(problems).toContain(
+      'REGISTRAR_CONFIG: REGISTRAR_HTTP_PROT is not a setting; did you mean REGISTRAR_HTTP_PORT? (config/registrar.example.env lists every one)',
+    );
+    expect(problems).toContain(
+      'REGISTRAR_CONFIG: COLOUR is not a setting (config/registrar.example.env lists every one)',
+    );
+  });
+
+  it('loads the example config file the project ships, its secrets from files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'registrar-config-'));
+    const example = JSON.parse(readFileSync('config/registrar.example.json', 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    for (const [name, secret] of [
+      ['REGISTRAR_PROXY_SEED_FILE', '//Proxy'],
+      ['REGISTRAR_JWT_SECRET_FILE', 'y'.repeat(40)],
+      ['REGISTRAR_ADMIN_TOKEN_FILE', 'z'.repeat(40)],
+    ] as const) {
+      expect(example[name]).toEqual(expect.any(String));
+      writeFileSync(join(dir, name), secret);
+      example[name] = join(dir, name);
+    }
+    writeFileSync(join(dir, 'registrar.json'), JSON.stringify(example));
+    const config = loadConfig({ REGISTRAR_CONFIG: join(dir, 'registrar.json') });
+    expect(config.registrar.index).toBe(0);
+    expect(config.admin?.port).toEqual(expect.any(Number));
   });
 
   it('refuses an unreadable config file, a missing secret file, and a secret given twice', () => {
