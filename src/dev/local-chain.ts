@@ -98,7 +98,7 @@ export class TestChain {
    */
   private static async ensureFirstBlock(api: ApiPromise): Promise<void> {
     if ((await api.rpc.chain.getHeader()).number.toNumber() > 0) return;
-    const slot = Number(api.consts.aura?.slotDuration?.toString());
+    const slot = await slotDuration(api);
     if (!(slot > 0)) throw new Error('the local runtime has no Aura slot duration');
     await api.rpc('dev_setStorage', { Timestamp: { Now: Math.floor(Date.now() / slot) * slot } });
     await api.rpc('dev_newBlock', {});
@@ -314,4 +314,20 @@ function toChainEvent(record: EventRecord, blockHash: string): ChainEvent {
   const names = event.data.names ?? event.data.map((_, i) => String(i));
   const data = Object.fromEntries(names.map((name, i) => [name, event.data[i]?.toJSON()]));
   return { section: event.section, method: event.method, data, blockHash };
+}
+
+/**
+ * Aura's slot in ms: the pallet's constant where it holds one, else the runtime's own answer
+ * (`AuraApi_slot_duration`), else twice the timestamp's minimum period.
+ */
+async function slotDuration(api: ApiPromise): Promise<number> {
+  const constant = Number(api.consts.aura?.slotDuration?.toString());
+  if (constant > 0) return constant;
+  try {
+    const asked = Number((await api.call.auraApi?.slotDuration?.())?.toString());
+    if (asked > 0) return asked;
+  } catch {
+    // An older runtime without the API: the timestamp's period below.
+  }
+  return 2 * Number(api.consts.timestamp?.minimumPeriod?.toString() ?? 0);
 }
