@@ -8,10 +8,10 @@
  * - one is the other with generic words ("Official", "The", "Labs", "Support", numbers, ...) added
  *   before or after it: "The X" and "X Foundation 2" are "X" (each name's forms without such words
  *   at its ends are its variants; two names conflict when they share one);
- * - one is the other with one letter doubled, dropped, changed or two neighbours swapped (Damerau
- *   distance 1) when the names are long enough for that to be a copy rather than another name
- *   (folded at least `MIN_TYPO_LENGTH` characters); a shorter name conflicts by a doubled or
- *   swapped letter only, so "Katie" and "Kate" are two names.
+ * - the new name is the judged one with one letter doubled, dropped, changed or added, or two
+ *   neighbours swapped (Damerau distance 1). Below `MIN_TYPO_LENGTH` folded characters, where one
+ *   letter more or other often makes another person's name, only a doubled, dropped or swapped
+ *   letter counts: "Kate" after "Katie" is refused, "Katie" after "Kate" is not.
  * There is no reward for a shared prefix: "Stakely" and "Stakeland", "Acme Labs" and "Acme Lane"
  * are different names. Pure: the confusables table is handed in, and the corpus is kept by whoever
  * reads the chain.
@@ -78,7 +78,7 @@ export const GENERIC_WORDS: ReadonlySet<string> = new Set(
   ].map(foldLookAlikeLetters),
 );
 
-/** A folded name shorter than this conflicts by an exact match, a doubled or a swapped letter only. */
+/** Below this many folded characters a changed or added letter (not doubling one) is another name. */
 export const MIN_TYPO_LENGTH = 6;
 
 /** Single letters and digits that look alike in most fonts, made one. */
@@ -195,32 +195,35 @@ function sameFrom(a: Uint32Array, i: number, b: Uint32Array, j: number): boolean
 }
 
 /**
- * Whether two different folded names are one typo apart: a letter doubled, dropped or changed, or
- * two neighbours swapped. `short`: only a doubled (or undoubled) letter or a swap counts.
+ * Whether a new folded `name` is the folded `judged` name with one typo: a letter doubled, dropped or
+ * changed, or two neighbours swapped. `short`: a changed letter does not count, and an added letter
+ * counts only when it doubles a neighbour. The rule is one-sided because the two are not alike:
+ * a name that is a judged one with a letter left out copies it ("Kate" after "Katie"), while a
+ * short name with a letter more is often another person's ("Katie" after "Kate", "Anna" after "Ann").
  */
-export function oneTypoApart(a: Uint32Array, b: Uint32Array, short: boolean): boolean {
-  if (a.length === b.length) {
+export function oneTypoApart(name: Uint32Array, judged: Uint32Array, short: boolean): boolean {
+  if (name.length === judged.length) {
     let i = 0;
-    while (i < a.length && a[i] === b[i]) i++;
-    if (i === a.length) return false;
-    if (i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && sameFrom(a, i + 2, b, i + 2))
+    while (i < name.length && name[i] === judged[i]) i++;
+    if (i === name.length) return false;
+    if (
+      i + 1 < name.length &&
+      name[i] === judged[i + 1] &&
+      name[i + 1] === judged[i] &&
+      sameFrom(name, i + 2, judged, i + 2)
+    )
       return true;
-    return !short && sameFrom(a, i + 1, b, i + 1);
+    return !short && sameFrom(name, i + 1, judged, i + 1);
   }
-  const [s, l] = a.length < b.length ? [a, b] : [b, a];
+  const dropped = name.length < judged.length;
+  const [s, l] = dropped ? [name, judged] : [judged, name];
   if (l.length - s.length !== 1) return false;
   let i = 0;
   while (i < s.length && s[i] === l[i]) i++;
   if (!sameFrom(s, i, l, i + 1)) return false;
-  // The extra letter is l[i]: a doubling when a neighbour is the same letter. In a short name only a
-  // doubling counts, or a consonant in a name of four letters or more: a vowel makes another name
-  // ("Kate" and "Katie", "Ann" and "Anna"), a dropped or added consonant rarely does ("Logan").
   const extra = l[i] as number;
-  return !short || extra === l[i - 1] || extra === l[i + 1] || (l.length >= 4 && !VOWELS.has(extra));
+  return dropped || !short || extra === l[i - 1] || extra === l[i + 1];
 }
-
-/** Vowels, as typed and as folded (i is folded into l, so l counts as one too). */
-const VOWELS = new Set(Array.from('aeiouyl', (char) => char.codePointAt(0) ?? 0));
 
 /** The judged display names of the chain, searchable for look-alikes. */
 export class LookAlikeIndex {

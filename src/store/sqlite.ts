@@ -131,11 +131,6 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Creates or upgrades the schema in one IMMEDIATE transaction, so that two processes opening a
-   * new file at once, or a crash half-way, never leave half a schema. `user_version` says which
-   * schema the file has; a file from a newer registrar is refused rather than misread.
-   */
-  /**
    * The statement for `sql`, compiled once: compiling costs more than running most of them, and a
    * periodic pass runs a few of them for every open request.
    */
@@ -148,6 +143,11 @@ export class SqliteStore implements Store {
     return statement;
   }
 
+  /**
+   * Creates or upgrades the schema in one IMMEDIATE transaction, so that two processes opening a
+   * new file at once, or a crash half-way, never leave half a schema. `user_version` says which
+   * schema the file has; a file from a newer registrar is refused rather than misread.
+   */
   private migrate(): void {
     this.db.exec('BEGIN IMMEDIATE');
     try {

@@ -164,8 +164,9 @@ describe('kill -9, disconnects, a mail outage and a locked store', () => {
       }
       let lock: DatabaseSync | undefined;
       if (rand() < 0.2) {
-        // Another process holds the store's write lock for a while.
-        lock = new DatabaseSync(storeFile);
+        // Another process holds the store's write lock for a while. It waits its turn like any
+        // writer: the daemon (or its last run's checkpoint) may be writing at that very moment.
+        lock = new DatabaseSync(storeFile, { timeout: 30_000 });
         lock.exec('BEGIN EXCLUSIVE');
         figures.storeLocks += 1;
       }

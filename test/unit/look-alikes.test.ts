@@ -59,21 +59,25 @@ describe('the folded form', () => {
 
 describe('one typo apart', () => {
   it.each([
+    ['gavinwoods', 'gavinwood', false, true],
     ['gavinwood', 'gavinwoods', false, true],
-    ['gavinwood', 'gavnwood', false, true],
-    ['gavinwood', 'gavinwoad', false, true],
-    ['gavinwood', 'gaivnwood', false, true],
+    ['gavnwood', 'gavinwood', false, true],
+    ['gavinwoad', 'gavinwood', false, true],
+    ['gaivnwood', 'gavinwood', false, true],
     ['gavinwood', 'gavinwood', false, false],
-    ['stakely', 'stakeland', false, false],
-    ['kate', 'katie', true, false],
-    ['kate', 'kaate', true, true],
-    ['kate', 'kaet', true, true],
-    ['kate', 'kat', true, false],
-    ['logan', 'loan', true, true],
-    ['agave', 'agve', true, false],
-  ])('%s ~ %s (short: %s): %s', (a, b, short, expected) => {
-    expect(oneTypoApart(points(a), points(b), short)).toBe(expected);
-    expect(oneTypoApart(points(b), points(a), short)).toBe(expected);
+    ['stakeland', 'stakely', false, false],
+    // A short new name: a letter of the judged one dropped, doubled or swapped is a copy ...
+    ['kate', 'katie', true, true],
+    ['agve', 'agave', true, true],
+    ['kaate', 'kate', true, true],
+    ['kaet', 'kate', true, true],
+    ['kat', 'kate', true, true],
+    // ... a letter added or changed makes another name.
+    ['katie', 'kate', true, false],
+    ['logan', 'loan', true, false],
+    ['kane', 'kate', true, false],
+  ])('%s after %s (short: %s): %s', (name, judged, short, expected) => {
+    expect(oneTypoApart(points(name), points(judged), short)).toBe(expected);
   });
 });
 
@@ -111,6 +115,11 @@ describe('the judged-name index', () => {
     for (const other of ['Stakeland', 'Statutory', 'Acme Labs', 'Katie']) {
       expect(index.conflicts(other)).toEqual([]);
     }
+    // The other way round, the short name is the judged one less a letter: a copy.
+    index.set('E', 'Annabel');
+    expect(index.conflicts('Anabel')).toEqual([{ account: 'E', display: 'Annabel' }]);
+    index.set('F', 'Katie');
+    expect(index.conflicts('Kate', new Set(['D']))).toEqual([{ account: 'F', display: 'Katie' }]);
   });
 
   it('prunes nothing that comparing every name would find', () => {
