@@ -32,6 +32,7 @@ export interface DiscordBotSettings {
 }
 
 const CODE = /\b([A-HJ-NP-Z2-9]{8})\b/;
+const DISCORD_CALL_TIMEOUT_MS = 15_000;
 
 export class DiscordBot implements Messenger {
   private client: Client | undefined;
@@ -45,7 +46,8 @@ export class DiscordBot implements Messenger {
     const client = new Client({
       intents: [GatewayIntentBits.DirectMessages],
       partials: [Partials.Channel],
-      rest: { api: this.settings.apiUrl },
+      // Every REST call (member search, DM, reply) gives up after 15 s: a stalled API holds no lane.
+      rest: { api: this.settings.apiUrl, timeout: DISCORD_CALL_TIMEOUT_MS },
     });
     client.on(Events.MessageCreate, (message) => {
       this.heard(message, sink).catch((error: unknown) => {

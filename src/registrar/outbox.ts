@@ -1,6 +1,7 @@
 /**
  * The outbox: a challenge is stored first and delivered by this loop, apart from the chain's
- * events and the pages, so a mail server that never answers holds up nothing but its own mail.
+ * events and the pages. Each channel has its own lane (its own pass over its own due messages), so
+ * a mail server that never answers holds up nothing but its own mail: chat goes out meanwhile.
  * A challenge is delivered or tried again (with backoff) until it expires; after a crash the loop
  * finds it in the store. Message limits keep strangers from using the registrar to flood an address
  * they wrote into an identity: so many per target (one mailbox however it is spelled) and per
@@ -10,7 +11,7 @@
  */
 
 import { type ChallengeMessage, type Channel, UndeliverableError } from '../channels/channel.js';
-import type { Field } from '../domain/fields.js';
+import { FIELDS, type Field } from '../domain/fields.js';
 import type { Challenge } from '../domain/request.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
@@ -61,15 +62,32 @@ export interface OutboxOptions {
   ready?: (channel: Channel) => boolean;
 }
 
+/** One channel's queue: its fields, and its own pass so that nothing else waits on it. */
+interface Lane {
+  readonly fields: readonly Field[];
+  running: Promise<void> | undefined;
+  again: boolean;
+}
+
 export class Outbox {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly lanes: readonly Lane[];
   /** Between start and stop: kicks and ticks work the outbox. */
   private active = false;
   private closing = false;
 
-  constructor(private readonly o: OutboxOptions) {}
+  constructor(private readonly o: OutboxOptions) {
+    const byChannel = new Map<Channel, Field[]>();
+    for (const [field, channel] of o.channels)
+      byChannel.set(channel, [...(byChannel.get(channel) ?? []), field]);
+    // Challenges of a field no channel serves any more lapse in a lane of their own.
+    const unserved = FIELDS.filter((field) => !o.channels.has(field));
+    this.lanes = [...byChannel.values(), ...(unserved.length > 0 ? [unserved] : [])].map((fields) => ({
+      fields,
+      running: undefined,
+      again: false,
+    }));
+  }
 
   /**
    * Works the outbox now and every `intervalMs` (held-back and failed messages come due). The first
@@ -81,33 +99,32 @@ export class Outbox {
     this.active = true;
     this.timer = setInterval(() => this.kick(), intervalMs);
     this.timer.unref();
-    this.running = this.pass(true, true).finally(() => {
-      this.running = undefined;
-      if (this.again) this.kick();
-    });
-  }
-
-  /** Something was queued: work the outbox soon. Kicks during a pass merge into one more pass. */
-  kick(): void {
-    if (!this.active) return;
-    if (this.running) {
-      this.again = true;
-      return;
+    for (const lane of this.lanes) {
+      lane.running = this.pass(lane, true, true).finally(() => {
+        lane.running = undefined;
+        if (lane.again) this.kickLane(lane);
+      });
     }
-    this.running = this.work().finally(() => {
-      this.running = undefined;
-    });
   }
 
-  /** Waits for the pass under way, if any, to finish. */
+  /** Something was queued: work every lane soon. Kicks during a lane's pass merge into one more pass. */
+  kick(): void {
+    for (const lane of this.lanes) this.kickLane(lane);
+  }
+
+  /** Waits for the passes under way, if any, to finish. */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    for (;;) {
+      const running = this.lanes.flatMap((lane) => (lane.running ? [lane.running] : []));
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
   }
 
   /** Delivers everything due now and resolves when done (`Registrar.settle`, tests). */
   async flush(): Promise<void> {
     await this.idle();
-    await this.pass(false);
+    await Promise.all(this.lanes.map((lane) => this.pass(lane, false)));
   }
 
   async stop(): Promise<void> {
@@ -144,19 +161,30 @@ export class Outbox {
     return at;
   }
 
-  private async work(): Promise<void> {
-    do {
-      this.again = false;
-      await this.pass(true);
-    } while (this.again && this.active);
+  private kickLane(lane: Lane): void {
+    if (!this.active) return;
+    if (lane.running) {
+      lane.again = true;
+      return;
+    }
+    lane.running = this.work(lane).finally(() => {
+      lane.running = undefined;
+    });
   }
 
-  /** Delivers what is due, batch by batch, until nothing due is left. */
-  private async pass(stopWhenClosing = true, all = false): Promise<void> {
+  private async work(lane: Lane): Promise<void> {
+    do {
+      lane.again = false;
+      await this.pass(lane, true);
+    } while (lane.again && this.active);
+  }
+
+  /** Delivers what is due in one lane, batch by batch, until nothing due is left. */
+  private async pass(lane: Lane, stopWhenClosing = true, all = false): Promise<void> {
     const seen = new Set<string>();
     try {
       for (;;) {
-        const due = (await this.o.store.dueDeliveries(this.o.now(), PASS_SIZE, all)).filter(
+        const due = (await this.o.store.dueDeliveries(this.o.now(), PASS_SIZE, all, lane.fields)).filter(
           (c) => !seen.has(c.id),
         );
         for (const c of due) seen.add(c.id);

@@ -234,9 +234,15 @@ export class MongoStore implements Store {
     return (await this.challenges.deleteMany({ expiresAt: { $lt: before } })).deletedCount;
   }
 
-  async dueDeliveries(now: number, limit: number, all = false): Promise<Challenge[]> {
+  async dueDeliveries(
+    now: number,
+    limit: number,
+    all = false,
+    fields?: readonly Field[],
+  ): Promise<Challenge[]> {
     const docs = await this.challenges
       .find({
+        ...(fields === undefined ? {} : { field: { $in: [...fields] } }),
         deliveredAt: { $exists: false },
         nextDeliveryAt: all ? { $exists: true } : { $lte: now },
         usedAt: { $exists: false },

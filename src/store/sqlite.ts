@@ -328,13 +328,25 @@ export class SqliteStore implements Store {
     return Number(this.statement('DELETE FROM challenges WHERE expires_at < ?').run(before).changes);
   }
 
-  async dueDeliveries(now: number, limit: number, all = false): Promise<Challenge[]> {
+  async dueDeliveries(
+    now: number,
+    limit: number,
+    all = false,
+    fields?: readonly Field[],
+  ): Promise<Challenge[]> {
     return this.statement(
       `SELECT doc FROM challenges WHERE delivered_at IS NULL AND next_delivery_at <= ?
            AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?
+           AND (? IS NULL OR field IN (SELECT value FROM json_each(?)))
          ORDER BY next_delivery_at, rowid LIMIT ?`,
     )
-      .all(all ? Number.MAX_SAFE_INTEGER : now, now, limit)
+      .all(
+        all ? Number.MAX_SAFE_INTEGER : now,
+        now,
+        fields === undefined ? null : 1,
+        JSON.stringify(fields ?? []),
+        limit,
+      )
       .map((row) => parse<Challenge>(row) as Challenge);
   }
 

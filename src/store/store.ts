@@ -58,9 +58,10 @@ export interface Store {
 
   /**
    * The outbox: live challenges not yet delivered whose next attempt is due at `now` (with `all`,
-   * whenever it is due), the soonest due first, at most `limit`.
+   * whenever it is due), the soonest due first, at most `limit`; with `fields`, of those fields only
+   * (one channel's lane).
    */
-  dueDeliveries(now: number, limit: number, all?: boolean): Promise<Challenge[]>;
+  dueDeliveries(now: number, limit: number, all?: boolean, fields?: readonly Field[]): Promise<Challenge[]>;
   /** Records a delivery attempt: delivered, or failed and due again at `retryAt`. */
   recordDelivery(id: string, outcome: DeliveryOutcome): Promise<void>;
   /**

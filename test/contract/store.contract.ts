@@ -3,6 +3,7 @@
  * time it is called, so two connections can act as two workers.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Field } from '../../src/domain/fields.js';
 import type { Challenge, JudgementRequest } from '../../src/domain/request.js';
 import { DuplicateError, type Store } from '../../src/store/store.js';
 
@@ -305,6 +306,17 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.recordDelivery(due.id, { retryAt: 10_000, attempts: 1, expiresAt: 60_000 });
       expect(await ids(3_000)).toEqual([]);
       expect(await ids(10_000)).toEqual([later.id, due.id]);
+      // One channel's lane takes only its own fields.
+      const chat = challenge(r.id, { field: 'matrix', nextDeliveryAt: 2_500, expiresAt: 50_000 });
+      await store.insertChallenge(chat);
+      const laneIds = async (fields: readonly Field[]) =>
+        (await other.dueDeliveries(10_000, 100, false, fields))
+          .map((c) => c.id)
+          .filter((id) => id.includes(String(process.pid)));
+      expect(await laneIds(['matrix'])).toEqual([chat.id]);
+      expect(await laneIds(['email', 'matrix'])).toEqual([chat.id, later.id, due.id]);
+      expect(await laneIds([])).toEqual([]);
+      await store.recordDelivery(chat.id, { deliveredAt: 2_600, target: unique('chat'), expiresAt: 50_000 });
       // At a restart every undelivered one is tried, whatever its backoff.
       expect(
         (await other.dueDeliveries(3_000, 100, true))

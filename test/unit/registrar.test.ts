@@ -4,6 +4,7 @@
  * SQLite store (in memory); the chain and the judge are scripted.
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { encodeAddress } from '@polkadot/util-crypto';
 import { pino } from 'pino';
 import type { ChainIdentity, RegistrarEntry } from '../../src/chain/identity.js';
 import type { Judge, JudgeOutcome } from '../../src/chain/judge.js';
@@ -12,6 +13,7 @@ import { eventually } from '../../src/dev/waiting.js';
 import type { ChannelMeans } from '../../src/domain/answers.js';
 import type { Field } from '../../src/domain/fields.js';
 import type { IdentityInfo } from '../../src/domain/identity.js';
+import { DEFAULT_LIMITS } from '../../src/registrar/outbox.js';
 import { Registrar } from '../../src/registrar/registrar.js';
 import { ChallengeTokens } from '../../src/registrar/tokens.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
@@ -327,6 +329,49 @@ describe('the registrar', () => {
     started?.();
     await eventually(async () => (bot.sent.length === 1 ? true : undefined), 'the Matrix message', 5_000);
     await r.outbox.stop();
+  });
+
+  it('gives each channel its own lane: a mail server that never answers holds up no chat message', async () => {
+    let release: (() => void) | undefined;
+    outbox.send = () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    const bot = new RecordingChannel('matrix', ['message', 'bot']);
+    const chatter = encodeAddress(new Uint8Array(32).fill(7), 0);
+    const chatOnly: ChainIdentity = {
+      ...chainIdentity,
+      snapshot: { infoHex: '0x00', hash: '0xbbbb' },
+      info: {
+        layout: 'people',
+        values: {
+          display: { kind: 'raw', hex: '0x00', text: 'Bob' },
+          matrix: { kind: 'raw', hex: '0x00', text: '@bob:matrix.org' },
+        },
+      },
+    };
+    const r = registrar(new ScriptedJudge([]), Date.now, {
+      channels: [outbox, bot],
+      chain: {
+        identity: async (account) => (account === chatter ? chatOnly : chainIdentity),
+        registrar: async () => ({ ...entry, fields: ['display', 'email', 'matrix'] }),
+        accountId: (a) => a,
+      },
+      // Far longer than the wait below: only a lane of its own lets the chat message through.
+      limits: { ...DEFAULT_LIMITS, timeoutMs: 600_000 },
+    });
+    r.outbox.start(60_000);
+    await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), 'all');
+    await eventually(async () => (release ? true : undefined), 'the mail on its way', 30_000);
+    // The mail server holds the first message; a second person asks, by Matrix only.
+    await r.reconcile(new Map([[chatter, chatOnly]]), 'all');
+    await eventually(async () => (bot.sent.length === 1 ? true : undefined), 'the Matrix message', 30_000);
+    expect(bot.sent[0]?.account).toBe(chatter);
+    // The mail is still on its way, not given up on: it is delivered when the server answers.
+    expect((await store.dueDeliveries(Date.now(), 10)).map((c) => c.field)).toEqual(['email']);
+    release?.();
+    await r.outbox.stop();
+    expect(await store.dueDeliveries(Date.now(), 10)).toEqual([]);
   });
 
   it('takes a code only from the ways its channel defines', async () => {
