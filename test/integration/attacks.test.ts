@@ -452,5 +452,5 @@ describe('a registrar that would judge display names alone', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 150_000);
 });

@@ -277,7 +277,7 @@ describe('the proxy the chain has', () => {
     expect(result.output).toContain(
       `REGISTRAR_PROXY_SEED: its account ${proxy.address} is a proxy of ${registrar.address} only as CancelProxy, which cannot give judgements`,
     );
-  }, 60_000);
+  }, 150_000);
 
   it('refuses a display-only mask unless REGISTRAR_ALLOW_DISPLAY_ONLY is set, then says what it judges', async () => {
     const { index, port, env } = await registrarWithProxy('DisplayOnly', 'IdentityJudgement');
@@ -303,7 +303,7 @@ describe('the proxy the chain has', () => {
     expect(page).toContain(
       'Its judgement means only that the display name is not a look-alike of a name it already judged; it does not verify that any account, address or name belongs to the person.',
     );
-  }, 60_000);
+  }, 240_000);
 
   it('limits requests per client address and names endpoints without their credentials', async () => {
     await daemon?.stop();

@@ -126,7 +126,7 @@ describe('the judgement loop', () => {
     const noSuchIndex = await misconfigured({ REGISTRAR_INDEX: '99' });
     expect(noSuchIndex.code).toBe(2);
     expect(noSuchIndex.output).toContain('REGISTRAR_INDEX: registrar #99 does not exist on this chain');
-  });
+  }, 300_000);
 
   it('sends new links on request only when none is live, and not twice within minutes', async () => {
     const person = await h.newPerson({ display: 'Resender', email: 'resend@example.org' });

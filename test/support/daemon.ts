@@ -35,8 +35,12 @@ export interface Exited {
   output: string;
 }
 
-/** Runs the daemon and resolves when it exits. */
-export async function runDaemonToExit(env: Record<string, string>, timeoutMs = 20_000): Promise<Exited> {
+/**
+ * Runs the daemon and resolves when it exits. The bound is for a daemon that never exits: on a busy
+ * machine, loading the chain libraries and the checks before a refusal took over 20 s (exit code
+ * null, the process killed, in a loaded run).
+ */
+export async function runDaemonToExit(env: Record<string, string>, timeoutMs = 90_000): Promise<Exited> {
   const daemon = spawnDaemon(env);
   const timer = setTimeout(() => daemon.child.kill('SIGKILL'), timeoutMs);
   const code = await daemon.exited;
