@@ -30,6 +30,7 @@ describe('the SQLite store file', () => {
       expires_at INTEGER NOT NULL, used_at INTEGER, voided_at INTEGER, doc TEXT NOT NULL) STRICT;
       CREATE TABLE requests (id TEXT PRIMARY KEY, account TEXT NOT NULL, registrar_index INTEGER NOT NULL,
       is_open INTEGER NOT NULL, version INTEGER NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL) STRICT;
+      CREATE TABLE checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
       PRAGMA user_version = 1;`);
     const old = {
       id: 'c1',
@@ -77,7 +78,8 @@ describe('the SQLite store file', () => {
     });
     // What schema 3 was: no readiness column.
     raw.exec(
-      'DROP INDEX requests_maybe_ready; ALTER TABLE requests DROP COLUMN ready; PRAGMA user_version = 3;',
+      `DROP INDEX requests_maybe_ready; ALTER TABLE requests DROP COLUMN ready;
+       DROP INDEX checkpoints_by_expiry; ALTER TABLE checkpoints DROP COLUMN expires_at; PRAGMA user_version = 3;`,
     );
     raw
       .prepare(
