@@ -368,7 +368,9 @@ export class MongoStore implements Store {
   async setCheckpoint(key: string, value: string, expiresAt?: number): Promise<void> {
     await this.checkpoints.updateOne(
       { _id: key },
-      expiresAt === undefined ? { $set: { value }, $unset: { expiresAt: '' } } : { $set: { value, expiresAt } },
+      expiresAt === undefined
+        ? { $set: { value }, $unset: { expiresAt: '' } }
+        : { $set: { value, expiresAt } },
       { upsert: true },
     );
   }
