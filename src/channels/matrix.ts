@@ -394,7 +394,10 @@ export class MatrixChannel implements Channel {
     if (sender !== owner) {
       for (const code of candidates) {
         const refused = await sink.codeFromOther('matrix', owner, sender, code);
-        if (refused) return reply(refused.ok ? '' : refused.message, true);
+        if (refused && !refused.ok) {
+          this.o.log.info({ channel: 'matrix', ok: false }, 'Matrix code answered');
+          return reply(refused.message, true);
+        }
       }
       return;
     }
