@@ -222,12 +222,20 @@ export class MatrixChannel implements Channel {
   private async roomWith(client: MatrixClient, mxid: string): Promise<string> {
     const known = await this.o.store.getCheckpoint(roomKey(mxid));
     if (known !== undefined) {
-      const membership = await this.membership(client, known, mxid).catch(() => undefined);
+      // Refused (the bot is no longer in the room): a new one. A homeserver that fails otherwise
+      // fails this delivery, which is tried again, rather than make a room per outage.
+      const membership = await this.membership(client, known, mxid).catch((error: unknown) => {
+        if (forbidden(error)) return 'gone' as const;
+        throw error;
+      });
       if (membership === 'join' || membership === 'invite') return known;
       if (membership === 'leave') {
         const invited = await this.rateLimited(() => client.invite(known, mxid)).then(
           () => true,
-          () => false,
+          (error: unknown) => {
+            if (forbidden(error)) return false;
+            throw error;
+          },
         );
         if (invited) return known;
       }
@@ -452,6 +460,11 @@ const ownerKey = (roomId: string) => `matrix:owner:${roomId}`;
 /** A sender's reply mark names no Matrix ID: it is kept until the challenge expires, not the request's retention. */
 const repliedKey = (challengeId: string, sender: string) =>
   `matrix:replied:${challengeId}:${createHash('sha256').update(sender).digest('hex').slice(0, 32)}`;
+
+/** The homeserver refused the call (403): the bot may not act in that room, or not for that user. */
+function forbidden(error: unknown): boolean {
+  return (error as { httpStatus?: number }).httpStatus === 403;
+}
 
 /** An error as a log line that names no user, room or token: the Matrix error code or HTTP status. */
 function describe(error: unknown): string {

@@ -312,4 +312,16 @@ describe('the Matrix bot and a homeserver that never answers', () => {
     const [pending] = await store.findLiveChallenges('matrix', ALICE_MXID, now());
     expect(pending?.deliveredAt).toBeUndefined();
   });
+
+  it('opens no new room when the check of the kept one goes unanswered', async () => {
+    await challenge(ALICE);
+    hs.hang = /\/state\/m\.room\.member\//;
+    await registrar.onEvent({ kind: 'requested', account: BOB, blockHash: '0x02', blockNumber: 2 });
+    await registrar.outbox.flush();
+    await eventually(() => hs.abandoned > 0 || undefined, 'the held check given up', 15_000);
+    const bob = await store.findOpenRequest(BOB, INDEX);
+    expect((await store.listChallenges(bob?.id ?? ''))[0]?.deliveryAttempts).toBe(1);
+    expect(hs.roomsCreated()).toHaveLength(1);
+    expect(await store.getCheckpoint(`matrix:room:${ALICE_MXID}`)).toBe(hs.roomWith(ALICE_MXID));
+  });
 });
