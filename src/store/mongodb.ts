@@ -100,6 +100,17 @@ export class MongoStore implements Store {
     await this.checkpoints.createIndexes([
       { key: { expiresAt: 1 }, name: 'by_expiry', partialFilterExpression: { expiresAt: { $exists: true } } },
     ]);
+    // The Matrix bot's event IDs kept before checkpoints expired (their value is when they were
+    // handled) expire as the bot's own do now, three days after.
+    await this.checkpoints.updateMany({ _id: /^matrix:event:/, expiresAt: { $exists: false } }, [
+      {
+        $set: {
+          expiresAt: {
+            $add: [{ $convert: { input: '$value', to: 'long', onError: 0, onNull: 0 } }, 3 * 86_400_000],
+          },
+        },
+      },
+    ]);
     await this.judgements.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
     await this.reviews.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
   }

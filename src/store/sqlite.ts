@@ -113,11 +113,14 @@ CREATE INDEX IF NOT EXISTS requests_maybe_ready ON requests (registrar_index)
 
 /**
  * Schema 5: checkpoints may expire (a bot's processed event IDs and replies are kept for days, not
- * for ever). NULL: kept until deleted.
+ * for ever). NULL: kept until deleted. The Matrix bot's event IDs kept before (their value is when
+ * they were handled) expire as the bot's own do now, three days after.
  */
 const SCHEMA_5 = `
 ALTER TABLE checkpoints ADD COLUMN expires_at INTEGER;
 CREATE INDEX IF NOT EXISTS checkpoints_by_expiry ON checkpoints (expires_at) WHERE expires_at IS NOT NULL;
+UPDATE checkpoints SET expires_at = CAST(value AS INTEGER) + ${3 * 86_400_000}
+  WHERE key LIKE 'matrix:event:%' AND CAST(value AS INTEGER) > 0;
 `;
 
 type Row = Record<string, unknown>;

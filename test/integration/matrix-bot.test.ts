@@ -184,6 +184,18 @@ describe('the Matrix bot answers', () => {
     expect(sent.map((m) => m.body.slice(0, 20))).toEqual(['This code is not val', 'Confirmed: this Matr']);
   });
 
+  it('an encrypted message it cannot read once per challenge, not once per message', async () => {
+    const message = await challenge();
+    const room = hs.roomWith(ALICE_MXID) ?? '';
+    hs.join(room, ALICE_MXID);
+    const before = hs.sent.length;
+    hs.sayEncrypted(room, ALICE_MXID);
+    hs.sayEncrypted(room, ALICE_MXID);
+    hs.say(room, ALICE_MXID, codeIn(message));
+    const sent = await sentAfter(before, (s) => s.some((m) => m.body.includes('Confirmed')));
+    expect(sent.map((m) => m.body.slice(0, 20))).toEqual(['This message is encr', 'Confirmed: this Matr']);
+  });
+
   it('a code sent from another Matrix ID with a refusal that is kept, and never confirms', async () => {
     const message = await challenge();
     const room = hs.roomWith(ALICE_MXID) ?? '';

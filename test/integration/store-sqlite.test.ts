@@ -86,6 +86,8 @@ describe('the SQLite store file', () => {
         'INSERT INTO requests (id, account, registrar_index, is_open, version, created_at, doc) VALUES (?, ?, ?, 1, 0, ?, ?)',
       )
       .run(ready.id, ready.account, ready.registrarIndex, ready.createdAt, JSON.stringify(ready));
+    // A Matrix event handled before checkpoints could expire (its value: when) and one that never does.
+    raw.exec(`INSERT INTO checkpoints VALUES ('matrix:event:$old', '1000'), ('matrix:room:@a:b', '!r:b')`);
     raw.close();
     const store = new SqliteStore(path);
     try {
@@ -97,6 +99,9 @@ describe('the SQLite store file', () => {
       expect((await store.listOpenSnapshots(ready.registrarIndex)).get(ready.account)).toEqual(
         ready.snapshot,
       );
+      expect(await store.deleteExpiredCheckpoints(1000 + 3 * 86_400_000)).toBe(1);
+      expect(await store.getCheckpoint('matrix:event:$old')).toBeUndefined();
+      expect(await store.getCheckpoint('matrix:room:@a:b')).toBe('!r:b');
     } finally {
       await store.close();
     }
