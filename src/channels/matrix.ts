@@ -49,6 +49,11 @@ const EVENT_MEMORY_MS = EVENT_MAX_AGE_MS + 86_400_000;
 const CODE_IN_TEXT = /\b([A-HJ-NP-Z2-9]{4})[\s-]?([A-HJ-NP-Z2-9]{4})\b/gi;
 /** A message that is a code and nothing else: the only one a wrong code is answered (and counted) for. */
 const CODE_ALONE = /^\s*([A-HJ-NP-Z2-9]{4})[\s-]?([A-HJ-NP-Z2-9]{4})\s*$/i;
+/**
+ * Whether a message that is code-shaped and nothing else was meant as a code: it has a digit, or is
+ * written in capitals as codes are shown. "whatever" or "what else" alone is chat.
+ */
+const looksLikeCode = (body: string) => /\d/.test(body) || body === body.toUpperCase();
 /** The most candidates one message is tried for. */
 const MAX_CANDIDATES = 5;
 
@@ -395,7 +400,7 @@ export class MatrixChannel implements Channel {
     }
     const body = event.getContent<{ body?: unknown }>().body;
     if (typeof body !== 'string') return;
-    const alone = CODE_ALONE.exec(body);
+    const alone = looksLikeCode(body) ? CODE_ALONE.exec(body) : null;
     const candidates = alone
       ? [`${alone[1]}${alone[2]}`]
       : [...body.matchAll(CODE_IN_TEXT)].slice(0, MAX_CANDIDATES).map((m) => `${m[1]}${m[2]}`);
