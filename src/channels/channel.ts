@@ -51,6 +51,13 @@ export type PageProof = { ok: true; subject: string; serviceId?: string } | { ok
 
 export type ProofOutcome = { ok: true; account: string; field: Field } | { ok: false; message: string };
 
+/** A challenge that can still be answered, as a bot sees it: whom it answers, whose limits count. */
+export interface LiveChallenge {
+  id: string;
+  account: string;
+  expiresAt: number;
+}
+
 /** What a channel calls when it hears an answer. */
 export interface ProofSink {
   /**
@@ -58,6 +65,23 @@ export interface ProofSink {
    * codes from the subject itself count towards voiding its codes (a stranger cannot send them).
    */
   answerCode(field: Field, subject: string, code: string, countsWrong?: boolean): Promise<ProofOutcome>;
+  /** The challenges of `field` made for `subject` that can still be answered (a bot talks to no one else). */
+  liveChallenges(field: Field, subject: string): Promise<LiveChallenge[]>;
+  /**
+   * `sender`, who is not `subject`, sent a code of `subject`'s: refused, never confirmed, and the
+   * refusal is kept on the field for its status page. Undefined when the code is none of `subject`'s.
+   */
+  codeFromOther(
+    field: Field,
+    subject: string,
+    sender: string,
+    code: string,
+  ): Promise<ProofOutcome | undefined>;
+  /**
+   * A bot wants to reply to `subject` about `account`'s challenge: true when the message limits
+   * allow one more message today (the reply is then counted), false when they do not.
+   */
+  allowReply(account: string, field: Field, subject: string): Promise<boolean>;
 }
 
 export interface Channel {
@@ -79,6 +103,11 @@ export interface Channel {
   check?(challenge: PageChallenge & { ok: true }): Promise<PageProof>;
   /** Channels that hear answers (a bot) begin listening here; called once, before any send. */
   start?(sink: ProofSink): Promise<void>;
+  /**
+   * The retention of a request that named `subject` ran out: the channel forgets what it kept about
+   * it (a bot's room with the person), unless it still has a live challenge. Never throws.
+   */
+  forget?(subject: string): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -223,6 +223,7 @@ export class RequestLifecycle implements WatcherHandler {
     // Only a pass over every open request can say they all follow the current plan.
     if (!inScope || open.every((r) => inScope.has(r.account))) this.plannedUnder = plannedUnder;
     await this.o.store.deleteExpiredChallenges(this.now() - EXPIRED_CHALLENGE_RETENTION_MS);
+    await this.o.store.deleteExpiredCheckpoints(this.now());
     await this.forgetClosed();
   }
 
@@ -290,6 +291,12 @@ export class RequestLifecycle implements WatcherHandler {
       const closed = await this.o.store.listClosedRequests(before, 100);
       for (const request of closed) {
         await this.o.store.deleteChallenges(request.id);
+        // What a channel kept about the request's subjects (a bot's room with the person) goes too.
+        for (const [field, state] of Object.entries(request.fields)) {
+          const subject = state && 'subject' in state ? state.subject : undefined;
+          const channel = this.o.channels.get(field as Field);
+          if (subject !== undefined && channel?.forget) await channel.forget(subject);
+        }
         const done = await updateWithRetry(this.o.store, request.id, (current) =>
           current.forgottenAt === undefined && !isOpenStatus(current.status)
             ? forget(current, this.now())

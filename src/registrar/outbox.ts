@@ -134,8 +134,22 @@ export class Outbox {
     await this.idle();
   }
 
+  /**
+   * A bot's reply to `subject` (about `account`'s challenge): sent only while the day's limits allow
+   * one more message, and counted like a delivery. No cooldown: it answers what the person just
+   * sent, which the challenge before it always is.
+   */
+  async allowReply(account: string, field: Field, subject: string): Promise<boolean> {
+    if ((await this.allowedAt(account, field, subject, false)) > this.o.now()) return false;
+    const now = this.o.now();
+    await this.o.store.recordMessage(this.o.tokens.targetKey(field, subject), account, now);
+    const domain = this.o.tokens.domainKey(field, subject);
+    if (domain !== undefined) await this.o.store.recordMessage(domain, '', now);
+    return true;
+  }
+
   /** When the next message to this target and account may go: now, or later under the limits. */
-  async allowedAt(account: string, field: Field, subject: string): Promise<number> {
+  async allowedAt(account: string, field: Field, subject: string, cooldown = true): Promise<number> {
     const { limits } = this.o;
     const now = this.o.now();
     const since = now - DAY_MS;
@@ -148,7 +162,7 @@ export class Outbox {
     const toDomain = domain === undefined ? [] : await this.o.store.deliveryTimes({ target: domain }, since);
     let at = now;
     const last = toTarget.at(-1);
-    if (last !== undefined) at = Math.max(at, last + limits.cooldownMs);
+    if (last !== undefined && cooldown) at = Math.max(at, last + limits.cooldownMs);
     /** When the oldest of the last `limit` deliveries leaves the day's window, if `limit` are there. */
     const freedAt = (times: readonly number[], limit: number) =>
       times.length >= limit ? (times[times.length - limit] ?? now) + DAY_MS : now;

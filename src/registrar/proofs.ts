@@ -7,7 +7,7 @@
  * and the field is confirmed by compare-and-set against the request's current snapshot.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Channel, PageChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
+import type { Channel, LiveChallenge, PageChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
 import { type AnswerWay, accepts, deliversCode } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import { type Challenge, isLiveChallenge, type JudgementRequest } from '../domain/request.js';
@@ -62,6 +62,8 @@ export const REFUSALS = {
   closed: 'The judgement request this link belongs to is no longer open.',
   'not-awaiting': 'This field does not need confirming (any more).',
   'other-subject': 'This answer came from an account other than the one set in the identity.',
+  'other-sender': (label: string) =>
+    `A code for this field was sent from another ${label.replace(/ account$/, ' ID')} than the one set in the identity, so nothing was confirmed. Send the code from the one in the identity, or open the link in the message.`,
   'wrong-code': 'This code is not valid for this field. Check the code in the latest message.',
   'wrong-way':
     'This field cannot be confirmed this way. Follow the steps its status page gives for it (a link or code sent to you, a sign-in, a published line or a signature).',
@@ -95,7 +97,7 @@ function codeMatches(challenge: Challenge, code: string): boolean {
   return timingSafeEqual(typed, Buffer.from(challenge.codeHash, 'hex'));
 }
 
-export class Proofs implements ProofSink {
+export class Proofs implements Omit<ProofSink, 'allowReply'> {
   /** When each account last asked for new links. */
   private readonly resent = new Map<string, number>();
   private readonly throttle: Throttle;
@@ -358,6 +360,35 @@ export class Proofs implements ProofSink {
     if (!challenge)
       return countsWrong ? this.wrongCode(live) : { ok: false, message: REFUSALS['wrong-code'] };
     return this.answer(challenge.id, subject, 'sender-code');
+  }
+
+  async liveChallenges(field: Field, subject: string): Promise<LiveChallenge[]> {
+    return (await this.o.store.findLiveChallenges(field, subject, this.o.now())).map((c) => ({
+      id: c.id,
+      account: c.account,
+      expiresAt: c.expiresAt,
+    }));
+  }
+
+  /**
+   * `sender` sent one of `subject`'s codes: a code proves nothing from anyone but the subject, so it
+   * is refused and the refusal kept on the field (the person learns why nothing happened). Voids
+   * nothing: a stranger who saw the code cannot lock the person out by sending it.
+   */
+  async codeFromOther(
+    field: Field,
+    subject: string,
+    sender: string,
+    code: string,
+  ): Promise<ProofOutcome | undefined> {
+    if (sender === subject || !this.accepts(field, 'sender-code')) return undefined;
+    const live = await this.o.store.findLiveChallenges(field, subject, this.o.now());
+    const challenge = live.find((c) => codeMatches(c, code));
+    if (!challenge) return undefined;
+    const message = REFUSALS['other-sender'](labelOf(field));
+    await this.refused(challenge.id, message);
+    this.o.log.info({ account: challenge.account, field }, 'code refused: sent by another sender');
+    return { ok: false, message };
   }
 
   /**

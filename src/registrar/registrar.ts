@@ -7,7 +7,7 @@
 import type { ChainIdentity } from '../chain/identity.js';
 import type { GivenJudgement, Judge, JudgeOutcome } from '../chain/judge.js';
 import type { ReconcileScope, RegistrarEvent, WatcherHandler } from '../chain/watcher.js';
-import type { Channel, ProofOutcome, ProofSink } from '../channels/channel.js';
+import type { Channel, LiveChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
 import type { AnswerWay } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import type { ReviewRecord, Snapshot } from '../domain/request.js';
@@ -188,6 +188,23 @@ export class Registrar implements WatcherHandler, ProofSink {
 
   answerCode(field: Field, subject: string, code: string, countsWrong?: boolean): Promise<ProofOutcome> {
     return this.proofs.answerCode(field, subject, code, countsWrong);
+  }
+
+  liveChallenges(field: Field, subject: string): Promise<LiveChallenge[]> {
+    return this.proofs.liveChallenges(field, subject);
+  }
+
+  codeFromOther(
+    field: Field,
+    subject: string,
+    sender: string,
+    code: string,
+  ): Promise<ProofOutcome | undefined> {
+    return this.proofs.codeFromOther(field, subject, sender, code);
+  }
+
+  allowReply(account: string, field: Field, subject: string): Promise<boolean> {
+    return this.outbox.allowReply(account, field, subject);
   }
 
   /** A code typed on the registrar's page from `client`; undefined when `address` is no address. */

@@ -33,7 +33,7 @@ type RequestDoc = {
 };
 type ChallengeDoc = Omit<Challenge, 'id'> & { _id: string };
 type JudgementDoc = JudgementRecord;
-type CheckpointDoc = { _id: string; value: string };
+type CheckpointDoc = { _id: string; value: string; expiresAt?: number };
 type DeliveryDoc = { target: string; account: string; at: number };
 type LeaseDoc = { _id: string; owner: string; until: number };
 
@@ -95,6 +95,21 @@ export class MongoStore implements Store {
     await this.deliveries.createIndexes([
       { key: { target: 1, at: 1 }, name: 'by_target' },
       { key: { account: 1, at: 1 }, name: 'by_account' },
+    ]);
+    // Checkpoints that expire (a bot's processed events, its replies) are found by their time.
+    await this.checkpoints.createIndexes([
+      { key: { expiresAt: 1 }, name: 'by_expiry', partialFilterExpression: { expiresAt: { $exists: true } } },
+    ]);
+    // The Matrix bot's event IDs kept before checkpoints expired (their value is when they were
+    // handled) expire as the bot's own do now, three days after.
+    await this.checkpoints.updateMany({ _id: /^matrix:event:/, expiresAt: { $exists: false } }, [
+      {
+        $set: {
+          expiresAt: {
+            $add: [{ $convert: { input: '$value', to: 'long', onError: 0, onNull: 0 } }, 3 * 86_400_000],
+          },
+        },
+      },
     ]);
     await this.judgements.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
     await this.reviews.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
@@ -361,8 +376,26 @@ export class MongoStore implements Store {
     return (await this.checkpoints.findOne({ _id: key }))?.value;
   }
 
-  async setCheckpoint(key: string, value: string): Promise<void> {
-    await this.checkpoints.updateOne({ _id: key }, { $set: { value } }, { upsert: true });
+  async setCheckpoint(key: string, value: string, expiresAt?: number): Promise<void> {
+    await this.checkpoints.updateOne(
+      { _id: key },
+      expiresAt === undefined
+        ? { $set: { value }, $unset: { expiresAt: '' } }
+        : { $set: { value, expiresAt } },
+      { upsert: true },
+    );
+  }
+
+  async deleteCheckpoint(key: string): Promise<void> {
+    await this.checkpoints.deleteOne({ _id: key });
+  }
+
+  async deleteExpiredCheckpoints(now: number): Promise<number> {
+    return (await this.checkpoints.deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+  }
+
+  async recordMessage(target: string, account: string, at: number): Promise<void> {
+    await this.deliveries.insertOne({ target, account, at });
   }
 
   async close(): Promise<void> {

@@ -25,7 +25,7 @@ import {
   type Store,
 } from './store.js';
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -111,6 +111,18 @@ CREATE INDEX IF NOT EXISTS requests_maybe_ready ON requests (registrar_index)
   WHERE is_open = 1 AND ready IS NOT 0;
 `;
 
+/**
+ * Schema 5: checkpoints may expire (a bot's processed event IDs and replies are kept for days, not
+ * for ever). NULL: kept until deleted. The Matrix bot's event IDs kept before (their value is when
+ * they were handled) expire as the bot's own do now, three days after.
+ */
+const SCHEMA_5 = `
+ALTER TABLE checkpoints ADD COLUMN expires_at INTEGER;
+CREATE INDEX IF NOT EXISTS checkpoints_by_expiry ON checkpoints (expires_at) WHERE expires_at IS NOT NULL;
+UPDATE checkpoints SET expires_at = CAST(value AS INTEGER) + ${3 * 86_400_000}
+  WHERE key LIKE 'matrix:event:%' AND CAST(value AS INTEGER) > 0;
+`;
+
 type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
@@ -161,6 +173,7 @@ export class SqliteStore implements Store {
       if (version < 2) this.db.exec(SCHEMA_2);
       if (version < 3) this.db.exec(SCHEMA_3);
       if (version < 4) this.db.exec(SCHEMA_4);
+      if (version < 5) this.db.exec(SCHEMA_5);
       if (version < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {
@@ -474,10 +487,26 @@ export class SqliteStore implements Store {
     return row ? String(row.value) : undefined;
   }
 
-  async setCheckpoint(key: string, value: string): Promise<void> {
+  async setCheckpoint(key: string, value: string, expiresAt?: number): Promise<void> {
     this.statement(
-      'INSERT INTO checkpoints (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    ).run(key, value);
+      `INSERT INTO checkpoints (key, value, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    ).run(key, value, expiresAt ?? null);
+  }
+
+  async deleteCheckpoint(key: string): Promise<void> {
+    this.statement('DELETE FROM checkpoints WHERE key = ?').run(key);
+  }
+
+  async deleteExpiredCheckpoints(now: number): Promise<number> {
+    return Number(
+      this.statement('DELETE FROM checkpoints WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now)
+        .changes,
+    );
+  }
+
+  async recordMessage(target: string, account: string, at: number): Promise<void> {
+    this.statement('INSERT INTO deliveries (target, account, at) VALUES (?, ?, ?)').run(target, account, at);
   }
 
   async close(): Promise<void> {

@@ -70,6 +70,11 @@ export interface Store {
    * keys) or for an account, oldest first.
    */
   deliveryTimes(to: DeliveryTarget, since: number): Promise<number[]>;
+  /**
+   * Counts a message that is no challenge's delivery (a bot's reply) against `target`'s and
+   * `account`'s limits, as deliveryTimes reads them.
+   */
+  recordMessage(target: string, account: string, at: number): Promise<void>;
   /** Counts a wrong code against each of the challenges; returns the highest count now. */
   recordWrongCode(ids: readonly string[]): Promise<number>;
 
@@ -92,7 +97,11 @@ export interface Store {
   listReviews(account?: string): Promise<ReviewRecord[]>;
 
   getCheckpoint(key: string): Promise<string | undefined>;
-  setCheckpoint(key: string, value: string): Promise<void>;
+  /** Keeps `value` under `key`; with `expiresAt`, until then only (deleteExpiredCheckpoints). */
+  setCheckpoint(key: string, value: string, expiresAt?: number): Promise<void>;
+  deleteCheckpoint(key: string): Promise<void>;
+  /** Deletes the checkpoints whose time ran out at `now`. Returns how many. */
+  deleteExpiredCheckpoints(now: number): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -288,6 +288,36 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.getCheckpoint(key)).toBe('200');
     });
 
+    it('forgets a checkpoint when its time runs out or when told, and keeps one without a time', async () => {
+      const lasting = unique('lasting');
+      const expiring = unique('expiring');
+      const later = unique('later');
+      const deleted = unique('deleted');
+      await store.setCheckpoint(lasting, 'kept');
+      await store.setCheckpoint(expiring, 'gone', 1_000);
+      await store.setCheckpoint(later, 'stays', 5_000);
+      await store.setCheckpoint(deleted, 'gone', 5_000);
+      await other.deleteCheckpoint(deleted);
+      expect(await other.deleteExpiredCheckpoints(1_000)).toBeGreaterThanOrEqual(1);
+      expect(await store.getCheckpoint(lasting)).toBe('kept');
+      expect(await store.getCheckpoint(expiring)).toBeUndefined();
+      expect(await store.getCheckpoint(later)).toBe('stays');
+      expect(await store.getCheckpoint(deleted)).toBeUndefined();
+      // Set again without a time, it is kept for good.
+      await store.setCheckpoint(later, 'for good');
+      await other.deleteExpiredCheckpoints(10_000);
+      expect(await store.getCheckpoint(later)).toBe('for good');
+    });
+
+    it("counts a bot's reply against its target's and account's limits", async () => {
+      const target = unique('reply-target');
+      const account = unique('reply-account');
+      await store.recordMessage(target, account, 4_000);
+      await other.recordMessage(target, account, 6_000);
+      expect(await store.deliveryTimes({ target }, 5_000)).toEqual([6_000]);
+      expect(await store.deliveryTimes({ account }, 0)).toEqual([4_000, 6_000]);
+    });
+
     it('keeps an outbox: due undelivered challenges, retried later, gone once delivered', async () => {
       const r = request();
       await store.insertRequest(r);

@@ -20,7 +20,7 @@ describe('the SQLite store file', () => {
     const raw = new DatabaseSync(path);
     raw.exec('PRAGMA user_version = 99');
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 4');
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 5');
   });
 
   it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again, reviews can be logged', async () => {
@@ -30,6 +30,7 @@ describe('the SQLite store file', () => {
       expires_at INTEGER NOT NULL, used_at INTEGER, voided_at INTEGER, doc TEXT NOT NULL) STRICT;
       CREATE TABLE requests (id TEXT PRIMARY KEY, account TEXT NOT NULL, registrar_index INTEGER NOT NULL,
       is_open INTEGER NOT NULL, version INTEGER NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL) STRICT;
+      CREATE TABLE checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
       PRAGMA user_version = 1;`);
     const old = {
       id: 'c1',
@@ -77,13 +78,16 @@ describe('the SQLite store file', () => {
     });
     // What schema 3 was: no readiness column.
     raw.exec(
-      'DROP INDEX requests_maybe_ready; ALTER TABLE requests DROP COLUMN ready; PRAGMA user_version = 3;',
+      `DROP INDEX requests_maybe_ready; ALTER TABLE requests DROP COLUMN ready;
+       DROP INDEX checkpoints_by_expiry; ALTER TABLE checkpoints DROP COLUMN expires_at; PRAGMA user_version = 3;`,
     );
     raw
       .prepare(
         'INSERT INTO requests (id, account, registrar_index, is_open, version, created_at, doc) VALUES (?, ?, ?, 1, 0, ?, ?)',
       )
       .run(ready.id, ready.account, ready.registrarIndex, ready.createdAt, JSON.stringify(ready));
+    // A Matrix event handled before checkpoints could expire (its value: when) and one that never does.
+    raw.exec(`INSERT INTO checkpoints VALUES ('matrix:event:$old', '1000'), ('matrix:room:@a:b', '!r:b')`);
     raw.close();
     const store = new SqliteStore(path);
     try {
@@ -95,6 +99,9 @@ describe('the SQLite store file', () => {
       expect((await store.listOpenSnapshots(ready.registrarIndex)).get(ready.account)).toEqual(
         ready.snapshot,
       );
+      expect(await store.deleteExpiredCheckpoints(1000 + 3 * 86_400_000)).toBe(1);
+      expect(await store.getCheckpoint('matrix:event:$old')).toBeUndefined();
+      expect(await store.getCheckpoint('matrix:room:@a:b')).toBe('!r:b');
     } finally {
       await store.close();
     }
