@@ -101,6 +101,8 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env): Promise<() =
       REGISTRAR_SMTP_URL: mailbox.url,
       REGISTRAR_SMTP_FROM: 'Dev Registrar <registrar@localhost>',
       REGISTRAR_REVIEW_FIELDS: 'legal,image',
+      // The mask covers every field; a newcomer's identity sets some: those set are what is judged.
+      REGISTRAR_POLICY: 'set',
       REGISTRAR_RECONCILE_INTERVAL_SECONDS: '30',
       ...services.env,
     };
@@ -126,7 +128,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env): Promise<() =
     );
 
     process.stdout.write(`
-  The registrar is running (registrar #${index}, verifying ${fields.length === FIELDS.length ? 'every field' : fields.join(', ')}), ready after ${Math.round((Date.now() - startedAt) / 1000)} s.
+  The registrar is running (registrar #${index}, verifying ${fields.length === FIELDS.length ? 'every field' : fields.join(', ')} that an identity sets), ready after ${Math.round((Date.now() - startedAt) / 1000)} s.
 
     registrar pages  ${url}/
     mail catcher     ${mailPage.url}/   (mail, and the Matrix and Discord bots' messages)
@@ -153,10 +155,12 @@ ${services.xMissing ? `\n  ${services.xMissing}; the dev registrar does not veri
   }
 
   return async () => {
-    const names = stops.map((s) => s.name).filter((name) => name !== '');
+    const names = stops
+      .map((s) => s.name)
+      .filter((name) => name !== '')
+      .reverse();
     await stopAll();
-    process.stdout.write(
-      `\nStopped ${names.reverse().join(', ')}. The data in ${dir} stays until the next \`npm run dev\`.\n`,
-    );
+    const list = `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+    process.stdout.write(`\nStopped ${list}. The data in ${dir} stays until the next \`npm run dev\`.\n`);
   };
 }

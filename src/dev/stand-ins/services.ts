@@ -88,6 +88,8 @@ export async function startStandIns(): Promise<StandIns> {
       REGISTRAR_MATRIX_ACCESS_TOKEN: homeserver.token,
       REGISTRAR_MATRIX_DEVICE_ID: 'DEVREGISTRAR',
       ...github.env(),
+      // Gists and posts would need pages to publish them on; the stand-ins offer sign-in alone.
+      REGISTRAR_GITHUB_GIST_PROOFS: 'false',
       ...discordSignIn.env(),
       ...discord.env(`dev-bot-${randomBytes(8).toString('hex')}`),
       // The bot and the sign-in's API share discord.com, as here.
