@@ -11,16 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pretty from 'pino-pretty';
-import { loadConfig } from '../config.js';
-import { startRegistrar } from '../daemon.js';
 import { FIELDS, maskOfFields } from '../domain/fields.js';
 import { createLogger } from '../support/log.js';
 import { checkPortsFree, type DevPort, takeDevLock } from './dev-lock.js';
 import { type DevState, devDir } from './dev-request.js';
-import { TestChain, UNIT } from './local-chain.js';
-import { serveMailPage } from './mail-page.js';
-import { TestMailbox } from './mailbox.js';
-import { startStandIns } from './stand-ins/services.js';
 
 /**
  * The dev chain builds blocks only for transactions; live People chains finalize one every 6 s and
@@ -65,8 +59,15 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env): Promise<() =
     // The chain starts from genesis every time, so the store does too.
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
+    // Loaded only now: the chain and daemon libraries take seconds, and a refusal should not wait.
+    const { loadConfig } = await import('../config.js');
+    const { startRegistrar } = await import('../daemon.js');
+    const { TestChain, UNIT } = await import('./local-chain.js');
+    const { serveMailPage } = await import('./mail-page.js');
+    const { TestMailbox } = await import('./mailbox.js');
+    const { startStandIns } = await import('./stand-ins/services.js');
 
-    log.info('starting the embedded People runtime and the stand-ins (about 30 s on 2 cores)');
+    log.info('starting the embedded People runtime and the stand-ins (30 to 60 s on 2 cores)');
     const chain = await TestChain.start({ mode: 'Instant', port: chainPort });
     stops.push({ name: 'the dev chain', stop: () => chain.close() });
     const services = await startStandIns();
