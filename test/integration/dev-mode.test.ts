@@ -127,7 +127,8 @@ it('npm run dev and the request command reach JudgementGiven following the READM
   await eventually(
     async () => (output.includes('The registrar is running') ? true : undefined),
     'dev mode',
-    180_000,
+    // Minutes on a busy 2-core machine: the runtime's first start compiles it.
+    300_000,
   );
   const registrar = `http://127.0.0.1:${httpPort}`;
   const catcher = `http://127.0.0.1:${mailPort}`;
@@ -279,4 +280,4 @@ it('npm run dev and the request command reach JudgementGiven following the READM
   expect(code).toBe(0);
   expect(output).toMatch(/Stopped the registrar, .*Matrix homeserver.* and the dev chain\./);
   expect(existsSync(join(dir, 'dev.lock'))).toBe(false);
-}, 600_000);
+}, 900_000);
