@@ -67,7 +67,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env): Promise<() =
     const { TestMailbox } = await import('./mailbox.js');
     const { startStandIns } = await import('./stand-ins/services.js');
 
-    log.info('starting the embedded People runtime and the stand-ins (30 to 60 s on 2 cores)');
+    log.info('starting the embedded People runtime and the stand-ins (about a minute on 2 cores)');
     const chain = await TestChain.start({ mode: 'Instant', port: chainPort });
     stops.push({ name: 'the dev chain', stop: () => chain.close() });
     const services = await startStandIns();
