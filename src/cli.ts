@@ -26,8 +26,10 @@ const USAGE = `usage: registrar <command>
   judge ACCOUNT JUDGEMENT [--yes] [--by NAME]
                                         give Erroneous, OutOfDate or LowQuality by hand (asks first; in
                                         the audit log with --by, or your login name)
-  dev                                   start a local chain, a dev registrar, a mail catcher and the daemon
-  dev request --display NAME --email ADDRESS [--seed //Alice]
+  dev                                   start a local chain, a dev registrar, a mail catcher, stand-ins of
+                                        Matrix, Discord, GitHub, X and DNS, and the daemon (dev only)
+  dev request --display NAME --email ADDRESS [--matrix ... --github ... --discord ... --x ... --web ...
+              --pgp FINGERPRINT --legal ... --image ...] [--seed //Alice]
                                         set an identity on the dev chain and request a judgement
   proxy-rotate NEW_ACCOUNT               the call data that replaces the judgement proxy (signed by the cold account)
   mask FIELD...                         the field mask for identity.setFields (fields: ${FIELDS.join(', ')})
@@ -61,7 +63,12 @@ function fail(message: string, code = 2): never {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   // Asked for: the usage goes to stdout and it is no error.
-  if (command === 'help' || command === '--help' || command === '-h' || rest.includes('--help')) {
+  if (
+    command === 'help' ||
+    command === '--help' ||
+    command === '-h' ||
+    (rest.includes('--help') && command !== 'dev')
+  ) {
     process.stdout.write(USAGE);
     return;
   }
@@ -185,27 +192,45 @@ async function main(argv: string[]): Promise<void> {
       // chopsticks reads LOG_LEVEL when it is loaded; its block-by-block info lines would drown ours.
       process.env.REGISTRAR_DEV_LOG_LEVEL = process.env.LOG_LEVEL ?? 'info';
       process.env.LOG_LEVEL = 'warn';
-      const { devRequest, runDev } = await import('./dev/dev.js');
-      if (rest[0] === 'request') {
-        const { values } = parseArgs({
-          args: rest.slice(1),
-          options: { display: { type: 'string' }, email: { type: 'string' }, seed: { type: 'string' } },
-        });
-        if (!values.display && !values.email) fail(`give at least --display or --email\n${USAGE}`);
-        const { account, statusUrl } = await devRequest(values);
-        process.stdout.write(`Judgement requested for ${account}.\nStatus: ${statusUrl}\n`);
+      const { DEV_REQUEST_FIELDS, DEV_USAGE, devRequest } = await import('./dev/dev-request.js');
+      const { DevRefused } = await import('./dev/dev-lock.js');
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(DEV_USAGE);
         return;
       }
-      if (rest.length > 0) fail(USAGE);
-      const stop = await runDev();
-      const shutdown = () => {
-        stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      try {
+        if (rest[0] === 'request') {
+          const { values } = parseArgs({
+            args: rest.slice(1),
+            options: {
+              ...Object.fromEntries(
+                Object.keys(DEV_REQUEST_FIELDS).map((option) => [option, { type: 'string' as const }]),
+              ),
+              seed: { type: 'string' },
+            },
+          });
+          const { account, statusUrl } = await devRequest(values as Record<string, string | undefined>);
+          process.stdout.write(`Judgement requested for ${account}.\nStatus: ${statusUrl}\n`);
+          return;
+        }
+        if (rest.length > 0) fail(DEV_USAGE);
+        const { runDev } = await import('./dev/dev.js');
+        const stop = await runDev();
+        let stopping = false;
+        const shutdown = () => {
+          if (stopping) return;
+          stopping = true;
+          stop().then(
+            () => process.exit(0),
+            (error: unknown) => fail(`stopping failed: ${(error as Error).message}`, 1),
+          );
+        };
+        process.on('SIGINT', shutdown);
+        process.on('SIGTERM', shutdown);
+      } catch (error) {
+        if (error instanceof DevRefused) fail(error.message, 2);
+        throw error;
+      }
       return;
     }
     default:

@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { OAuthServer } from '../../src/dev/stand-ins/oauth-server.js';
 import { DaemonHarness, FEE } from '../support/harness.js';
-import { OAuthServer } from '../support/oauth-server.js';
 import { callBack, confirmSignIn, startSignIn } from '../support/sign-in.js';
 
 const CHROMIUM = process.env.REGISTRAR_TEST_CHROMIUM ?? '/usr/bin/chromium';

@@ -15,13 +15,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import * as openpgp from 'openpgp';
+import type { TestHomeserver } from '../../src/dev/stand-ins/matrix-server.js';
+import type { OAuthServer } from '../../src/dev/stand-ins/oauth-server.js';
 import { FIELDS } from '../../src/domain/fields.js';
 import { UNIT } from '../support/chain.js';
 import { runDaemonToExit } from '../support/daemon.js';
 import { EveryService, textOfHtml } from '../support/every-service.js';
 import { confirm, type DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
-import type { TestHomeserver } from '../support/matrix-server.js';
-import type { OAuthServer } from '../support/oauth-server.js';
 import { callBack, confirmSignIn, startSignIn } from '../support/sign-in.js';
 import { linkIn } from '../support/smtp.js';
 

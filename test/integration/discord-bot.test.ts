@@ -6,7 +6,7 @@
  * message is retried, not lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Member, TestDiscord } from '../support/discord-gateway.js';
+import { type Member, TestDiscord } from '../../src/dev/stand-ins/discord-gateway.js';
 import { DaemonHarness, eventually, FEE } from '../support/harness.js';
 
 const DISPLAY_DISCORD = 1 | 512;

@@ -9,13 +9,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as openpgp from 'openpgp';
+import type { TestHomeserver } from '../../src/dev/stand-ins/matrix-server.js';
+import type { OAuthServer } from '../../src/dev/stand-ins/oauth-server.js';
+import type { WebSite } from '../../src/dev/stand-ins/web-site.js';
 import { EveryService, textOfHtml } from '../support/every-service.js';
 import { confirm, type DaemonHarness, eventually, FEE } from '../support/harness.js';
-import type { TestHomeserver } from '../support/matrix-server.js';
-import type { OAuthServer } from '../support/oauth-server.js';
 import { signInAndConfirm } from '../support/sign-in.js';
 import { linkIn } from '../support/smtp.js';
-import type { WebSite } from '../support/web-site.js';
 
 let every: EveryService;
 let h: DaemonHarness;

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { TestHomeserver } from '../../src/dev/stand-ins/matrix-server.js';
 import { confirm, DaemonHarness, FEE, type StatusView } from '../support/harness.js';
-import { TestHomeserver } from '../support/matrix-server.js';
 import { linkIn } from '../support/smtp.js';
 
 const DISPLAY_MATRIX_EMAIL = 1 | 8 | 16;

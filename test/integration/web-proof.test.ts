@@ -8,8 +8,8 @@
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { WEB_PROOF_PATH, WebChannel } from '../../src/channels/web.js';
+import { WebSite } from '../../src/dev/stand-ins/web-site.js';
 import type { PageChallenge } from '../../src/registrar/proofs.js';
-import { WebSite } from '../support/web-site.js';
 
 const SITE_ADDRESS = '127.8.0.1';
 

@@ -6,10 +6,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TestHomeserver } from '../../src/dev/stand-ins/matrix-server.js';
+import { OAuthServer } from '../../src/dev/stand-ins/oauth-server.js';
+import { WebSite } from '../../src/dev/stand-ins/web-site.js';
 import { DaemonHarness, freePort } from './harness.js';
-import { TestHomeserver } from './matrix-server.js';
-import { OAuthServer } from './oauth-server.js';
-import { WebSite } from './web-site.js';
 
 export const EVERY_FIELD = 1023;
 

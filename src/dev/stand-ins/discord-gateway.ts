@@ -3,12 +3,15 @@
  * (GET /gateway/bot → the gateway's URL; GET /guilds/{id}/members/search; POST /users/@me/channels
  * to open a DM, 403 with code 50007 for a member who does not accept DMs; POST /channels/{id}/messages)
  * and a gateway WebSocket (op 10 HELLO, op 2 IDENTIFY → READY, op 1 heartbeats → op 11, MESSAGE_CREATE
- * dispatches for what a member writes to the bot).
+ * dispatches for what a member writes to the bot). In dev mode (`everyoneIsMember`) every user name
+ * searched for is a member who accepts DMs, and `oauth` serves the sign-in's API calls (token, users/@me)
+ * on the same host, as discord.com serves both.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { OAuthServer } from './oauth-server.js';
 
 export interface Member {
   id: string;
@@ -35,6 +38,10 @@ export class TestDiscord {
   readonly members = new Map<string, Member>();
   readonly sent: SentDm[] = [];
   readonly guildId = '2000000000000000002';
+  /** Dev mode: whoever is searched for is a member with open DMs. */
+  everyoneIsMember = false;
+  /** Dev mode: the Discord sign-in stand-in whose API this host also serves. */
+  oauth: OAuthServer | undefined;
   /** REST calls, as "METHOD path". */
   readonly calls: string[] = [];
   private readonly sockets = new Set<WebSocket>();
@@ -125,6 +132,11 @@ export class TestDiscord {
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 
+  /** The member with this user name, if any. */
+  memberNamed(username: string): Member | undefined {
+    return [...this.members.values()].find((m) => m.username.toLowerCase() === username.toLowerCase());
+  }
+
   private dmChannelOf(memberId: string): string {
     let channel = this.dmChannels.get(memberId);
     if (!channel) {
@@ -171,6 +183,8 @@ export class TestDiscord {
   private async rest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const route = `${req.method} ${url.pathname}`;
+    // A bot's calls carry "Bot <token>"; the sign-in's carry client credentials or a user's Bearer token.
+    if (this.oauth && !/^Bot /.test(req.headers.authorization ?? '')) return this.oauth.handle(req, res);
     this.calls.push(route);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -189,6 +203,10 @@ export class TestDiscord {
     }
     if (route === `GET /api/v10/guilds/${this.guildId}/members/search`) {
       const query = (url.searchParams.get('query') ?? '').toLowerCase();
+      if (this.everyoneIsMember && /^[\w.]{2,32}$/.test(query) && !this.memberNamed(query)) {
+        const id = String(4000000000000000000n + BigInt(this.members.size + 1));
+        this.members.set(id, { id, username: query, openDms: true });
+      }
       const found = [...this.members.values()].filter((m) => m.username.toLowerCase().startsWith(query));
       return void json(
         200,

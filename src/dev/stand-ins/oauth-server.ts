@@ -18,14 +18,16 @@
  * 404 for none) and X's GET /oembed?url= on publish.twitter.com (→ { author_url, html }, 404 for a
  * missing or protected post), from `gists` and `posts`.
  *
- * The authorize page consents at once as `user` (or, with `deny`, sends error=access_denied back),
- * codes are single use and bound to the redirect URI and the PKCE challenge, and `failure` makes
+ * The authorize page consents at once as `user` (or, with `deny`, sends error=access_denied back);
+ * with `askName` (dev mode) it is a small form where the person types the user name to sign in as,
+ * as the real service's sign-in would establish it. Codes are single use and bound to the redirect URI and the PKCE challenge, and `failure` makes
  * the token endpoint answer 500, 429 or hang.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { escapeHtml } from '../../support/html.js';
 import { type Certificates, makeCertificates } from './certificates.js';
 
 export type Flavour = 'github' | 'discord' | 'x';
@@ -136,6 +138,8 @@ const SERVICES: Record<Flavour, Service> = {
 export class OAuthServer {
   user: OAuthUser = { id: '1', name: 'nobody' };
   deny = false;
+  /** Dev mode: the authorize page asks for the user name instead of consenting as `user`. */
+  askName = false;
   failure: 'none' | '500' | '429' | 'hang' = 'none';
   /** GitHub: gist ID → its owner and files. */
   readonly gists = new Map<string, { owner: OAuthUser; public: boolean; files: Record<string, string> }>();
@@ -221,10 +225,18 @@ export class OAuthServer {
     this.certificates?.remove();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Answers one request (public so that the Discord stand-in can serve its OAuth API on its own host). */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const route = `${req.method} ${url.pathname}`;
-    if (route === `GET ${this.service.authorize}`) this.authorize(url, res);
+    if (route === `GET ${this.service.authorize}` && this.askName) askNamePage(this.flavour, url, res);
+    else if (route === `POST ${this.service.authorize}` && this.askName) {
+      // The form sends the authorize query back with the name typed: the same grant, for that name.
+      const form = await bodyOf(req);
+      const name = (form.get('name') ?? '').trim().replace(/^@/, '');
+      if (!/^[\w.-]{1,39}$/.test(name)) return askNamePage(this.flavour, url, res, 'Type a user name.');
+      this.authorize(url, res, { id: idOfName(name), name });
+    } else if (route === `GET ${this.service.authorize}`) this.authorize(url, res);
     else if (route === `POST ${this.service.token}`) this.token(req, res, await bodyOf(req));
     else if (route === `GET ${this.service.me}`) this.me(req, res);
     else if (this.flavour === 'github' && /^GET \/gists\/[0-9a-f]+$/.test(route)) this.gist(url, res);
@@ -232,7 +244,7 @@ export class OAuthServer {
     else json(res, 404, { message: 'Not Found' });
   }
 
-  private authorize(url: URL, res: ServerResponse): void {
+  private authorize(url: URL, res: ServerResponse, user = this.user): void {
     const q = url.searchParams;
     const redirect = q.get('redirect_uri');
     const scopes: Record<Flavour, string | null> = {
@@ -253,7 +265,7 @@ export class OAuthServer {
       this.grants.set(code, {
         redirectUri: redirect,
         codeChallenge: s256 ? (q.get('code_challenge') ?? undefined) : undefined,
-        user: this.user,
+        user,
       });
       back.searchParams.set('code', code);
     }
@@ -347,6 +359,30 @@ export class OAuthServer {
     if (!user) return json(res, ...this.service.unauthorized);
     return json(res, 200, this.service.meAnswer(user));
   }
+}
+
+const SERVICE_NAMES: Record<Flavour, string> = { github: 'GitHub', discord: 'Discord', x: 'X' };
+
+/** The same name always gets the same numeric ID, as an account keeps its ID on the real service. */
+function idOfName(name: string): string {
+  return String(BigInt(`0x${createHash('sha256').update(name.toLowerCase()).digest('hex').slice(0, 12)}`));
+}
+
+function askNamePage(flavour: Flavour, url: URL, res: ServerResponse, problem = ''): void {
+  const service = SERVICE_NAMES[flavour];
+  res
+    .writeHead(problem ? 422 : 200, { 'content-type': 'text/html; charset=utf-8' })
+    .end(`<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in to ${service} (dev stand-in)</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}</style></head>
+<body><h1>Sign in to ${service}</h1>
+<p>This is the dev mode's stand-in for ${service}: no password, you are who you say.
+Type the user name that your identity names.</p>
+${problem ? `<p role="alert">${escapeHtml(problem)}</p>` : ''}
+<form method="post" action="${escapeHtml(url.pathname + url.search)}">
+<label for="name">${service} user name</label>
+<input id="name" name="name" autocomplete="username" required autofocus>
+<button type="submit">Sign in and go back to the registrar</button></form></body></html>`);
 }
 
 function json(
