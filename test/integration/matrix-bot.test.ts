@@ -1,6 +1,6 @@
 /**
  * The Matrix bot is nobody's tool: the real matrix-js-sdk (the channel as the daemon builds it) over
- * real HTTP against the local homeserver of test/support/matrix-server.ts, the registrar in process
+ * real HTTP against the local homeserver of src/dev/stand-ins/matrix-server.ts, the registrar in process
  * on the real SQLite store, the chain scripted. One test per rule the bot keeps: whom it joins,
  * where and to what it answers, how often, under which limits, which room it posts into, what it
  * forgets and when, and how long it waits for the homeserver.
@@ -11,13 +11,13 @@ import type { ChainIdentity, RegistrarEntry } from '../../src/chain/identity.js'
 import type { Judge } from '../../src/chain/judge.js';
 import { MatrixChannel } from '../../src/channels/matrix.js';
 import { Secret } from '../../src/config.js';
+import { type SentMessage, TestHomeserver } from '../../src/dev/stand-ins/matrix-server.js';
 import { eventually } from '../../src/dev/waiting.js';
 import type { IdentityInfo } from '../../src/domain/identity.js';
 import { DEFAULT_LIMITS, type MessageLimits } from '../../src/registrar/outbox.js';
 import { Registrar } from '../../src/registrar/registrar.js';
 import { ChallengeTokens } from '../../src/registrar/tokens.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { type SentMessage, TestHomeserver } from '../support/matrix-server.js';
 
 const INDEX = 1;
 const ALICE = '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5';

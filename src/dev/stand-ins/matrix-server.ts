@@ -133,6 +133,19 @@ export class TestHomeserver {
     return room.id;
   }
 
+  /** Who besides the bot is invited to or in `roomId` (the dev mail catcher names them). */
+  peopleIn(roomId: string): string[] {
+    const room = this.rooms.get(roomId);
+    if (!room) return [];
+    const users = new Set(
+      room.events.flatMap((e) => (e.type === 'm.room.member' && e.state_key ? [e.state_key] : [])),
+    );
+    return [...users].filter((u) => {
+      const membership = this.membership(room, u);
+      return u !== this.bot && (membership === 'invite' || membership === 'join');
+    });
+  }
+
   /** The latest membership of `user` in the room, from its m.room.member state. */
   membershipOf(roomId: string, user: string): Membership | undefined {
     return this.membership(this.room(roomId), user);

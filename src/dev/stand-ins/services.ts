@@ -100,7 +100,7 @@ export async function startStandIns(): Promise<StandIns> {
     const chat = (): ChatMessage[] => [
       ...homeserver.sent.map((m) => ({
         service: 'Matrix' as const,
-        to: homeserver.rooms.get(m.roomId)?.invited.join(', ') ?? m.roomId,
+        to: homeserver.peopleIn(m.roomId).join(', ') || m.roomId,
         text: m.body,
       })),
       ...discord.sent.map((m) => ({
