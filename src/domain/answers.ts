@@ -56,3 +56,18 @@ export function accepts(means: readonly ChannelMeans[], way: AnswerWay): boolean
 export function deliversCode(means: readonly ChannelMeans[]): boolean {
   return accepts(means, 'typed-code') || accepts(means, 'sender-code');
 }
+
+const HOW: Record<ChannelMeans, string> = {
+  message: 'a link and a code sent privately to it, which the person opens or types',
+  bot: 'the code sent back by the account itself, the service vouching for the sender',
+  'sign-in': 'signing in with the service as that account',
+  post: 'a public post by that account holding a line that names the identity, read by the registrar',
+  published: 'a line naming the identity published at it (a file or a DNS record), fetched by the registrar',
+  signature: 'a text signed by that key',
+  review: 'the operator’s own review of the value',
+};
+
+/** How a channel built from `means` proves its field, in words for the public policy. */
+export function howProven(means: readonly ChannelMeans[]): string[] {
+  return means.map((m) => HOW[m]);
+}

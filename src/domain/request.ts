@@ -185,4 +185,31 @@ export interface JudgementRecord {
   at: number;
   /** The operator who gave it by hand (`registrar judge`); absent for the judgements proofs earned. */
   by?: string;
+  /** When the request it closed was made, first challenged and last proven: the public figures' source. */
+  timing?: JudgementTiming;
+}
+
+/** The moments of a request that the public figures measure from (ms since the epoch). */
+export interface JudgementTiming {
+  requestedAt: number;
+  /** The first challenge delivered to the person; absent when no field needed one. */
+  challengedAt?: number;
+  /** The last field proven; absent when none was. */
+  provenAt?: number;
+}
+
+/** The timing of `request`, judged now, given the challenges it was sent. */
+export function timingOf(
+  request: Pick<JudgementRequest, 'createdAt' | 'fields'>,
+  challenges: readonly Pick<Challenge, 'deliveredAt'>[],
+): JudgementTiming {
+  const delivered = challenges.flatMap((c) => (c.deliveredAt === undefined ? [] : [c.deliveredAt]));
+  const proven = Object.values(request.fields).flatMap((state) =>
+    state?.status === 'confirmed' ? [state.confirmedAt] : [],
+  );
+  return {
+    requestedAt: request.createdAt,
+    ...(delivered.length > 0 ? { challengedAt: Math.min(...delivered) } : {}),
+    ...(proven.length > 0 ? { provenAt: Math.max(...proven) } : {}),
+  };
 }

@@ -11,6 +11,7 @@ import { FIELDS, type Field } from '../domain/fields.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { labelOf } from '../domain/verification.js';
 import type { Registrar, RequestStatusView } from '../registrar/registrar.js';
+import { aboutPage, type PublishedPolicy, policyJson } from './about-view.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { HttpListener } from './listener.js';
 import { type ProveDeps, proveRoutes } from './prove.js';
@@ -48,6 +49,8 @@ export interface HttpDeps {
   trustProxy?: boolean | string;
   /** How long a live status stream may stay without news before it is ended (15 min when absent). */
   streamIdleMs?: number;
+  /** What /about publishes: the policy, the fee and the last 30 days' figures (off when absent). */
+  published?: () => Promise<PublishedPolicy>;
 }
 
 const ACCOUNT = /^[1-9A-HJ-NP-Za-km-z]{40,60}$/;
@@ -148,6 +151,14 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/', async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(startPage(await deps.about())),
   );
+
+  const published = deps.published;
+  if (published) {
+    app.get('/about', async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(aboutPage(await published())),
+    );
+    app.get('/about.json', async () => policyJson(await published()));
+  }
 
   // The start page's form asks for /status?account=...
   app.get<{ Querystring: { account?: string } }>(

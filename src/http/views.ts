@@ -15,6 +15,8 @@ export interface RegistrarInfo {
   fee: string;
   /** Labels of the fields of the on-chain mask. */
   verifies: string[];
+  /** The fields of the on-chain mask. */
+  fields?: readonly Field[];
   policy: 'mask' | 'set';
   extraFields: 'ignore' | 'block';
   /** The mask holds no account field under the `mask` policy: judgements rest on the display name alone. */
@@ -79,6 +81,7 @@ ${displayOnly}<dl>
 <dt>Registrar</dt><dd>#${about.index}, account <code>${escapeHtml(about.account)}</code></dd>
 <dt>Fee</dt><dd>${escapeHtml(about.fee)}, paid when you request the judgement and kept by the registrar once it judges</dd>
 </dl>
+<p>How each field is proven, and how long judgements took over the last 30 days: <a href="/about">policy and figures</a>.</p>
 <h2>How to ask for a judgement</h2>
 <ol>
 <li>Set your identity (display name and the fields above) in polkadot.js apps (Accounts → Set on-chain identity), a wallet that supports identities, or Subsquare.</li>

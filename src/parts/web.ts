@@ -11,12 +11,15 @@ import { judgesDisplayOnly } from '../chain/registrar-check.js';
 import type { Channel } from '../channels/channel.js';
 import { SignInSeals } from '../channels/sign-in.js';
 import type { Config } from '../config.js';
-import { accepts } from '../domain/answers.js';
+import { accepts, howProven } from '../domain/answers.js';
+import type { Field } from '../domain/fields.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { labelOf } from '../domain/verification.js';
+import type { FieldProof } from '../http/about-view.js';
 import type { HttpListener } from '../http/listener.js';
 import { buildServer } from '../http/server.js';
 import type { RegistrarInfo } from '../http/views.js';
+import { publicFigures } from '../registrar/figures.js';
 import type { Lease } from '../registrar/lease.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { Store } from '../store/store.js';
@@ -39,11 +42,17 @@ export function buildWeb(o: {
   const { config, chain, registrar, channels, requestChanges } = o;
   const { connection } = chain;
   const index = config.registrar.index;
+  const about = aboutRegistrar(chain.api, config, chain.entry);
+  const figures = publicFigures({ store: o.store, registrarIndex: index });
   return buildServer(
     {
       registrar,
       registrarIndex: index,
-      about: aboutRegistrar(chain.api, config, chain.entry),
+      about,
+      published: async () => {
+        const [registrar, measured] = await Promise.all([about(), figures()]);
+        return { registrar, proofs: proofsOf(registrar.fields ?? [], channels), figures: measured };
+      },
       watchRequests: (listener: (request: JudgementRequest) => void) => {
         requestChanges.on('changed', listener);
         return () => requestChanges.off('changed', listener);
@@ -134,10 +143,25 @@ function aboutRegistrar(
       account: entry.account,
       fee: format(entry.fee),
       verifies: entry.fields.map(labelOf),
+      fields: entry.fields,
       policy: config.policy.kind,
       extraFields: config.policy.extraFields,
       displayOnly: judgesDisplayOnly(entry.fields, config.policy),
       challengeTtlHours: Math.round(config.challengeTtlSeconds / 3600),
     };
   };
+}
+
+/** How each field of the mask is proven, from the channels configured (the display name by the guard). */
+function proofsOf(fields: readonly Field[], channels: readonly Channel[]): FieldProof[] {
+  return fields.map((field) => {
+    const channel = channels.find((c) => c.field === field);
+    const how =
+      field === 'display'
+        ? ['checked automatically: well formed, and not a look-alike of any name this registrar judged']
+        : channel
+          ? howProven(channel.means)
+          : ['nothing configured proves it now: requests that hold it stay open'];
+    return { field, label: labelOf(field), how };
+  });
 }

@@ -16,6 +16,7 @@ import {
   type JudgementRecord,
   type JudgementRequest,
   type Snapshot,
+  timingOf,
 } from '../domain/request.js';
 import {
   applyEdit,
@@ -431,6 +432,7 @@ export class RequestLifecycle implements WatcherHandler {
       registrarIndex: this.o.registrarIndex,
       ...submission,
       blockHash: given?.block ?? submission.blockHash,
+      timing: timingOf(request, await this.o.store.listChallenges(request.id)),
     });
   }
 

@@ -364,6 +364,18 @@ export class MongoStore implements Store {
     return listLog(this.judgements, account);
   }
 
+  async judgementsSince(registrarIndex: number, since: number): Promise<JudgementRecord[]> {
+    const docs = await this.judgements
+      .find({ registrarIndex, at: { $gte: since } }, { projection: { _id: 0 } })
+      .sort({ _id: 1 })
+      .toArray();
+    return docs as unknown as JudgementRecord[];
+  }
+
+  async countRequestsSince(registrarIndex: number, since: number): Promise<number> {
+    return this.requests.countDocuments({ registrarIndex, 'doc.createdAt': { $gte: since } });
+  }
+
   async appendReview(record: ReviewRecord): Promise<void> {
     await this.reviews.insertOne({ ...record });
   }

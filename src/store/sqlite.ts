@@ -458,6 +458,22 @@ export class SqliteStore implements Store {
     return this.listLog<JudgementRecord>('judgements', account);
   }
 
+  async judgementsSince(registrarIndex: number, since: number): Promise<JudgementRecord[]> {
+    return this.statement(
+      `SELECT doc FROM judgements
+         WHERE json_extract(doc, '$.registrarIndex') = ? AND json_extract(doc, '$.at') >= ? ORDER BY seq`,
+    )
+      .all(registrarIndex, since)
+      .map((row) => parse<JudgementRecord>(row) as JudgementRecord);
+  }
+
+  async countRequestsSince(registrarIndex: number, since: number): Promise<number> {
+    const row = this.statement(
+      'SELECT count(*) AS n FROM requests WHERE registrar_index = ? AND created_at >= ?',
+    ).get(registrarIndex, since) as Row;
+    return Number(row.n);
+  }
+
   async appendReview(record: ReviewRecord): Promise<void> {
     this.appendLog('reviews', record);
   }

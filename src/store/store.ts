@@ -93,6 +93,10 @@ export interface Store {
 
   appendJudgement(record: JudgementRecord): Promise<void>;
   listJudgements(account?: string): Promise<JudgementRecord[]>;
+  /** The judgements of registrar `registrarIndex` given at or after `since`, in write order (the public figures). */
+  judgementsSince(registrarIndex: number, since: number): Promise<JudgementRecord[]>;
+  /** How many requests were made to registrar `registrarIndex` at or after `since`, open or closed. */
+  countRequestsSince(registrarIndex: number, since: number): Promise<number>;
   appendReview(record: ReviewRecord): Promise<void>;
   listReviews(account?: string): Promise<ReviewRecord[]>;
 

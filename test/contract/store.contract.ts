@@ -260,6 +260,37 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect((await store.listJudgements()).length).toBeGreaterThanOrEqual(2);
     });
 
+    it('gives the judgements and counts the requests of a registrar since a time, for the public figures', async () => {
+      // A registrar index of this run's own, so that what other tests wrote does not count.
+      const index = 100_000 + (process.pid % 1_000) * 100 + (++counter % 100);
+      const entry = (at: number, registrarIndex = index) => ({
+        account: unique('figures'),
+        registrarIndex,
+        judgement: 'Reasonable',
+        identityHash: '0x01',
+        blockHash: '0x02',
+        extrinsicHash: '0x03',
+        at,
+        timing: { requestedAt: at - 60_000, challengedAt: at - 59_000, provenAt: at - 2_000 },
+      });
+      const before = entry(4_000_000);
+      const first = entry(5_000_000);
+      const second = entry(6_000_000);
+      await store.appendJudgement(before);
+      await other.appendJudgement(first);
+      await store.appendJudgement(entry(5_500_000, index + 1));
+      await store.appendJudgement(second);
+      expect(await other.judgementsSince(index, 5_000_000)).toEqual([first, second]);
+      expect(await store.judgementsSince(index, 7_000_000)).toEqual([]);
+
+      await store.insertRequest(request({ registrarIndex: index, createdAt: 900 }));
+      await store.insertRequest(request({ registrarIndex: index, createdAt: 1_000, status: 'judged' }));
+      await other.insertRequest(request({ registrarIndex: index, createdAt: 2_000 }));
+      await store.insertRequest(request({ registrarIndex: index + 1, createdAt: 2_000 }));
+      expect(await store.countRequestsSince(index, 1_000)).toBe(2);
+      expect(await other.countRequestsSince(index, 2_001)).toBe(0);
+    });
+
     it('keeps the review log in order, per account', async () => {
       const account = unique('reviewed');
       const entry = {

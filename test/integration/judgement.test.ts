@@ -81,9 +81,55 @@ describe('the judgement loop', () => {
           identityHash: blake2AsHex(registration.info.toU8a(), 256),
         }),
       ]);
+      // The moments the public figures measure: the request, the mail delivered, the link confirmed.
+      const { at, timing } = entries[0] as { at: number; timing?: Record<string, number> };
+      expect(timing).toEqual({
+        requestedAt: expect.any(Number),
+        challengedAt: expect.any(Number),
+        provenAt: expect.any(Number),
+      });
+      const { requestedAt = 0, challengedAt = 0, provenAt = 0 } = timing ?? {};
+      expect(requestedAt).toBeLessThanOrEqual(challengedAt);
+      expect(challengedAt).toBeLessThanOrEqual(provenAt);
+      expect(provenAt).toBeLessThanOrEqual(at);
     } finally {
       await store.close();
     }
+  });
+
+  it('publishes what it verifies and how, its fee, and its figures of the last 30 days', async () => {
+    // The judgement of the first test is in them.
+    const response = await fetch(`${h.url}/about.json`);
+    expect(response.status).toBe(200);
+    const about = (await response.json()) as {
+      registrar: { index: number; fee: string };
+      policy: { verifies: { field: string; how: string[] }[] };
+      figures: {
+        requests: number;
+        judgements: Record<string, number>;
+        requestToChallenge: { count: number; p50Seconds: number | null };
+        proofToJudgement: { count: number; p90Seconds: number | null };
+        requestToJudgement: { count: number; p50Seconds: number | null };
+      };
+    };
+    expect(about.registrar.index).toBe(h.index);
+    expect(about.policy.verifies.map((v) => v.field)).toEqual(['display', 'email']);
+    expect(about.policy.verifies[1]?.how.join(' ')).toContain('a link and a code sent privately');
+    expect(about.figures.requests).toBeGreaterThanOrEqual(1);
+    expect(about.figures.judgements.Reasonable).toBeGreaterThanOrEqual(1);
+    for (const spread of [about.figures.requestToChallenge, about.figures.requestToJudgement]) {
+      expect(spread.count).toBeGreaterThanOrEqual(1);
+      expect(spread.p50Seconds).toBeGreaterThanOrEqual(0);
+    }
+    expect(about.figures.proofToJudgement.p90Seconds).toBeGreaterThanOrEqual(0);
+
+    const page = await fetch(`${h.url}/about`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Figures of the last 30 days');
+    expect(html).toContain('Reasonable: ');
+    expect(html).toContain(about.registrar.fee);
+    expect(await (await fetch(`${h.url}/`)).text()).toContain('href="/about"');
   });
 
   it('answers a status query for an unknown account with 404 and for a non-address with 400', async () => {
