@@ -33,6 +33,8 @@ const USAGE = `usage: registrar <command>
                                         set an identity on the dev chain and request a judgement
   proxy-rotate NEW_ACCOUNT               the call data that replaces the judgement proxy (signed by the cold account)
   mask FIELD...                         the field mask for identity.setFields (fields: ${FIELDS.join(', ')})
+  whitelist export FILE | check ADDRESS [--file FILE]
+                                        the anonymous whitelist: written, or an account looked up in it
 `;
 
 /** Asks on the terminal; without one (a script), the answer is no. */
@@ -180,6 +182,14 @@ async function main(argv: string[]): Promise<void> {
       const config = readConfig();
       const { proxyRotationCall } = await import('./operator/proxy-rotation.js');
       process.stdout.write(await proxyRotationCall(config, rest[0]));
+      return;
+    }
+    case 'whitelist': {
+      const { whitelistCommand } = await import('./operator/whitelist.js');
+      const result = await whitelistCommand(rest, readConfig);
+      if (result.code === 2) fail(result.out);
+      process.stdout.write(result.out);
+      process.exit(result.code);
       return;
     }
     case 'mask': {

@@ -87,6 +87,10 @@ export interface Config {
   retentionDays: number;
   /** Days after our Erroneous judgement during which an account's requests are not served (0: never refused). */
   refusalDays: number;
+  /** One account per handle (domain/handles.ts): refuse a second account's proof, warn, or off. */
+  oneAccountPerHandle: 'refuse' | 'warn' | 'off';
+  /** The anonymous whitelist's target false-positive rate (docs/WHITELIST.md). */
+  whitelistFpRate: number;
   /** How long the instance that judges and delivers holds its lease without renewing it. */
   leaseSeconds: number;
   /** The admin API: off without a token. */
@@ -282,6 +286,14 @@ const settings = z.object({
   REGISTRAR_REQUESTS_PER_MINUTE_PER_IP: wholeNumber(1, 1_000_000).default(60),
   REGISTRAR_RETENTION_DAYS: wholeNumber(0, 3_650).default(7),
   REGISTRAR_REFUSAL_DAYS: wholeNumber(0, 3_650).default(30),
+  REGISTRAR_ONE_ACCOUNT_PER_HANDLE: z
+    .enum(['refuse', 'warn', 'off'], { error: 'expected refuse, warn or off' })
+    .default('refuse'),
+  REGISTRAR_WHITELIST_FP_RATE: z.coerce
+    .number({ error: 'expected a number between 0 and 1, like 1e-6' })
+    .gt(0, { error: 'expected a number between 0 and 1, like 1e-6' })
+    .lt(1, { error: 'expected a number between 0 and 1, like 1e-6' })
+    .default(1e-6),
   REGISTRAR_LEASE_SECONDS: wholeNumber(3, 3_600).default(30),
   REGISTRAR_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   REGISTRAR_ADMIN_PORT: wholeNumber(0, 65_535).default(8081),
@@ -468,6 +480,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     retentionDays: s.REGISTRAR_RETENTION_DAYS,
     refusalDays: s.REGISTRAR_REFUSAL_DAYS,
+    oneAccountPerHandle: s.REGISTRAR_ONE_ACCOUNT_PER_HANDLE,
+    whitelistFpRate: s.REGISTRAR_WHITELIST_FP_RATE,
     leaseSeconds: s.REGISTRAR_LEASE_SECONDS,
     admin: adminToken
       ? { token: adminToken, host: s.REGISTRAR_ADMIN_HOST, port: s.REGISTRAR_ADMIN_PORT }

@@ -15,6 +15,7 @@ import { buildMetrics } from './parts/metrics.js';
 import { buildRegistrar } from './parts/registrar.js';
 import { openStore } from './parts/store.js';
 import { buildWeb } from './parts/web.js';
+import { whitelistPublisher } from './parts/whitelist.js';
 import { Lease } from './registrar/lease.js';
 import { notifyingStore } from './store/notifying.js';
 import { collectGarbage } from './support/heap.js';
@@ -71,6 +72,7 @@ async function start(
     lease,
     log,
   });
+  const whitelist = whitelistPublisher({ config, store, requestChanges, log });
   const leader = leaderDuties({ config, registrar, watcher, judge: chain.judge, lease, log });
   const http = buildWeb({
     config,
@@ -83,6 +85,7 @@ async function start(
     registry,
     reconciled: leader.reconciled,
     listener,
+    whitelist: whitelist.current,
   });
   const admin = buildAdmin({ config, registrar, store, watcher, lease });
 
@@ -120,6 +123,7 @@ async function start(
 
   return async () => {
     await http.close();
+    whitelist.stop();
     await listener.close();
     await admin?.close();
     leader.stop();

@@ -144,6 +144,15 @@ export async function readRegistrar(api: ApiPromise, index: number): Promise<Reg
   };
 }
 
+/** The parent of a sub-identity (`SuperOf`), or undefined when the account is no one's sub. */
+export async function readParent(api: ApiPromise, account: string): Promise<string | undefined> {
+  const superOf = (await api.query.identity.superOf(account)) as unknown as Codec & {
+    isSome: boolean;
+    unwrap(): Codec[];
+  };
+  return superOf.isSome ? superOf.unwrap()[0]?.toString() : undefined;
+}
+
 type Reader = Pick<ApiPromise, 'query'> | ApiDecoration<'promise'>;
 
 /** Whether the judgement slot of registrar `index` is FeePaid: a request pending for it. */

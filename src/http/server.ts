@@ -51,6 +51,8 @@ export interface HttpDeps {
   streamIdleMs?: number;
   /** What /about publishes: the policy, the fee and the last 30 days' figures (off when absent). */
   published?: () => Promise<PublishedPolicy>;
+  /** The anonymous whitelist's current file (docs/WHITELIST.md); undefined until first built. */
+  whitelist?: () => { bytes: Uint8Array; etag: string } | undefined;
 }
 
 const ACCOUNT = /^[1-9A-HJ-NP-Za-km-z]{40,60}$/;
@@ -283,6 +285,18 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
       .header('cache-control', 'public, max-age=3600')
       .send(STATUS_SCRIPT),
   );
+
+  const whitelist = deps.whitelist;
+  if (whitelist) {
+    app.get('/whitelist.bloom', async (request, reply) => {
+      const file = whitelist();
+      if (!file)
+        return reply.code(503).header('retry-after', '10').send({ error: 'the whitelist is being built' });
+      reply.header('etag', file.etag).header('cache-control', 'public, max-age=300');
+      if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
+      return reply.type('application/octet-stream').send(Buffer.from(file.bytes));
+    });
+  }
 
   app.get('/readyz', async (_request, reply) => {
     const readiness = (await deps.readiness?.()) ?? { ready: deps.chainState().connected, checks: {} };

@@ -38,6 +38,8 @@ export function buildWeb(o: {
   /** Whether the leader's start-up reconciliation is done. */
   reconciled: () => boolean;
   listener: HttpListener;
+  /** The anonymous whitelist's current file. */
+  whitelist?: () => { bytes: Uint8Array; etag: string } | undefined;
 }): FastifyInstance {
   const { config, chain, registrar, channels, requestChanges } = o;
   const { connection } = chain;
@@ -101,6 +103,7 @@ export function buildWeb(o: {
       trustProxy: config.http.trustProxy,
       streamIdleMs: config.streamIdleSeconds * 1000,
       chainState: () => connection.status(),
+      ...(o.whitelist ? { whitelist: o.whitelist } : {}),
     },
     o.listener,
   );

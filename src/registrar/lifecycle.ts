@@ -9,7 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type ChainIdentity, pendingFor, type RegistrarEntry } from '../chain/identity.js';
 import type { ReconcileScope, RegistrarEvent, WatcherHandler } from '../chain/watcher.js';
 import type { Channel } from '../channels/channel.js';
-import type { Field } from '../domain/fields.js';
+import { FIELDS, type Field } from '../domain/fields.js';
 import {
   forget,
   isOpenStatus,
@@ -31,6 +31,7 @@ import {
 } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
+import type { HandleGuard } from './handles.js';
 import type { Judging } from './judging.js';
 import type { Proofs } from './proofs.js';
 import { updateWithRetry } from './updates.js';
@@ -71,6 +72,8 @@ export interface LifecycleOptions {
   judging: Judging;
   /** Starts, in the background, the channels that listen for answers not started yet (listening.ts). */
   startChannels: () => void;
+  /** One account per handle: claims dropped with the proofs they came from. */
+  handles?: HandleGuard;
 }
 
 /** Where the chain shows a judgement final: its block, and the extrinsic that gave it when known. */
@@ -382,6 +385,7 @@ export class RequestLifecycle implements WatcherHandler {
       'identity edited; re-verifying',
     );
     await this.o.store.voidChallenges(updated.id, this.now(), plan.toVoid);
+    await this.o.handles?.release(updated.id, unproven(updated));
     await this.proofs.issue(updated, plan.toChallenge);
     this.judging.whenReady(updated);
   }
@@ -399,6 +403,8 @@ export class RequestLifecycle implements WatcherHandler {
       withStatus(request, status, this.now()),
     );
     await this.o.store.voidChallenges(open.id, this.now());
+    // A handle proven for a request that was never judged is not held against anyone.
+    if (status !== 'judged') await this.o.handles?.release(open.id);
     if (ended) this.o.log.info({ account, request: open.id, status }, 'request closed');
   }
 
@@ -499,6 +505,12 @@ export class RequestLifecycle implements WatcherHandler {
     this.o.log.info({ account: updated.account, fields: changed, why }, 'request re-planned');
     // A field that is awaiting again gets a new challenge below; the old ones must not count.
     await this.o.store.voidChallenges(updated.id, this.now(), changed);
+    await this.o.handles?.release(updated.id, unproven(updated));
     return updated;
   }
+}
+
+/** The fields of a request not (or no longer) proven: they hold no handle. */
+function unproven(request: JudgementRequest): Field[] {
+  return FIELDS.filter((field) => request.fields[field]?.status !== 'confirmed');
 }

@@ -15,6 +15,7 @@ import { parseSubject } from '../domain/subjects.js';
 import { confirmField, labelOf } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
+import type { HandleGuard } from './handles.js';
 import type { RegistrarMetrics } from './metrics.js';
 import { Throttle, throttleKey, WRONG_CODES } from './throttle.js';
 import type { ChallengeTokens } from './tokens.js';
@@ -36,6 +37,8 @@ export interface ProofsOptions {
   /** Wrong codes from the subject itself (a bot's vouched sender) after which its challenges are voided. */
   codeAttempts: number;
   metrics: RegistrarMetrics;
+  /** One account per handle: absent, no handle is compared. */
+  handles?: HandleGuard;
 }
 
 export type { PageChallenge };
@@ -446,6 +449,17 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
   ): Promise<ProofOutcome> {
     const checked = await this.inspectChallenge(challengeId, subject, way);
     if (!checked.ok) return checked;
+    // Before the challenge is used up: a refused proof leaves the field waiting, with the reason.
+    const taken = await this.o.handles?.refusal(
+      checked.request.account,
+      checked.challenge.field,
+      subject,
+      serviceId,
+    );
+    if (taken) {
+      await this.refused(challengeId, taken);
+      return { ok: false, message: taken };
+    }
     const consumed = await this.o.store.consumeChallenge(challengeId, this.o.now());
     if (!consumed.ok) return { ok: false, message: REFUSALS[consumed.reason] };
     const { challenge } = consumed;
@@ -461,6 +475,7 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
       return verdict.ok ? verdict.request : undefined;
     });
     if (!updated) return { ok: false, message: REFUSALS.stale };
+    await this.o.handles?.claim(updated, challenge.field, subject, serviceId);
     this.o.metrics.fieldConfirmed(challenge.field);
     this.o.log.info({ account: updated.account, field: challenge.field }, 'field confirmed');
     this.o.confirmed(updated);

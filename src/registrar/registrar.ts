@@ -10,10 +10,12 @@ import type { ReconcileScope, RegistrarEvent, WatcherHandler } from '../chain/wa
 import type { Channel, LiveChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
 import type { AnswerWay } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
+import type { HandleRule } from '../domain/handles.js';
 import type { ReviewRecord, Snapshot } from '../domain/request.js';
 import type { Policy } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
+import { HandleGuard } from './handles.js';
 import { Judging } from './judging.js';
 import { type ChainReader, type LookAlikeFinder, RequestLifecycle } from './lifecycle.js';
 import { ListeningChannels } from './listening.js';
@@ -55,6 +57,11 @@ export interface RegistrarOptions {
   retentionMs?: number;
   /** Whether this instance judges (holds the lease); one that does not leaves it to the one that does. */
   judges?: () => boolean;
+  /**
+   * One account per handle (handles.ts): the rule, and the parent of a sub-identity as the chain
+   * says. Absent: handles are not compared.
+   */
+  handles?: { rule: HandleRule; parentOf: (account: string) => Promise<string | undefined> };
   now?: () => number;
 }
 
@@ -72,6 +79,17 @@ export class Registrar implements WatcherHandler, ProofSink {
     const channels = new Map(o.channels.map((channel) => [channel.field, channel]));
     const now = o.now ?? Date.now;
     const metrics = o.metrics ?? NO_METRICS;
+    const handles =
+      o.handles && o.handles.rule !== 'off'
+        ? new HandleGuard({
+            rule: o.handles.rule,
+            store: o.store,
+            key: (handle) => o.tokens.handleKey(handle),
+            parentOf: o.handles.parentOf,
+            log: o.log,
+            now,
+          })
+        : undefined;
     this.judging = new Judging({
       store: o.store,
       judge: o.judge,
@@ -115,6 +133,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       queued: () => this.outbox.kick(),
       codeAttempts: o.codeAttempts ?? 5,
       metrics,
+      ...(handles ? { handles } : {}),
     });
     this.listening = new ListeningChannels(channels.values(), this, o.log, () => this.outbox.kick());
     this.lifecycle = new RequestLifecycle({
@@ -131,6 +150,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       proofs: this.proofs,
       judging: this.judging,
       startChannels: () => this.listening.start(),
+      ...(handles ? { handles } : {}),
     });
     this.statusReader = new StatusReader({
       store: o.store,

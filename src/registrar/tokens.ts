@@ -87,6 +87,14 @@ export class ChallengeTokens {
     return domain === undefined ? undefined : this.key(`domain:${field}:${domain}`);
   }
 
+  /**
+   * The key a proven handle is held under (one account per handle, handles.ts): the handle itself
+   * is stored once, in its request, and goes with the request's personal data.
+   */
+  handleKey(handle: string): string {
+    return this.key(`handle:${handle}`);
+  }
+
   private key(label: string): string {
     return createHmac('sha256', this.secret).update(label).digest('hex');
   }

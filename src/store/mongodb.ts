@@ -18,6 +18,7 @@ import {
   type DeliveryOutcome,
   type DeliveryTarget,
   DuplicateError,
+  type HandleClaim,
   refusal,
   type Store,
 } from './store.js';
@@ -36,6 +37,7 @@ type JudgementDoc = JudgementRecord;
 type CheckpointDoc = { _id: string; value: string; expiresAt?: number };
 type DeliveryDoc = { target: string; account: string; at: number };
 type LeaseDoc = { _id: string; owner: string; until: number };
+type HandleDoc = Omit<HandleClaim, 'field'> & { field: string };
 
 export class MongoStore implements Store {
   private constructor(
@@ -47,6 +49,7 @@ export class MongoStore implements Store {
     private readonly deliveries: Collection<DeliveryDoc>,
     private readonly leases: Collection<LeaseDoc>,
     private readonly reviews: Collection<ReviewRecord>,
+    private readonly handles: Collection<HandleDoc>,
   ) {}
 
   /** Connects and makes sure the indexes exist. The database is the one named in the URI. */
@@ -64,6 +67,7 @@ export class MongoStore implements Store {
       db.collection<DeliveryDoc>('deliveries'),
       db.collection<LeaseDoc>('leases'),
       db.collection<ReviewRecord>('reviews'),
+      db.collection<HandleDoc>('handles'),
     );
     await store.ensureIndexes();
     return store;
@@ -113,6 +117,10 @@ export class MongoStore implements Store {
     ]);
     await this.judgements.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
     await this.reviews.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
+    await this.handles.createIndexes([
+      { key: { key: 1, requestId: 1 }, name: 'one_claim', unique: true },
+      { key: { requestId: 1 }, name: 'by_request' },
+    ]);
   }
 
   async insertRequest(request: JudgementRequest): Promise<void> {
@@ -382,6 +390,32 @@ export class MongoStore implements Store {
 
   async listReviews(account?: string): Promise<ReviewRecord[]> {
     return listLog(this.reviews, account);
+  }
+
+  async claimHandles(claims: readonly HandleClaim[]): Promise<void> {
+    if (claims.length === 0) return;
+    await this.handles.bulkWrite(
+      claims.map((c) => ({
+        updateOne: {
+          filter: { key: c.key, requestId: c.requestId },
+          update: { $setOnInsert: { account: c.account, field: c.field, at: c.at } },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  async handleHolders(keys: readonly string[]): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const accounts = await this.handles.distinct('account', { key: { $in: [...keys] } });
+    return accounts.map(String).sort();
+  }
+
+  async releaseHandles(requestId: string, fields?: readonly Field[]): Promise<number> {
+    if (fields?.length === 0) return 0;
+    const filter = fields === undefined ? { requestId } : { requestId, field: { $in: [...fields] } };
+    return (await this.handles.deleteMany(filter)).deletedCount;
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

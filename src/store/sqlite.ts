@@ -21,11 +21,12 @@ import {
   type DeliveryOutcome,
   type DeliveryTarget,
   DuplicateError,
+  type HandleClaim,
   refusal,
   type Store,
 } from './store.js';
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -123,6 +124,22 @@ UPDATE checkpoints SET expires_at = CAST(value AS INTEGER) + ${3 * 86_400_000}
   WHERE key LIKE 'matrix:event:%' AND CAST(value AS INTEGER) > 0;
 `;
 
+/**
+ * Schema 6: one account per handle. A row per handle key and request that proved it; the key is an
+ * HMAC of the canonical handle, so the handle itself is not stored a second time.
+ */
+const SCHEMA_6 = `
+CREATE TABLE IF NOT EXISTS handles (
+  key TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  account TEXT NOT NULL,
+  field TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (key, request_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS handles_by_request ON handles (request_id);
+`;
+
 type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
@@ -174,6 +191,7 @@ export class SqliteStore implements Store {
       if (version < 3) this.db.exec(SCHEMA_3);
       if (version < 4) this.db.exec(SCHEMA_4);
       if (version < 5) this.db.exec(SCHEMA_5);
+      if (version < 6) this.db.exec(SCHEMA_6);
       if (version < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {
@@ -496,6 +514,35 @@ export class SqliteStore implements Store {
         ? this.statement(`SELECT doc FROM ${table} ORDER BY seq`).all()
         : this.statement(`SELECT doc FROM ${table} WHERE account = ? ORDER BY seq`).all(account);
     return rows.map((row) => parse<T>(row) as T);
+  }
+
+  async claimHandles(claims: readonly HandleClaim[]): Promise<void> {
+    if (claims.length === 0) return;
+    this.transaction(() => {
+      const insert = this.statement(
+        'INSERT INTO handles (key, request_id, account, field, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      );
+      for (const c of claims) insert.run(c.key, c.requestId, c.account, c.field, c.at);
+    });
+  }
+
+  async handleHolders(keys: readonly string[]): Promise<string[]> {
+    if (keys.length === 0) return [];
+    return this.statement(
+      'SELECT DISTINCT account FROM handles WHERE key IN (SELECT value FROM json_each(?)) ORDER BY account',
+    )
+      .all(JSON.stringify(keys))
+      .map((row) => String((row as Row).account));
+  }
+
+  async releaseHandles(requestId: string, fields?: readonly Field[]): Promise<number> {
+    if (fields?.length === 0) return 0;
+    return Number(
+      this.statement(
+        `DELETE FROM handles WHERE request_id = ?
+           AND (? IS NULL OR field IN (SELECT value FROM json_each(?)))`,
+      ).run(requestId, fields === undefined ? null : 1, JSON.stringify(fields ?? [])).changes,
+    );
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

@@ -100,6 +100,17 @@ export interface Store {
   appendReview(record: ReviewRecord): Promise<void>;
   listReviews(account?: string): Promise<ReviewRecord[]>;
 
+  /**
+   * One account per handle: records that `claims`' requests proved their handles (a claim per key
+   * and request; writing one again changes nothing). Keys are HMACs of canonical handles, never
+   * the handles.
+   */
+  claimHandles(claims: readonly HandleClaim[]): Promise<void>;
+  /** The accounts holding any of `keys`, each once. */
+  handleHolders(keys: readonly string[]): Promise<string[]>;
+  /** Drops the claims of a request (of the given fields, or all): it closed unjudged or lost them. Returns how many. */
+  releaseHandles(requestId: string, fields?: readonly Field[]): Promise<number>;
+
   getCheckpoint(key: string): Promise<string | undefined>;
   /** Keeps `value` under `key`; with `expiresAt`, until then only (deleteExpiredCheckpoints). */
   setCheckpoint(key: string, value: string, expiresAt?: number): Promise<void>;
@@ -108,6 +119,15 @@ export interface Store {
   deleteExpiredCheckpoints(now: number): Promise<number>;
 
   close(): Promise<void>;
+}
+
+/** A handle proven by a request's field: `key` is the HMAC of the canonical handle (domain/handles.ts). */
+export interface HandleClaim {
+  key: string;
+  account: string;
+  requestId: string;
+  field: Field;
+  at: number;
 }
 
 export type DeliveryTarget = { target: string } | { account: string };

@@ -460,6 +460,35 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(race.filter(Boolean)).toHaveLength(1);
     });
 
+    it("keeps proven handles by key and request, finds their holders, and drops a request's", async () => {
+      const key = unique('handle');
+      const other_key = unique('handle');
+      const claim = (account: string, requestId: string, field: Field, k = key) => ({
+        key: k,
+        account,
+        requestId,
+        field,
+        at: 1_000,
+      });
+      expect(await store.handleHolders([key])).toEqual([]);
+      await store.claimHandles([
+        claim('acct-a', 'req-a1', 'email'),
+        claim('acct-a', 'req-a1', 'github', other_key),
+      ]);
+      // Written again (a proof replayed after a restart): nothing changes.
+      await other.claimHandles([claim('acct-a', 'req-a1', 'email')]);
+      await other.claimHandles([claim('acct-b', 'req-b1', 'email')]);
+      expect(await other.handleHolders([key])).toEqual(['acct-a', 'acct-b']);
+      expect(await store.handleHolders([other_key, unique('none')])).toEqual(['acct-a']);
+      expect(await store.handleHolders([])).toEqual([]);
+      // The fields a request lost, then all it held.
+      expect(await store.releaseHandles('req-a1', ['github'])).toBe(1);
+      expect(await store.handleHolders([other_key])).toEqual([]);
+      expect(await store.releaseHandles('req-a1', [])).toBe(0);
+      expect(await other.releaseHandles('req-a1')).toBe(1);
+      expect(await store.handleHolders([key])).toEqual(['acct-b']);
+    });
+
     it('has everything written still there after it is closed and opened again', async () => {
       const writer = await harness.connect();
       const r = request();
