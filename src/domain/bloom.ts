@@ -10,12 +10,14 @@ import { createHash } from 'node:crypto';
 /** The file's first four bytes: "PRBF" (People Registrar Bloom Filter). */
 const MAGIC = 0x50524246;
 const FORMAT_VERSION = 1;
-/** Hash scheme 1: SHA-256(salt || account ID), two 32-bit words, double hashing (docs/WHITELIST.md). */
-const SCHEME_SHA256_DOUBLE = 1;
+/** Hash scheme 1: k 32-bit words of SHA-256(salt || account ID || block), mod m (docs/WHITELIST.md). */
+const SCHEME_SHA256_WORDS = 1;
 export const HEADER_BYTES = 44;
 export const SALT_BYTES = 16;
 /** What a filter may hold at most: 2^32 bits (512 MiB), the range of a 32-bit index. */
 const MAX_BITS = 2 ** 32;
+/** Blocks of 8 positions are numbered by one byte. */
+const MAX_K = 8 * 256;
 
 export interface BloomSize {
   /** Bits. */
@@ -33,7 +35,7 @@ export function bloomSize(n: number, p: number): BloomSize {
   if (n <= 0) return { m: 8, k: 1 };
   const m = Math.max(8, Math.ceil((-n * Math.log(p)) / Math.LN2 ** 2));
   if (m > MAX_BITS) throw new RangeError(`${n} accounts at rate ${p} need more than 2^32 bits`);
-  return { m, k: Math.max(1, Math.round((m / n) * Math.LN2)) };
+  return { m, k: Math.min(MAX_K, Math.max(1, Math.round((m / n) * Math.LN2))) };
 }
 
 /** The false-positive rate a filter of m bits and k positions has with n entries: (1 - e^(-kn/m))^k. */
@@ -68,14 +70,14 @@ export class BloomFilter {
     const version = view.getUint8(4);
     if (version !== FORMAT_VERSION) throw new Error(`whitelist filter format ${version} is not known`);
     const scheme = view.getUint8(5);
-    if (scheme !== SCHEME_SHA256_DOUBLE) throw new Error(`whitelist hash scheme ${scheme} is not known`);
+    if (scheme !== SCHEME_SHA256_WORDS) throw new Error(`whitelist hash scheme ${scheme} is not known`);
     const k = view.getUint16(6);
     const m = Number(view.getBigUint64(8));
     const n = view.getUint32(16);
     const targetRate = view.getFloat64(20);
     const salt = bytes.slice(28, 28 + SALT_BYTES);
     const body = bytes.slice(HEADER_BYTES);
-    if (k < 1 || m < 1 || m > MAX_BITS || body.length !== Math.ceil(m / 8)) {
+    if (k < 1 || k > MAX_K || m < 1 || m > MAX_BITS || body.length !== Math.ceil(m / 8)) {
       throw new Error('whitelist filter header and body do not agree');
     }
     return new BloomFilter(m, k, n, targetRate, salt, body);
@@ -106,7 +108,7 @@ export class BloomFilter {
     const view = new DataView(out.buffer);
     view.setUint32(0, MAGIC);
     view.setUint8(4, FORMAT_VERSION);
-    view.setUint8(5, SCHEME_SHA256_DOUBLE);
+    view.setUint8(5, SCHEME_SHA256_WORDS);
     view.setUint16(6, this.k);
     view.setBigUint64(8, BigInt(this.m));
     view.setUint32(16, this.n);
@@ -117,16 +119,22 @@ export class BloomFilter {
   }
 
   /**
-   * Bit i of the account is (h1 + i * h2) mod m, h1 and h2 the first two big-endian 32-bit words of
-   * SHA-256(salt || account ID), h2 made odd (Kirsch and Mitzenmacher: two hashes serve as k).
-   * Below 2^53 throughout, so Number arithmetic is exact.
+   * Bit i of the account is word i mod 8 (big-endian u32) of block i div 8, mod m, where block b is
+   * SHA-256(salt || account ID || b as one byte): k independent positions. Double hashing (two
+   * words stepping through the array) was tried first and let in 1.5 times the target at 1e-5 on
+   * 10,000 accounts: two accounts with the same step share most positions once offset by a step.
    */
   private positions(accountId: Uint8Array): number[] {
-    const digest = createHash('sha256').update(this.salt).update(accountId).digest();
-    const h1 = digest.readUInt32BE(0);
-    const h2 = (digest.readUInt32BE(4) | 1) >>> 0;
     const out: number[] = [];
-    for (let i = 0; i < this.k; i++) out.push((h1 + i * h2) % this.m);
+    for (let block = 0; out.length < this.k; block++) {
+      const digest = createHash('sha256')
+        .update(this.salt)
+        .update(accountId)
+        .update(Uint8Array.of(block))
+        .digest();
+      for (let word = 0; word < 8 && out.length < this.k; word++)
+        out.push(digest.readUInt32BE(word * 4) % this.m);
+    }
     return out;
   }
 }
