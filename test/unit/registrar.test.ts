@@ -130,6 +130,29 @@ describe('the registrar', () => {
     expect(await r.checkLink(original)).toMatchObject({ ok: false });
   });
 
+  it('holds a proven handle for the account, and lets it go when an edit unproves it or the request is cancelled', async () => {
+    const r = registrar(new ScriptedJudge([]), Date.now, {
+      judges: () => false,
+      handles: { rule: 'refuse', parentOf: async () => undefined },
+    });
+    const tokens = new ChallengeTokens('unit-test-secret-0123456789abcdef0123', INDEX);
+    const holders = (email: string) => store.handleHolders([tokens.handleKey(`email:${email}`)]);
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    expect((await r.confirm(tokenOf(outbox.sent[0]))).ok).toBe(true);
+    expect(await holders('a@example.org')).toEqual([ACCOUNT]);
+
+    chainIdentity = identity('b@example.org', '0xbbbb');
+    await r.onEvent(event('identity-set'));
+    expect(await holders('a@example.org')).toEqual([]);
+    await r.outbox.flush();
+    expect((await r.confirm(tokenOf(outbox.sent[1]))).ok).toBe(true);
+    expect(await holders('b@example.org')).toEqual([ACCOUNT]);
+
+    await r.onEvent({ ...event('requested'), kind: 'unrequested' });
+    expect(await holders('b@example.org')).toEqual([]);
+  });
+
   it('does not judge again what an earlier attempt already judged', async () => {
     const judge = new ScriptedJudge([
       { kind: 'failed', error: 'connection lost while waiting for inclusion' },
