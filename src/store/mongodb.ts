@@ -394,16 +394,21 @@ export class MongoStore implements Store {
 
   async claimHandles(claims: readonly HandleClaim[]): Promise<void> {
     if (claims.length === 0) return;
-    await this.handles.bulkWrite(
-      claims.map((c) => ({
-        updateOne: {
-          filter: { key: c.key, requestId: c.requestId },
-          update: { $setOnInsert: { account: c.account, field: c.field, at: c.at } },
-          upsert: true,
-        },
-      })),
-      { ordered: false },
-    );
+    // Two upserts of one claim at once: one inserts, the other meets the unique index; both mean "held".
+    await this.handles
+      .bulkWrite(
+        claims.map((c) => ({
+          updateOne: {
+            filter: { key: c.key, requestId: c.requestId },
+            update: { $setOnInsert: { account: c.account, field: c.field, at: c.at } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+      });
   }
 
   async handleHolders(keys: readonly string[]): Promise<string[]> {

@@ -106,4 +106,20 @@ describe('the SQLite store file', () => {
       await store.close();
     }
   });
+
+  it('upgrades a schema-4 file: proven handles can be claimed and found', async () => {
+    const path = join(dir, 'schema4.sqlite');
+    new SqliteStore(path).close();
+    const raw = new DatabaseSync(path);
+    // What schema 4 was: no handles table.
+    raw.exec('DROP TABLE handles; PRAGMA user_version = 4;');
+    raw.close();
+    const store = new SqliteStore(path);
+    try {
+      await store.claimHandles([{ key: 'k', account: 'a', requestId: 'r', field: 'email', at: 1 }]);
+      expect(await store.handleHolders(['k'])).toEqual(['a']);
+    } finally {
+      await store.close();
+    }
+  });
 });
