@@ -144,6 +144,11 @@ describe('the anonymous whitelist', () => {
     expect(filter.has(decodeAddress(b.address))).toBe(false);
     expect(filter.has(decodeAddress(stranger.address))).toBe(false);
     expect(filter.targetRate).toBe(1e-6);
+    // Caches and mirrors ask again cheaply.
+    const etag = (await fetch(`${h.url}/whitelist.bloom`)).headers.get('etag') ?? '';
+    expect((await fetch(`${h.url}/whitelist.bloom`, { headers: { 'if-none-match': etag } })).status).toBe(
+      304,
+    );
 
     const file = join(dir, 'whitelist.bloom');
     const exported = await cli(['whitelist', 'export', file]);
