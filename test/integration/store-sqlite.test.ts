@@ -20,7 +20,7 @@ describe('the SQLite store file', () => {
     const raw = new DatabaseSync(path);
     raw.exec('PRAGMA user_version = 99');
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 5');
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 6');
   });
 
   it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again, reviews can be logged', async () => {
@@ -107,12 +107,12 @@ describe('the SQLite store file', () => {
     }
   });
 
-  it('upgrades a schema-4 file: proven handles can be claimed and found', async () => {
-    const path = join(dir, 'schema4.sqlite');
+  it('upgrades a schema-5 file: proven handles can be claimed and found', async () => {
+    const path = join(dir, 'schema5-handles.sqlite');
     new SqliteStore(path).close();
     const raw = new DatabaseSync(path);
-    // What schema 4 was: no handles table.
-    raw.exec('DROP TABLE handles; PRAGMA user_version = 4;');
+    // What schema 5 was: no handles table.
+    raw.exec('DROP TABLE handles; PRAGMA user_version = 5;');
     raw.close();
     const store = new SqliteStore(path);
     try {

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { decodeAddress } from '@polkadot/util-crypto';
+import { OAuthServer } from '../../src/dev/stand-ins/oauth-server.js';
 import { BloomFilter } from '../../src/domain/bloom.js';
 import { confirm, DaemonHarness, eventually, FEE } from '../support/harness.js';
-import { OAuthServer } from '../support/oauth-server.js';
 import { signInAndConfirm } from '../support/sign-in.js';
 import { linkIn } from '../support/smtp.js';
 
