@@ -16,7 +16,7 @@ import { confirmField, labelOf } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
 import type { RegistrarMetrics } from './metrics.js';
-import { Throttle, throttleKey, WRONG_CODES } from './throttle.js';
+import { clientOf, Throttle, throttleKey, WRONG_CODES } from './throttle.js';
 import type { ChallengeTokens } from './tokens.js';
 import { updateWithRetry } from './updates.js';
 
@@ -37,8 +37,6 @@ export interface ProofsOptions {
   codeAttempts: number;
   metrics: RegistrarMetrics;
 }
-
-export type { PageChallenge };
 
 export type LinkCheck =
   | {
@@ -410,11 +408,11 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
   /**
    * Someone typed the code of `field` on the registrar's public form for `account`, from `client`
    * (an address). Only a field whose code was delivered privately takes one; a wrong code voids
-   * nothing (anyone can type here) but makes that client wait longer before its next try.
+   * nothing (anyone can type here) but makes that client (its IPv6 /64) wait longer before its next try.
    */
   async answerCodeOf(account: string, field: Field, code: string, client: string): Promise<CodeOutcome> {
     if (!this.accepts(field, 'typed-code')) return { ok: false, message: REFUSALS['wrong-way'] };
-    const key = throttleKey(account, field, client);
+    const key = throttleKey(account, field, clientOf(client));
     const waitUntil = this.throttle.waitUntil(key);
     if (waitUntil !== undefined) return tooManyTries(waitUntil);
     // Counted before the store is asked, so that tries sent at once cannot all pass the check above.
