@@ -51,7 +51,7 @@ beforeAll(async () => {
     REGISTRAR_MESSAGES_PER_DOMAIN_PER_DAY: String(DOMAIN_CAP),
   });
   ({ h, hs, services } = every);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await every?.close();
