@@ -95,7 +95,9 @@ describe('the layout', () => {
     const map = readFileSync('docs/ARCHITECTURE.md', 'utf8').split('## Layout')[1]?.split('### ')[0] ?? '';
     const rows = map.split('\n').filter((line) => line.startsWith('| `src/'));
     const unnamed = sources(SRC).filter((file) => {
-      const [folder, name] = relative(SRC, file).split('/');
+      // A file in a folder of a layer is named by that folder (`stand-ins/`).
+      const [folder, inner, nested] = relative(SRC, file).split('/');
+      const name = nested === undefined ? inner : `${inner}/`;
       if (name === undefined) return !rows.some((row) => row.startsWith(`| \`src/${folder}\``));
       const row = rows.find((r) => r.startsWith(`| \`src/${folder}/\``));
       return !row?.includes(`\`${name}\``);
