@@ -9,7 +9,15 @@ import type { GivenJudgement } from '../chain/judge.js';
 import type { Field } from '../domain/fields.js';
 import type { JudgementRequest } from '../domain/request.js';
 import type { Registrar } from '../registrar/registrar.js';
-import { ACCOUNT_PARAMS, formBody, replyToBadInput, STRICT_AJV, text } from './schemas.js';
+import {
+  ACCOUNT_PARAMS,
+  formBody,
+  NO_BODY,
+  noBodyIsEmptyForm,
+  replyToBadInput,
+  STRICT_AJV,
+  text,
+} from './schemas.js';
 
 export interface AdminDeps {
   token: string;
@@ -53,8 +61,16 @@ const JUDGE_BODY = formBody({ account: text(128), judgement: text(32), by: text(
 ]);
 
 export function buildAdminServer(deps: AdminDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, requestTimeout: 300_000, ajv: STRICT_AJV });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 16 * 1024,
+    requestTimeout: 300_000,
+    ajv: STRICT_AJV,
+    // Longer than any parameter the schemas take, so that they, not the router, say what is wrong.
+    routerOptions: { maxParamLength: 256 },
+  });
   app.setErrorHandler(replyToBadInput);
+  app.addHook('preValidation', noBodyIsEmptyForm);
   const expected = digest(`Bearer ${deps.token}`);
   app.addHook('onRequest', async (request, reply) => {
     // Hashing both sides makes the comparison constant-time whatever the header's length.
@@ -90,7 +106,7 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
     },
   );
 
-  app.post('/admin/rescan', async (_request, reply) => {
+  app.post('/admin/rescan', { schema: { body: NO_BODY } }, async (_request, reply) => {
     if (deps.judges && !deps.judges()) return reply.code(409).send(NOT_JUDGING);
     return { pending: await deps.rescan() };
   });

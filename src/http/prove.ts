@@ -233,20 +233,26 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
     },
   );
 
-  app.get<{ Params: { slug: string }; Querystring: Record<string, unknown> }>(
+  app.get<{ Params: { slug: string }; Querystring: { state?: string; code?: string; error?: string } }>(
     '/sign-in/:slug/callback',
-    { schema: { params: { type: 'object', properties: { slug: text(32) }, required: ['slug'] } } },
+    {
+      schema: {
+        params: { type: 'object', properties: { slug: text(32) }, required: ['slug'] },
+        // The service may add keys of its own (error_description, iss); those it names are single texts.
+        querystring: {
+          type: 'object',
+          properties: { state: text(4096), code: text(4096), error: text(256) },
+        },
+      },
+    },
     async (request, reply) => {
       const channel = [...deps.channels.values()].find(
         (c): c is AccountChannel =>
           c.page === 'account' && (c as AccountChannel).signIn?.slug === request.params.slug,
       );
       if (!channel) return refused(reply, 'This registrar has no such sign-in.', 404);
-      // A repeated parameter arrives as a list: only a single value is a state, a code or an error.
-      const [state, code, error] = ['state', 'code', 'error'].map((name) => {
-        const value: unknown = request.query[name];
-        return typeof value === 'string' ? value : undefined;
-      });
+      // A repeated parameter (a list) was refused by the schema: each is one text or absent.
+      const { state, code, error } = request.query;
       const checked = deps.seals.checkState(state ?? '', cookieOf(request.headers.cookie), now());
       if (!checked.ok) return refused(reply, checked.message, 400);
       const c = await deps.registrar.describeChallenge(checked.challengeId);

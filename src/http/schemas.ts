@@ -23,6 +23,14 @@ export const formBody = <P extends Record<string, object>>(properties: P, requir
     additionalProperties: false,
   }) as const;
 
+/** What a route that reads no body takes: nothing (an empty form or object, or no body at all). */
+export const NO_BODY = formBody({});
+
+/** A button's POST may carry no body at all: that is an empty form, not one of another shape. */
+export async function noBodyIsEmptyForm(request: FastifyRequest): Promise<void> {
+  if (request.method === 'POST' && request.body === undefined) request.body = {};
+}
+
 export const ACCOUNT_PARAMS = {
   type: 'object',
   properties: { account: text(128) },

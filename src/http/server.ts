@@ -11,11 +11,20 @@ import { FIELDS, type Field } from '../domain/fields.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { labelOf } from '../domain/verification.js';
 import type { Registrar, RequestStatusView } from '../registrar/registrar.js';
+import { clientOf } from '../registrar/throttle.js';
 import { aboutPage, type PublishedPolicy, policyJson } from './about-view.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { HttpListener } from './listener.js';
 import { type ProveDeps, proveRoutes } from './prove.js';
-import { ACCOUNT_PARAMS, formBody, replyToBadInput, STRICT_AJV, text } from './schemas.js';
+import {
+  ACCOUNT_PARAMS,
+  formBody,
+  NO_BODY,
+  noBodyIsEmptyForm,
+  replyToBadInput,
+  STRICT_AJV,
+  text,
+} from './schemas.js';
 import {
   codePage,
   confirmedPage,
@@ -76,10 +85,7 @@ export function buildServer(deps: HttpDeps, listener: HttpListener): FastifyInst
   });
   // A body, query or parameter that does not fit its route's schema: a clear 400, never a 500.
   app.setErrorHandler(replyToBadInput);
-  // A button's POST may carry no body at all: that is an empty form, not one of another shape.
-  app.addHook('preValidation', async (request) => {
-    if (request.method === 'POST' && request.body === undefined) request.body = {};
-  });
+  app.addHook('preValidation', noBodyIsEmptyForm);
   app.addHook('onSend', async (_request, reply) => {
     // A route may widen one (the sign-in start lets its form redirect to the service).
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
@@ -97,6 +103,8 @@ export function buildServer(deps: HttpDeps, listener: HttpListener): FastifyInst
   app.register(rateLimit, {
     max: deps.requestsPerMinutePerIp ?? 60,
     timeWindow: 60_000,
+    // An IPv6 client is its /64: a subscriber holds all of it.
+    keyGenerator: (request) => clientOf(request.ip),
     allowList: (request) => UNLIMITED.test(request.url),
   });
   app.register(async (pages) => routes(pages, deps));
@@ -137,7 +145,7 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post<{ Params: { token: string } }>(
     '/confirm/:token',
-    { schema: { params: TOKEN_PARAMS } },
+    { schema: { params: TOKEN_PARAMS, body: NO_BODY } },
     async (request, reply) => {
       const result = await deps.registrar.confirm(request.params.token);
       reply.type('text/html; charset=utf-8');
@@ -165,7 +173,7 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
   // The start page's form asks for /status?account=...
   app.get<{ Querystring: { account?: string } }>(
     '/status',
-    { schema: { querystring: { type: 'object', properties: { account: text(128) } } } },
+    { schema: { querystring: formBody({ account: text(128) }) } },
     async (request, reply) =>
       reply.redirect(`/status/${encodeURIComponent(request.query.account ?? '')}`, 303),
   );
@@ -188,7 +196,7 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post<{ Params: { account: string } }>(
     '/status/:account/resend',
-    { schema: { params: ACCOUNT_PARAMS } },
+    { schema: { params: ACCOUNT_PARAMS, body: NO_BODY } },
     async (request, reply) => {
       const status = await statusOf(request.params.account);
       const outcome = status ? await deps.registrar.resend(status.account) : undefined;

@@ -17,7 +17,7 @@ import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
 import type { HandleGuard } from './handles.js';
 import type { RegistrarMetrics } from './metrics.js';
-import { Throttle, throttleKey, WRONG_CODES } from './throttle.js';
+import { clientOf, Throttle, throttleKey, WRONG_CODES } from './throttle.js';
 import type { ChallengeTokens } from './tokens.js';
 import { updateWithRetry } from './updates.js';
 
@@ -40,8 +40,6 @@ export interface ProofsOptions {
   /** One account per handle: absent, no handle is compared. */
   handles?: HandleGuard;
 }
-
-export type { PageChallenge };
 
 export type LinkCheck =
   | {
@@ -413,11 +411,11 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
   /**
    * Someone typed the code of `field` on the registrar's public form for `account`, from `client`
    * (an address). Only a field whose code was delivered privately takes one; a wrong code voids
-   * nothing (anyone can type here) but makes that client wait longer before its next try.
+   * nothing (anyone can type here) but makes that client (its IPv6 /64) wait longer before its next try.
    */
   async answerCodeOf(account: string, field: Field, code: string, client: string): Promise<CodeOutcome> {
     if (!this.accepts(field, 'typed-code')) return { ok: false, message: REFUSALS['wrong-way'] };
-    const key = throttleKey(account, field, client);
+    const key = throttleKey(account, field, clientOf(client));
     const waitUntil = this.throttle.waitUntil(key);
     if (waitUntil !== undefined) return tooManyTries(waitUntil);
     // Counted before the store is asked, so that tries sent at once cannot all pass the check above.

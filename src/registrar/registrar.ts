@@ -7,7 +7,7 @@
 import type { ChainIdentity } from '../chain/identity.js';
 import type { GivenJudgement, Judge, JudgeOutcome } from '../chain/judge.js';
 import type { ReconcileScope, RegistrarEvent, WatcherHandler } from '../chain/watcher.js';
-import type { Channel, LiveChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
+import type { Channel, LiveChallenge, PageChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
 import type { AnswerWay } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import type { HandleRule } from '../domain/handles.js';
@@ -24,7 +24,6 @@ import { DEFAULT_LIMITS, type MessageLimits, Outbox } from './outbox.js';
 import {
   type CodeOutcome,
   type LinkCheck,
-  type PageChallenge,
   Proofs,
   type ResendOutcome,
   type SeenByReviewer,

@@ -5,6 +5,7 @@
  * then each waits twice as long as the last, up to a ceiling. Nothing is voided or refused for good:
  * a stranger cannot lock a person out. Kept in memory, bounded; a restart forgets it.
  */
+import { isIPv6 } from 'node:net';
 
 export interface ThrottleRules {
   /** Tries without any wait. */
@@ -67,3 +68,27 @@ export class Throttle {
 
 /** One key from its parts (none holds a newline). */
 export const throttleKey = (...parts: string[]) => parts.join('\n');
+
+/**
+ * The client a try is counted for: an IPv4 address, or the /64 network of an IPv6 address. One
+ * subscriber gets a whole /64 (2^64 addresses to send from), so counting each address apart would
+ * give a stranger a fresh count with every try. An IPv4 address written as IPv6 counts as itself.
+ */
+export function clientOf(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped?.[1]) return mapped[1];
+  const bare = address.replace(/%.*$/, '');
+  if (!isIPv6(bare)) return address;
+  const [head = '', tail = ''] = bare.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = !bare.includes('::') || tail === '' ? [] : tail.split(':');
+  // A dotted IPv4 tail fills two groups.
+  const width = (groups: string[]) => groups.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
+  const groups = bare.includes('::')
+    ? [...left, ...Array<string>(8 - width(left) - width(right)).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}

@@ -25,6 +25,9 @@ import { confirm, type DaemonHarness, eventually, FEE, freePort } from '../suppo
 import { callBack, confirmSignIn, startSignIn } from '../support/sign-in.js';
 import { linkIn } from '../support/smtp.js';
 
+/** Messages to one mail domain a day, in this suite. */
+const DOMAIN_CAP = 6;
+
 let every: EveryService;
 let h: DaemonHarness;
 let hs: TestHomeserver;
@@ -44,9 +47,11 @@ beforeAll(async () => {
     REGISTRAR_TRUST_PROXY: 'true',
     // A live status stream with nothing to say ends after this.
     REGISTRAR_STATUS_STREAM_IDLE_SECONDS: '3',
+    // Mail to one domain a day: the other tests here mail example.org 5 times in all, under it.
+    REGISTRAR_MESSAGES_PER_DOMAIN_PER_DAY: String(DOMAIN_CAP),
   });
   ({ h, hs, services } = every);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await every?.close();
@@ -307,6 +312,91 @@ describe('a stranger who wants to keep a person from verifying', () => {
     expect((await confirm(linkIn(mail))).status).toBe(410);
   });
 
+  it('gets no fresh tries by moving through the addresses of its IPv6 network', async () => {
+    const who = await stranger({ display: { Raw: 'Six Network' }, email: { Raw: 'six@example.com' } });
+    const from = (client: string) =>
+      form(
+        `${h.url}/code`,
+        { account: who.address, field: 'email', code: 'AAAAAAAA' },
+        { 'x-forwarded-for': client },
+      );
+    const statuses: number[] = [];
+    // One subscriber holds a whole /64: each try from another address of it.
+    for (let i = 1; i <= 6; i++) statuses.push((await from(`2001:db8:66:1::${i.toString(16)}`)).status);
+    expect(statuses).toEqual([422, 422, 429, 429, 429, 429]);
+    // Another network is not held back by this one.
+    expect((await from('2001:db8:66:2::1')).status).toBe(422);
+    expect((await h.statusOf(who.address)).fields.email?.status).toBe('awaiting');
+  });
+
+  it("cannot void a person's Matrix code by sending wrong codes to the bot from its own account", async () => {
+    const mxid = '@lock-target:localhost';
+    const person = await h.newPerson({ display: 'Bot Target', matrix: mxid });
+    const before = hs.sent.length;
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const code = /reply here with the code ([A-Z0-9]{8})/.exec(
+      (await hs.nextMessageTo(mxid, before)).body,
+    )?.[1];
+    expect(code).toMatch(/^[A-Z2-9]{8}$/);
+    const room = hs.roomWith(mxid) ?? '';
+    hs.join(room, mxid);
+    // The stranger has a request of its own, so the bot opened a direct room with it too: there
+    // its wrong codes count, but only against its own codes.
+    const mallory = '@lock-mallory:localhost';
+    const strangerBefore = hs.sent.length;
+    await stranger({ display: { Raw: 'Bot Mallory' }, matrix: { Raw: mallory } });
+    await hs.nextMessageTo(mallory, strangerBefore);
+    const own = hs.roomWith(mallory) ?? '';
+    hs.join(own, mallory);
+    const wrong = code === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA';
+    const answered = () => h.logs().split('"Matrix code answered"').length - 1;
+    const answeredBefore = answered();
+    // Five in its own room void its own codes (REGISTRAR_CODE_ATTEMPTS); after that the bot ignores it there.
+    const places = [own, own, own, own, own, room, room, room];
+    // One at a time, each handled before the next (the bot answers a refusal once, so the log says).
+    for (const [i, where] of places.entries()) {
+      hs.say(where, mallory, wrong);
+      await eventually(
+        async () => (answered() >= answeredBefore + i + 1 ? true : undefined),
+        `wrong code ${i + 1} handled`,
+      );
+    }
+    // Its own codes were voided by its own wrong ones; the person's were not touched.
+    expect(h.logs()).toContain('too many wrong codes; challenges voided');
+    const sentBefore = hs.sent.length;
+    hs.say(room, mxid, code ?? '');
+    expect((await hs.nextMessageTo(mxid, sentBefore)).body).toContain('Confirmed');
+    expect((await h.statusOf(person.address)).fields.matrix?.status).toBe('confirmed');
+  }, 90_000);
+
+  it('cannot mail one domain without bound through spellings of a mailbox the registrar does not fold', async () => {
+    // Dots in the local part are one mailbox at some providers, not at others: they are not folded,
+    // so each spelling is its own target, and only the cap on the domain stops them.
+    const spellings = ['crowd', 'c.rowd', 'cr.owd', 'cro.wd', 'crow.d', 'c.r.owd', 'c.ro.wd'].map(
+      (local) => `${local}@dots.example.net`,
+    );
+    expect(spellings.length).toBeGreaterThan(DOMAIN_CAP);
+    const [first = '', ...rest] = spellings;
+    const who = await stranger({ display: { Raw: 'Dot Sender' }, email: { Raw: first } });
+    await h.mailbox.nextMail(first);
+    for (const [i, address] of rest.entries()) {
+      await h.chain.setIdentityInfo(who, { display: { Raw: 'Dot Sender' }, email: { Raw: address } });
+      if (i + 2 <= DOMAIN_CAP) {
+        await h.mailbox.nextMail(address);
+        continue;
+      }
+      // Over the domain's cap: the message waits in the outbox for the day's window.
+      const held = await eventually(async () => {
+        const view = await h.statusOf(who.address);
+        return view.fields.email?.value === address && view.fields.email?.nextMessageAt !== undefined
+          ? view
+          : undefined;
+      }, `the message to ${address} held back`);
+      expect((held.fields.email?.nextMessageAt ?? 0) - Date.now()).toBeGreaterThan(60 * 60_000);
+    }
+    expect(h.mailbox.recipients.filter((r) => r.endsWith('@dots.example.net'))).toHaveLength(DOMAIN_CAP);
+  }, 120_000);
+
   it("cannot spend a person's message budget through variants of their address", async () => {
     const who = await stranger({ display: { Raw: 'Variant Sender' }, email: { Raw: 'Budget@example.org' } });
     await h.mailbox.nextMail('Budget@example.org');
@@ -345,6 +435,79 @@ describe('a stranger who wants to keep a person from verifying', () => {
     expect(text).toContain(who.address);
     expect(text).not.toContain('evil.example');
   });
+});
+
+describe('a stranger who sends what no form sends', () => {
+  it('gets a 400 that names the problem on every route, public and admin, and changes nothing', async () => {
+    const who = await stranger({ display: { Raw: 'Shape Tester' }, email: { Raw: 'shape@example.com' } });
+    const admin = `http://127.0.0.1:${every.adminPort}`;
+    const bearer = { authorization: `Bearer ${every.adminToken}` };
+    // Every POST route, with a key it reads (or none: it reads no body).
+    const posts: [string, string | undefined, Record<string, string>][] = [
+      [`${h.url}/code`, 'code', {}],
+      [`${h.url}/confirm/not-a-token`, undefined, {}],
+      [`${h.url}/status/${who.address}/resend`, undefined, {}],
+      [`${h.url}/prove/${who.address}/web`, 'method', {}],
+      [`${h.url}/sign-in/confirm`, 'signedIn', {}],
+      [`${admin}/admin/review`, 'account', bearer],
+      [`${admin}/admin/judge`, 'account', bearer],
+      [`${admin}/admin/rescan`, undefined, bearer],
+    ];
+    const bodies = (key: string | undefined): [string, unknown][] => [
+      ['an unknown key', { unknown: 'x' }],
+      ['a list', ['x']],
+      ['a number', 12345678],
+      ['null', null],
+      ...(key === undefined
+        ? []
+        : ([
+            [`${key} as a list`, { [key]: ['x'] }],
+            [`${key} as a number`, { [key]: 12345678 }],
+            [`${key} as an object`, { [key]: { $ne: '' } }],
+            [`${key} of 10,000 characters`, { [key]: 'x'.repeat(10_000) }],
+          ] as [string, unknown][])),
+    ];
+    const unexpected: string[] = [];
+    const expect400 = async (name: string, response: Response) => {
+      const text = await response.text();
+      if (response.status !== 400 || !/not understood/i.test(text)) {
+        unexpected.push(`${name}: ${response.status} ${text.slice(0, 80)}`);
+      }
+    };
+    for (const [url, key, headers] of posts) {
+      for (const [name, body] of bodies(key)) {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+          redirect: 'manual',
+        });
+        await expect400(`POST ${url.replace(/^http:\/\/[^/]+/, '')} with ${name}`, response);
+      }
+    }
+    // Query and path parameters: a list where one text belongs, a key no route reads, text too long.
+    const gets: [string, string, Record<string, string>][] = [
+      ['an account twice', `${h.url}/status?account=${who.address}&account=${who.address}`, {}],
+      ['an unknown key', `${h.url}/status?account=${who.address}&unknown=x`, {}],
+      ['an account of 1,000 characters', `${h.url}/status?account=${'x'.repeat(1_000)}`, {}],
+      ['a status of 1,000 characters', `${h.url}/status/${'x'.repeat(1_000)}`, {}],
+      ['a field of 100 characters', `${h.url}/prove/${who.address}/${'x'.repeat(100)}`, {}],
+      ['a sign-in state twice', `${h.url}/sign-in/github/callback?state=a&state=b&code=c`, {}],
+      [
+        'a sign-in code of 5,000 characters',
+        `${h.url}/sign-in/github/callback?state=a&code=${'x'.repeat(5_000)}`,
+        {},
+      ],
+      ['an admin status of 200 characters', `${admin}/admin/requests/${'x'.repeat(200)}`, bearer],
+      ['an admin review list of 200 characters', `${admin}/admin/reviews/${'x'.repeat(200)}`, bearer],
+    ];
+    for (const [name, url, headers] of gets) {
+      await expect400(`GET with ${name}`, await fetch(url, { headers, redirect: 'manual' }));
+    }
+    expect(unexpected).toEqual([]);
+    expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+    expect((await h.statusOf(who.address)).fields.email?.status).toBe('awaiting');
+  }, 60_000);
 });
 
 describe('a stranger who wants to hold the server busy', () => {

@@ -7,9 +7,9 @@
  */
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { PageChallenge } from '../../src/channels/channel.js';
 import { WEB_PROOF_PATH, WebChannel } from '../../src/channels/web.js';
 import { WebSite } from '../../src/dev/stand-ins/web-site.js';
-import type { PageChallenge } from '../../src/registrar/proofs.js';
 
 const SITE_ADDRESS = '127.8.0.1';
 

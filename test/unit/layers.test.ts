@@ -1,7 +1,8 @@
 /**
  * The house rules, checked on the code itself: no import cycles, and each layer of src/ imports only
  * the layers docs/ARCHITECTURE.md allows it (the domain nothing but itself, nothing imports the
- * composition root or its parts but the entry points).
+ * composition root or its parts but the entry points), that page's map names every
+ * file, and every file opens with the comment that says its job.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -88,6 +89,32 @@ describe('the layout', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it("names every file of src/ in docs/ARCHITECTURE.md's map, in its folder's row", () => {
+    const map = readFileSync('docs/ARCHITECTURE.md', 'utf8').split('## Layout')[1]?.split('### ')[0] ?? '';
+    const rows = map.split('\n').filter((line) => line.startsWith('| `src/'));
+    const unnamed = sources(SRC).filter((file) => {
+      // A file in a folder of a layer is named by that folder (`stand-ins/`).
+      const [folder, inner, nested] = relative(SRC, file).split('/');
+      const name = nested === undefined ? inner : `${inner}/`;
+      if (name === undefined) return !rows.some((row) => row.startsWith(`| \`src/${folder}\``));
+      const row = rows.find((r) => r.startsWith(`| \`src/${folder}/\``));
+      return !row?.includes(`\`${name}\``);
+    });
+    expect(unnamed).toEqual([]);
+  });
+
+  it('opens every file with a comment that says its job', () => {
+    const silent = sources(SRC).filter(
+      (file) =>
+        !/^\s*\/(\*\*|\/)/.test(
+          readFileSync(file, 'utf8')
+            .replace(/^#!.*\n/, '')
+            .slice(0, 8),
+        ),
+    );
+    expect(silent).toEqual([]);
   });
 
   it('leaves no file and folder of the same name side by side', () => {

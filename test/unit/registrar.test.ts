@@ -412,6 +412,24 @@ describe('the registrar', () => {
     expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('awaiting');
   });
 
+  it.each([[['published']], [['signature']], [['sign-in', 'post']], [['review']]] as ChannelMeans[][][])(
+    'gives a challenge of a channel of %j no code at all',
+    async (means) => {
+      outbox = new RecordingChannel('email', means);
+      const r = registrar(new ScriptedJudge([]));
+      await r.onEvent(event('requested'));
+      await r.outbox.flush();
+      const request = await store.findOpenRequest(ACCOUNT, INDEX);
+      const challenges = await store.listChallenges(request?.id ?? '');
+      expect(challenges.length).toBeGreaterThan(0);
+      for (const c of challenges) expect(c.codeHash).toBeUndefined();
+      // Not even the code the channel was handed (a page shows none) confirms anything.
+      const { code = '' } = outbox.sent.at(-1) ?? {};
+      expect(await r.answerCodeOf(ACCOUNT, 'email', code, CLIENT)).toMatchObject({ ok: false });
+      expect((await r.status(ACCOUNT))?.fields.email?.status).toBe('awaiting');
+    },
+  );
+
   it("shows a closed request's states, never its values", async () => {
     const r = registrar(new ScriptedJudge([]));
     await r.onEvent(event('requested'));
