@@ -10,13 +10,8 @@
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import {
-  type AdminClientSettings,
-  type Config,
-  ConfigError,
-  loadAdminClientSettings,
-  loadConfig,
-} from './config.js';
+// Loaded when a command needs it: its address checks load the chain's crypto, seconds on a busy machine.
+import type { AdminClientSettings, Config } from './config.js';
 import { FIELDS, type Field, maskOfFields } from './domain/fields.js';
 
 const USAGE = `usage: registrar <command>
@@ -55,7 +50,8 @@ async function confirmed(question: string): Promise<boolean> {
 }
 
 /** The configuration, as the daemon reads it; a wrong one ends the command with exit code 2. */
-function readConfig(): Config {
+async function readConfig(): Promise<Config> {
+  const { ConfigError, loadConfig } = await import('./config.js');
   try {
     return loadConfig(process.env);
   } catch (error) {
@@ -66,6 +62,7 @@ function readConfig(): Config {
 
 /** The admin API's address and token: all the operator commands need. */
 async function readAdminSettings(): Promise<AdminClientSettings> {
+  const { ConfigError, loadAdminClientSettings } = await import('./config.js');
   try {
     return loadAdminClientSettings(process.env);
   } catch (error) {
@@ -221,7 +218,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'config': {
       if (rest[0] !== 'check') fail(USAGE);
-      const config = readConfig();
+      const config = await readConfig();
       const { checkConfig } = await import('./operator/config-check.js');
       const checks = await checkConfig(config);
       for (const check of checks) {
@@ -244,7 +241,7 @@ async function main(argv: string[]): Promise<void> {
         noMoreThan(rest, 1);
         return accountArgument(rest[0], 'NEW_ACCOUNT');
       });
-      const config = readConfig();
+      const config = await readConfig();
       const { proxyRotationCall } = await import('./operator/proxy-rotation.js');
       process.stdout.write(await proxyRotationCall(config, next));
       return;

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { Config } from './config.js';
+import { operatorInfo } from './domain/operator.js';
 import { HttpListener } from './http/listener.js';
 import { buildAdmin } from './parts/admin.js';
 import { connectChain, proxyKey } from './parts/chain.js';
@@ -52,6 +53,8 @@ async function start(
   const proxy = proxyKey(config);
   const store = await openStore(config);
   const chain = await connectChain(config, proxy, log, listener);
+  // Who runs it, on every page and in every message; the chain's own name unless configured.
+  const site = operatorInfo(config.registrar.index, config.operator, chain.api.runtimeChain.toString());
   const channels = await buildChannels(config, store, log);
   reportUnprovable(chain.entry, channels, log);
 
@@ -70,6 +73,7 @@ async function start(
     metrics,
     lease,
     log,
+    operator: site,
   });
   const leader = leaderDuties({ config, registrar, watcher, judge: chain.judge, lease, log });
   const http = buildWeb({
@@ -83,8 +87,9 @@ async function start(
     registry,
     reconciled: leader.reconciled,
     listener,
+    site,
   });
-  const admin = buildAdmin({ config, registrar, store, watcher, lease });
+  const admin = buildAdmin({ config, registrar, store, watcher, lease, registry });
 
   // Pages first: nothing the chain or a channel does may keep /healthz or a confirmation waiting.
   await http.ready();

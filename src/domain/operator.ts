@@ -12,13 +12,13 @@ export interface OperatorInfo {
   name?: string;
   /** Where people reach the operator: an email address or a URL, when configured. */
   contact?: string;
-  /** The chain's name, e.g. "Polkadot People". */
-  chain: string;
+  /** The chain's name, e.g. "Polkadot People" (unknown only before the chain is first reached). */
+  chain?: string;
 }
 
 /** "Acme Identity, registrar #3 on Polkadot People" (or "Registrar #3 on Polkadot People"). */
 export function registrarName(o: OperatorInfo): string {
-  return `${o.name ? `${o.name}, registrar` : 'Registrar'} #${o.index} on ${o.chain}`;
+  return `${o.name ? `${o.name}, registrar` : 'Registrar'} #${o.index}${o.chain ? ` on ${o.chain}` : ''}`;
 }
 
 /** The sentence that ends every message: whom to ask, when there is someone to ask. */
@@ -42,4 +42,22 @@ export const OPERATOR_NAME_RULE = '1 to 64 letters, digits, . _ @ - or spaces';
 
 export function isOperatorName(name: string): boolean {
   return /^[\p{L}\p{N}._@ -]{1,64}$/u.test(name);
+}
+
+/**
+ * Who runs registrar `index`, from the operator's settings; the chain's name is the configured one,
+ * else the name the chain gives itself (unknown before it is reached).
+ */
+export function operatorInfo(
+  index: number,
+  settings: { name?: string | undefined; contact?: string | undefined; chainName?: string | undefined },
+  chainsOwnName?: string,
+): OperatorInfo {
+  const chain = settings.chainName ?? chainsOwnName;
+  return {
+    index,
+    ...(settings.name === undefined ? {} : { name: settings.name }),
+    ...(settings.contact === undefined ? {} : { contact: settings.contact }),
+    ...(chain === undefined ? {} : { chain }),
+  };
 }

@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { GivenJudgement } from '../chain/judge.js';
 import type { Field } from '../domain/fields.js';
 import { isOperatorName, OPERATOR_JUDGEMENTS, OPERATOR_NAME_RULE } from '../domain/operator.js';
@@ -20,6 +21,8 @@ export interface AdminDeps {
   rescan: () => Promise<number>;
   /** Whether this instance judges (holds the lease); rescans and judgements go to the one that does. */
   judges?: () => boolean;
+  /** Served at /metrics, behind the token, when the operator keeps metrics off the public server. */
+  metrics?: Registry;
 }
 
 const NOT_JUDGING = {
@@ -61,6 +64,13 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
         .send({ error: 'a valid admin token is required' });
     }
   });
+
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.metrics()),
+    );
+  }
 
   app.get('/admin/requests', async () => {
     const open = await deps.openRequests();

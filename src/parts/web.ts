@@ -16,7 +16,7 @@ import type { JudgementRequest } from '../domain/request.js';
 import { labelOf } from '../domain/verification.js';
 import type { HttpListener } from '../http/listener.js';
 import { buildServer } from '../http/server.js';
-import type { RegistrarInfo } from '../http/views.js';
+import type { OperatorInfo, RegistrarInfo } from '../http/views.js';
 import type { Lease } from '../registrar/lease.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { Store } from '../store/store.js';
@@ -35,6 +35,8 @@ export function buildWeb(o: {
   /** Whether the leader's start-up reconciliation is done. */
   reconciled: () => boolean;
   listener: HttpListener;
+  /** Who runs the registrar, for every page's header. */
+  site: OperatorInfo;
 }): FastifyInstance {
   const { config, chain, registrar, channels, requestChanges } = o;
   const { connection } = chain;
@@ -43,7 +45,8 @@ export function buildWeb(o: {
     {
       registrar,
       registrarIndex: index,
-      about: aboutRegistrar(chain.api, config, chain.entry),
+      about: aboutRegistrar(chain.api, config, chain.entry, o.site),
+      site: o.site,
       watchRequests: (listener: (request: JudgementRequest) => void) => {
         requestChanges.on('changed', listener);
         return () => requestChanges.off('changed', listener);
@@ -78,7 +81,8 @@ export function buildWeb(o: {
           checks,
         };
       },
-      metrics: o.registry,
+      // On the admin API instead when the operator says so (parts/admin.ts).
+      ...(config.metricsOn === 'public' ? { metrics: o.registry } : {}),
       // Codes come in messages; fields proven on the site or by review have none to type.
       codeFields: channels.filter((c) => accepts(c.means, 'typed-code')).map((c) => c.field),
       prove: {
@@ -87,6 +91,7 @@ export function buildWeb(o: {
         seals: new SignInSeals(config.jwtSecret.reveal()),
         publicUrl: config.publicUrl,
         registrarIndex: index,
+        site: o.site,
       },
       requestsPerMinutePerIp: config.limits.requestsPerMinutePerIp,
       trustProxy: config.http.trustProxy,
@@ -105,6 +110,7 @@ function aboutRegistrar(
   api: ApiPromise,
   config: Config,
   first: RegistrarEntry,
+  site: OperatorInfo,
 ): () => Promise<RegistrarInfo> {
   let entry = first;
   let readAt = Date.now();
@@ -138,6 +144,8 @@ function aboutRegistrar(
       extraFields: config.policy.extraFields,
       displayOnly: judgesDisplayOnly(entry.fields, config.policy),
       challengeTtlHours: Math.round(config.challengeTtlSeconds / 3600),
+      retentionDays: config.retentionDays,
+      site,
     };
   };
 }

@@ -10,6 +10,7 @@ import type { ReconcileScope, RegistrarEvent, WatcherHandler } from '../chain/wa
 import type { Channel, LiveChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
 import type { AnswerWay } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
+import type { OperatorInfo } from '../domain/operator.js';
 import type { ReviewRecord, Snapshot } from '../domain/request.js';
 import type { Policy } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
@@ -55,6 +56,8 @@ export interface RegistrarOptions {
   retentionMs?: number;
   /** Whether this instance judges (holds the lease); one that does not leaves it to the one that does. */
   judges?: () => boolean;
+  /** Who runs the registrar, named in every message (the index alone when absent). */
+  operator?: OperatorInfo;
   now?: () => number;
 }
 
@@ -92,6 +95,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       channels,
       tokens: o.tokens,
       registrarIndex: o.registrarIndex,
+      operator: o.operator ?? { index: o.registrarIndex },
       publicUrl: o.publicUrl,
       limits: o.limits ?? DEFAULT_LIMITS,
       challengeTtlMs: o.challengeTtlMs,
