@@ -31,9 +31,10 @@ export interface RegistrarInfo {
 }
 
 // Long values (addresses, email addresses, proof lines) wrap rather than push the page sideways on
-// a phone: \`overflow-wrap:anywhere\` also lets a table column shrink to the screen.
-const STYLE = `body{font-family:system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1b1b1b;background:#fff;overflow-wrap:anywhere}
-header{border-bottom:1px solid #ccc;margin-bottom:1rem}header p{margin:.3rem 0}header .site a{color:#1b1b1b;font-weight:600;text-decoration:none}header .about{font-size:.95rem;color:#333}
+// a phone: \`overflow-wrap:anywhere\` on values also lets a table column shrink to the screen,
+// while labels break between words only.
+const STYLE = `body{font-family:system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1b1b1b;background:#fff;overflow-wrap:break-word}
+header{border-bottom:1px solid #ccc;margin-bottom:1rem}header p{margin:.3rem 0}header .site a{color:#1b1b1b;font-weight:600;text-decoration:none}header .about{font-size:.95rem;color:#333}header a,.hint{overflow-wrap:anywhere}th{overflow-wrap:normal}
 a{color:#0b57d0}code{overflow-wrap:anywhere;background:#f2f2f2;padding:.1rem .3rem;border-radius:.2rem}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f2f2f2;padding:.5rem}textarea{max-width:100%;box-sizing:border-box}
 button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.3rem;background:#b3005c;color:#fff;cursor:pointer}
 button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
@@ -48,7 +49,7 @@ function masthead(site: OperatorInfo | undefined): string {
     ? ` Contact: ${href ? `<a href="${escapeHtml(href)}">${breakable(site.contact)}</a>` : escapeHtml(site.contact)}`
     : '';
   return `<header><p class="site"><a href="/">${escapeHtml(site.name ?? 'Identity registrar')}</a></p>
-<p class="about">${escapeHtml(registrarName(site))}.${contact}</p></header>`;
+<p class="about">Registrar #${site.index}${site.chain ? ` on ${escapeHtml(site.chain)}` : ''}.${contact}</p></header>`;
 }
 
 /** `value` escaped, with places to break a line after the dots, @, slashes and dashes of addresses. */
