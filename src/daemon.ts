@@ -6,7 +6,6 @@
 import { EventEmitter } from 'node:events';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { Config } from './config.js';
-import { operatorInfo } from './domain/operator.js';
 import { HttpListener } from './http/listener.js';
 import { buildAdmin } from './parts/admin.js';
 import { connectChain, proxyKey } from './parts/chain.js';
@@ -15,7 +14,7 @@ import { leaderDuties } from './parts/leader.js';
 import { buildMetrics } from './parts/metrics.js';
 import { buildRegistrar } from './parts/registrar.js';
 import { openStore } from './parts/store.js';
-import { buildWeb } from './parts/web.js';
+import { buildWeb, whoRunsIt } from './parts/web.js';
 import { Lease } from './registrar/lease.js';
 import { notifyingStore } from './store/notifying.js';
 import { collectGarbage } from './support/heap.js';
@@ -54,7 +53,7 @@ async function start(
   const store = await openStore(config);
   const chain = await connectChain(config, proxy, log, listener);
   // Who runs it, on every page and in every message; the chain's own name unless configured.
-  const site = operatorInfo(config.registrar.index, config.operator, chain.api.runtimeChain.toString());
+  const site = whoRunsIt(config, chain);
   const channels = await buildChannels(config, store, log);
   reportUnprovable(chain.entry, channels, log);
 

@@ -113,7 +113,9 @@ const NOTICES: Record<string, (until?: string) => string> = {
       Number.isFinite(Number(until)) ? new Date(Number(until)).toUTCString() : 'a few minutes'
     }.`,
 };
-const STATUS_QUERY = formBody({ resent: text(16), until: text(16) });
+/** A query's known keys have a shape; others (a mail client's tracking tags) are let through, unread. */
+const query = (properties: Record<string, object>) => ({ type: 'object', properties }) as const;
+const STATUS_QUERY = query({ resent: text(16), until: text(16) });
 
 /** Live status streams one client address may hold, and all of them together. */
 const STREAMS_PER_CLIENT = 8;
@@ -306,7 +308,7 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
   // A message's own link to the form names the account and field, so only the code is left to type.
   app.get<{ Querystring: { account?: string; field?: string } }>(
     '/code',
-    { schema: { querystring: formBody({ account: text(128), field: text(32) }) } },
+    { schema: { querystring: query({ account: text(128), field: text(32) }) } },
     async (request, reply) =>
       reply.type('text/html; charset=utf-8').send(codePage(codeFields, site, request.query)),
   );

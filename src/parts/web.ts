@@ -12,6 +12,7 @@ import type { Channel } from '../channels/channel.js';
 import { SignInSeals } from '../channels/sign-in.js';
 import type { Config } from '../config.js';
 import { accepts } from '../domain/answers.js';
+import { operatorInfo } from '../domain/operator.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { labelOf } from '../domain/verification.js';
 import type { HttpListener } from '../http/listener.js';
@@ -100,6 +101,11 @@ export function buildWeb(o: {
     },
     o.listener,
   );
+}
+
+/** Who runs the registrar, for every page and message: the chain's own name unless one is configured. */
+export function whoRunsIt(config: Config, chain: ChainPart): OperatorInfo {
+  return operatorInfo(config.registrar.index, config.operator, chain.api.runtimeChain.toString());
 }
 
 /**
