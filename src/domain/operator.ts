@@ -16,9 +16,9 @@ export interface OperatorInfo {
   chain?: string;
 }
 
-/** "Acme Identity, registrar #3 on Polkadot People" (or "Registrar #3 on Polkadot People"). */
+/** "Acme Identity, registrar #3 on Polkadot People" (or "registrar #3 on Polkadot People"), for mid-sentence. */
 export function registrarName(o: OperatorInfo): string {
-  return `${o.name ? `${o.name}, registrar` : 'Registrar'} #${o.index}${o.chain ? ` on ${o.chain}` : ''}`;
+  return `${o.name ? `${o.name}, registrar` : 'registrar'} #${o.index}${o.chain ? ` on ${o.chain}` : ''}`;
 }
 
 /** The sentence that ends every message: whom to ask, when there is someone to ask. */

@@ -7,7 +7,7 @@ import type { PageChallenge } from '../channels/channel.js';
 import { pgpChallengeText } from '../channels/pgp.js';
 import { registrarName } from '../domain/operator.js';
 import { escapeHtml } from '../support/html.js';
-import { breakable, type OperatorInfo, page } from './views.js';
+import { type OperatorInfo, page } from './views.js';
 
 type Open = PageChallenge & { ok: true };
 
@@ -41,7 +41,7 @@ export function accountPage(
   return page(
     `Prove your ${c.label}`,
     `${message(notice)}<p>Account ${whose(c)} asked ${escapeHtml(registrarName(o.site))} to verify its ${escapeHtml(c.label)}
-<code>${breakable(c.value)}</code>.</p>
+<code>${escapeHtml(c.value)}</code>.</p>
 ${signIn}
 ${post}`,
     o.site,
@@ -65,7 +65,7 @@ export function pgpPage(c: Open, site: OperatorInfo, notice?: string): string {
   return page(
     `Prove your ${c.label}`,
     `${message(notice)}<p>Account ${whose(c)} asked ${escapeHtml(registrarName(site))} to verify its PGP fingerprint
-<code>${breakable(c.value)}</code>.</p>
+<code>${escapeHtml(c.value)}</code>.</p>
 <p>Save the text below to a file (say <code>challenge.txt</code>), sign it with that key (<code>gpg --clearsign challenge.txt</code>), and paste the signed text and your public key (<code>gpg --armor --export ${escapeHtml(c.subject)}</code>).</p>
 <pre id="challenge-text">${escapeHtml(pgpChallengeText(c, site.index))}</pre>
 <form method="post">
@@ -86,7 +86,7 @@ export function webPage(
   return page(
     `Prove your ${c.label}`,
     `${message(notice)}<p>Account ${whose(c)} asked ${escapeHtml(registrarName(o.site))} to verify its website
-<code>${breakable(c.value)}</code>.</p>
+<code>${escapeHtml(c.value)}</code>.</p>
 <p>Publish this line, either way:</p>
 <pre id="web-proof">${escapeHtml(proof)}</pre>
 <ul>

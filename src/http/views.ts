@@ -192,7 +192,7 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
         .map((t) => escapeHtml(t));
       if (state.proveAt)
         detail.push(`<a href="${escapeHtml(state.proveAt)}">Prove your ${escapeHtml(state.label)}</a>`);
-      return `<tr data-field="${field}"><th scope="row">${escapeHtml(sentence(state.label).slice(0, -1))}</th><td>${state.value === undefined ? '' : `<code>${breakable(state.value)}</code>`}</td>
+      return `<tr data-field="${field}"><th scope="row">${escapeHtml(sentence(state.label).slice(0, -1))}</th><td>${state.value === undefined ? '' : `<code>${escapeHtml(state.value)}</code>`}</td>
 <td class="state-${state.status}">${escapeHtml(state.review ? 'Awaiting operator review' : (STATE_WORDS[state.status] ?? state.status))}${detail.length ? `<div class="hint">${detail.join('<br>')}</div>` : ''}</td></tr>`;
     })
     .join('\n');
@@ -263,7 +263,7 @@ export function confirmPage(view: {
   return page(
     'Confirm your identity field',
     `<p>Account ${named} asked ${escapeHtml(registrarName(view.site))} to verify its
-${escapeHtml(view.label)} <code>${breakable(view.value)}</code>.</p>
+${escapeHtml(view.label)} <code>${escapeHtml(view.value)}</code>.</p>
 ${view.display ? `<p>Full address: <code>${escapeHtml(view.account)}</code></p>\n` : ''}<p>Confirming says that this ${escapeHtml(view.label)} is yours and belongs to that account.</p>
 <p>If this is you, press Confirm. If you did not ask for this, close this page: nothing happens.</p>
 <form method="post"><button type="submit">Confirm</button></form>`,
