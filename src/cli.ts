@@ -4,11 +4,14 @@
  * all-in-one dev mode and `dev request` asks it for a judgement; `mask` turns field names into the
  * bitflag mask for `identity.setFields`; `config check`, `pending`, `status` and `rescan` serve the
  * operator. Exit codes: 0 done, 1 failed (a check failed, the daemon is unreachable), 2 wrong usage or
- * configuration, 3 no such request.
+ * configuration, 3 no such request. The commands that talk to the running daemon (pending, status,
+ * reviews, rescan, review, judge) read only the admin API's address and token, and check their
+ * arguments before anything is sent.
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, loadConfig } from './config.js';
+// Loaded when a command needs it: its address checks load the chain's crypto, seconds on a busy machine.
+import type { AdminClientSettings, Config } from './config.js';
 import { FIELDS, type Field, maskOfFields } from './domain/fields.js';
 
 const USAGE = `usage: registrar <command>
@@ -16,6 +19,7 @@ const USAGE = `usage: registrar <command>
   config check                          read the configuration and reach the chain, store, SMTP and Matrix
   pending [--json]                      the open requests of the running daemon, as a table
   status ACCOUNT [--json]               one request's fields and what blocks it
+  reviews ACCOUNT [--json]              the operators' reviews of an account (the audit log)
   rescan                                read chain storage now and bring every request up to date
   review ACCOUNT FIELD --confirm|--reject [--identity HASH | --value TEXT] [--note TEXT] [--by NAME]
                                         the operator's verdict on a legal name or image, or a display
@@ -48,11 +52,147 @@ async function confirmed(question: string): Promise<boolean> {
 }
 
 /** The configuration, as the daemon reads it; a wrong one ends the command with exit code 2. */
-function readConfig(): Config {
+async function readConfig(): Promise<Config> {
+  const { ConfigError, loadConfig } = await import('./config.js');
   try {
     return loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message, 2);
+    throw error;
+  }
+}
+
+/** The admin API's address and token: all the operator commands need. */
+async function readAdminSettings(): Promise<AdminClientSettings> {
+  const { ConfigError, loadAdminClientSettings } = await import('./config.js');
+  try {
+    return loadAdminClientSettings(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, 2);
+    throw error;
+  }
+}
+
+/** Runs `check`; wrong usage (a UsageError) ends the command with exit code 2 and the message. */
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if ((error as Error).name === 'UsageError') {
+      fail(`${(error as Error).message} (registrar --help shows every command)`, 2);
+    }
+    throw error;
+  }
+}
+
+/** The commands that act on the running daemon through its admin API. */
+async function operatorCommand(command: string, rest: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: {
+      json: { type: 'boolean' },
+      confirm: { type: 'boolean' },
+      reject: { type: 'boolean' },
+      note: { type: 'string' },
+      by: { type: 'string' },
+      yes: { type: 'boolean' },
+      identity: { type: 'string' },
+      value: { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  const args = await import('./operator/arguments.js');
+  // Each command takes its own options: another's is as wrong as an unknown one.
+  const takes: Record<string, readonly string[]> = {
+    pending: ['json'],
+    status: ['json'],
+    reviews: ['json'],
+    rescan: [],
+    review: ['confirm', 'reject', 'note', 'by', 'identity', 'value'],
+    judge: ['yes', 'by'],
+  };
+  const checked = usage(() => {
+    const foreign = Object.keys(values).find((option) => !takes[command]?.includes(option));
+    if (foreign) throw new args.UsageError(`${command} takes no --${foreign}`);
+    const by = args.operatorNameArgument(values.by ?? userInfo().username);
+    switch (command) {
+      case 'pending':
+      case 'rescan':
+        args.noMoreThan(positionals, 0);
+        return { by };
+      case 'review': {
+        args.noMoreThan(positionals, 2);
+        const account = args.accountArgument(positionals[0]);
+        const field = args.reviewFieldArgument(positionals[1]);
+        if (values.confirm === values.reject) throw new args.UsageError('give one of --confirm or --reject');
+        const identityHash = args.identityHashArgument(values.identity);
+        return { by, account, field, identityHash };
+      }
+      case 'judge': {
+        args.noMoreThan(positionals, 2);
+        return {
+          by,
+          account: args.accountArgument(positionals[0]),
+          judgement: args.judgementArgument(positionals[1]),
+        };
+      }
+      default:
+        args.noMoreThan(positionals, 1);
+        return { by, account: args.accountArgument(positionals[0]) };
+    }
+  });
+  const admin = await readAdminSettings();
+  const operator = await import('./operator/admin-client.js');
+  const account = checked.account ?? '';
+  try {
+    if (command === 'pending') process.stdout.write(await operator.pending(admin, values.json === true));
+    else if (command === 'rescan') process.stdout.write(await operator.rescan(admin));
+    else if (command === 'reviews')
+      process.stdout.write(await operator.reviews(admin, account, values.json === true));
+    else if (command === 'review') {
+      const field = checked.field ?? 'legal';
+      const decision = values.confirm ? 'confirm' : 'reject';
+      let seen: { identityHash?: string; value?: string } = {
+        ...(checked.identityHash === undefined ? {} : { identityHash: checked.identityHash }),
+        ...(values.value === undefined ? {} : { value: values.value }),
+      };
+      if (seen.identityHash === undefined && seen.value === undefined) {
+        // What is decided on is what is shown here: the hash goes with the answer.
+        if (!process.stdin.isTTY) {
+          fail(
+            'give --identity HASH or --value TEXT: what you reviewed (`registrar status ACCOUNT` shows both)',
+          );
+        }
+        const shown = await operator.reviewSubject(admin, account, field);
+        if (
+          !(await confirmed(
+            `${decision === 'confirm' ? 'Confirm' : 'Reject'} the ${field} "${shown.value}" of ${account} (identity ${shown.identityHash})? [y/N] `,
+          ))
+        ) {
+          fail('not confirmed; nothing was reviewed', 1);
+        }
+        seen = { identityHash: shown.identityHash };
+      }
+      // The audit log names the reviewer: --by, or the operator's login.
+      process.stdout.write(
+        await operator.review(admin, account, field, decision, values.note ?? '', checked.by, seen),
+      );
+    } else if (command === 'judge') {
+      const judgement = checked.judgement ?? 'Erroneous';
+      if (
+        !values.yes &&
+        !(await confirmed(`Give ${judgement} to ${account}? This is final on chain. [y/N] `))
+      ) {
+        fail('not confirmed; nothing was given (pass --yes to skip the question)', 1);
+      }
+      process.stdout.write(await operator.judge(admin, account, judgement, checked.by));
+    } else {
+      const result = await operator.status(admin, account, values.json === true);
+      process.stdout.write(result.text);
+      if (!result.found) process.exit(3);
+    }
+  } catch (error) {
+    if (error instanceof operator.OperatorError) fail(error.message, 1);
     throw error;
   }
 }
@@ -80,7 +220,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'config': {
       if (rest[0] !== 'check') fail(USAGE);
-      const config = readConfig();
+      const config = await readConfig();
       const { checkConfig } = await import('./operator/config-check.js');
       const checks = await checkConfig(config);
       for (const check of checks) {
@@ -91,97 +231,21 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'pending':
     case 'status':
+    case 'reviews':
     case 'rescan':
     case 'review':
-    case 'judge': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        options: {
-          json: { type: 'boolean' },
-          confirm: { type: 'boolean' },
-          reject: { type: 'boolean' },
-          note: { type: 'string' },
-          by: { type: 'string' },
-          yes: { type: 'boolean' },
-          identity: { type: 'string' },
-          value: { type: 'string' },
-        },
-        allowPositionals: true,
-      });
-      const config = readConfig();
-      const operator = await import('./operator/admin-client.js');
-      try {
-        if (command === 'pending') process.stdout.write(await operator.pending(config, values.json === true));
-        else if (command === 'rescan') process.stdout.write(await operator.rescan(config));
-        else if (command === 'review') {
-          const [account, field] = positionals;
-          if (!account || !field || values.confirm === values.reject) {
-            fail(`give the account, the field and one of --confirm or --reject\n${USAGE}`);
-          }
-          const decision = values.confirm ? 'confirm' : 'reject';
-          let seen: { identityHash?: string; value?: string } = {
-            ...(values.identity === undefined ? {} : { identityHash: values.identity }),
-            ...(values.value === undefined ? {} : { value: values.value }),
-          };
-          if (seen.identityHash === undefined && seen.value === undefined) {
-            // What is decided on is what is shown here: the hash goes with the answer.
-            if (!process.stdin.isTTY) {
-              fail(
-                'give --identity HASH or --value TEXT: what you reviewed (`registrar status ACCOUNT` shows both)',
-              );
-            }
-            const shown = await operator.reviewSubject(config, account, field);
-            if (
-              !(await confirmed(
-                `${decision === 'confirm' ? 'Confirm' : 'Reject'} the ${field} "${shown.value}" of ${account} (identity ${shown.identityHash})? [y/N] `,
-              ))
-            ) {
-              fail('not confirmed; nothing was reviewed', 1);
-            }
-            seen = { identityHash: shown.identityHash };
-          }
-          process.stdout.write(
-            await operator.review(
-              config,
-              account,
-              field,
-              decision,
-              values.note ?? '',
-              // The audit log names the reviewer: --by, or the operator's login.
-              values.by ?? userInfo().username,
-              seen,
-            ),
-          );
-        } else if (command === 'judge') {
-          const [account, judgement] = positionals;
-          if (!account || !judgement) fail(`give the account and the judgement\n${USAGE}`);
-          if (
-            !values.yes &&
-            !(await confirmed(`Give ${judgement} to ${account}? This is final on chain. [y/N] `))
-          ) {
-            fail('not confirmed; nothing was given (pass --yes to skip the question)', 1);
-          }
-          process.stdout.write(
-            await operator.judge(config, account, judgement, values.by ?? userInfo().username),
-          );
-        } else {
-          const account = positionals[0];
-          if (!account) fail(`give the account\n${USAGE}`);
-          const result = await operator.status(config, account, values.json === true);
-          process.stdout.write(result.text);
-          if (!result.found) process.exit(3);
-        }
-      } catch (error) {
-        if (error instanceof operator.OperatorError) fail(error.message, 1);
-        throw error;
-      }
+    case 'judge':
+      await operatorCommand(command, rest);
       return;
-    }
     case 'proxy-rotate': {
-      if (!rest[0]) fail(`give the new proxy account\n${USAGE}`);
-      const config = readConfig();
+      const { accountArgument, noMoreThan } = await import('./operator/arguments.js');
+      const next = usage(() => {
+        noMoreThan(rest, 1);
+        return accountArgument(rest[0], 'NEW_ACCOUNT');
+      });
+      const config = await readConfig();
       const { proxyRotationCall } = await import('./operator/proxy-rotation.js');
-      process.stdout.write(await proxyRotationCall(config, rest[0]));
+      process.stdout.write(await proxyRotationCall(config, next));
       return;
     }
     case 'whitelist': {

@@ -95,7 +95,27 @@ export interface Config {
   leaseSeconds: number;
   /** The admin API: off without a token. */
   admin: { token: Secret; host: string; port: number } | undefined;
+  /** Where `/metrics` is served: the public server (default) or the admin API, behind its token. */
+  metricsOn: 'public' | 'admin';
+  /** Who runs this registrar, as every page and message names it. */
+  operator: OperatorSettings;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+/** Who runs the registrar: on every page and in every message. */
+export interface OperatorSettings {
+  /** The operator's name; absent, pages and messages say "registrar #N". */
+  name: string | undefined;
+  /** Where people reach the operator (an email address or a URL). */
+  contact: string | undefined;
+  /** The chain's name; absent, the name the chain gives itself. */
+  chainName: string | undefined;
+}
+
+/** What the operator's commands need to reach the running daemon, and nothing else. */
+export interface AdminClientSettings {
+  url: string;
+  token: Secret;
 }
 
 /** An OAuth application registered with a service, and where the service lives. */
@@ -187,6 +207,22 @@ const serviceUrl = (what: string) =>
 const booleanSetting = z
   .union([z.boolean(), z.enum(['true', 'false'])], { error: 'expected true or false' })
   .transform((value) => value === true || value === 'true');
+
+const adminUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    error: "expected the http(s):// URL of the daemon's admin API, like http://127.0.0.1:8081",
+  })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+/** Words shown on every page and in every message: one line of printable text. */
+const plainText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max, { error: `expected at most ${max} characters` })
+    .refine((value) => !/\p{Cc}/u.test(value), { error: 'expected one line of text' });
 
 /** The settings, by the name an operator writes them under. */
 const settings = z.object({
@@ -297,6 +333,15 @@ const settings = z.object({
   REGISTRAR_LEASE_SECONDS: wholeNumber(3, 3_600).default(30),
   REGISTRAR_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   REGISTRAR_ADMIN_PORT: wholeNumber(0, 65_535).default(8081),
+  REGISTRAR_ADMIN_URL: adminUrl.optional(),
+  REGISTRAR_METRICS_ON: z
+    .enum(['public', 'admin'], {
+      error: 'expected public (the web server, default) or admin (the admin API, behind its token)',
+    })
+    .default('public'),
+  REGISTRAR_OPERATOR_NAME: plainText(80).optional(),
+  REGISTRAR_OPERATOR_CONTACT: plainText(200).optional(),
+  REGISTRAR_CHAIN_NAME: plainText(80).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], {
       error: 'expected one of fatal, error, warn, info, debug, trace',
@@ -424,6 +469,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (adminToken && adminToken.reveal().length < 32) {
     problems.push('REGISTRAR_ADMIN_TOKEN: too short; expected a random string of at least 32 characters');
   }
+  if (s.REGISTRAR_METRICS_ON === 'admin' && !adminToken) {
+    problems.push(
+      'REGISTRAR_METRICS_ON: admin needs the admin API: set REGISTRAR_ADMIN_TOKEN (Prometheus sends it as a bearer token)',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     chain: { endpoints: s.REGISTRAR_CHAIN_ENDPOINTS },
@@ -486,7 +536,52 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admin: adminToken
       ? { token: adminToken, host: s.REGISTRAR_ADMIN_HOST, port: s.REGISTRAR_ADMIN_PORT }
       : undefined,
+    metricsOn: s.REGISTRAR_METRICS_ON,
+    operator: {
+      name: s.REGISTRAR_OPERATOR_NAME,
+      contact: s.REGISTRAR_OPERATOR_CONTACT,
+      chainName: s.REGISTRAR_CHAIN_NAME,
+    },
     logLevel: s.LOG_LEVEL,
+  };
+}
+
+/** The admin settings alone: with these names, read from the environment and the config file. */
+const adminClientSettings = settings.pick({
+  REGISTRAR_ADMIN_HOST: true,
+  REGISTRAR_ADMIN_PORT: true,
+  REGISTRAR_ADMIN_URL: true,
+});
+
+/**
+ * What the operator's commands (`registrar pending`, `status`, ...) read: the admin API's address
+ * and token only, so that a shell that runs them needs neither the proxy seed nor the JWT secret.
+ * Throws ConfigError naming the setting that is missing or wrong.
+ */
+export function loadAdminClientSettings(env: NodeJS.ProcessEnv = process.env): AdminClientSettings {
+  const problems: string[] = [];
+  const source: Source = { ...readConfigFile(env.REGISTRAR_CONFIG, problems) };
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') source[name] = value;
+  }
+  const token = readSecret(source, 'REGISTRAR_ADMIN_TOKEN', problems);
+  if (token === undefined && problems.length === 0) {
+    problems.push(
+      "REGISTRAR_ADMIN_TOKEN: is required for this command (set REGISTRAR_ADMIN_TOKEN or REGISTRAR_ADMIN_TOKEN_FILE to the daemon's admin token)",
+    );
+  }
+  const parsed = adminClientSettings.safeParse(source);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${String(issue.path[0])}: ${issue.message}`);
+  }
+  if (!parsed.success || token === undefined || problems.length > 0) throw new ConfigError(problems);
+  const s = parsed.data;
+  // A daemon listening on every address is reached on loopback.
+  const host = ['0.0.0.0', '::'].includes(s.REGISTRAR_ADMIN_HOST) ? '127.0.0.1' : s.REGISTRAR_ADMIN_HOST;
+  return {
+    url:
+      s.REGISTRAR_ADMIN_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${s.REGISTRAR_ADMIN_PORT}`,
+    token: new Secret(token),
   };
 }
 

@@ -14,7 +14,7 @@ import { leaderDuties } from './parts/leader.js';
 import { buildMetrics } from './parts/metrics.js';
 import { buildRegistrar } from './parts/registrar.js';
 import { openStore } from './parts/store.js';
-import { buildWeb } from './parts/web.js';
+import { buildWeb, whoRunsIt } from './parts/web.js';
 import { whitelistPublisher } from './parts/whitelist.js';
 import { Lease } from './registrar/lease.js';
 import { notifyingStore } from './store/notifying.js';
@@ -53,6 +53,8 @@ async function start(
   const proxy = proxyKey(config);
   const store = await openStore(config);
   const chain = await connectChain(config, proxy, log, listener);
+  // Who runs it, on every page and in every message; the chain's own name unless configured.
+  const site = whoRunsIt(config, chain);
   const channels = await buildChannels(config, store, log);
   reportUnprovable(chain.entry, channels, log);
 
@@ -71,6 +73,7 @@ async function start(
     metrics,
     lease,
     log,
+    operator: site,
   });
   const whitelist = whitelistPublisher({ config, store, requestChanges, log });
   const leader = leaderDuties({ config, registrar, watcher, judge: chain.judge, lease, log });
@@ -86,8 +89,9 @@ async function start(
     reconciled: leader.reconciled,
     listener,
     whitelist: whitelist.current,
+    site,
   });
-  const admin = buildAdmin({ config, registrar, store, watcher, lease });
+  const admin = buildAdmin({ config, registrar, store, watcher, lease, registry });
 
   // Pages first: nothing the chain or a channel does may keep /healthz or a confirmation waiting.
   await http.ready();

@@ -52,7 +52,8 @@ async function run(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // The web server answers ("starting") before the chain libraries load, which takes seconds.
-  const listener = await HttpListener.open(config.http).catch((error: unknown) => {
+  const operator = { index: config.registrar.index, ...config.operator };
+  const listener = await HttpListener.open({ ...config.http, operator }).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(
       `registrar: the web server cannot listen on ${config.http.host}:${config.http.port}: ${message}\n`,

@@ -6,6 +6,7 @@
  */
 import type { ChannelMeans } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
+import type { OperatorInfo } from '../domain/operator.js';
 
 /**
  * A challenge answered on the registrar's page. `nonce` goes into what is published or signed:
@@ -40,6 +41,8 @@ export interface ChallengeMessage {
   code: string;
   expiresAt: number;
   registrarIndex: number;
+  /** Who runs the registrar: every message says who asks and whom to ask. */
+  operator: OperatorInfo;
 }
 
 /**

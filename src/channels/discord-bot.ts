@@ -17,6 +17,7 @@ import {
   Routes,
 } from 'discord.js';
 import type { Secret } from '../config.js';
+import { contactLine, registrarName } from '../domain/operator.js';
 import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
 import type { Messenger } from './account.js';
@@ -97,9 +98,10 @@ export class DiscordBot implements Messenger {
       );
     }
     const text = [
-      `Account ${message.account}${message.display ? ` ("${message.display}")` : ''} asked registrar #${message.registrarIndex} to verify this Discord account.`,
+      `Account ${message.account}${message.display ? ` ("${message.display}")` : ''} asked ${registrarName(message.operator)} to verify this Discord account.`,
       `If that is you, open ${message.link} and press Confirm, or reply here with the code ${message.code}.`,
       'If not, ignore this message.',
+      ...[contactLine(message.operator)].filter((line) => line !== undefined),
     ].join('\n');
     try {
       await client.users.send(member.user.id, text);

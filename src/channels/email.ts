@@ -1,6 +1,7 @@
 /** The email channel: the challenge link in a plain-text and HTML mail, sent over SMTP. */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { ChannelMeans } from '../domain/answers.js';
+import { contactLine, registrarName } from '../domain/operator.js';
 import { escapeHtml } from '../support/html.js';
 import type { ChallengeMessage, Channel } from './channel.js';
 
@@ -29,35 +30,40 @@ export class EmailChannel implements Channel {
 
   async send(message: ChallengeMessage): Promise<void> {
     const expires = new Date(message.expiresAt).toUTCString();
+    const who = registrarName(message.operator);
+    const contact = contactLine(message.operator);
+    // The form's link names the account and field: only the code is left to type.
+    const codeForm = `${this.settings.publicUrl}/code?${new URLSearchParams({ account: message.account, field: 'email' })}`;
     const text = [
       `Hello,`,
       '',
       `The Polkadot/Kusama account ${message.account} set this email address in its on-chain identity`,
-      `and asked registrar #${message.registrarIndex} (${this.settings.publicUrl}) to verify it.`,
+      `and asked ${who} (${this.settings.publicUrl}) to verify it.`,
       '',
       'To confirm that this address belongs to that identity, open this link and press Confirm:',
       message.link,
       '',
-      `Or enter the code ${message.code} at ${this.settings.publicUrl}/code`,
+      `Or enter the code ${message.code} at ${codeForm}`,
       '',
       `The link and the code work once and until ${expires}.`,
       '',
       'If you did not ask for this, ignore this mail: nothing is confirmed unless the button is pressed.',
+      ...(contact ? ['', contact] : []),
     ].join('\n');
     const html = `<p>Hello,</p>
 <p>The Polkadot/Kusama account <code>${escapeHtml(message.account)}</code> set this email address in its on-chain
-identity and asked registrar #${message.registrarIndex} (${escapeHtml(this.settings.publicUrl)}) to verify it.</p>
+identity and asked ${escapeHtml(who)} (${escapeHtml(this.settings.publicUrl)}) to verify it.</p>
 <p>To confirm that this address belongs to that identity, open this link and press <b>Confirm</b>:<br>
 <a href="${escapeHtml(message.link)}">${escapeHtml(message.link)}</a></p>
-<p>Or enter the code <b>${escapeHtml(message.code)}</b> at <a href="${escapeHtml(this.settings.publicUrl)}/code">${escapeHtml(this.settings.publicUrl)}/code</a>.</p>
+<p>Or enter the code <b>${escapeHtml(message.code)}</b> at <a href="${escapeHtml(codeForm)}">${escapeHtml(this.settings.publicUrl)}/code</a>.</p>
 <p>The link and the code work once and until ${escapeHtml(expires)}.</p>
-<p>If you did not ask for this, ignore this mail: nothing is confirmed unless the button is pressed.</p>`;
+<p>If you did not ask for this, ignore this mail: nothing is confirmed unless the button is pressed.</p>${contact ? `\n<p>${escapeHtml(contact)}</p>` : ''}`;
     try {
       await this.transport.sendMail({
         from: this.settings.from,
         // An address object is used as it is; a string would be parsed for names, groups and lists.
         to: { name: '', address: message.subject },
-        subject: `Confirm your email for your on-chain identity (registrar #${message.registrarIndex})`,
+        subject: `Confirm your email for your on-chain identity (${who})`,
         text,
         html,
       });

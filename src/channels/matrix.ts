@@ -24,6 +24,7 @@ import {
 import { type Logger as SdkLogger, logger as sdkRootLogger } from 'matrix-js-sdk/lib/logger.js';
 import type { MatrixSettings } from '../config.js';
 import type { ChannelMeans } from '../domain/answers.js';
+import { contactLine, registrarName } from '../domain/operator.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
 import {
@@ -158,13 +159,14 @@ export class MatrixChannel implements Channel {
     }
     try {
       const text = [
-        `The Polkadot/Kusama account ${message.account}${message.display ? ` ("${message.display}")` : ''} set this Matrix ID in its on-chain identity and asked registrar #${message.registrarIndex} to verify it.`,
+        `The Polkadot/Kusama account ${message.account}${message.display ? ` ("${message.display}")` : ''} set this Matrix ID in its on-chain identity and asked ${registrarName(message.operator)} to verify it.`,
         '',
         `To confirm that this Matrix account belongs to that identity, open this link and press Confirm: ${message.link}`,
         `Or reply here with the code ${message.code}.`,
         '',
         `The link and the code work once and until ${new Date(message.expiresAt).toUTCString()}.`,
         'If you did not ask for this, ignore this message: nothing is confirmed unless you act.',
+        ...[contactLine(message.operator)].filter((line) => line !== undefined),
       ].join('\n');
       await this.post(client, roomId, text);
     } catch (error) {

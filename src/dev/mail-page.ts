@@ -40,7 +40,7 @@ export async function serveMailPage(
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Dev mail catcher</title>
-<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f4f4;padding:1rem}article{border-bottom:1px solid #ccc}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;overflow-wrap:anywhere}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f4f4;padding:1rem}article{border-bottom:1px solid #ccc}</style>
 </head><body><h1>Mail sent by the registrar (${mails.length})</h1>
 <p>Reload to see new mail and messages.</p>
 ${items || '<p>No mail yet. Request a judgement: <code>npm run registrar -- dev request --display Alice --email alice@example.org</code></p>'}

@@ -392,7 +392,9 @@ export function blockers(request: JudgementRequest): Blocker[] {
         {
           field,
           reason: `the ${LABELS[field]} is not confirmed yet`,
-          hint: WAIT_HINTS[field] ?? `Open the link we sent to your ${LABELS[field]} and press Confirm.`,
+          hint:
+            WAIT_HINTS[field] ??
+            `Open the link we sent to your ${LABELS[field]} and press Confirm, or type the code from the message at /code.`,
           kind: 'wait',
         },
       ];

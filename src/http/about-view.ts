@@ -92,6 +92,6 @@ ${spreadRow('The request to the judgement on chain', figures.requestToJudgement)
 </tbody>
 </table>
 <p>Judgements an operator gave by hand count among the judgements, not in these times.</p>`,
-    { index: registrar.index },
+    registrar.site,
   );
 }

@@ -5,8 +5,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { GivenJudgement } from '../chain/judge.js';
 import type { Field } from '../domain/fields.js';
+import { isOperatorName, OPERATOR_JUDGEMENTS, OPERATOR_NAME_RULE } from '../domain/operator.js';
 import type { JudgementRequest } from '../domain/request.js';
 import type { Registrar } from '../registrar/registrar.js';
 import {
@@ -27,19 +29,16 @@ export interface AdminDeps {
   rescan: () => Promise<number>;
   /** Whether this instance judges (holds the lease); rescans and judgements go to the one that does. */
   judges?: () => boolean;
+  /** Served at /metrics, behind the token, when the operator keeps metrics off the public server. */
+  metrics?: Registry;
 }
 
 const NOT_JUDGING = {
   error: 'this instance does not judge: another instance holds the lease; send this to that one',
 };
 
-/** What an operator may give by hand; Reasonable only ever follows proofs. */
-export const OPERATOR_JUDGEMENTS: readonly GivenJudgement[] = ['Erroneous', 'OutOfDate', 'LowQuality'];
-
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** Who acted, for the audit log: a name, not left to guess. */
-const OPERATOR_NAME_RULE = '1 to 64 letters, digits, . _ @ - or spaces';
 const IDENTITY_HASH = { type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' } as const;
 
 const REVIEW_BODY = formBody(
@@ -81,6 +80,13 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
         .send({ error: 'a valid admin token is required' });
     }
   });
+
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.metrics()),
+    );
+  }
 
   app.get('/admin/requests', async () => {
     const open = await deps.openRequests();
@@ -157,7 +163,7 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
     { schema: { body: JUDGE_BODY } },
     async (request, reply) => {
       const { account, judgement, by } = request.body;
-      if (!OPERATOR_JUDGEMENTS.includes(judgement as GivenJudgement)) {
+      if (!(OPERATOR_JUDGEMENTS as readonly string[]).includes(judgement)) {
         return reply.code(400).send({ error: `expected a judgement of ${OPERATOR_JUDGEMENTS.join(', ')}` });
       }
       if (!isOperatorName(by)) {
@@ -170,8 +176,4 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
     },
   );
   return app;
-}
-
-function isOperatorName(name: string): boolean {
-  return /^[\p{L}\p{N}._@ -]{1,64}$/u.test(name);
 }

@@ -9,8 +9,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { operatorInfo } from '../domain/operator.js';
 import { SECURITY_HEADERS } from './headers.js';
-import { page } from './views.js';
+import { type OperatorInfo, page } from './views.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -26,12 +27,27 @@ export class HttpListener {
   private serving = false;
   private step: StartupStep = 'starting';
 
-  private constructor(private readonly server: Server) {}
+  private constructor(
+    private readonly server: Server,
+    /** Who runs the registrar, for the starting page's header (the chain's name only if configured). */
+    private readonly site: OperatorInfo | undefined,
+  ) {}
 
   /** Listens on `host`:`port` now, answering "starting" until `serve` hands over the pages. */
-  static async open(options: { host: string; port: number }): Promise<HttpListener> {
+  static async open(options: {
+    host: string;
+    port: number;
+    /** The registrar's index and the operator's settings (Config's `operator`). */
+    operator?: {
+      index: number;
+      name?: string | undefined;
+      contact?: string | undefined;
+      chainName?: string | undefined;
+    };
+  }): Promise<HttpListener> {
     const server = createServer();
-    const listener = new HttpListener(server);
+    const site = options.operator && operatorInfo(options.operator.index, options.operator);
+    const listener = new HttpListener(server, site);
     server.on('request', (request: IncomingMessage, response: ServerResponse) =>
       listener.serving && listener.pages
         ? listener.pages(request, response)
@@ -106,6 +122,7 @@ export class HttpListener {
         : page(
             'The registrar is starting',
             `<p>It answers in a moment (now: ${this.step}). Nothing you did here was lost or changed: reload this page shortly.</p>`,
+            this.site,
           ),
     );
   }

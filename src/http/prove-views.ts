@@ -5,8 +5,9 @@
 import { proofLine } from '../channels/account.js';
 import type { PageChallenge } from '../channels/channel.js';
 import { pgpChallengeText } from '../channels/pgp.js';
+import { registrarName } from '../domain/operator.js';
 import { escapeHtml } from '../support/html.js';
-import { page } from './views.js';
+import { type OperatorInfo, page } from './views.js';
 
 type Open = PageChallenge & { ok: true };
 
@@ -21,7 +22,7 @@ const message = (text?: string) => (text ? `<p class="error" role="alert">${esca
 /** The page of an account field: sign in with the service, or publish a post of the line, or both. */
 export function accountPage(
   c: Open,
-  o: { index: number; signIn?: string; post?: { where: string; what: string } },
+  o: { site: OperatorInfo; signIn?: string; post?: { where: string; what: string } },
   notice?: string,
 ): string {
   const signIn = o.signIn
@@ -39,48 +40,52 @@ export function accountPage(
     : '';
   return page(
     `Prove your ${c.label}`,
-    `${message(notice)}<p>Account ${whose(c)} asked registrar #${o.index} to verify its ${escapeHtml(c.label)}
+    `${message(notice)}<p>Account ${whose(c)} asked ${escapeHtml(registrarName(o.site))} to verify its ${escapeHtml(c.label)}
 <code>${escapeHtml(c.value)}</code>.</p>
 ${signIn}
 ${post}`,
-    { index: o.index },
+    o.site,
   );
 }
 
 export function signedInPage(
   c: Open,
-  o: { service: string; handle: string; sealed: string; index: number },
+  o: { service: string; handle: string; sealed: string; site: OperatorInfo },
 ): string {
   return page(
     'Confirm your account',
     `<p><strong>${escapeHtml(o.handle)}</strong> on ${escapeHtml(o.service)} is yours and belongs to account ${whose(c)}?</p>
-<p>Confirming proves the ${escapeHtml(c.label)} of this account to registrar #${o.index}. If this is not what you meant, close this page: nothing happens.</p>
+<p>Confirming proves the ${escapeHtml(c.label)} of this account to ${escapeHtml(registrarName(o.site))}. If this is not what you meant, close this page: nothing happens.</p>
 <form method="post" action="/sign-in/confirm"><input type="hidden" name="signedIn" value="${escapeHtml(o.sealed)}"><button type="submit">Confirm</button></form>`,
-    { index: o.index },
+    o.site,
   );
 }
 
-export function pgpPage(c: Open, index: number, notice?: string): string {
+export function pgpPage(c: Open, site: OperatorInfo, notice?: string): string {
   return page(
     `Prove your ${c.label}`,
-    `${message(notice)}<p>Account ${whose(c)} asked registrar #${index} to verify its PGP fingerprint
+    `${message(notice)}<p>Account ${whose(c)} asked ${escapeHtml(registrarName(site))} to verify its PGP fingerprint
 <code>${escapeHtml(c.value)}</code>.</p>
 <p>Save the text below to a file (say <code>challenge.txt</code>), sign it with that key (<code>gpg --clearsign challenge.txt</code>), and paste the signed text and your public key (<code>gpg --armor --export ${escapeHtml(c.subject)}</code>).</p>
-<pre id="challenge-text">${escapeHtml(pgpChallengeText(c, index))}</pre>
+<pre id="challenge-text">${escapeHtml(pgpChallengeText(c, site.index))}</pre>
 <form method="post">
 <p><label for="signed">Signed text (challenge.txt.asc)</label><br><textarea id="signed" name="signedMessage" rows="12" cols="64" required></textarea></p>
 <p><label for="key">Public key</label><br><textarea id="key" name="armoredKey" rows="12" cols="64" required></textarea></p>
 <p><button type="submit">Check the signature</button></p>
 </form>`,
-    { index },
+    site,
   );
 }
 
-export function webPage(c: Open, o: { index: number; path: string; label: string }, notice?: string): string {
+export function webPage(
+  c: Open,
+  o: { site: OperatorInfo; path: string; label: string },
+  notice?: string,
+): string {
   const proof = proofLine(c);
   return page(
     `Prove your ${c.label}`,
-    `${message(notice)}<p>Account ${whose(c)} asked registrar #${o.index} to verify its website
+    `${message(notice)}<p>Account ${whose(c)} asked ${escapeHtml(registrarName(o.site))} to verify its website
 <code>${escapeHtml(c.value)}</code>.</p>
 <p>Publish this line, either way:</p>
 <pre id="web-proof">${escapeHtml(proof)}</pre>
@@ -90,6 +95,6 @@ export function webPage(c: Open, o: { index: number; path: string; label: string
 </ul>
 <p>Then press the button. The registrar also looks again by itself every few minutes.</p>
 <form method="post"><button type="submit">Check now</button></form>`,
-    { index: o.index },
+    o.site,
   );
 }

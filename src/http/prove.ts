@@ -15,7 +15,7 @@ import type { Registrar } from '../registrar/registrar.js';
 import { Throttle, type ThrottleRules, throttleKey } from '../registrar/throttle.js';
 import { accountPage, pgpPage, signedInPage, webPage } from './prove-views.js';
 import { formBody, text } from './schemas.js';
-import { confirmedPage, refusedPage } from './views.js';
+import { confirmedPage, type OperatorInfo, refusedPage } from './views.js';
 
 export interface ProveDeps {
   registrar: Pick<
@@ -26,6 +26,8 @@ export interface ProveDeps {
   seals: SignInSeals;
   publicUrl: string;
   registrarIndex: number;
+  /** Who runs the registrar: every page's header. */
+  site: OperatorInfo;
   now?: () => number;
 }
 
@@ -63,11 +65,18 @@ function cookieOf(header: string | undefined): string | undefined {
 
 export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
   const now = deps.now ?? Date.now;
-  const index = deps.registrarIndex;
+  const site = deps.site;
   const secure = deps.publicUrl.startsWith('https:') ? '; Secure' : '';
   const html = (reply: FastifyReply) => reply.type('text/html; charset=utf-8');
-  const refused = (reply: FastifyReply, message: string, code = 410) =>
-    html(reply).code(code).send(refusedPage(message, 'This proof cannot be used'));
+  const refused = (reply: FastifyReply, message: string, code = 410, account?: string) =>
+    html(reply)
+      .code(code)
+      .send(
+        refusedPage(message, site, {
+          title: 'This proof cannot be used',
+          ...(account === undefined ? {} : { account }),
+        }),
+      );
   const redirectUri = (service: SignInService) => `${deps.publicUrl}/sign-in/${service.slug}/callback`;
   const checks = new Throttle(now, CHECKS);
   /** Counts a check of what `c`'s account published; the page that says when to come back if too soon. */
@@ -102,12 +111,12 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
     id?: string,
   ) => {
     const outcome = await deps.registrar.answerChallenge(challengeId, subject, way, id);
-    if (!outcome.ok) return refused(reply, outcome.message);
+    if (!outcome.ok) return refused(reply, outcome.message, 410, c.account);
     return html(reply).send(
       confirmedPage({
         account: c.account,
         label: c.label,
-        registrarIndex: index,
+        site,
         remaining: await remaining(c.account),
       }),
     );
@@ -130,7 +139,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
       return undefined;
     }
     if (!c.ok) {
-      refused(reply, c.message);
+      refused(reply, c.message, 410, account);
       return undefined;
     }
     return { c, channel };
@@ -150,7 +159,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
         accountPage(
           c,
           {
-            index,
+            site,
             ...(signIn ? { signIn: signIn.name } : {}),
             ...(post ? { post: { where: post.where, what: post.what } } : {}),
           },
@@ -158,9 +167,9 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
         ),
       );
     }
-    if (channel.page === 'pgp') return html(reply).send(pgpPage(c, index, notice));
+    if (channel.page === 'pgp') return html(reply).send(pgpPage(c, site, notice));
     const web = channel as WebChannel;
-    return html(reply).send(webPage(c, { index, path: web.path, label: web.label }, notice));
+    return html(reply).send(webPage(c, { site, path: web.path, label: web.label }, notice));
   };
 
   /** A proof found on the site goes to the one entry with the subject it came from; else the page says why. */
@@ -293,7 +302,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
         now(),
       );
       return html(reply).send(
-        signedInPage(c, { service: service.name, handle: account.handle, sealed, index }),
+        signedInPage(c, { service: service.name, handle: account.handle, sealed, site }),
       );
     },
   );

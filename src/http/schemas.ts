@@ -4,7 +4,7 @@
  * handler runs, and never reaches a 500. Nothing is coerced: a number is not text.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { refusedPage } from './views.js';
+import { type OperatorInfo, refusedPage } from './views.js';
 
 /** Ajv as every server of ours uses it: no coercion, no defaults filled in, unknown keys kept out. */
 export const STRICT_AJV = {
@@ -37,8 +37,24 @@ export const ACCOUNT_PARAMS = {
   required: ['account'],
 } as const;
 
-/** The error handler of every server: a schema's refusal is a 400 that says what did not fit. */
+/** The error handler of the admin API: a schema's refusal is a 400 that says what did not fit. */
 export function replyToBadInput(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  badInputReplier(undefined)(error, request, reply);
+}
+
+/** The error handler of the public pages, whose refusal pages carry `site`'s header. */
+export function badInputReplier(
+  site: OperatorInfo | undefined,
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => replyToBad(error, request, reply, site);
+}
+
+function replyToBad(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  site: OperatorInfo | undefined,
+): void {
   if (error.validation) {
     const first = error.validation[0];
     const where = `${error.validationContext ?? 'request'}${first?.instancePath.replace(/\//g, '.') ?? ''}`;
@@ -50,7 +66,7 @@ export function replyToBadInput(error: FastifyError, request: FastifyRequest, re
       void reply
         .code(400)
         .type('text/html; charset=utf-8')
-        .send(refusedPage(`The request was not understood: ${what}.`, 'Bad request'));
+        .send(refusedPage(`The request was not understood: ${what}.`, site, { title: 'Bad request' }));
       return;
     }
     void reply.code(400).send({ error: `the request was not understood: ${what}` });

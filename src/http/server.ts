@@ -18,10 +18,10 @@ import type { HttpListener } from './listener.js';
 import { type ProveDeps, proveRoutes } from './prove.js';
 import {
   ACCOUNT_PARAMS,
+  badInputReplier,
   formBody,
   NO_BODY,
   noBodyIsEmptyForm,
-  replyToBadInput,
   STRICT_AJV,
   text,
 } from './schemas.js';
@@ -29,6 +29,7 @@ import {
   codePage,
   confirmedPage,
   confirmPage,
+  type OperatorInfo,
   type RegistrarInfo,
   refusedPage,
   STATUS_SCRIPT,
@@ -49,6 +50,8 @@ export interface HttpDeps {
   readiness?: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   metrics?: Registry;
   registrarIndex: number;
+  /** Who runs the registrar: every page's header. */
+  site: OperatorInfo;
   chainState: () => ConnectionState;
   /** Requests a client address may make a minute (60 when absent). */
   requestsPerMinutePerIp?: number;
@@ -84,7 +87,7 @@ export function buildServer(deps: HttpDeps, listener: HttpListener): FastifyInst
     ajv: STRICT_AJV,
   });
   // A body, query or parameter that does not fit its route's schema: a clear 400, never a 500.
-  app.setErrorHandler(replyToBadInput);
+  app.setErrorHandler(badInputReplier(deps.site));
   app.addHook('preValidation', noBodyIsEmptyForm);
   app.addHook('onSend', async (_request, reply) => {
     // A route may widen one (the sign-in start lets its form redirect to the service).
@@ -113,6 +116,20 @@ export function buildServer(deps: HttpDeps, listener: HttpListener): FastifyInst
   return app;
 }
 
+/** What the status page says after "Send new links" (its POST redirects here with `resent`). */
+const NOTICES: Record<string, (until?: string) => string> = {
+  sent: () => 'New links were sent to the fields whose earlier link no longer works.',
+  valid: () => 'Nothing was sent: the links sent earlier still work. Use those.',
+  none: () => 'There is no open request to send links for.',
+  limited: (until) =>
+    `New links were asked for a moment ago. You can ask again after ${
+      Number.isFinite(Number(until)) ? new Date(Number(until)).toUTCString() : 'a few minutes'
+    }.`,
+};
+/** A query's known keys have a shape; others (a mail client's tracking tags) are let through, unread. */
+const query = (properties: Record<string, object>) => ({ type: 'object', properties }) as const;
+const STATUS_QUERY = query({ resent: text(16), until: text(16) });
+
 /** Live status streams one client address may hold, and all of them together. */
 const STREAMS_PER_CLIENT = 8;
 const STREAMS_IN_ALL = 1_000;
@@ -123,13 +140,14 @@ const STREAM_IDLE_MS = 15 * 60_000;
 const UNLIMITED = /^\/(healthz|readyz|metrics|favicon\.ico|assets\/)/;
 
 function routes(app: FastifyInstance, deps: HttpDeps): void {
+  const site = deps.site;
   /** After a confirmation: what is still missing for the judgement. */
   const confirmedView = async (account: string, label: string) => {
     const status = await deps.registrar.status(account);
     const remaining = Object.values(status?.fields ?? {})
       .filter((f) => f && f.status !== 'confirmed' && f.status !== 'ignored')
       .map((f) => f?.label ?? '');
-    return { account, label, registrarIndex: deps.registrarIndex, remaining };
+    return { account, label, site, remaining };
   };
 
   app.get<{ Params: { token: string } }>(
@@ -138,8 +156,8 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
     async (request, reply) => {
       const link = await deps.registrar.checkLink(request.params.token);
       reply.type('text/html; charset=utf-8');
-      if (!link.ok) return reply.code(410).send(refusedPage(link.message));
-      return confirmPage({ ...link, registrarIndex: deps.registrarIndex });
+      if (!link.ok) return reply.code(410).send(refusedPage(link.message, site, link));
+      return confirmPage({ ...link, site });
     },
   );
 
@@ -149,7 +167,7 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
     async (request, reply) => {
       const result = await deps.registrar.confirm(request.params.token);
       reply.type('text/html; charset=utf-8');
-      if (!result.ok) return reply.code(410).send(refusedPage(result.message));
+      if (!result.ok) return reply.code(410).send(refusedPage(result.message, site, result));
       return confirmedPage(await confirmedView(result.account, result.label));
     },
   );
@@ -178,9 +196,11 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
       reply.redirect(`/status/${encodeURIComponent(request.query.account ?? '')}`, 303),
   );
 
-  app.get<{ Params: { account: string } }>(
+  const notAnAccount = () =>
+    refusedPage('That is not an account address.', site, { title: 'Not an account address' });
+  app.get<{ Params: { account: string }; Querystring: { resent?: string; until?: string } }>(
     '/status/:account',
-    { schema: { params: ACCOUNT_PARAMS } },
+    { schema: { params: ACCOUNT_PARAMS, querystring: STATUS_QUERY } },
     async (request, reply) => {
       const status = await statusOf(request.params.account);
       if (!wantsHtml(request.headers.accept)) {
@@ -188,9 +208,11 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
         return reply.code(status.status === 'none' ? 404 : 200).send(status);
       }
       reply.type('text/html; charset=utf-8');
-      if (!status)
-        return reply.code(400).send(refusedPage('That is not an account address.', 'Not an account address'));
-      return reply.code(status.status === 'none' ? 404 : 200).send(statusPage(status, await deps.about()));
+      if (!status) return reply.code(400).send(notAnAccount());
+      const notice = NOTICES[request.query.resent ?? ''];
+      return reply
+        .code(status.status === 'none' ? 404 : 200)
+        .send(statusPage(status, await deps.about(), notice?.(request.query.until)));
     },
   );
 
@@ -200,22 +222,17 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
     async (request, reply) => {
       const status = await statusOf(request.params.account);
       const outcome = status ? await deps.registrar.resend(status.account) : undefined;
-      reply.type('text/html; charset=utf-8');
-      if (!status || !outcome)
-        return reply.code(400).send(refusedPage('That is not an account address.', 'Not an account address'));
-      const notice =
+      if (!status || !outcome) return reply.type('text/html; charset=utf-8').code(400).send(notAnAccount());
+      // Post, redirect, get: a reload shows the page again and sends nothing twice.
+      const query =
         outcome.kind === 'limited'
-          ? `New links can be sent again after ${new Date(outcome.retryAt).toUTCString()}.`
+          ? `resent=limited&until=${outcome.retryAt}`
           : outcome.kind === 'none'
-            ? 'There is no open request to send links for.'
+            ? 'resent=none'
             : outcome.fields.length === 0
-              ? 'The links sent earlier are still valid: use those.'
-              : 'New links were sent.';
-      return reply
-        .code(outcome.kind === 'limited' ? 429 : 200)
-        .send(
-          statusPage((await deps.registrar.status(status.account)) ?? status, await deps.about(), notice),
-        );
+              ? 'resent=valid'
+              : 'resent=sent';
+      return reply.redirect(`/status/${encodeURIComponent(status.account)}?${query}`, 303);
     },
   );
 
@@ -321,8 +338,12 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
   }
 
   const codeFields = (deps.codeFields ?? []).map((field) => ({ field, label: labelOf(field) }));
-  app.get('/code', async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(codePage(codeFields)),
+  // A message's own link to the form names the account and field, so only the code is left to type.
+  app.get<{ Querystring: { account?: string; field?: string } }>(
+    '/code',
+    { schema: { querystring: query({ account: text(128), field: text(32) }) } },
+    async (request, reply) =>
+      reply.type('text/html; charset=utf-8').send(codePage(codeFields, site, request.query)),
   );
 
   app.post<{ Body: { account?: string; field?: string; code?: string } | undefined }>(
@@ -331,25 +352,25 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
     async (request, reply) => {
       const { account = '', field = '', code = '' } = request.body ?? {};
       reply.type('text/html; charset=utf-8');
+      // A refused code keeps what was typed but the code, so a person only types that again.
+      const again = (message: string) => codePage(codeFields, site, { message, account, field });
       if (
         !ACCOUNT.test(account) ||
         !FIELDS.includes(field as Field) ||
         code.length === 0 ||
         code.length > 32
       ) {
-        return reply
-          .code(400)
-          .send(codePage(codeFields, 'Enter your account address, the field and the code.'));
+        return reply.code(400).send(again('Enter your account address, the field and the code.'));
       }
       // The client's address (behind a trusted proxy, the one it names): wrong codes slow it alone.
       const outcome = await deps.registrar.answerCodeOf(account, field as Field, code, request.ip);
-      if (!outcome) return reply.code(400).send(codePage(codeFields, 'That is not an account address.'));
+      if (!outcome) return reply.code(400).send(again('That is not an account address.'));
       if (!outcome.ok) {
         if ('retryAt' in outcome) {
           reply.header('retry-after', String(Math.max(1, Math.ceil((outcome.retryAt - Date.now()) / 1000))));
-          return reply.code(429).send(codePage(codeFields, outcome.message));
+          return reply.code(429).send(again(outcome.message));
         }
-        return reply.code(422).send(codePage(codeFields, outcome.message));
+        return reply.code(422).send(again(outcome.message));
       }
       return confirmedPage(await confirmedView(outcome.account, labelOf(outcome.field)));
     },

@@ -4,8 +4,12 @@
  * script (the live status), every value escaped.
  */
 import type { Field } from '../domain/fields.js';
+import { contactHref, type OperatorInfo, registrarName } from '../domain/operator.js';
+import { RESEND_INTERVAL_MS } from '../registrar/proofs.js';
 import type { RequestStatusView } from '../registrar/registrar.js';
 import { escapeHtml } from '../support/html.js';
+
+export type { OperatorInfo };
 
 /** What the pages say about the registrar itself, read from the chain and the configuration. */
 export interface RegistrarInfo {
@@ -22,17 +26,49 @@ export interface RegistrarInfo {
   /** The mask holds no account field under the `mask` policy: judgements rest on the display name alone. */
   displayOnly: boolean;
   challengeTtlHours: number;
+  /** Days a closed request's values are kept (REGISTRAR_RETENTION_DAYS). */
+  retentionDays: number;
+  /** Who runs the registrar: every page's header says it. */
+  site: OperatorInfo;
 }
 
-const STYLE = `body{font-family:system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1b1b1b;background:#fff}
-header{border-bottom:1px solid #ccc;margin-bottom:1rem}header a{color:#1b1b1b;font-weight:600;text-decoration:none}
-a{color:#0b57d0}code{word-break:break-all;background:#f2f2f2;padding:.1rem .3rem;border-radius:.2rem}
+// Long values (addresses, email addresses, proof lines) wrap rather than push the page sideways on
+// a phone: \`overflow-wrap:anywhere\` on values also lets a table column shrink to the screen,
+// while labels break between words only.
+const STYLE = `body{font-family:system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1b1b1b;background:#fff;overflow-wrap:break-word}
+header{border-bottom:1px solid #ccc;margin-bottom:1rem}header p{margin:.3rem 0}header .site a{color:#1b1b1b;font-weight:600;text-decoration:none}header .about{font-size:.95rem;color:#333}header a,.hint{overflow-wrap:anywhere}th{overflow-wrap:normal}
+a{color:#0b57d0}code{overflow-wrap:anywhere;background:#f2f2f2;padding:.1rem .3rem;border-radius:.2rem}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f2f2f2;padding:.5rem}textarea{max-width:100%;box-sizing:border-box}
 button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.3rem;background:#b3005c;color:#fff;cursor:pointer}
 button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}
 input,select{max-width:100%;box-sizing:border-box;font-size:1rem;padding:.3rem}.error{color:#a00000}.state-confirmed{color:#05620f}.state-failed,.state-missing{color:#a00000}.hint{font-size:.95rem;color:#333}`;
 
-export function page(title: string, body: string, options: { index?: number; script?: string } = {}): string {
+/** The header of every page: who runs the registrar, on which chain, and whom to ask. */
+function masthead(site: OperatorInfo | undefined): string {
+  if (!site) return '<header><p class="site"><a href="/">Identity registrar</a></p></header>';
+  const href = site.contact ? contactHref(site.contact) : undefined;
+  const contact = site.contact
+    ? ` Contact: ${href ? `<a href="${escapeHtml(href)}">${breakable(site.contact)}</a>` : escapeHtml(site.contact)}`
+    : '';
+  return `<header><p class="site"><a href="/">${escapeHtml(site.name ?? 'Identity registrar')}</a></p>
+<p class="about">Registrar #${site.index}${site.chain ? ` on ${escapeHtml(site.chain)}` : ''}.${contact}</p></header>`;
+}
+
+/** `value` escaped, with places to break a line after the dots, @, slashes and dashes of addresses. */
+export function breakable(value: string): string {
+  return escapeHtml(value).replace(/([@./_-])/g, '$1<wbr>');
+}
+
+/**
+ * A whole page. `site` (who runs the registrar) makes the header, the same on every page; only the
+ * starting page, served before the chain is reached, may lack parts of it.
+ */
+export function page(
+  title: string,
+  body: string,
+  site: OperatorInfo | undefined,
+  options: { script?: string } = {},
+): string {
   const script = options.script ? `\n<script src="${escapeHtml(options.script)}" defer></script>` : '';
   return `<!doctype html>
 <html lang="en">
@@ -44,7 +80,7 @@ export function page(title: string, body: string, options: { index?: number; scr
 <style>${STYLE}</style>${script}
 </head>
 <body>
-<header><p><a href="/">Identity registrar${options.index === undefined ? '' : ` #${options.index}`}</a></p></header>
+${masthead(site)}
 <main>
 <h1>${escapeHtml(title)}</h1>
 ${body}
@@ -59,6 +95,12 @@ function list(items: string[]): string {
   return items.length === 0 ? 'nothing' : items.map(escapeHtml).join(', ');
 }
 
+/** How long a closed request's values are kept, in the start page's words. */
+function retention(days: number): string {
+  if (days === 0) return 'deleted shortly after it closes';
+  return `deleted ${days} ${days === 1 ? 'day' : 'days'} after it closes`;
+}
+
 export function startPage(about: RegistrarInfo): string {
   const policy =
     about.policy === 'mask'
@@ -71,14 +113,15 @@ export function startPage(about: RegistrarInfo): string {
   const displayOnly = about.displayOnly
     ? `<p><strong>This registrar judges display names alone.</strong> Its judgement means only that the display name is not a look-alike of a name it already judged; it does not verify that any account, address or name belongs to the person.</p>\n`
     : '';
+  const chain = about.site.chain ?? 'this People chain';
   return page(
     `Identity registrar #${about.index}`,
-    `<p>This registrar checks on-chain identities on this People chain and, when every required field is
+    `<p>This registrar checks on-chain identities on ${escapeHtml(chain)} and, when every required field is
 proven, gives the judgement <strong>Reasonable</strong>, pinned to exactly the identity it verified.</p>
 <h2>What it verifies</h2>
 <p>${policy} ${extra} Display names are checked automatically, also against look-alikes of every name already judged.</p>
 ${displayOnly}<dl>
-<dt>Registrar</dt><dd>#${about.index}, account <code>${escapeHtml(about.account)}</code></dd>
+<dt>Registrar</dt><dd>#${about.index}${about.site.name ? `, run by ${escapeHtml(about.site.name)}` : ''}, account <code>${escapeHtml(about.account)}</code></dd>
 <dt>Fee</dt><dd>${escapeHtml(about.fee)}, paid when you request the judgement and kept by the registrar once it judges</dd>
 </dl>
 <p>How each field is proven, and how long judgements took over the last 30 days: <a href="/about">policy and figures</a>.</p>
@@ -93,8 +136,8 @@ ${displayOnly}<dl>
 </form>
 <p>Received a code instead of opening a link? <a href="/code">Enter it here</a>.</p>
 <h2>Your data</h2>
-<p>The registrar keeps what it needs to judge: your account, a copy of the identity it verified, the state of each field, and when each was proven; for every judgement, an audit record of the identity hash and the block. These stay as long as the registrar runs, so that a judgement can be explained. Challenge links expire after ${about.challengeTtlHours} hours and are deleted a week later. Nothing is shared with anyone; the registrar contacts only the accounts your identity names, and only for this check.</p>`,
-    { index: about.index },
+<p>The registrar keeps what it needs to judge: your account, a copy of the identity it verified, the state of each field and when each was proven. Links and codes expire ${about.challengeTtlHours} hours after they are sent. A request's values (your identity's fields) and its links are ${retention(about.retentionDays)} (judged, cancelled, or the identity cleared); the account, each field's state and, for a judgement, an audit record of the identity hash and the block stay, so that the judgement can be explained. Nothing is shared with anyone; the registrar contacts only the accounts your identity names, and only for this check.</p>`,
+    about.site,
   );
 }
 
@@ -115,6 +158,25 @@ const REQUEST_WORDS: Record<RequestStatusView['status'], string> = {
   none: 'No request',
 };
 
+/** `text` as a sentence: a capital first, a full stop last. */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** Fields waiting for a message from the registrar (not a page of its own, not the operator's review). */
+function messagedFields(view: RequestStatusView): string[] {
+  return Object.values(view.fields)
+    .filter((f) => f?.status === 'awaiting' && !f.proveAt && !f.review)
+    .map((f) => f?.label ?? '');
+}
+
+/** "a, b and c" */
+function and(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
 /** The part of the status page that is replaced live. */
 export function statusFragment(view: RequestStatusView, about: RegistrarInfo): string {
   const rows = (Object.entries(view.fields) as [Field, NonNullable<RequestStatusView['fields'][Field]>][])
@@ -124,14 +186,16 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
           ? undefined
           : `The message for it goes out at ${new Date(state.nextMessageAt).toUTCString()} (limits against unwanted mail, or a retry).`;
       const refused = state.refusal
-        ? `Last try, ${new Date(state.refusal.at).toUTCString()}: ${state.refusal.reason}`
+        ? `Last try refused (${new Date(state.refusal.at).toUTCString()}): ${sentence(state.refusal.reason)}`
         : undefined;
-      const detail = [state.reason, state.hint, waiting, refused]
-        .filter(Boolean)
-        .map((t) => escapeHtml(t ?? ''));
+      // The next step: the field's own hint, else what the request's blockers say to do for it.
+      const next = state.hint ?? view.blockers.find((b) => b.field === field)?.hint;
+      const detail = [...new Set([state.reason && sentence(state.reason), next, waiting, refused])]
+        .filter((t): t is string => Boolean(t))
+        .map((t) => escapeHtml(t));
       if (state.proveAt)
         detail.push(`<a href="${escapeHtml(state.proveAt)}">Prove your ${escapeHtml(state.label)}</a>`);
-      return `<tr data-field="${field}"><th scope="row">${escapeHtml(state.label)}</th><td>${state.value === undefined ? '' : `<code>${escapeHtml(state.value)}</code>`}</td>
+      return `<tr data-field="${field}"><th scope="row">${escapeHtml(sentence(state.label).slice(0, -1))}</th><td>${state.value === undefined ? '' : `<code>${escapeHtml(state.value)}</code>`}</td>
 <td class="state-${state.status}">${escapeHtml(state.review ? 'Awaiting operator review' : (STATE_WORDS[state.status] ?? state.status))}${detail.length ? `<div class="hint">${detail.join('<br>')}</div>` : ''}</td></tr>`;
     })
     .join('\n');
@@ -146,25 +210,29 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
         : view.status === 'judging'
           ? 'The judgement is on its way; this page updates when the chain shows it.'
           : `Request a judgement from registrar #${about.index} to start.`;
-  const canResend =
-    view.status === 'open' && Object.values(view.fields).some((f) => f?.status === 'awaiting');
+  const messaged = view.status === 'open' ? messagedFields(view) : [];
+  const resend = messaged.length
+    ? `<form method="post" action="/status/${escapeHtml(view.account)}/resend"><p><button type="submit">Send new links</button></p>
+<p class="hint">A link or code that expired, was used up or never arrived? This sends a new link and code to your ${escapeHtml(and(messaged))}, for each whose earlier link no longer works; links that still work are not replaced, and nothing is sent for them. You can ask once every ${Math.round(RESEND_INTERVAL_MS / 60_000)} minutes.</p></form>`
+    : '';
   return `<p id="request-state"><strong>${escapeHtml(REQUEST_WORDS[view.status])}</strong></p>
 ${rows ? `<table><caption>Fields of your identity</caption><thead><tr><th scope="col">Field</th><th scope="col">Value</th><th scope="col">State</th></tr></thead><tbody>\n${rows}\n</tbody></table>` : ''}
-${others.map((b) => `<p class="error">${escapeHtml(b.reason)}. ${escapeHtml(b.hint)}</p>`).join('\n')}
+${others.map((b) => `<p class="error">${escapeHtml(sentence(b.reason))} ${escapeHtml(b.hint)}</p>`).join('\n')}
 ${view.unverifiable.length ? `<p>Not verified by any registrar: ${list(view.unverifiable)}.</p>` : ''}
 <p>${escapeHtml(next)} Fee: ${escapeHtml(about.fee)}.</p>
-${canResend ? `<form method="post" action="/status/${escapeHtml(view.account)}/resend"><p><button type="submit">Send new links</button> for fields whose link expired or never arrived.</p></form>` : ''}`;
+${resend}`;
 }
 
 export function statusPage(view: RequestStatusView, about: RegistrarInfo, notice?: string): string {
   return page(
     'Judgement request status',
-    `<p>Account <code>${escapeHtml(view.account)}</code> with registrar #${about.index}.</p>
+    `<p>Account <code>${escapeHtml(view.account)}</code>.</p>
 ${notice ? `<p role="status">${escapeHtml(notice)}</p>` : ''}
 <section id="status" aria-live="polite" data-events="/status/${escapeHtml(view.account)}/events">
 ${statusFragment(view, about)}
 </section>`,
-    { index: about.index, script: '/assets/status.js' },
+    about.site,
+    { script: '/assets/status.js' },
   );
 }
 
@@ -190,27 +258,31 @@ export function confirmPage(view: {
   display?: string;
   label: string;
   value: string;
-  registrarIndex: number;
+  site: OperatorInfo;
 }): string {
   const named = view.display
     ? `<strong>${escapeHtml(view.display)}</strong> (<code>${escapeHtml(short(view.account))}</code>)`
     : `<code>${escapeHtml(view.account)}</code>`;
   return page(
     'Confirm your identity field',
-    `<p>Account ${named} asked registrar #${view.registrarIndex} to verify its
+    `<p>Account ${named} asked ${escapeHtml(registrarName(view.site))} to verify its
 ${escapeHtml(view.label)} <code>${escapeHtml(view.value)}</code>.</p>
-<p>Full address: <code>${escapeHtml(view.account)}</code></p>
-<p>Confirming says that this ${escapeHtml(view.label)} is yours and belongs to that account.</p>
+${view.display ? `<p>Full address: <code>${escapeHtml(view.account)}</code></p>\n` : ''}<p>Confirming says that this ${escapeHtml(view.label)} is yours and belongs to that account.</p>
 <p>If this is you, press Confirm. If you did not ask for this, close this page: nothing happens.</p>
 <form method="post"><button type="submit">Confirm</button></form>`,
-    { index: view.registrarIndex },
+    view.site,
   );
+}
+
+/** The link to an account's status page, for the pages that end a step. */
+function statusLink(account: string, text = 'See the status of your request'): string {
+  return `<a href="/status/${encodeURIComponent(account)}">${escapeHtml(text)}</a>`;
 }
 
 export function confirmedPage(view: {
   account: string;
   label: string;
-  registrarIndex?: number;
+  site: OperatorInfo;
   remaining?: string[];
 }): string {
   const remaining = view.remaining ?? [];
@@ -222,32 +294,58 @@ export function confirmedPage(view: {
         ? 'Every field is proven: the judgement is given on chain in the next block.'
         : `Still missing: ${list(remaining)}. The judgement is given once every field is proven.`
     }</p>
-<p><a href="/status/${escapeHtml(view.account)}">See the status of your request</a></p>`,
-    view.registrarIndex === undefined ? {} : { index: view.registrarIndex },
+<p>${statusLink(view.account)}</p>`,
+    view.site,
   );
 }
 
-export function refusedPage(message: string, title = 'This link cannot be used'): string {
+/**
+ * A refusal: what went wrong, and where to go on. With the account known (a link's own, a form's),
+ * it links to that account's status page, which says what is still needed and can send new links.
+ */
+export function refusedPage(
+  message: string,
+  site: OperatorInfo | undefined,
+  o: { title?: string; account?: string } = {},
+): string {
+  const onward = o.account
+    ? `<p>${statusLink(o.account, 'The status page of your request')} says what is still needed and can send new links.</p>`
+    : "<p>Your request's status page (<code>/status/&lt;your address&gt;</code>, or the form on the start page) says what is still needed and can send new links.</p>";
   return page(
-    title,
+    o.title ?? 'This link cannot be used',
     `<p class="error">${escapeHtml(message)}</p>
-<p>Your request's status page (<code>/status/&lt;your address&gt;</code>) says what is still needed and can send new links. <a href="/">Start page</a></p>`,
+${onward}
+<p><a href="/">Start page</a></p>`,
+    site,
   );
 }
 
 /** The page where a code received in a message is typed in instead of opening the link. */
-export function codePage(fields: readonly { field: string; label: string }[], message?: string): string {
+export function codePage(
+  fields: readonly { field: string; label: string }[],
+  site: OperatorInfo,
+  o: { message?: string; account?: string; field?: string } = {},
+): string {
   const options = fields
-    .map((f) => `<option value="${escapeHtml(f.field)}">${escapeHtml(f.label)}</option>`)
+    .map(
+      (f) =>
+        `<option value="${escapeHtml(f.field)}"${f.field === o.field ? ' selected' : ''}>${escapeHtml(sentence(f.label).slice(0, -1))}</option>`,
+    )
     .join('');
+  const onward =
+    o.message && o.account && /^[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(o.account)
+      ? `<p>${statusLink(o.account, 'The status page of this account')} says what each field still needs.</p>`
+      : '';
   return page(
     'Enter a verification code',
-    `${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
+    `${o.message ? `<p class="error" role="alert">${escapeHtml(o.message)}</p>\n${onward}` : ''}
+<p>The messages this registrar sends (by email, on Matrix, by the Discord bot) hold a link and a short code. Instead of opening the link, you can type the code here.</p>
 <form method="post" action="/code">
-<p><label for="account">Your account address</label><br><input id="account" name="account" required size="50"></p>
+<p><label for="account">Your account address</label><br><input id="account" name="account" required size="50" value="${escapeHtml(o.account ?? '')}"></p>
 <p><label for="field">Field</label><br><select id="field" name="field">${options}</select></p>
 <p><label for="code">Code from the message</label><br><input id="code" name="code" required autocomplete="one-time-code"></p>
 <p><button type="submit">Confirm</button></p>
 </form>`,
+    site,
   );
 }

@@ -1,39 +1,43 @@
 /**
- * The operator's commands that act on the running daemon (`registrar status`, `pending`, `rescan`),
- * through its admin API, and their output: tables for people, JSON with --json.
+ * The operator's commands that act on the running daemon (`registrar pending`, `status`, `reviews`,
+ * `rescan`, `review`, `judge`), through its admin API, and their output: tables for people, JSON
+ * with --json. They need the admin API's address and token only (`loadAdminClientSettings`).
  */
-import type { Config } from '../config.js';
+import type { AdminClientSettings } from '../config.js';
 
 export class OperatorError extends Error {}
 
+/** The daemon's admin API: its URL and token. */
+type Admin = AdminClientSettings;
+
 async function call<T>(
-  config: Config,
+  admin: Admin,
   method: 'GET' | 'POST',
   path: string,
   payload?: unknown,
 ): Promise<{ status: number; body: T }> {
-  if (!config.admin)
-    throw new OperatorError(
-      'REGISTRAR_ADMIN_TOKEN: is required for this command (the admin API is off without it)',
-    );
-  const host = config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host;
   let response: Response;
   try {
-    response = await fetch(`http://${host}:${config.admin.port}${path}`, {
+    response = await fetch(`${admin.url}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${config.admin.token.reveal()}`,
+        authorization: `Bearer ${admin.token.reveal()}`,
         ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
   } catch {
     throw new OperatorError(
-      `REGISTRAR_ADMIN_PORT: no registrar answers at ${host}:${config.admin.port}; is the daemon running with this configuration?`,
+      `no registrar answers at ${admin.url}; is the daemon running, with its admin API at this address (REGISTRAR_ADMIN_URL, or REGISTRAR_ADMIN_HOST and REGISTRAR_ADMIN_PORT)?`,
     );
   }
   if (response.status === 401)
-    throw new OperatorError('REGISTRAR_ADMIN_TOKEN: the daemon refused this token');
+    throw new OperatorError(
+      "REGISTRAR_ADMIN_TOKEN: the daemon refused this token; give the one the daemon's admin API was started with",
+    );
+  if (!(response.headers.get('content-type') ?? '').includes('application/json')) {
+    throw new OperatorError(`${admin.url} answered ${response.status} and is not a registrar's admin API`);
+  }
   return { status: response.status, body: (await response.json()) as T };
 }
 
@@ -57,8 +61,8 @@ interface PendingRow {
   fields: Record<string, string>;
 }
 
-export async function pending(config: Config, json: boolean): Promise<string> {
-  const { body } = await call<PendingRow[]>(config, 'GET', '/admin/requests');
+export async function pending(admin: Admin, json: boolean): Promise<string> {
+  const { body } = await call<PendingRow[]>(admin, 'GET', '/admin/requests');
   if (json) return `${JSON.stringify(body, null, 2)}\n`;
   return table(
     body.map((r) => ({
@@ -73,7 +77,7 @@ export async function pending(config: Config, json: boolean): Promise<string> {
 }
 
 export async function status(
-  config: Config,
+  admin: Admin,
   account: string,
   json: boolean,
 ): Promise<{ text: string; found: boolean }> {
@@ -84,7 +88,7 @@ export async function status(
     fields?: Record<string, { status: string; value?: string; reason?: string; hint?: string }>;
     blockers?: { reason: string; hint: string }[];
     error?: string;
-  }>(config, 'GET', `/admin/requests/${encodeURIComponent(account)}`);
+  }>(admin, 'GET', `/admin/requests/${encodeURIComponent(account)}`);
   if (code === 400) throw new OperatorError(body.error ?? 'not an account address');
   if (json) return { text: `${JSON.stringify(body, null, 2)}\n`, found: code === 200 };
   const fields = Object.entries(body.fields ?? {}).map(([field, state]) => ({
@@ -97,10 +101,39 @@ export async function status(
   return { text: head + table(fields), found: code === 200 };
 }
 
-export async function rescan(config: Config): Promise<string> {
+interface ReviewRow {
+  field: string;
+  decision: string;
+  reviewer: string;
+  identityHash: string;
+  at: number;
+}
+
+/** The operators' reviews of one account (the audit log), oldest first. */
+export async function reviews(admin: Admin, account: string, json: boolean): Promise<string> {
+  const { status: code, body } = await call<{ reviews?: ReviewRow[]; error?: string }>(
+    admin,
+    'GET',
+    `/admin/reviews/${encodeURIComponent(account)}`,
+  );
+  if (code !== 200) throw new OperatorError(body.error ?? `the daemon answered ${code}`);
+  const rows = body.reviews ?? [];
+  if (json) return `${JSON.stringify(rows, null, 2)}\n`;
+  return table(
+    rows.map((r) => ({
+      at: new Date(r.at).toISOString(),
+      field: r.field,
+      decision: r.decision,
+      by: r.reviewer,
+      identity: r.identityHash,
+    })),
+  );
+}
+
+export async function rescan(admin: Admin): Promise<string> {
   process.stderr.write('Reading every identity in chain storage and updating the requests…\n');
   const { status: code, body } = await call<{ pending: number; error?: string }>(
-    config,
+    admin,
     'POST',
     '/admin/rescan',
   );
@@ -110,7 +143,7 @@ export async function rescan(config: Config): Promise<string> {
 
 /** What the operator sees before a review: the field's value now and the identity it belongs to. */
 export async function reviewSubject(
-  config: Config,
+  admin: Admin,
   account: string,
   field: string,
 ): Promise<{ value: string; identityHash: string }> {
@@ -118,7 +151,7 @@ export async function reviewSubject(
     identityHash?: string;
     fields?: Record<string, { status: string; value?: string }>;
     error?: string;
-  }>(config, 'GET', `/admin/requests/${encodeURIComponent(account)}`);
+  }>(admin, 'GET', `/admin/requests/${encodeURIComponent(account)}`);
   const value = body.fields?.[field]?.value;
   if (code !== 200 || !body.identityHash || value === undefined) {
     throw new OperatorError(body.error ?? `no open request of ${account} has a ${field} to review`);
@@ -127,7 +160,7 @@ export async function reviewSubject(
 }
 
 export async function review(
-  config: Config,
+  admin: Admin,
   account: string,
   field: string,
   decision: 'confirm' | 'reject',
@@ -136,7 +169,7 @@ export async function review(
   seen: { identityHash?: string; value?: string },
 ): Promise<string> {
   const { status: code, body } = await call<{ ok?: boolean; message?: string; error?: string }>(
-    config,
+    admin,
     'POST',
     '/admin/review',
     { account, field, decision, note, reviewer, ...seen },
@@ -145,9 +178,9 @@ export async function review(
   return `The ${field} of ${account} is ${decision === 'confirm' ? 'confirmed' : 'rejected'}.\n`;
 }
 
-export async function judge(config: Config, account: string, judgement: string, by: string): Promise<string> {
+export async function judge(admin: Admin, account: string, judgement: string, by: string): Promise<string> {
   const { status: code, body } = await call<{ kind?: string; blockHash?: string; error?: string }>(
-    config,
+    admin,
     'POST',
     '/admin/judge',
     { account, judgement, by },

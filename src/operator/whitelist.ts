@@ -37,7 +37,10 @@ async function fromStore(config: Config): Promise<BloomFilter> {
 }
 
 /** Runs `registrar whitelist ...` with `args` (after the word whitelist). */
-export async function whitelistCommand(args: string[], readConfig: () => Config): Promise<CommandResult> {
+export async function whitelistCommand(
+  args: string[],
+  readConfig: () => Promise<Config>,
+): Promise<CommandResult> {
   const { values, positionals } = parseArgs({
     args,
     options: { file: { type: 'string' } },
@@ -45,7 +48,7 @@ export async function whitelistCommand(args: string[], readConfig: () => Config)
   });
   const [action, target] = positionals;
   if (action === 'export' && target && positionals.length === 2 && values.file === undefined) {
-    const filter = await fromStore(readConfig());
+    const filter = await fromStore(await readConfig());
     const bytes = filter.encode();
     await writeFile(target, bytes);
     return { out: `wrote ${target}: ${describeFilter(filter, bytes.length)}\n`, code: 0 };
@@ -60,7 +63,7 @@ export async function whitelistCommand(args: string[], readConfig: () => Config)
       filter = BloomFilter.decode(bytes);
       size = bytes.length;
     } else {
-      filter = await fromStore(readConfig());
+      filter = await fromStore(await readConfig());
       size = filter.encode().length;
     }
     const found = filter.has(id);

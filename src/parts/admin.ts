@@ -1,4 +1,5 @@
 /** The admin part: the operator's API on its own address, behind its token; absent without one. */
+import type { Registry } from 'prom-client';
 import type { Watcher } from '../chain/watcher.js';
 import type { Config } from '../config.js';
 import { buildAdminServer } from '../http/admin.js';
@@ -18,6 +19,8 @@ export function buildAdmin(o: {
   store: Store;
   watcher: Watcher;
   lease: Lease;
+  /** The metrics, served here when REGISTRAR_METRICS_ON is admin. */
+  registry: Registry;
 }): AdminPart | undefined {
   const { admin } = o.config;
   if (!admin) return undefined;
@@ -27,6 +30,7 @@ export function buildAdmin(o: {
     openRequests: () => o.store.listOpenRequests(o.config.registrar.index),
     rescan: () => o.watcher.reconcile('admin'),
     judges: () => o.lease.held,
+    ...(o.config.metricsOn === 'admin' ? { metrics: o.registry } : {}),
   });
   return {
     listen: () => app.listen({ host: admin.host, port: admin.port }),

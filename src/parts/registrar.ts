@@ -7,6 +7,7 @@ import { readIdentity, readParent, readRegistrar } from '../chain/identity.js';
 import { Watcher } from '../chain/watcher.js';
 import type { Channel } from '../channels/channel.js';
 import type { Config } from '../config.js';
+import type { OperatorInfo } from '../domain/operator.js';
 import type { Lease } from '../registrar/lease.js';
 import type { RegistrarMetrics } from '../registrar/metrics.js';
 import { Registrar } from '../registrar/registrar.js';
@@ -30,6 +31,8 @@ export function buildRegistrar(o: {
   /** One instance judges and delivers: the one holding the lease. Others serve pages only. */
   lease: Lease;
   log: Logger;
+  /** Who runs the registrar: every message names it. */
+  operator: OperatorInfo;
 }): RegistrarPart {
   const { config, chain, log } = o;
   const { api, connection, judge, names } = chain;
@@ -75,6 +78,7 @@ export function buildRegistrar(o: {
     publicUrl: config.publicUrl,
     challengeTtlMs: config.challengeTtlSeconds * 1000,
     log,
+    operator: o.operator,
   });
   const watcher = new Watcher(
     connection,

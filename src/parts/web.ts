@@ -13,12 +13,13 @@ import { SignInSeals } from '../channels/sign-in.js';
 import type { Config } from '../config.js';
 import { accepts, howProven } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
+import { operatorInfo } from '../domain/operator.js';
 import type { JudgementRequest } from '../domain/request.js';
 import { labelOf } from '../domain/verification.js';
 import type { FieldProof } from '../http/about-view.js';
 import type { HttpListener } from '../http/listener.js';
 import { buildServer } from '../http/server.js';
-import type { RegistrarInfo } from '../http/views.js';
+import type { OperatorInfo, RegistrarInfo } from '../http/views.js';
 import { publicFigures } from '../registrar/figures.js';
 import type { Lease } from '../registrar/lease.js';
 import type { Registrar } from '../registrar/registrar.js';
@@ -40,17 +41,20 @@ export function buildWeb(o: {
   listener: HttpListener;
   /** The anonymous whitelist's current file. */
   whitelist?: () => { bytes: Uint8Array; etag: string } | undefined;
+  /** Who runs the registrar, for every page's header. */
+  site: OperatorInfo;
 }): FastifyInstance {
   const { config, chain, registrar, channels, requestChanges } = o;
   const { connection } = chain;
   const index = config.registrar.index;
-  const about = aboutRegistrar(chain.api, config, chain.entry);
+  const about = aboutRegistrar(chain.api, config, chain.entry, o.site);
   const figures = publicFigures({ store: o.store, registrarIndex: index });
   return buildServer(
     {
       registrar,
       registrarIndex: index,
       about,
+      site: o.site,
       published: async () => {
         const [registrar, measured] = await Promise.all([about(), figures()]);
         return { registrar, proofs: proofsOf(registrar.fields ?? [], channels), figures: measured };
@@ -89,7 +93,8 @@ export function buildWeb(o: {
           checks,
         };
       },
-      metrics: o.registry,
+      // On the admin API instead when the operator says so (parts/admin.ts).
+      ...(config.metricsOn === 'public' ? { metrics: o.registry } : {}),
       // Codes come in messages; fields proven on the site or by review have none to type.
       codeFields: channels.filter((c) => accepts(c.means, 'typed-code')).map((c) => c.field),
       prove: {
@@ -98,6 +103,7 @@ export function buildWeb(o: {
         seals: new SignInSeals(config.jwtSecret.reveal()),
         publicUrl: config.publicUrl,
         registrarIndex: index,
+        site: o.site,
       },
       requestsPerMinutePerIp: config.limits.requestsPerMinutePerIp,
       trustProxy: config.http.trustProxy,
@@ -109,6 +115,11 @@ export function buildWeb(o: {
   );
 }
 
+/** Who runs the registrar, for every page and message: the chain's own name unless one is configured. */
+export function whoRunsIt(config: Config, chain: ChainPart): OperatorInfo {
+  return operatorInfo(config.registrar.index, config.operator, chain.api.runtimeChain.toString());
+}
+
 /**
  * What the pages say about this registrar: read from the chain at most once a minute, in the
  * background, so that no page waits on a chain round trip (a page shows the last entry read).
@@ -117,6 +128,7 @@ function aboutRegistrar(
   api: ApiPromise,
   config: Config,
   first: RegistrarEntry,
+  site: OperatorInfo,
 ): () => Promise<RegistrarInfo> {
   let entry = first;
   let readAt = Date.now();
@@ -151,6 +163,8 @@ function aboutRegistrar(
       extraFields: config.policy.extraFields,
       displayOnly: judgesDisplayOnly(entry.fields, config.policy),
       challengeTtlHours: Math.round(config.challengeTtlSeconds / 3600),
+      retentionDays: config.retentionDays,
+      site,
     };
   };
 }

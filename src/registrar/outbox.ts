@@ -12,6 +12,7 @@
 
 import { type ChallengeMessage, type Channel, UndeliverableError } from '../channels/channel.js';
 import { FIELDS, type Field } from '../domain/fields.js';
+import type { OperatorInfo } from '../domain/operator.js';
 import type { Challenge } from '../domain/request.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
@@ -51,6 +52,8 @@ export interface OutboxOptions {
   channels: ReadonlyMap<Field, Channel>;
   tokens: ChallengeTokens;
   registrarIndex: number;
+  /** Who runs the registrar: every message names it. */
+  operator: OperatorInfo;
   publicUrl: string;
   limits: MessageLimits;
   /** How long a link works, counted from its delivery. */
@@ -272,6 +275,7 @@ export class Outbox {
       code: this.o.tokens.codeFor(challenge.id),
       expiresAt,
       registrarIndex: this.o.registrarIndex,
+      operator: this.o.operator,
     };
     try {
       await withTimeout(channel.send(message), this.o.limits.timeoutMs);

@@ -50,7 +50,8 @@ export type LinkCheck =
       value: string;
       display?: string;
     }
-  | { ok: false; message: string };
+  /** `account`: whose link it was, when the link itself says so (its signature checked). */
+  | { ok: false; message: string; account?: string };
 
 export const REFUSALS = {
   invalid: 'This link is not valid. Check that you opened the whole link from the message.',
@@ -73,7 +74,7 @@ export const REFUSALS = {
 } as const;
 
 /** How often a person may ask for new links. */
-const RESEND_INTERVAL_MS = 5 * 60_000;
+export const RESEND_INTERVAL_MS = 5 * 60_000;
 
 /** What the person saw of the field they confirm or reject: the identity's hash, or the value. */
 export interface SeenByReviewer {
@@ -115,7 +116,8 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
 
   /**
    * The person asks again for links that expired or never arrived. Only fields without a live
-   * challenge get one, and at most once per RESEND_INTERVAL_MS per account.
+   * challenge get one, and at most once per RESEND_INTERVAL_MS per account; a request that sends
+   * nothing does not count.
    */
   async resend(account: string): Promise<ResendOutcome> {
     const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
@@ -124,8 +126,10 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
     if (last !== undefined && this.o.now() - last < RESEND_INTERVAL_MS) {
       return { kind: 'limited', retryAt: last + RESEND_INTERVAL_MS };
     }
-    this.resent.set(account, this.o.now());
     const fields = await this.fieldsWithoutLiveChallenge(request);
+    // Asking when every link still works sends nothing, so it starts no wait either.
+    if (fields.length === 0) return { kind: 'sent', fields };
+    this.resent.set(account, this.o.now());
     await this.issue(request, fields);
     return { kind: 'sent', fields };
   }
@@ -346,7 +350,7 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
     const inspected = await this.inspectLink(token);
     if (!inspected.ok) return inspected;
     const answered = await this.answer(inspected.challenge.id, inspected.challenge.subject, 'link');
-    return answered.ok ? inspected.link : answered;
+    return answered.ok ? inspected.link : { ...answered, account: inspected.link.account };
   }
 
   /**
@@ -544,23 +548,32 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
   private async inspectLink(
     token: string,
   ): Promise<
-    { ok: true; challenge: Challenge; link: LinkCheck & { ok: true } } | { ok: false; message: string }
+    | { ok: true; challenge: Challenge; link: LinkCheck & { ok: true } }
+    | { ok: false; message: string; account?: string }
   > {
     const checked = this.o.tokens.check(token, this.o.now());
-    if (!checked.ok) return { ok: false, message: REFUSALS[checked.reason] };
+    // An expired link's signature still holds: its refusal can lead to its account's status page.
+    if (!checked.ok) {
+      return {
+        ok: false,
+        message: REFUSALS[checked.reason],
+        ...('account' in checked && checked.account !== undefined ? { account: checked.account } : {}),
+      };
+    }
     const { claims } = checked;
+    const refused = (message: string) => ({ ok: false as const, message, account: claims.account });
     const challenge = await this.o.store.getChallenge(claims.challengeId);
-    if (!challenge) return { ok: false, message: REFUSALS.unknown };
-    if (!this.accepts(challenge.field, 'link')) return { ok: false, message: REFUSALS.invalid };
+    if (!challenge) return refused(REFUSALS.unknown);
+    if (!this.accepts(challenge.field, 'link')) return refused(REFUSALS.invalid);
     if (
       challenge.account !== claims.account ||
       challenge.field !== claims.field ||
       challenge.snapshotHash !== claims.snapshotHash
     ) {
-      return { ok: false, message: REFUSALS.invalid };
+      return refused(REFUSALS.invalid);
     }
     const described = await this.describe(challenge.id);
-    if (!described.ok) return described;
+    if (!described.ok) return refused(described.message);
     const { account, field, label, value, display } = described;
     return {
       ok: true,

@@ -11,6 +11,7 @@ import type { Channel, LiveChallenge, PageChallenge, ProofOutcome, ProofSink } f
 import type { AnswerWay } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import type { HandleRule } from '../domain/handles.js';
+import type { OperatorInfo } from '../domain/operator.js';
 import type { ReviewRecord, Snapshot } from '../domain/request.js';
 import type { Policy } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
@@ -61,6 +62,8 @@ export interface RegistrarOptions {
    * says. Absent: handles are not compared.
    */
   handles?: { rule: HandleRule; parentOf: (account: string) => Promise<string | undefined> };
+  /** Who runs the registrar, named in every message (the index alone when absent). */
+  operator?: OperatorInfo;
   now?: () => number;
 }
 
@@ -109,6 +112,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       channels,
       tokens: o.tokens,
       registrarIndex: o.registrarIndex,
+      operator: o.operator ?? { index: o.registrarIndex },
       publicUrl: o.publicUrl,
       limits: o.limits ?? DEFAULT_LIMITS,
       challengeTtlMs: o.challengeTtlMs,

@@ -115,7 +115,7 @@ export class StatusReader {
                   ...(state.status === 'awaiting' && this.channels.get(field)?.review
                     ? {
                         review: true as const,
-                        hint: 'Awaiting operator review: the registrar checks this field by hand.',
+                        hint: 'The registrar checks this field by hand: there is nothing to do but wait.',
                       }
                     : {}),
                 };

@@ -28,7 +28,11 @@ export interface ChallengeClaims {
   expiresAt: number;
 }
 
-export type TokenCheck = { ok: true; claims: ChallengeClaims } | { ok: false; reason: 'expired' | 'invalid' };
+export type TokenCheck =
+  | { ok: true; claims: ChallengeClaims }
+  /** An expired token's account (its signature holds), for the way to its status page. */
+  | { ok: false; reason: 'expired'; account?: string }
+  | { ok: false; reason: 'invalid' };
 
 export class ChallengeTokens {
   constructor(
@@ -109,7 +113,14 @@ export class ChallengeTokens {
         clockTimestamp: Math.floor(now / 1000),
       });
     } catch (error) {
-      return { ok: false, reason: error instanceof jwt.TokenExpiredError ? 'expired' : 'invalid' };
+      if (!(error instanceof jwt.TokenExpiredError)) return { ok: false, reason: 'invalid' };
+      const signed = jwt.verify(token, this.secret, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        ignoreExpiration: true,
+      });
+      const account = typeof signed === 'string' ? undefined : signed.sub;
+      return { ok: false, reason: 'expired', ...(account === undefined ? {} : { account }) };
     }
     if (typeof payload === 'string') return { ok: false, reason: 'invalid' };
     const { jti, sub, fld, reg, snap, exp } = payload as jwt.JwtPayload & {

@@ -118,7 +118,7 @@ describe('an identity with every field', () => {
     const statusPage = await (
       await fetch(`${h.url}/status/${person.address}`, { headers: { accept: 'text/html' } })
     ).text();
-    expect(statusPage).toContain('Last try,');
+    expect(statusPage).toContain('Last try refused (');
     // Published, and found without pressing the button again: the registrar looks by itself.
     site.pages.set('/.well-known/polkadot-registrar', { body: `${line}\n` });
     await eventually(

@@ -80,6 +80,17 @@ describe('the registrar command', () => {
     expect(rescan.code).toBe(0);
     expect(rescan.stdout).toMatch(/Rescanned chain storage: 1 request\(s\) pending/);
 
+    // The read-only commands need the admin API's address and token, nothing else.
+    const adminOnly = { REGISTRAR_ADMIN_TOKEN: ADMIN_TOKEN, REGISTRAR_ADMIN_PORT: String(adminPort) };
+    const pendingAlone = await cli(['pending', '--json'], adminOnly);
+    expect(pendingAlone.code).toBe(0);
+    expect(JSON.parse(pendingAlone.stdout)).toEqual([expect.objectContaining({ account: person.address })]);
+    const statusAlone = await cli(['status', person.address], adminOnly);
+    expect(statusAlone.code).toBe(0);
+    expect(statusAlone.stdout).toContain('request: open');
+    const reviewsAlone = await cli(['reviews', person.address], adminOnly);
+    expect(reviewsAlone).toEqual({ code: 0, stdout: '(none)\n', stderr: '' });
+
     const wrongToken = await cli(['pending'], {
       ...h.env(),
       REGISTRAR_ADMIN_TOKEN: 'a-wrong-token-of-enough-length-0123456789',
@@ -106,7 +117,7 @@ describe('the registrar command', () => {
     expect(waiting.fields.legal).toMatchObject({
       status: 'awaiting',
       review: true,
-      hint: 'Awaiting operator review: the registrar checks this field by hand.',
+      hint: 'The registrar checks this field by hand: there is nothing to do but wait.',
     });
     const page = await (
       await fetch(`${h.url}/status/${rejected.address}`, { headers: { accept: 'text/html' } })
@@ -204,8 +215,10 @@ describe('the registrar command', () => {
     expect(unasked.code).toBe(1);
     expect(unasked.stderr).toContain('not confirmed; nothing was given');
     expect(await h.chain.judgementOf(person.address, h.index)).toBe('FeePaid');
+    // A judgement no operator gives is wrong usage, refused before anything is sent.
     const refused = await cli(['judge', person.address, 'Reasonable', '--yes'], h.env());
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('expected one of Erroneous, OutOfDate, LowQuality');
 
     const given = await cli(['judge', person.address, 'Erroneous', '--yes', '--by', 'Bob Ops'], h.env());
     expect(given.code).toBe(0);

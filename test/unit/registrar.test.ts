@@ -255,6 +255,29 @@ describe('the registrar', () => {
     expect(outbox.sent).toHaveLength(4);
   });
 
+  it('sends new links only for fields without a live one; asking when none is needed starts no wait', async () => {
+    let now = 1_000_000;
+    const operator = {
+      index: INDEX,
+      name: 'Acme Identity',
+      contact: 'ops@acme.example',
+      chain: 'Paseo People',
+    };
+    const r = registrar(new ScriptedJudge([]), () => now, { operator });
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    expect(outbox.sent).toHaveLength(1);
+    // Every message names who runs the registrar.
+    expect(outbox.sent[0]?.operator).toEqual(operator);
+    // The link still works: nothing is sent, and asking again at once is no different.
+    await expect(r.resend(ACCOUNT)).resolves.toEqual({ kind: 'sent', fields: [] });
+    await expect(r.resend(ACCOUNT)).resolves.toEqual({ kind: 'sent', fields: [] });
+    // Expired: a new link goes out, and only then does the wait start.
+    now += 61_000;
+    await expect(r.resend(ACCOUNT)).resolves.toEqual({ kind: 'sent', fields: ['email'] });
+    await expect(r.resend(ACCOUNT)).resolves.toEqual({ kind: 'limited', retryAt: now + 5 * 60_000 });
+  });
+
   it('never voids codes for wrong ones typed on the public form, but makes that client wait', async () => {
     let now = 1_000_000;
     const r = registrar(new ScriptedJudge([]), () => now, { challengeTtlMs: 7 * 86_400_000 });

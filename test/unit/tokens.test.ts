@@ -23,7 +23,12 @@ describe('challenge tokens', () => {
 
   it('are refused once expired', () => {
     const token = tokens.issue(claims);
-    expect(tokens.check(token, claims.expiresAt + 1_000)).toEqual({ ok: false, reason: 'expired' });
+    // Still signed by us: the account is named, for the way to its status page.
+    expect(tokens.check(token, claims.expiresAt + 1_000)).toEqual({
+      ok: false,
+      reason: 'expired',
+      account: claims.account,
+    });
   });
 
   it('are refused when tampered with, signed with another secret, or for another registrar', () => {

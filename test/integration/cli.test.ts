@@ -1,0 +1,198 @@
+/**
+ * The `registrar` command's usage, without a chain: exit codes as documented (0 done, 1 failed, 2
+ * wrong usage or configuration, 3 no request), arguments checked before anything is sent, the
+ * operator commands needing only the admin API's address and token, and `/metrics` on the admin
+ * API behind its token when the operator keeps it off the public server. The CLI is the compiled
+ * one; the admin API is the daemon's own (`buildAdminServer`), over a real store.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../../src/config.js';
+import { buildAdminServer } from '../../src/http/admin.js';
+
+const TOKEN = 'cli-test-admin-token-0123456789abcdef0123';
+const ACCOUNT = '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5';
+
+let admin: FastifyInstance;
+let adminUrl: string;
+/** What reached the admin API: nothing may, for a command refused as wrong usage. */
+const received: string[] = [];
+
+beforeAll(async () => {
+  const metrics = new Registry();
+  metrics.setDefaultLabels({ app: 'registrar' });
+  admin = buildAdminServer({
+    token: TOKEN,
+    registrar: {
+      status: async (account) => ({
+        account,
+        registrarIndex: 3,
+        status: 'open',
+        identityHash: `0x${'ab'.repeat(32)}`,
+        judgeable: true,
+        fields: { email: { status: 'awaiting', label: 'email address', value: 'a@example.org' } },
+        unverifiable: [],
+        blockers: [],
+      }),
+      review: async () => undefined,
+      reviews: async () => [
+        {
+          account: ACCOUNT,
+          registrarIndex: 3,
+          field: 'legal',
+          decision: 'confirm',
+          reviewer: 'Ann Ops',
+          identityHash: `0x${'cd'.repeat(32)}`,
+          at: Date.UTC(2026, 0, 2),
+        },
+      ],
+      judgeExplicitly: async () => ({ kind: 'failed', error: 'not in this test' }),
+    },
+    openRequests: async () => [],
+    rescan: async () => 0,
+    metrics,
+  });
+  admin.addHook('onRequest', async (request) => {
+    received.push(`${request.method} ${request.url}`);
+  });
+  await admin.listen({ host: '127.0.0.1', port: 0 });
+  const address = admin.server.address();
+  adminUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+
+afterAll(async () => {
+  await admin?.close();
+});
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['dist/cli.js', ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const adminOnly = () => ({ REGISTRAR_ADMIN_URL: adminUrl, REGISTRAR_ADMIN_TOKEN: TOKEN });
+
+describe('the registrar command', () => {
+  it('runs the read-only commands with the admin URL and token alone', async () => {
+    const status = await cli(['status', ACCOUNT], adminOnly());
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('request: open, can be judged as it stands: yes');
+    expect(status.stdout).toContain('a@example.org');
+    const pending = await cli(['pending', '--json'], adminOnly());
+    expect(pending).toEqual({ code: 0, stdout: '[]\n', stderr: '' });
+    const reviews = await cli(['reviews', ACCOUNT], adminOnly());
+    expect(reviews.code).toBe(0);
+    expect(reviews.stdout).toMatch(
+      /^at\s+field\s+decision\s+by\s+identity\n2026-01-02T00:00:00.000Z\s+legal\s+confirm\s+Ann Ops\s+0xcdcd/,
+    );
+  });
+
+  it('names the setting a command needs first, with exit code 2', async () => {
+    const none = await cli(['pending'], {});
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('REGISTRAR_ADMIN_TOKEN: is required for this command');
+    // Not the proxy seed, nor the JWT secret, nor any other daemon setting.
+    expect(none.stderr).not.toMatch(/REGISTRAR_(PROXY_SEED|JWT_SECRET|CHAIN_ENDPOINTS)/);
+    const badUrl = await cli(['pending'], { ...adminOnly(), REGISTRAR_ADMIN_URL: 'ftp://x' });
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toContain(
+      "REGISTRAR_ADMIN_URL: expected the http(s):// URL of the daemon's admin API",
+    );
+    // A daemon that is not there is a failure (1), named by the address tried.
+    const away = await cli(['pending'], { ...adminOnly(), REGISTRAR_ADMIN_URL: 'http://127.0.0.1:9' });
+    expect(away.code).toBe(1);
+    expect(away.stderr).toContain('no registrar answers at http://127.0.0.1:9');
+    const wrongToken = await cli(['pending'], { ...adminOnly(), REGISTRAR_ADMIN_TOKEN: 'x'.repeat(40) });
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toContain('REGISTRAR_ADMIN_TOKEN: the daemon refused this token');
+  });
+
+  it('checks accounts, judgements, fields, hashes and names before anything is sent (exit code 2)', async () => {
+    received.length = 0;
+    const cases: [string[], string][] = [
+      [['status'], 'give the ACCOUNT (an SS58 account address)'],
+      [['status', 'alice'], 'ACCOUNT "alice" is not an SS58 account address'],
+      [['status', `${ACCOUNT}x`], 'is not an SS58 account address'],
+      [['reviews', '0x1234'], 'ACCOUNT "0x1234" is not an SS58 account address'],
+      [['judge', ACCOUNT, 'Reasonable', '--yes'], 'expected one of Erroneous, OutOfDate, LowQuality'],
+      [['judge', ACCOUNT], 'give the JUDGEMENT: expected one of Erroneous, OutOfDate, LowQuality'],
+      [['judge', ACCOUNT, 'Erroneous', '--yes', '--by', 'a;b'], '--by "a;b" is not a name for the audit log'],
+      [['review', ACCOUNT, 'email', '--confirm'], '"email" is no field the operator reviews'],
+      [['review', ACCOUNT, 'legal'], 'give one of --confirm or --reject'],
+      [
+        ['review', ACCOUNT, 'legal', '--confirm', '--identity', '0x12'],
+        '--identity "0x12" is not an identity hash',
+      ],
+      [['status', ACCOUNT, ACCOUNT], `unexpected argument "${ACCOUNT}"`],
+      [['pending', '--yes'], 'pending takes no --yes'],
+      [['rescan', 'now'], 'unexpected argument "now"'],
+      [['proxy-rotate', 'bob'], 'NEW_ACCOUNT "bob" is not an SS58 account address'],
+      [['pending', '--colour'], "Unknown option '--colour'"],
+      [['frobnicate'], 'usage: registrar <command>'],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(args, adminOnly())));
+    cases.forEach(([args, message], i) => {
+      const run = runs[i];
+      expect({ args, code: run?.code, stdout: run?.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(run?.stderr).toContain(message);
+    });
+    // A judgement name in any case is that judgement: checked, then sent as the API spells it.
+    const judged = await cli(['judge', ACCOUNT, 'erroneous', '--yes', '--by', 'Ann Ops'], adminOnly());
+    expect(judged.code).toBe(1);
+    expect(judged.stderr).toContain('not in this test');
+    expect(received).toEqual(['POST /admin/judge']);
+  });
+
+  it('prints the usage to stdout with exit code 0 when asked', async () => {
+    for (const run of await Promise.all(
+      [['--help'], ['help'], ['status', '--help']].map((args) => cli(args)),
+    )) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('usage: registrar <command>');
+      expect(run.stdout).toContain('reviews ACCOUNT [--json]');
+    }
+  });
+});
+
+describe('metrics on the admin address', () => {
+  it('serves /metrics on the admin API behind its token', async () => {
+    expect((await fetch(`${adminUrl}/metrics`)).status).toBe(401);
+    const scraped = await fetch(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(scraped.status).toBe(200);
+    expect(scraped.headers.get('content-type')).toContain('text/plain');
+  });
+
+  it('is a setting: public by default, admin only with the admin API on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'registrar-cli-'));
+    const base = {
+      REGISTRAR_CHAIN_ENDPOINTS: 'ws://127.0.0.1:9944',
+      REGISTRAR_INDEX: '3',
+      REGISTRAR_ACCOUNT: ACCOUNT,
+      REGISTRAR_PROXY_SEED: '//Proxy',
+      REGISTRAR_PUBLIC_URL: 'https://registrar.example',
+      REGISTRAR_JWT_SECRET: 'j'.repeat(40),
+    };
+    expect(loadConfig(base).metricsOn).toBe('public');
+    expect(() => loadConfig({ ...base, REGISTRAR_METRICS_ON: 'admin' })).toThrow(
+      'REGISTRAR_METRICS_ON: admin needs the admin API: set REGISTRAR_ADMIN_TOKEN',
+    );
+    writeFileSync(join(dir, 'token'), TOKEN);
+    expect(
+      loadConfig({ ...base, REGISTRAR_METRICS_ON: 'admin', REGISTRAR_ADMIN_TOKEN_FILE: join(dir, 'token') })
+        .metricsOn,
+    ).toBe('admin');
+  });
+});
