@@ -51,7 +51,7 @@ async function start(
   await cryptoWaitReady();
   const proxy = proxyKey(config);
   const store = await openStore(config);
-  const chain = await connectChain(config, proxy, log, listener);
+  const chain = await connectChain(config, proxy, log, listener, store);
   const channels = await buildChannels(config, store, log);
   reportUnprovable(chain.entry, channels, log);
 

@@ -36,6 +36,7 @@ type JudgementDoc = JudgementRecord;
 type CheckpointDoc = { _id: string; value: string; expiresAt?: number };
 type DeliveryDoc = { target: string; account: string; at: number };
 type LeaseDoc = { _id: string; owner: string; until: number };
+type FinalizedDoc = { _id: string; number: number };
 
 export class MongoStore implements Store {
   private constructor(
@@ -47,6 +48,7 @@ export class MongoStore implements Store {
     private readonly deliveries: Collection<DeliveryDoc>,
     private readonly leases: Collection<LeaseDoc>,
     private readonly reviews: Collection<ReviewRecord>,
+    private readonly finalized: Collection<FinalizedDoc>,
   ) {}
 
   /** Connects and makes sure the indexes exist. The database is the one named in the URI. */
@@ -64,6 +66,7 @@ export class MongoStore implements Store {
       db.collection<DeliveryDoc>('deliveries'),
       db.collection<LeaseDoc>('leases'),
       db.collection<ReviewRecord>('reviews'),
+      db.collection<FinalizedDoc>('finalized'),
     );
     await store.ensureIndexes();
     return store;
@@ -370,6 +373,20 @@ export class MongoStore implements Store {
 
   async listReviews(account?: string): Promise<ReviewRecord[]> {
     return listLog(this.reviews, account);
+  }
+
+  async raiseFinalized(chain: string, number: number): Promise<number> {
+    // $max: of two writers at once the higher number stays, whatever their order.
+    const doc = await this.finalized.findOneAndUpdate(
+      { _id: chain },
+      { $max: { number } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    return doc?.number ?? number;
+  }
+
+  async highestFinalized(chain: string): Promise<number | undefined> {
+    return (await this.finalized.findOne({ _id: chain }))?.number;
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

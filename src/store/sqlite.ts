@@ -25,7 +25,7 @@ import {
   type Store,
 } from './store.js';
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -123,6 +123,17 @@ UPDATE checkpoints SET expires_at = CAST(value AS INTEGER) + ${3 * 86_400_000}
   WHERE key LIKE 'matrix:event:%' AND CAST(value AS INTEGER) > 0;
 `;
 
+/**
+ * Schema 6: the highest finalized block seen, by chain (genesis hash), so that after a restart an
+ * endpoint behind it is not believed (chain/connection.ts).
+ */
+const SCHEMA_6 = `
+CREATE TABLE IF NOT EXISTS finalized (
+  chain TEXT PRIMARY KEY,
+  number INTEGER NOT NULL
+) STRICT;
+`;
+
 type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
@@ -174,6 +185,7 @@ export class SqliteStore implements Store {
       if (version < 3) this.db.exec(SCHEMA_3);
       if (version < 4) this.db.exec(SCHEMA_4);
       if (version < 5) this.db.exec(SCHEMA_5);
+      if (version < 6) this.db.exec(SCHEMA_6);
       if (version < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {
@@ -480,6 +492,19 @@ export class SqliteStore implements Store {
         ? this.statement(`SELECT doc FROM ${table} ORDER BY seq`).all()
         : this.statement(`SELECT doc FROM ${table} WHERE account = ? ORDER BY seq`).all(account);
     return rows.map((row) => parse<T>(row) as T);
+  }
+
+  async raiseFinalized(chain: string, number: number): Promise<number> {
+    const row = this.statement(
+      `INSERT INTO finalized (chain, number) VALUES (?, ?)
+       ON CONFLICT (chain) DO UPDATE SET number = max(number, excluded.number) RETURNING number`,
+    ).get(chain, number) as Row;
+    return Number(row.number);
+  }
+
+  async highestFinalized(chain: string): Promise<number | undefined> {
+    const row = this.statement('SELECT number FROM finalized WHERE chain = ?').get(chain) as Row | undefined;
+    return row ? Number(row.number) : undefined;
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

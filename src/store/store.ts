@@ -96,6 +96,14 @@ export interface Store {
   appendReview(record: ReviewRecord): Promise<void>;
   listReviews(account?: string): Promise<ReviewRecord[]>;
 
+  /**
+   * The lagging-node guard's memory: the highest finalized block number seen on the chain whose
+   * genesis hash is `chain`. `raiseFinalized` keeps the higher of the stored and the given number
+   * (two instances may write at once; neither lowers it) and returns the number now stored.
+   */
+  raiseFinalized(chain: string, number: number): Promise<number>;
+  highestFinalized(chain: string): Promise<number | undefined>;
+
   getCheckpoint(key: string): Promise<string | undefined>;
   /** Keeps `value` under `key`; with `expiresAt`, until then only (deleteExpiredCheckpoints). */
   setCheckpoint(key: string, value: string, expiresAt?: number): Promise<void>;
