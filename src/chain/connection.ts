@@ -260,7 +260,7 @@ export class ChainConnection {
   /** Leaves this endpoint (it lags or misbehaves) for the next one of the list. */
   async failover(): Promise<void> {
     if (this.closing) return;
-    this.log.warn({ endpoint: this.state.endpoint }, 'leaving chain endpoint for the next');
+    this.log.warn({ endpoint: this.endpointName() }, 'leaving chain endpoint for the next');
     // The provider's 'disconnected' event schedules the connection to the next endpoint.
     await this.provider.disconnect().catch(() => undefined);
     this.scheduleRetry();
