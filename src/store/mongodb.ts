@@ -377,11 +377,17 @@ export class MongoStore implements Store {
 
   async raiseFinalized(chain: string, number: number): Promise<number> {
     // $max: of two writers at once the higher number stays, whatever their order.
-    const doc = await this.finalized.findOneAndUpdate(
-      { _id: chain },
-      { $max: { number } },
-      { upsert: true, returnDocument: 'after' },
-    );
+    const raise = () =>
+      this.finalized.findOneAndUpdate(
+        { _id: chain },
+        { $max: { number } },
+        { upsert: true, returnDocument: 'after' },
+      );
+    // Two first upserts at once: one inserts, the other fails on the key and raises what is there.
+    const doc = await raise().catch((error: unknown) => {
+      if (error instanceof MongoServerError && error.code === 11000) return raise();
+      throw error;
+    });
     return doc?.number ?? number;
   }
 
