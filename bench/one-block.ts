@@ -223,10 +223,12 @@ async function pickupAndJudgement(blockMs: number): Promise<void> {
     // The fees: each judgement above went alone, in its own proxy call; and provideJudgement bare,
     // signed by the registrar account itself, for one more identity.
     const alone = feesPaid(world, world.chain.account('//BenchProxy').address);
+    // Blocks by hand from here (the chain's own helpers build one per extrinsic).
+    await producer.stop();
     const bare = await world.person();
-    await submit(api.tx.identity.setIdentity({ display: { Raw: 'Pickup Fjord' } } as never), bare);
+    await world.chain.setIdentity(bare, { display: 'Pickup Fjord' });
     const info = (await api.query.identity.identityOf(bare.address)).unwrap().info;
-    const bareIn = await submit(
+    const { blockHash: bareIn } = await world.chain.submit(
       api.tx.identity.provideJudgement(
         world.index,
         bare.address,
@@ -237,7 +239,7 @@ async function pickupAndJudgement(blockMs: number): Promise<void> {
     );
     await until(
       () => (feesPaid(world, world.registrar.address, new Set([bareIn])).length > 0 ? true : undefined),
-      'bare fee',
+      'the bare judgement fee',
       60_000,
     );
     const [bareFee = 0n] = feesPaid(world, world.registrar.address, new Set([bareIn]));
