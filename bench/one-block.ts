@@ -6,12 +6,14 @@
  * Run: npm run bench (all of it), or `node dist-bench/bench/one-block.js idle pickup ...` for some.
  * BENCH_DAEMON=path runs another build of the daemon (how the baseline was measured);
  * BENCH_SAVE=path writes the figures as JSON; BENCH_IDENTITIES (50,000) and BENCH_SCALE_PENDING
- * (10,000) scale the storage scenarios.
+ * (10,000) scale the storage scenarios; BENCH_BLOCK_SECONDS (6,2) the block times the pickup and
+ * thousand scenarios run at, each in turn (People Polkadot builds a block every 2 s since 2026).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { blake2AsHex } from '@polkadot/util-crypto';
 import { linkIn } from '../src/dev/mailbox.js';
 import {
   BenchWorld,
@@ -29,8 +31,27 @@ import {
 
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 50_000);
 const SCALE_PENDING = Number(process.env.BENCH_SCALE_PENDING ?? 10_000);
-const BLOCK_MS = 6_000;
+const BLOCK_TIMES_MS = (process.env.BENCH_BLOCK_SECONDS ?? '6,2')
+  .split(',')
+  .map((seconds) => Number(seconds) * 1000)
+  .filter((blockMs) => blockMs > 0);
 const LAG = 3;
+/** 1 PAS in planck: fees are shown in PAS. */
+const PAS = 10_000_000_000n;
+
+/** A figure's name at a block time: the 6-second names stay those of the baseline. */
+const atBlocks = (figure: string, blockMs: number) =>
+  blockMs === 6_000 ? figure : `${figure} (${blockMs / 1000} s blocks)`;
+
+/** The fees `who` paid in the blocks recorded so far (TransactionFeePaid), in planck. */
+function feesPaid(world: BenchWorld, who: string, blocks?: ReadonlySet<string>): bigint[] {
+  return world.chain
+    .recorded('transactionPayment', 'TransactionFeePaid')
+    .filter((e) => String(e.data.who) === who && (!blocks || blocks.has(e.blockHash)))
+    .map((e) => BigInt(String(e.data.actualFee)));
+}
+
+const pas = (planck: bigint) => `${(Number(planck) / Number(PAS)).toFixed(6)} PAS`;
 
 interface Figure {
   figure: string;
@@ -111,10 +132,11 @@ async function idle(): Promise<number> {
 }
 
 /** Requests in a block → challenges mailed; last confirmation → the judgement in the pool and in a block. */
-async function pickupAndJudgement(): Promise<void> {
-  console.log(`pickup: a block every ${BLOCK_MS / 1000} s, finality ${LAG} blocks behind`);
+async function pickupAndJudgement(blockMs: number): Promise<void> {
+  console.log(`pickup: a block every ${blockMs / 1000} s, finality ${LAG} blocks behind`);
+  const named = (figure: string) => atBlocks(figure, blockMs);
   const world = await BenchWorld.start(17, { mode: 'Manual', lag: LAG });
-  const producer = new BlockProducer(world.chain, BLOCK_MS);
+  const producer = new BlockProducer(world.chain, blockMs);
   const http = await freePort();
   const daemon = spawnDaemon(world.env(http, await freePort()));
   const { api } = world.chain;
@@ -149,10 +171,10 @@ async function pickupAndJudgement(): Promise<void> {
       delays.push(at - block.at);
       blocksLater.push(producer.built.filter((b) => b.at > block.at && b.at < at).length);
     });
-    recordWorst('request in block n → challenge delivered', '≤ 1 s after block n', delays, 1_000);
+    recordWorst(named('request in block n → challenge delivered'), '≤ 1 s after block n', delays, 1_000);
     const most = Math.max(...blocksLater);
     record(
-      'blocks built between request and challenge',
+      named('blocks built between request and challenge'),
       '0 (before block n+1)',
       most,
       String(most),
@@ -165,7 +187,7 @@ async function pickupAndJudgement(): Promise<void> {
     for (const [i, person] of people.entries()) {
       const last = producer.built.at(-1);
       if (!last) throw new Error('no block yet');
-      const wait = last.at + (i + 1) * (BLOCK_MS / 7) - Date.now();
+      const wait = last.at + (i + 1) * (blockMs / 7) - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const given = world.chain.waitForEvent(
         'identity',
@@ -188,14 +210,53 @@ async function pickupAndJudgement(): Promise<void> {
       const number = (await api.rpc.chain.getHeader(event.blockHash)).number.toNumber();
       nextBlocks.push(number - before);
     }
-    recordWorst('last confirmation → judgement in the pool', '≤ 1 s', toPool, 1_000);
+    recordWorst(named('last confirmation → judgement in the pool'), '≤ 1 s', toPool, 1_000);
     const furthest = Math.max(...nextBlocks);
     record(
-      'last confirmation → JudgementGiven',
+      named('last confirmation → JudgementGiven'),
       'the next block (+1)',
       furthest,
-      `+${furthest}`,
+      `+${furthest} (${nextBlocks.map((n) => `+${n}`).join(' ')})`,
       furthest === 1,
+    );
+
+    // The fees: each judgement above went alone, in its own proxy call; and provideJudgement bare,
+    // signed by the registrar account itself, for one more identity.
+    const alone = feesPaid(world, world.chain.account('//BenchProxy').address);
+    // Blocks by hand from here (the chain's own helpers build one per extrinsic).
+    await producer.stop();
+    const bare = await world.person();
+    await world.chain.setIdentity(bare, { display: 'Pickup Fjord' });
+    const info = (await api.query.identity.identityOf(bare.address)).unwrap().info;
+    const { blockHash: bareIn } = await world.chain.submit(
+      api.tx.identity.provideJudgement(
+        world.index,
+        bare.address,
+        'Reasonable',
+        blake2AsHex(info.toU8a(), 256),
+      ),
+      world.registrar,
+    );
+    await until(
+      () => (feesPaid(world, world.registrar.address, new Set([bareIn])).length > 0 ? true : undefined),
+      'the bare judgement fee',
+      60_000,
+    );
+    const [bareFee = 0n] = feesPaid(world, world.registrar.address, new Set([bareIn]));
+    record(
+      named('fee: provideJudgement, bare (registrar signs)'),
+      '(reference)',
+      Number(bareFee),
+      pas(bareFee),
+      true,
+    );
+    const aloneFee = alone.length > 0 ? alone.reduce((a, b) => a + b, 0n) / BigInt(alone.length) : 0n;
+    record(
+      named('fee per judgement, alone (proxy.proxy)'),
+      '(reference)',
+      Number(aloneFee),
+      `${pas(aloneFee)} (${alone.length} paid; ×${(Number(aloneFee) / Number(bareFee)).toFixed(2)} bare)`,
+      true,
     );
   } finally {
     await producer.stop();
@@ -205,9 +266,12 @@ async function pickupAndJudgement(): Promise<void> {
 }
 
 /** 1,000 requests ready together (display name only, checked at once) → extrinsics and blocks. */
-async function thousand(): Promise<void> {
+async function thousand(blockMs: number): Promise<void> {
   const count = 1_000;
-  console.log(`thousand: ${count} requests pending in storage, judged as soon as they open`);
+  const named = (figure: string) => atBlocks(figure, blockMs);
+  console.log(
+    `thousand: ${count} requests pending in storage, judged as soon as they open, a block every ${blockMs / 1000} s`,
+  );
   const world = await BenchWorld.start(1, { mode: 'Manual', lag: LAG });
   const { pending } = await writeIdentities(world.chain, world.index, {
     total: count,
@@ -216,7 +280,7 @@ async function thousand(): Promise<void> {
   });
   // Written into the head block; finality (three behind) must pass it before a daemon's scan sees it.
   for (let i = 0; i <= LAG; i++) await world.chain.newBlock();
-  const producer = new BlockProducer(world.chain, BLOCK_MS);
+  const producer = new BlockProducer(world.chain, blockMs);
   const daemon = spawnDaemon(
     world.env(await freePort(), await freePort(), { REGISTRAR_ALLOW_DISPLAY_ONLY: 'true' }),
   );
@@ -248,10 +312,26 @@ async function thousand(): Promise<void> {
       extrinsics += block.block.extrinsics.filter((x) => x.method.section === 'proxy').length;
     }
     const once = [...perAccount.values()].every((n) => n === 1) && perAccount.size === count;
-    record('1,000 ready → extrinsics', '≤ 5', extrinsics, String(extrinsics), extrinsics <= 5);
-    record('1,000 ready → blocks', '≤ 2', blocks.size, String(blocks.size), blocks.size <= 2);
-    record('1,000 ready → each account judged once', 'yes', once ? 1 : 0, once ? 'yes' : 'NO', once);
-    record('1,000 ready → all judged (daemon start to last)', '(reference)', elapsed, ms(elapsed), true);
+    record(named('1,000 ready → extrinsics'), '≤ 5', extrinsics, String(extrinsics), extrinsics <= 5);
+    record(named('1,000 ready → blocks'), '≤ 2', blocks.size, String(blocks.size), blocks.size <= 2);
+    record(named('1,000 ready → each account judged once'), 'yes', once ? 1 : 0, once ? 'yes' : 'NO', once);
+    record(
+      named('1,000 ready → all judged (daemon start to last)'),
+      '(reference)',
+      elapsed,
+      ms(elapsed),
+      true,
+    );
+    // What the proxy paid for the 1,000, per judgement (the batch's events are in those blocks).
+    const paid = feesPaid(world, world.chain.account('//BenchProxy').address, blocks);
+    const perJudgement = paid.reduce((a, b) => a + b, 0n) / BigInt(count);
+    record(
+      named('fee per judgement, in a batch of 1,000'),
+      '(reference)',
+      Number(perJudgement),
+      `${pas(perJudgement)} (${paid.length} extrinsic${paid.length === 1 ? '' : 's'}, ${pas(paid.reduce((a, b) => a + b, 0n))} in all)`,
+      true,
+    );
   } finally {
     await producer.stop();
     await daemon.stop();
@@ -520,8 +600,10 @@ const baseline = (() => {
 })();
 
 const idleRss = wants('idle') || wants('startup') || wants('scale') ? await idle() : 0;
-if (wants('pickup')) await pickupAndJudgement();
-if (wants('thousand')) await thousand();
+for (const blockMs of BLOCK_TIMES_MS) {
+  if (wants('pickup')) await pickupAndJudgement(blockMs);
+  if (wants('thousand')) await thousand(blockMs);
+}
 if (wants('startup')) await startup(idleRss, 1_000, 'start-up');
 if (wants('scale')) await startup(idleRss, SCALE_PENDING, 'scale');
 if (wants('pages')) await pages();

@@ -52,7 +52,7 @@ async function start(
   await cryptoWaitReady();
   const proxy = proxyKey(config);
   const store = await openStore(config);
-  const chain = await connectChain(config, proxy, log, listener);
+  const chain = await connectChain(config, proxy, log, listener, store);
   // Who runs it, on every page and in every message; the chain's own name unless configured.
   const site = whoRunsIt(config, chain);
   const channels = await buildChannels(config, store, log);

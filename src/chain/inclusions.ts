@@ -3,17 +3,27 @@
  * are awaited, each block read once. A status subscription per extrinsic is not used: those are
  * lost on a reconnect, and a node that builds the block at once may report inclusion before the
  * watch is in place.
+ *
+ * A mortal extrinsic that was not found by its last valid block is reported expired, but only once
+ * the finalized head has passed that block: from then on no block can include it, so sending the
+ * same judgement again cannot give it twice.
  */
 import type { ApiPromise } from '@polkadot/api';
 import type { Codec } from '@polkadot/types/types';
 
 type EventLike = { event: { section: string; method: string; data: Codec[] } };
 
-export type Found = { blockHash: string; events: EventLike[] } | { error: string };
+export type Found =
+  | { blockHash: string; events: EventLike[] }
+  | { error: string }
+  /** Not included, and no longer includable: the chain is final past `death`, its era's end. */
+  | { expired: number };
 
 interface Awaited {
   resolve: (found: Found) => void;
   timer: NodeJS.Timeout;
+  /** The first block that cannot include it (its era's death), for a mortal extrinsic. */
+  death?: number;
 }
 
 export class Inclusions {
@@ -34,13 +44,13 @@ export class Inclusions {
    * watch is in place, with the promise of where it was found (or why it was not). Rejects when
    * no watch could be set up: the extrinsic must not be submitted then.
    */
-  async watch(extrinsicHash: string): Promise<{ found: Promise<Found> }> {
+  async watch(extrinsicHash: string, death?: number): Promise<{ found: Promise<Found> }> {
     const found = new Promise<Found>((resolve) => {
       const timer = setTimeout(
         () => this.settle(extrinsicHash, { error: `not included within ${this.timeoutMs} ms` }),
         this.timeoutMs,
       );
-      this.awaited.set(extrinsicHash, { resolve, timer });
+      this.awaited.set(extrinsicHash, { resolve, timer, ...(death === undefined ? {} : { death }) });
     });
     try {
       await this.subscribe();
@@ -99,6 +109,22 @@ export class Inclusions {
       }
       this.lastScanned = number;
     }
+    await this.expireUpTo(head);
+  }
+
+  /** Settles as expired what the finalized chain has passed the death of, unincluded. */
+  private async expireUpTo(head: number): Promise<void> {
+    const dying = [...this.awaited].filter(([, a]) => a.death !== undefined && a.death <= head);
+    if (dying.length === 0) return;
+    const { api } = this;
+    const finalized = (
+      await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())
+    ).number.toNumber();
+    // Not seen in any block up to the head we scanned, and final past its death: it is gone.
+    const scanned = this.lastScanned ?? head;
+    for (const [hash, { death }] of dying)
+      if (death !== undefined && death <= finalized && death <= scanned)
+        this.settle(hash, { expired: death });
   }
 
   private settle(extrinsicHash: string, found: Found): void {

@@ -13,12 +13,21 @@
  *
  * The outcome is read from the block, never from the extrinsic's success alone: a failed call
  * inside `proxy.proxy` still gives ExtrinsicSuccess. `giveJudgement` never rejects.
+ *
+ * Each extrinsic is mortal for about two minutes of blocks, the block time read from the runtime
+ * (Aura's slot, or the time between recent blocks where several fit in a slot). One that expires
+ * unincluded is sent again, once the chain is final past its last valid block: it can no longer be
+ * included then, and the new one is signed with the chain's own nonce for the proxy, not one
+ * counted on here or by the node's pool, so of two extrinsics that could both be valid at most one
+ * is ever included.
  */
 import type { ApiPromise } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { DispatchError } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
+import type { Logger } from '../support/log.js';
+import { blockTimeOf } from './block-time.js';
 import { type Found, Inclusions } from './inclusions.js';
 import { readPendingOf } from './stored-identities.js';
 
@@ -50,6 +59,10 @@ export interface JudgeOptions {
   timeoutMs?: number;
   /** The proxy type the key has (registrar-check.ts); IdentityJudgement when absent. */
   proxyType?: string;
+  /** Blocks a signed judgement stays valid for; by default about MORTAL_MS of the chain's blocks. */
+  mortalPeriod?: number;
+  /** Where a judgement sent again after it expired is told. */
+  log?: Logger;
 }
 
 interface Wanted {
@@ -57,14 +70,19 @@ interface Wanted {
   identityHash: string;
   judgement: GivenJudgement;
   resolve: (outcome: JudgeOutcome) => void;
+  /** How often its extrinsic expired unincluded already. */
+  expired?: number;
 }
 
 /** Judgements that certify; they are given only while the request is pending. */
 const CERTIFYING: ReadonlySet<GivenJudgement> = new Set(['Reasonable', 'KnownGood']);
 /** The share of one extrinsic's block limits a batch may fill. */
 const LIMIT_SHARE = 0.75;
-/** Blocks a signed judgement stays valid for. */
-const MORTAL_PERIOD = 64;
+/** How long a signed judgement stays valid: about two minutes of blocks, whatever the block time. */
+const MORTAL_MS = 120_000;
+/** A judgement whose extrinsic expired this many times unincluded is reported failed instead. */
+const MAX_EXPIRIES = 3;
+
 /** Items per extrinsic when the runtime cannot say (no fee API). */
 const FALLBACK_BATCH = 64;
 
@@ -83,6 +101,7 @@ export class ProxyJudge implements Judge {
   private awaiting = 0;
   private nonce: number | undefined;
   private capacity: Promise<number> | undefined;
+  private period: Promise<number> | undefined;
   private head: Promise<{ hash: string; number: number }> | undefined;
   /** Submissions are prepared one at a time, so nonces go out in order. */
   private sending: Promise<void> = Promise.resolve();
@@ -103,7 +122,8 @@ export class ProxyJudge implements Judge {
     this.maxWaitMs = options.maxWaitMs ?? 500;
     this.inFlightWaitMs = options.inFlightWaitMs ?? 2_000;
     this.proxyType = options.proxyType ?? 'IdentityJudgement';
-    this.inclusions = new Inclusions(api, options.timeoutMs ?? 90_000);
+    // A backstop for a chain that builds no blocks at all; expiry ends the wait otherwise.
+    this.inclusions = new Inclusions(api, options.timeoutMs ?? 600_000);
   }
 
   giveJudgement(
@@ -139,6 +159,21 @@ export class ProxyJudge implements Judge {
     void this.bestHead().catch(() => undefined);
     this.capacity ??= this.measureCapacity().catch(() => FALLBACK_BATCH);
     return this.capacity;
+  }
+
+  /** Blocks a judgement stays valid for: a power of two (the era's rule) near MORTAL_MS. */
+  mortalPeriod(): Promise<number> {
+    if (this.options.mortalPeriod) return Promise.resolve(this.options.mortalPeriod);
+    this.period ??= blockTimeOf(this.api)
+      .then((blockMs) => {
+        const blocks = Math.ceil(MORTAL_MS / blockMs);
+        return Math.min(65_536, Math.max(4, 2 ** Math.ceil(Math.log2(blocks))));
+      })
+      .catch(() => {
+        this.period = undefined;
+        return 64;
+      });
+    return this.period;
   }
 
   private schedule(): void {
@@ -229,21 +264,49 @@ export class ProxyJudge implements Judge {
       // The next flush may be prepared while this one waits for its block.
       this.awaiting += 1;
       void submitted.included.then((found) => {
-        const outcomes =
-          'error' in found
-            ? batch.map((): JudgeOutcome => ({ kind: 'failed', error: found.error }))
-            : this.outcomes(found.events, found.blockHash, submitted.hash, batch.length);
-        batch.forEach((w, i) => {
-          w.resolve(outcomes[i] ?? { kind: 'failed', error: 'no outcome for this item' });
-        });
+        if ('expired' in found) this.again(batch, found.expired);
+        else {
+          const outcomes =
+            'error' in found
+              ? batch.map((): JudgeOutcome => ({ kind: 'failed', error: found.error }))
+              : this.outcomes(found.events, found.blockHash, submitted.hash, batch.length);
+          batch.forEach((w, i) => {
+            w.resolve(outcomes[i] ?? { kind: 'failed', error: 'no outcome for this item' });
+          });
+        }
         this.awaiting -= 1;
         // Nothing in flight: the chain's count is the truth again, and a re-org may have taken
         // back what was included (its nonce is free again; counting on from here would stall).
         if (this.awaiting === 0) this.nonce = undefined;
         // A block came: what gathered meanwhile goes out now, in time for the next one.
         if (this.awaiting === 0 && this.preparing === 0 && this.waiting.length > 0) this.flush();
+        else this.schedule();
       });
     }
+  }
+
+  /**
+   * The extrinsic of `batch` expired unincluded (the chain is final past block `death`): its
+   * judgements wait for the next flush, which reads each slot again and signs with the chain's
+   * nonce. One that keeps expiring is reported failed (the caller retries, and /readyz tells).
+   */
+  private again(batch: readonly Wanted[], death: number): void {
+    this.nonce = undefined;
+    const retried: Wanted[] = [];
+    for (const w of batch) {
+      const expired = (w.expired ?? 0) + 1;
+      if (expired >= MAX_EXPIRIES)
+        w.resolve({
+          kind: 'failed',
+          error: `expired unincluded ${expired} times (last valid block ${death - 1})`,
+        });
+      else retried.push({ ...w, expired });
+    }
+    this.options.log?.warn(
+      { items: batch.length, again: retried.length, death },
+      'judgement extrinsic expired unincluded; sending it again with the chain nonce',
+    );
+    this.waiting.unshift(...retried);
   }
 
   /** Signs with the next nonce and hands the extrinsic to the pool; resolves once the pool took it. */
@@ -253,23 +316,26 @@ export class ProxyJudge implements Judge {
     const { api } = this;
     const tx = this.extrinsic(batch);
     try {
-      this.nonce ??= (await api.rpc.system.accountNextIndex(this.proxy.address)).toNumber();
+      // Nothing of ours in flight: the chain's own count, not the pool's. An extrinsic of ours
+      // the pool still holds (one given up on) then has the same nonce: at most one is included.
+      const nonce = this.nonce ?? (await api.query.system.account(this.proxy.address)).nonce.toNumber();
       // Mortal from the newest block known here: signing asks the node nothing.
       const head = await this.bestHead();
-      await tx.signAsync(this.proxy, {
-        nonce: this.nonce,
-        blockHash: head.hash,
-        era: api.createType('ExtrinsicEra', { current: head.number, period: MORTAL_PERIOD }),
+      const era = api.createType('ExtrinsicEra', {
+        current: head.number,
+        period: await this.mortalPeriod(),
       });
+      await tx.signAsync(this.proxy, { nonce, blockHash: head.hash, era });
       const hash = tx.hash.toHex();
-      const { found: included } = await this.inclusions.watch(hash);
+      const death = era.asMortalEra.death(head.number);
+      const { found: included } = await this.inclusions.watch(hash, death);
       try {
         await api.rpc.author.submitExtrinsic(tx);
       } catch (error) {
         this.inclusions.forget(hash);
         throw error;
       }
-      this.nonce += 1;
+      this.nonce = nonce + 1;
       return { ok: true, hash, included };
     } catch (error) {
       // Read the nonce again from the chain (and its pool) next time.

@@ -10,6 +10,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import type { EventRecord } from '@polkadot/types/interfaces';
 import type { ISubmittableResult } from '@polkadot/types/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { slotDuration } from '../chain/block-time.js';
 import { Arrivals } from './arrivals.js';
 import { shippedChainSpec } from './chain-spec.js';
 
@@ -314,20 +315,4 @@ function toChainEvent(record: EventRecord, blockHash: string): ChainEvent {
   const names = event.data.names ?? event.data.map((_, i) => String(i));
   const data = Object.fromEntries(names.map((name, i) => [name, event.data[i]?.toJSON()]));
   return { section: event.section, method: event.method, data, blockHash };
-}
-
-/**
- * Aura's slot in ms: the pallet's constant where it holds one, else the runtime's own answer
- * (`AuraApi_slot_duration`), else twice the timestamp's minimum period.
- */
-async function slotDuration(api: ApiPromise): Promise<number> {
-  const constant = Number(api.consts.aura?.slotDuration?.toString());
-  if (constant > 0) return constant;
-  try {
-    const asked = Number((await api.call.auraApi?.slotDuration?.())?.toString());
-    if (asked > 0) return asked;
-  } catch {
-    // An older runtime without the API: the timestamp's period below.
-  }
-  return 2 * Number(api.consts.timestamp?.minimumPeriod?.toString() ?? 0);
 }

@@ -14,6 +14,7 @@ import { checkRegistrar } from '../chain/registrar-check.js';
 import type { Config } from '../config.js';
 import { LookAlikeIndex, Skeletons } from '../domain/look-alikes.js';
 import type { HttpListener } from '../http/listener.js';
+import type { Store } from '../store/store.js';
 import { loadConfusables } from '../support/confusables.js';
 import type { Logger } from '../support/log.js';
 import { StartupError } from './startup-error.js';
@@ -44,9 +45,11 @@ export async function connectChain(
   proxy: KeyringPair,
   log: Logger,
   listener: HttpListener,
+  store: Store,
 ): Promise<ChainPart> {
   listener.startupStep('connecting to the chain');
-  const connection = await ChainConnection.open(config.chain.endpoints, log);
+  // The store remembers the highest finalized block seen: after a restart, no endpoint behind it.
+  const connection = await ChainConnection.open(config.chain.endpoints, log, { memory: store });
   const { api } = connection;
   const index = config.registrar.index;
 
@@ -62,7 +65,10 @@ export async function connectChain(
   for (const warning of warnings) log.warn({ index, fields: entry.fields }, warning);
   log.info({ index, fields: entry.fields, proxy: proxyAccount, proxyType }, 'registrar found on chain');
 
-  const judge = new ProxyJudge(api, proxy, entry.account, index, proxyType ? { proxyType } : {});
+  const judge = new ProxyJudge(api, proxy, entry.account, index, {
+    ...(proxyType ? { proxyType } : {}),
+    log,
+  });
   const names = new JudgedNames(api, new LookAlikeIndex(new Skeletons(loadConfusables())));
   return { connection, api, entry, proxyAccount, judge, names };
 }

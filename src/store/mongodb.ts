@@ -38,6 +38,7 @@ type CheckpointDoc = { _id: string; value: string; expiresAt?: number };
 type DeliveryDoc = { target: string; account: string; at: number };
 type LeaseDoc = { _id: string; owner: string; until: number };
 type HandleDoc = Omit<HandleClaim, 'field'> & { field: string };
+type FinalizedDoc = { _id: string; number: number };
 
 export class MongoStore implements Store {
   private constructor(
@@ -50,6 +51,7 @@ export class MongoStore implements Store {
     private readonly leases: Collection<LeaseDoc>,
     private readonly reviews: Collection<ReviewRecord>,
     private readonly handles: Collection<HandleDoc>,
+    private readonly finalized: Collection<FinalizedDoc>,
   ) {}
 
   /** Connects and makes sure the indexes exist. The database is the one named in the URI. */
@@ -68,6 +70,7 @@ export class MongoStore implements Store {
       db.collection<LeaseDoc>('leases'),
       db.collection<ReviewRecord>('reviews'),
       db.collection<HandleDoc>('handles'),
+      db.collection<FinalizedDoc>('finalized'),
     );
     await store.ensureIndexes();
     return store;
@@ -421,6 +424,26 @@ export class MongoStore implements Store {
     if (fields?.length === 0) return 0;
     const filter = fields === undefined ? { requestId } : { requestId, field: { $in: [...fields] } };
     return (await this.handles.deleteMany(filter)).deletedCount;
+  }
+
+  async raiseFinalized(chain: string, number: number): Promise<number> {
+    // $max: of two writers at once the higher number stays, whatever their order.
+    const raise = () =>
+      this.finalized.findOneAndUpdate(
+        { _id: chain },
+        { $max: { number } },
+        { upsert: true, returnDocument: 'after' },
+      );
+    // Two first upserts at once: one inserts, the other fails on the key and raises what is there.
+    const doc = await raise().catch((error: unknown) => {
+      if (error instanceof MongoServerError && error.code === 11000) return raise();
+      throw error;
+    });
+    return doc?.number ?? number;
+  }
+
+  async highestFinalized(chain: string): Promise<number | undefined> {
+    return (await this.finalized.findOne({ _id: chain }))?.number;
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

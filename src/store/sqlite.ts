@@ -26,7 +26,7 @@ import {
   type Store,
 } from './store.js';
 
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -140,6 +140,17 @@ CREATE TABLE IF NOT EXISTS handles (
 CREATE INDEX IF NOT EXISTS handles_by_request ON handles (request_id);
 `;
 
+/**
+ * Schema 7: the highest finalized block seen, by chain (genesis hash), so that after a restart an
+ * endpoint behind it is not believed (chain/connection.ts).
+ */
+const SCHEMA_7 = `
+CREATE TABLE IF NOT EXISTS finalized (
+  chain TEXT PRIMARY KEY,
+  number INTEGER NOT NULL
+) STRICT;
+`;
+
 type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
@@ -192,6 +203,7 @@ export class SqliteStore implements Store {
       if (version < 4) this.db.exec(SCHEMA_4);
       if (version < 5) this.db.exec(SCHEMA_5);
       if (version < 6) this.db.exec(SCHEMA_6);
+      if (version < 7) this.db.exec(SCHEMA_7);
       if (version < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {
@@ -543,6 +555,19 @@ export class SqliteStore implements Store {
            AND (? IS NULL OR field IN (SELECT value FROM json_each(?)))`,
       ).run(requestId, fields === undefined ? null : 1, JSON.stringify(fields ?? [])).changes,
     );
+  }
+
+  async raiseFinalized(chain: string, number: number): Promise<number> {
+    const row = this.statement(
+      `INSERT INTO finalized (chain, number) VALUES (?, ?)
+       ON CONFLICT (chain) DO UPDATE SET number = max(number, excluded.number) RETURNING number`,
+    ).get(chain, number) as Row;
+    return Number(row.number);
+  }
+
+  async highestFinalized(chain: string): Promise<number | undefined> {
+    const row = this.statement('SELECT number FROM finalized WHERE chain = ?').get(chain) as Row | undefined;
+    return row ? Number(row.number) : undefined;
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

@@ -110,6 +110,13 @@ export interface Store {
   handleHolders(keys: readonly string[]): Promise<string[]>;
   /** Drops the claims of a request (of the given fields, or all): it closed unjudged or lost them. Returns how many. */
   releaseHandles(requestId: string, fields?: readonly Field[]): Promise<number>;
+  /**
+   * The lagging-node guard's memory: the highest finalized block number seen on the chain whose
+   * genesis hash is `chain`. `raiseFinalized` keeps the higher of the stored and the given number
+   * (two instances may write at once; neither lowers it) and returns the number now stored.
+   */
+  raiseFinalized(chain: string, number: number): Promise<number>;
+  highestFinalized(chain: string): Promise<number | undefined>;
 
   getCheckpoint(key: string): Promise<string | undefined>;
   /** Keeps `value` under `key`; with `expiresAt`, until then only (deleteExpiredCheckpoints). */

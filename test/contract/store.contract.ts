@@ -349,6 +349,19 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.deliveryTimes({ account }, 0)).toEqual([4_000, 6_000]);
     });
 
+    it('keeps the highest finalized block seen per chain: never lowered, by either writer', async () => {
+      const chain = unique('0xgenesis');
+      expect(await store.highestFinalized(chain)).toBeUndefined();
+      expect(await store.raiseFinalized(chain, 120)).toBe(120);
+      // A lagging endpoint's lower head, written by another instance, does not lower it.
+      expect(await other.raiseFinalized(chain, 90)).toBe(120);
+      expect(await store.highestFinalized(chain)).toBe(120);
+      await Promise.all([store.raiseFinalized(chain, 150), other.raiseFinalized(chain, 140)]);
+      expect(await other.highestFinalized(chain)).toBe(150);
+      // Another chain (another genesis) has its own.
+      expect(await store.highestFinalized(unique('0xother'))).toBeUndefined();
+    });
+
     it('keeps an outbox: due undelivered challenges, retried later, gone once delivered', async () => {
       const r = request();
       await store.insertRequest(r);

@@ -163,7 +163,8 @@ describe('an endpoint that lags behind', () => {
     behind = await TestChain.start({ mode: 'Instant' });
     h = await DaemonHarness.start(DISPLAY_AND_EMAIL);
     await h.restart({ REGISTRAR_CHAIN_ENDPOINTS: `ws://127.0.0.1:${h.relay.port},${behind.endpoint}` });
-  });
+    // Two runtimes and two daemon starts: minutes on a busy 2-core machine.
+  }, 300_000);
   afterAll(async () => {
     await h?.close();
     await behind?.close();
@@ -195,6 +196,19 @@ describe('an endpoint that lags behind', () => {
     expect((await confirm(link)).status).toBe(200);
     await judgedOnChain(h, person.address);
     expect(h.mailbox.mailsTo('patient@example.org')).toHaveLength(1);
+  }, 150_000);
+
+  it('is refused after a restart too: the highest finalized block seen is kept in the store', async () => {
+    // The lagging endpoint first: a new process knows nothing of the chain but what the store kept.
+    await h.restart({ REGISTRAR_CHAIN_ENDPOINTS: `${behind.endpoint},ws://127.0.0.1:${h.relay.port}` });
+    await logShows(h.daemon, 'chain endpoint is behind blocks already seen');
+    const health = (await (await fetch(`${h.url}/healthz`)).json()) as { chain: { endpoint: string } };
+    expect(health.chain.endpoint.startsWith('#2 ')).toBe(true);
+    // Nothing was read from the lagging node: requests still open and judged as before.
+    const person = await h.newPerson({ display: 'Restarted', email: 'restarted@example.org' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    expect((await confirm(linkIn(await h.mailbox.nextMail('restarted@example.org')))).status).toBe(200);
+    await judgedOnChain(h, person.address);
   }, 150_000);
 });
 

@@ -6,8 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
+import { slotDuration } from '../../src/chain/block-time.js';
 import { ProxyJudge } from '../../src/chain/judge.js';
 import { undecodableIdentities } from '../../src/dev/storage-identities.js';
+import { eventually } from '../../src/dev/waiting.js';
 import { TestChain, UNIT } from '../support/chain.js';
 
 describe('the proxy judge', () => {
@@ -112,4 +114,70 @@ describe('the proxy judge', () => {
     expect(outcomes[1]).toMatchObject({ kind: 'included' });
     expect(await chain.judgementOf(good.address, index)).toBe('Reasonable');
   });
+});
+
+describe('a judgement whose extrinsic expires unincluded', () => {
+  let chain: TestChain;
+
+  beforeAll(async () => {
+    await cryptoWaitReady();
+    // Manual: blocks are built here, so the extrinsic can be held back while blocks go by.
+    chain = await TestChain.start({ mode: 'Manual' });
+  });
+  afterAll(async () => {
+    await chain?.close();
+  });
+
+  it('is mortal for about 2 minutes of blocks, and sent again with the same nonce once expired: one judgement', async () => {
+    const { registrar, index, proxy } = await chain.setUpRegistrar('Expiring', { fee: UNIT, fields: 1 });
+    const person = chain.account('//HeldBack');
+    await chain.fund(person.address);
+    await chain.setIdentity(person, { display: 'Held Back' });
+    await chain.requestJudgement(person, index, UNIT);
+    const info = (await chain.api.query.identity.identityOf(person.address)).unwrap().info;
+    const judge = new ProxyJudge(chain.api, proxy, registrar.address, index);
+    const outcome = judge.giveJudgement(person.address, blake2AsHex(info.toU8a(), 256));
+
+    const pool = async () => await chain.api.rpc.author.pendingExtrinsics();
+    const [held] = await eventually(
+      async () => ((await pool()).length > 0 ? pool() : undefined),
+      'in the pool',
+    );
+    if (!held) throw new Error('nothing in the pool');
+    // The era fits the chain's block time: about two minutes of its blocks (a power of two).
+    const slot = await slotDuration(chain.api);
+    const period = held.era.asMortalEra.period.toNumber();
+    expect(period).toBe(2 ** Math.ceil(Math.log2(120_000 / slot)));
+    const nonce = held.nonce.toNumber();
+
+    // Blocks without it, until it can no longer be included and the judge sends it again.
+    let again: typeof held | undefined;
+    for (let built = 1; built <= period + 8 && !again; built++) {
+      // A block of one remark (chopsticks builds none empty on request): the pool is left alone.
+      const remark = await chain.api.tx.system.remark('0x00').signAsync(chain.alice, { nonce: -1 });
+      await chain.api.rpc('dev_newBlock', { transactions: [remark.toHex()] });
+      // Near its end, give the judge time to see the block; before, only a look.
+      again = await eventually(
+        async () => (await pool()).find((x) => x.hash.toHex() !== held.hash.toHex()),
+        'sent again',
+        built >= period - 1 ? 5_000 : 200,
+        50,
+      ).catch(() => undefined);
+      // While it could still be included, nothing else goes out for it.
+      if (again && built < period - 1) throw new Error(`sent again after ${built} blocks, before it expired`);
+    }
+    if (!again) throw new Error('not sent again after it expired');
+    expect(again.nonce.toNumber()).toBe(nonce);
+    expect(again.era.asMortalEra.period.toNumber()).toBe(period);
+
+    // The pool holds both; a block takes what is valid: the new one alone.
+    await chain.newBlock();
+    expect(await outcome).toMatchObject({ kind: 'included' });
+    await chain.newBlock();
+    const given = chain
+      .recorded('identity', 'JudgementGiven')
+      .filter((e) => e.data.target === person.address);
+    expect(given).toHaveLength(1);
+    expect(await chain.judgementOf(person.address, index)).toBe('Reasonable');
+  }, 600_000);
 });

@@ -20,7 +20,7 @@ describe('the SQLite store file', () => {
     const raw = new DatabaseSync(path);
     raw.exec('PRAGMA user_version = 99');
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 6');
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 7');
   });
 
   it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again, reviews can be logged', async () => {
@@ -118,6 +118,23 @@ describe('the SQLite store file', () => {
     try {
       await store.claimHandles([{ key: 'k', account: 'a', requestId: 'r', field: 'email', at: 1 }]);
       expect(await store.handleHolders(['k'])).toEqual(['a']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('upgrades a schema-6 file: the highest finalized block seen is kept', async () => {
+    const path = join(dir, 'schema6-finalized.sqlite');
+    new SqliteStore(path).close();
+    const raw = new DatabaseSync(path);
+    // What schema 6 was: no finalized table.
+    raw.exec('DROP TABLE finalized; PRAGMA user_version = 6;');
+    raw.close();
+    const store = new SqliteStore(path);
+    try {
+      expect(await store.raiseFinalized('0xgenesis', 12)).toBe(12);
+      expect(await store.raiseFinalized('0xgenesis', 10)).toBe(12);
+      expect(await store.highestFinalized('0xgenesis')).toBe(12);
     } finally {
       await store.close();
     }
