@@ -351,8 +351,11 @@ describe('a stranger who wants to keep a person from verifying', () => {
     const wrong = code === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA';
     const answered = () => h.logs().split('"Matrix code answered"').length - 1;
     const answeredBefore = answered();
-    // Five in its own room void its own codes (REGISTRAR_CODE_ATTEMPTS); after that the bot ignores it there.
-    const places = [own, own, own, own, own, room, room, room];
+    // The person's room is a 1:1 room the bot opened: invite only, so the stranger cannot get in
+    // to speak there at all.
+    expect(() => hs.join(room, mallory)).toThrow('not invited');
+    // Five in its own room void its own codes (REGISTRAR_CODE_ATTEMPTS) and nobody else's.
+    const places = [own, own, own, own, own];
     // One at a time, each handled before the next (the bot answers a refusal once, so the log says).
     for (const [i, where] of places.entries()) {
       hs.say(where, mallory, wrong);

@@ -5,7 +5,6 @@
  * API behind its token when the operator keeps it off the public server. The CLI is the compiled
  * one; the admin API is the daemon's own (`buildAdminServer`), over a real store.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/config.js';
 import { buildAdminServer } from '../../src/http/admin.js';
+import { cli } from '../support/cli.js';
 
 const TOKEN = 'cli-test-admin-token-0123456789abcdef0123';
 const ACCOUNT = '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5';
@@ -68,20 +68,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.close();
 });
-
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['dist/cli.js', ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 const adminOnly = () => ({ REGISTRAR_ADMIN_URL: adminUrl, REGISTRAR_ADMIN_TOKEN: TOKEN });
 

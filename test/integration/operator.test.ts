@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { cli } from '../support/cli.js';
 import { confirm, DaemonHarness, FEE, freePort } from '../support/harness.js';
 import { linkIn } from '../support/smtp.js';
 
@@ -30,22 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['dist/cli.js', ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe('the registrar command', () => {
   it('lists pending requests, shows one, and rescans, through the admin API', async () => {
