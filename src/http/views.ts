@@ -177,6 +177,33 @@ function and(items: string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
+/** A named account: its name (chosen on chain by the parent) and a link to its status. */
+function accountLink(account: string, name?: string): string {
+  const link = `<a href="/status/${encodeURIComponent(account)}"><code>${escapeHtml(account)}</code></a>`;
+  return name === undefined ? link : `<strong>${escapeHtml(name)}</strong> (${link})`;
+}
+
+/** Where the account stands among sub-identities: whose sub it is, and the subs a judged identity names. */
+function family(view: RequestStatusView): string {
+  const parts: string[] = [];
+  if (view.subOf) {
+    const { parent, name, parentJudgement } = view.subOf;
+    parts.push(
+      `<p id="sub-of">This account is a sub-identity${name === undefined ? '' : ` named <strong>${escapeHtml(name)}</strong>`} of ${accountLink(parent)}. ${
+        parentJudgement
+          ? `Its parent's identity is judged ${escapeHtml(parentJudgement)} by this registrar; wallets show this account under it, and it needs no judgement of its own.`
+          : "Its parent's identity is not judged by this registrar; wallets show this account under it."
+      }</p>`,
+    );
+  }
+  if (view.subs?.length) {
+    parts.push(
+      `<p id="subs">Sub-identities of this identity: ${view.subs.map((sub) => accountLink(sub.account, sub.name)).join(', ')}.</p>`,
+    );
+  }
+  return parts.join('\n');
+}
+
 /** The part of the status page that is replaced live. */
 export function statusFragment(view: RequestStatusView, about: RegistrarInfo): string {
   const rows = (Object.entries(view.fields) as [Field, NonNullable<RequestStatusView['fields'][Field]>][])
@@ -209,7 +236,9 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
         ? 'Nothing more to do.'
         : view.status === 'judging'
           ? 'The judgement is on its way; this page updates when the chain shows it.'
-          : `Request a judgement from registrar #${about.index} to start.`;
+          : view.subOf
+            ? ''
+            : `Request a judgement from registrar #${about.index} to start.`;
   const messaged = view.status === 'open' ? messagedFields(view) : [];
   const resend = messaged.length
     ? `<form method="post" action="/status/${escapeHtml(view.account)}/resend"><p><button type="submit">Send new links</button></p>
@@ -219,7 +248,8 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
 ${rows ? `<table><caption>Fields of your identity</caption><thead><tr><th scope="col">Field</th><th scope="col">Value</th><th scope="col">State</th></tr></thead><tbody>\n${rows}\n</tbody></table>` : ''}
 ${others.map((b) => `<p class="error">${escapeHtml(sentence(b.reason))} ${escapeHtml(b.hint)}</p>`).join('\n')}
 ${view.unverifiable.length ? `<p>Not verified by any registrar: ${list(view.unverifiable)}.</p>` : ''}
-<p>${escapeHtml(next)} Fee: ${escapeHtml(about.fee)}.</p>
+${family(view)}
+${next ? `<p>${escapeHtml(next)} Fee: ${escapeHtml(about.fee)}.</p>` : ''}
 ${resend}`;
 }
 

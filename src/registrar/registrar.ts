@@ -29,7 +29,7 @@ import {
   type ResendOutcome,
   type SeenByReviewer,
 } from './proofs.js';
-import { type RequestStatusView, StatusReader } from './status.js';
+import { type FamilyReader, type RequestStatusView, StatusReader } from './status.js';
 import type { ChallengeTokens } from './tokens.js';
 
 export type { ChainReader, LinkCheck, LookAlikeFinder, RequestStatusView };
@@ -62,6 +62,8 @@ export interface RegistrarOptions {
    * says. Absent: handles are not compared.
    */
   handles?: { rule: HandleRule; parentOf: (account: string) => Promise<string | undefined> };
+  /** Sub-identities and their parents as the chain says, shown on the status page. */
+  family?: FamilyReader;
   /** Who runs the registrar, named in every message (the index alone when absent). */
   operator?: OperatorInfo;
   now?: () => number;
@@ -158,6 +160,7 @@ export class Registrar implements WatcherHandler, ProofSink {
     this.statusReader = new StatusReader({
       store: o.store,
       chain: o.chain,
+      ...(o.family ? { family: o.family } : {}),
       channels,
       registrarIndex: o.registrarIndex,
       now,

@@ -3,6 +3,7 @@
  * admin API): each field's state with its reason and next step, and what blocks the judgement.
  * Reads only.
  */
+import type { SubIdentity } from '../chain/identity.js';
 import type { Channel } from '../channels/channel.js';
 import type { Field } from '../domain/fields.js';
 import { isLiveChallenge, type JudgementRequest } from '../domain/request.js';
@@ -41,11 +42,26 @@ export interface RequestStatusView {
   /** Set entries no registrar can verify: listed, never attested. */
   unverifiable: string[];
   blockers: Blocker[];
+  /**
+   * This account is a sub-identity: its parent, the name the parent gave it, and the parent's
+   * judgement by this registrar (none when it gave none). Read when no request is open.
+   */
+  subOf?: { parent: string; name?: string; parentJudgement?: string };
+  /** The sub-identities this identity names, when it is judged. */
+  subs?: { account: string; name?: string }[];
+}
+
+/** What the chain says of an account's parent and its sub-identities. */
+export interface FamilyReader {
+  subOf(account: string): Promise<SubIdentity | undefined>;
+  subs(parent: string): Promise<SubIdentity[]>;
 }
 
 export interface StatusOptions {
   store: Store;
-  chain: Pick<ChainReader, 'accountId'>;
+  chain: Pick<ChainReader, 'accountId' | 'identity'>;
+  /** Sub-identities shown as such; without it the status says nothing of them. */
+  family?: FamilyReader;
   channels: ReadonlyMap<Field, Channel>;
   registrarIndex: number;
   now: () => number;
@@ -66,6 +82,7 @@ export class StatusReader {
     if (!account) return undefined;
     const request = await this.o.store.latestRequest(account, this.o.registrarIndex);
     if (!request) {
+      const subOf = await this.subOf(account);
       return {
         account,
         registrarIndex: this.o.registrarIndex,
@@ -73,13 +90,17 @@ export class StatusReader {
         judgeable: false,
         fields: {},
         unverifiable: [],
-        blockers: [
-          {
-            reason: 'no judgement request from this account is known',
-            hint: `Request a judgement from registrar #${this.o.registrarIndex}.`,
-            kind: 'change',
-          },
-        ],
+        // A sub-identity is shown under its parent's identity: it needs no judgement of its own.
+        blockers: subOf
+          ? []
+          : [
+              {
+                reason: 'no judgement request from this account is known',
+                hint: `Request a judgement from registrar #${this.o.registrarIndex}.`,
+                kind: 'change',
+              },
+            ],
+        ...(subOf ? { subOf } : {}),
       };
     }
     const open = request.status === 'open' || request.status === 'judging';
@@ -129,6 +150,40 @@ export class StatusReader {
       fields,
       unverifiable: open ? (request.unverifiable ?? []) : [],
       blockers: request.status === 'open' ? blockers(request) : [],
+      // Read only for a closed request: the open ones' views are the live, frequently read ones.
+      ...(open ? {} : await this.familyOf(account, request.status === 'judged')),
+    };
+  }
+
+  /** The parent (and its judgement by this registrar) of `account` when it is a sub-identity. */
+  private async subOf(account: string): Promise<RequestStatusView['subOf']> {
+    const sub = await this.o.family?.subOf(account);
+    if (!sub) return undefined;
+    const slot = (await this.o.chain.identity(sub.parent))?.judgements.find(
+      (j) => j.registrarIndex === this.o.registrarIndex,
+    );
+    return {
+      parent: sub.parent,
+      ...(sub.name === undefined ? {} : { name: sub.name }),
+      ...(slot && slot.judgement !== 'FeePaid' ? { parentJudgement: slot.judgement } : {}),
+    };
+  }
+
+  /** For a closed request: whose sub-identity the account is, and (judged) the subs it names. */
+  private async familyOf(
+    account: string,
+    judged: boolean,
+  ): Promise<Pick<RequestStatusView, 'subOf' | 'subs'>> {
+    if (!this.o.family) return {};
+    const [subOf, subs] = await Promise.all([
+      this.subOf(account),
+      judged ? this.o.family.subs(account) : Promise.resolve([]),
+    ]);
+    return {
+      ...(subOf ? { subOf } : {}),
+      ...(subs.length > 0
+        ? { subs: subs.map(({ account, name }) => (name === undefined ? { account } : { account, name })) }
+        : {}),
     };
   }
 
