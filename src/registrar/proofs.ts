@@ -452,18 +452,16 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
     const checked = await this.inspectChallenge(challengeId, subject, way);
     if (!checked.ok) return checked;
     // Before the challenge is used up: a refused proof leaves the field waiting, with the reason.
-    const taken = await this.o.handles?.refusal(
-      checked.request.account,
-      checked.challenge.field,
-      subject,
-      serviceId,
-    );
+    const taken = await this.o.handles?.reserve(checked.request, checked.challenge.field, subject, serviceId);
     if (taken) {
       await this.refused(challengeId, taken);
       return { ok: false, message: taken };
     }
     const consumed = await this.o.store.consumeChallenge(challengeId, this.o.now());
-    if (!consumed.ok) return { ok: false, message: REFUSALS[consumed.reason] };
+    if (!consumed.ok) {
+      await this.o.handles?.withdraw(checked.request, checked.challenge.field);
+      return { ok: false, message: REFUSALS[consumed.reason] };
+    }
     const { challenge } = consumed;
     const updated = await updateWithRetry(this.o.store, challenge.requestId, (request) => {
       const verdict = confirmField(
@@ -476,8 +474,10 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
       );
       return verdict.ok ? verdict.request : undefined;
     });
-    if (!updated) return { ok: false, message: REFUSALS.stale };
-    await this.o.handles?.claim(updated, challenge.field, subject, serviceId);
+    if (!updated) {
+      await this.o.handles?.withdraw(checked.request, challenge.field);
+      return { ok: false, message: REFUSALS.stale };
+    }
     this.o.metrics.fieldConfirmed(challenge.field);
     this.o.log.info({ account: updated.account, field: challenge.field }, 'field confirmed');
     this.o.confirmed(updated);
