@@ -420,6 +420,51 @@ describe('the registrar', () => {
     expect(await store.dueDeliveries(Date.now(), 10)).toEqual([]);
   });
 
+  it("counts a message another lane is sending against the account's daily limit", async () => {
+    // Each channel holds its message until released: whichever lane goes first is still sending,
+    // not yet recorded, when the other looks at the limit.
+    const releases: (() => void)[] = [];
+    const bot = new RecordingChannel('matrix', ['message', 'bot']);
+    for (const channel of [outbox, bot]) {
+      channel.send = (message) =>
+        new Promise<void>((resolve) => {
+          channel.sent.push(message);
+          releases.push(resolve);
+        });
+    }
+    const both: ChainIdentity = {
+      ...chainIdentity,
+      info: {
+        layout: 'people',
+        values: {
+          ...chainIdentity.info.values,
+          matrix: { kind: 'raw', hex: '0x00', text: '@alice:matrix.org' },
+        },
+      },
+    };
+    const r = registrar(new ScriptedJudge([]), Date.now, {
+      channels: [outbox, bot],
+      chain: {
+        identity: async () => both,
+        registrar: async () => ({ ...entry, fields: ['display', 'email', 'matrix'] }),
+        accountId: (a) => a,
+      },
+      limits: { ...DEFAULT_LIMITS, perAccountPerDay: 1 },
+    });
+    r.outbox.start(60_000);
+    await r.reconcile(new Map([[ACCOUNT, both]]), 'all');
+    const request = await store.latestRequest(ACCOUNT, INDEX);
+    const heldBack = await eventually(async () => {
+      const challenges = await store.listChallenges(request?.id ?? '');
+      return challenges.find((c) => c.nextDeliveryAt !== undefined && c.nextDeliveryAt > Date.now());
+    }, 'one message held back by the limit');
+    for (const release of releases) release();
+    await r.outbox.stop();
+    expect(heldBack.deliveredAt).toBeUndefined();
+    expect(outbox.sent.length + bot.sent.length).toBe(1);
+    expect([...outbox.sent, ...bot.sent][0]?.field).not.toBe(heldBack.field);
+  });
+
   it('takes a code only from the ways its channel defines', async () => {
     // A channel that messages but hears no answers: a code sent "by the subject" is no proof here.
     const r = registrar(new ScriptedJudge([]));
