@@ -91,6 +91,33 @@ describe('the registrar', () => {
     });
   }
 
+  /** The identity with its email and a Matrix ID, and a registrar asking for both, by `channels`. */
+  function withMatrix(
+    channels: Channel[],
+    extra: Partial<ConstructorParameters<typeof Registrar>[0]> = {},
+  ): { identity: ChainIdentity; r: Registrar } {
+    const twoFields: ChainIdentity = {
+      ...chainIdentity,
+      info: {
+        layout: 'people',
+        values: {
+          ...chainIdentity.info.values,
+          matrix: { kind: 'raw', hex: '0x00', text: '@alice:matrix.org' },
+        },
+      },
+    };
+    const r = registrar(new ScriptedJudge([]), Date.now, {
+      channels,
+      chain: {
+        identity: async () => twoFields,
+        registrar: async () => ({ ...entry, fields: ['display', 'email', 'matrix'] }),
+        accountId: (a) => a,
+      },
+      ...extra,
+    });
+    return { identity: twoFields, r };
+  }
+
   const tokenOf = (message: ChallengeMessage | undefined) => message?.link.split('/confirm/')[1] ?? '';
   const event = (kind: 'requested' | 'identity-set' | 'judgement-given') => ({
     kind,
@@ -346,24 +373,7 @@ describe('the registrar', () => {
           started = resolve;
         }),
     });
-    const twoFields: ChainIdentity = {
-      ...chainIdentity,
-      info: {
-        layout: 'people',
-        values: {
-          ...chainIdentity.info.values,
-          matrix: { kind: 'raw', hex: '0x00', text: '@alice:matrix.org' },
-        },
-      },
-    };
-    const r = registrar(new ScriptedJudge([]), Date.now, {
-      channels: [outbox, hanging],
-      chain: {
-        identity: async () => twoFields,
-        registrar: async () => ({ ...entry, fields: ['display', 'email', 'matrix'] }),
-        accountId: (a) => a,
-      },
-    });
+    const { identity: twoFields, r } = withMatrix([outbox, hanging]);
     r.outbox.start(60_000);
     // The pass and the opening do not wait for the bot, and the mail goes out meanwhile.
     await r.reconcile(new Map([[ACCOUNT, twoFields]]), 'all');
@@ -432,23 +442,7 @@ describe('the registrar', () => {
           releases.push(resolve);
         });
     }
-    const both: ChainIdentity = {
-      ...chainIdentity,
-      info: {
-        layout: 'people',
-        values: {
-          ...chainIdentity.info.values,
-          matrix: { kind: 'raw', hex: '0x00', text: '@alice:matrix.org' },
-        },
-      },
-    };
-    const r = registrar(new ScriptedJudge([]), Date.now, {
-      channels: [outbox, bot],
-      chain: {
-        identity: async () => both,
-        registrar: async () => ({ ...entry, fields: ['display', 'email', 'matrix'] }),
-        accountId: (a) => a,
-      },
+    const { identity: both, r } = withMatrix([outbox, bot], {
       limits: { ...DEFAULT_LIMITS, perAccountPerDay: 1 },
     });
     r.outbox.start(60_000);
