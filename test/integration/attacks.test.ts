@@ -42,7 +42,7 @@ beforeAll(async () => {
     format: 'object',
   }));
   // The victim's website is served, but the stranger cannot publish anything on it.
-  every = await EveryService.start('victim.example.test', '127.8.0.3', {
+  every = await EveryService.start('victim.example.test', {
     // Strangers come from many addresses: the tests name theirs in X-Forwarded-For.
     REGISTRAR_TRUST_PROXY: 'true',
     // A live status stream with nothing to say ends after this.

@@ -11,17 +11,12 @@ import type { PageChallenge } from '../../src/channels/channel.js';
 import { WEB_PROOF_PATH, WebChannel } from '../../src/channels/web.js';
 import { WebSite } from '../../src/dev/stand-ins/web-site.js';
 
-const SITE_ADDRESS = '127.8.0.1';
-
 let site: WebSite;
 let channel: WebChannel;
 const original = getCACertificates('default');
 
 beforeAll(async () => {
-  site = await WebSite.start(
-    ['site.example.test', '*.site.example.test', 'other.example.test'],
-    SITE_ADDRESS,
-  );
+  site = await WebSite.start(['site.example.test', '*.site.example.test', 'other.example.test'], true);
   setDefaultCACertificates([...original, site.ca]);
   channel = new WebChannel({ dnsServers: [`127.0.0.1:${site.dnsPort}`], allowLoopback: true });
 });
@@ -35,7 +30,7 @@ beforeEach(() => {
   site.addresses.clear();
   site.visits.length = 0;
   for (const name of ['site.example.test', 'www.site.example.test', 'other.example.test']) {
-    site.addresses.set(name, SITE_ADDRESS);
+    site.addresses.set(name, site.address ?? '');
   }
 });
 
