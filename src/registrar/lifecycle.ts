@@ -383,7 +383,10 @@ export class RequestLifecycle implements WatcherHandler {
     const identity = read ?? (await this.o.chain.identity(account));
     if (!identity || !this.isPendingOnChain(identity)) return false;
     if (existing) return this.takeOver(existing, identity);
-    return (await this.insert(account, identity, 'open')) !== undefined;
+    if (await this.insert(account, identity, 'open')) return true;
+    // A request was prepared in the same moment (the start page's form): this one takes it over.
+    const raced = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    return raced?.status === 'prepared' ? this.takeOver(raced, identity) : false;
   }
 
   /**

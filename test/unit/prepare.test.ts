@@ -48,11 +48,14 @@ describe('proving before paying', () => {
     await store.close();
   });
 
-  function registrar(limits = { perAccountPerDay: 1, perClientPerDay: 5 }): Registrar {
+  function registrar(
+    limits = { perAccountPerDay: 1, perClientPerDay: 5 },
+    read: () => Promise<ChainIdentity> = async () => chainIdentity,
+  ): Registrar {
     return new Registrar({
       now: () => clock,
       store,
-      chain: { identity: async () => chainIdentity, registrar: async () => entry, accountId: (a) => a },
+      chain: { identity: read, registrar: async () => entry, accountId: (a) => a },
       judge,
       channels: [channel],
       tokens: new ChallengeTokens('unit-test-secret-0123456789abcdef0123', INDEX),
@@ -111,6 +114,26 @@ describe('proving before paying', () => {
     await proveBeforeRequest(r);
     chainIdentity = identity('a@example.org', '0xaaaa');
     await r.reconcile(new Map([[ACCOUNT, chainIdentity]]), [ACCOUNT]);
+    await r.drain();
+    expect(judge.calls).toEqual([{ target: ACCOUNT, hash: '0xaaaa' }]);
+  });
+
+  it('takes over a request prepared in the very moment the request on chain is being opened', async () => {
+    let racing = true;
+    const r: Registrar = registrar(undefined, async () => {
+      if (racing) {
+        // The start page's form lands between the event's look in the store and its insert.
+        racing = false;
+        expect(await r.prepare(ACCOUNT, CLIENT)).toEqual({ ok: true, kind: 'prepared' });
+        chainIdentity = identity('a@example.org', '0xaaaa');
+      }
+      return chainIdentity;
+    });
+    await r.onEvent(requested);
+    await r.outbox.flush();
+    expect(await r.status(ACCOUNT)).toMatchObject({ status: 'open', identityHash: '0xaaaa' });
+    expect(channel.sent.map((m) => m.subject)).toEqual(['a@example.org']);
+    expect((await r.confirm(tokenOf(channel.sent[0]))).ok).toBe(true);
     await r.drain();
     expect(judge.calls).toEqual([{ target: ACCOUNT, hash: '0xaaaa' }]);
   });
