@@ -94,9 +94,9 @@ describe('proving before paying', () => {
     await h.chain.setIdentity(person, { display: 'Second Thought', email: 'after@example.org' });
     await h.chain.requestJudgement(person, h.index, 2n * FEE);
 
+    // The edit alone (IdentitySet, before the request) already sends the new address its mail.
     const mail = await h.mailbox.nextMail('after@example.org');
-    const open = await h.statusOf(person.address);
-    expect(open.status).toBe('open');
+    const open = await h.statusBecomes(person.address, 'open');
     expect(open.fields.display?.status).toBe('confirmed');
     expect(open.fields.email).toMatchObject({ status: 'awaiting', value: 'after@example.org' });
     expect(await h.chain.judgementOf(person.address, h.index)).toBe('FeePaid');
