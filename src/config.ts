@@ -85,6 +85,12 @@ export interface Config {
   };
   /** Days a closed request's personal data is kept (0: deleted at once). */
   retentionDays: number;
+  /**
+   * Proving before paying (registrar/prepare.ts): how many hours a prepared request waits for the
+   * request on chain before it is deleted, and how many may be started a day per account and per
+   * client address. Off (undefined) with REGISTRAR_PREPARES_PER_ACCOUNT_PER_DAY=0.
+   */
+  preparing: { keptHours: number; perAccountPerDay: number; perClientPerDay: number } | undefined;
   /** Days after our Erroneous judgement during which an account's requests are not served (0: never refused). */
   refusalDays: number;
   /** One account per handle (domain/handles.ts): refuse a second account's proof, warn, or off. */
@@ -322,6 +328,9 @@ const settings = z.object({
   REGISTRAR_REQUESTS_PER_MINUTE_PER_IP: wholeNumber(1, 1_000_000).default(60),
   REGISTRAR_RETENTION_DAYS: wholeNumber(0, 3_650).default(7),
   REGISTRAR_REFUSAL_DAYS: wholeNumber(0, 3_650).default(30),
+  REGISTRAR_PREPARED_HOURS: wholeNumber(1, 8_760).optional(),
+  REGISTRAR_PREPARES_PER_ACCOUNT_PER_DAY: wholeNumber(0, 100).default(1),
+  REGISTRAR_PREPARES_PER_CLIENT_PER_DAY: wholeNumber(1, 10_000).default(5),
   REGISTRAR_ONE_ACCOUNT_PER_HANDLE: z
     .enum(['refuse', 'warn', 'off'], { error: 'expected refuse, warn or off' })
     .default('refuse'),
@@ -529,6 +538,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestsPerMinutePerIp: s.REGISTRAR_REQUESTS_PER_MINUTE_PER_IP,
     },
     retentionDays: s.REGISTRAR_RETENTION_DAYS,
+    preparing:
+      s.REGISTRAR_PREPARES_PER_ACCOUNT_PER_DAY === 0
+        ? undefined
+        : {
+            // A week, or the retention of a closed request's values if shorter (at least an hour).
+            keptHours:
+              s.REGISTRAR_PREPARED_HOURS ?? Math.min(7 * 24, Math.max(1, s.REGISTRAR_RETENTION_DAYS * 24)),
+            perAccountPerDay: s.REGISTRAR_PREPARES_PER_ACCOUNT_PER_DAY,
+            perClientPerDay: s.REGISTRAR_PREPARES_PER_CLIENT_PER_DAY,
+          },
     refusalDays: s.REGISTRAR_REFUSAL_DAYS,
     oneAccountPerHandle: s.REGISTRAR_ONE_ACCOUNT_PER_HANDLE,
     whitelistFpRate: s.REGISTRAR_WHITELIST_FP_RATE,

@@ -48,6 +48,17 @@ export function buildRegistrar(o: {
     },
     codeAttempts: config.limits.codeAttempts,
     retentionMs: config.retentionDays * 86_400_000,
+    ...(config.preparing
+      ? {
+          preparing: {
+            keptMs: config.preparing.keptHours * 3_600_000,
+            limits: {
+              perAccountPerDay: config.preparing.perAccountPerDay,
+              perClientPerDay: config.preparing.perClientPerDay,
+            },
+          },
+        }
+      : {}),
     refusalMs: config.refusalDays * 86_400_000,
     handles: { rule: config.oneAccountPerHandle, parentOf: (account) => readParent(api, account) },
     family: { subOf: (account) => readSubOf(api, account), subs: (parent) => readSubs(api, parent) },

@@ -13,7 +13,7 @@
 import { type ChallengeMessage, type Channel, UndeliverableError } from '../channels/channel.js';
 import { FIELDS, type Field } from '../domain/fields.js';
 import type { OperatorInfo } from '../domain/operator.js';
-import type { Challenge, JudgementRequest } from '../domain/request.js';
+import { type Challenge, isProving, type JudgementRequest } from '../domain/request.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
 import { withTimeout } from '../support/timeout.js';
@@ -271,7 +271,7 @@ export class Outbox {
     if (
       !channel ||
       !request ||
-      request.status !== 'open' ||
+      !isProving(request.status) ||
       request.snapshot.hash !== challenge.snapshotHash ||
       state?.status !== 'awaiting'
     ) {

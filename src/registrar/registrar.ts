@@ -22,6 +22,7 @@ import { type ChainReader, type LookAlikeFinder, RequestLifecycle } from './life
 import { ListeningChannels } from './listening.js';
 import { NO_METRICS, type RegistrarMetrics } from './metrics.js';
 import { DEFAULT_LIMITS, type MessageLimits, Outbox } from './outbox.js';
+import { type PrepareLimits, type PrepareOutcome, Preparing } from './prepare.js';
 import {
   type CodeOutcome,
   type LinkCheck,
@@ -32,7 +33,7 @@ import {
 import { type FamilyReader, type RequestStatusView, StatusReader } from './status.js';
 import type { ChallengeTokens } from './tokens.js';
 
-export type { ChainReader, LinkCheck, LookAlikeFinder, RequestStatusView };
+export type { ChainReader, LinkCheck, LookAlikeFinder, PrepareOutcome, RequestStatusView };
 
 export interface RegistrarOptions {
   store: Store;
@@ -55,6 +56,8 @@ export interface RegistrarOptions {
   refusalMs?: number;
   /** How long a closed request's personal data is kept (absent: for ever). */
   retentionMs?: number;
+  /** Proving before paying: how long a prepared request is kept (absent: for ever), and how many may start. */
+  preparing?: { keptMs: number; limits: PrepareLimits };
   /** Whether this instance judges (holds the lease); one that does not leaves it to the one that does. */
   judges?: () => boolean;
   /**
@@ -75,6 +78,7 @@ export class Registrar implements WatcherHandler, ProofSink {
   private readonly lifecycle: RequestLifecycle;
   private readonly statusReader: StatusReader;
   private readonly listening: ListeningChannels;
+  private readonly preparing: Preparing;
   /** Delivers challenges; started by whoever runs the registrar (the leader, parts/leader.ts). */
   readonly outbox: Outbox;
 
@@ -151,11 +155,21 @@ export class Registrar implements WatcherHandler, ProofSink {
       ...(o.names ? { names: o.names } : {}),
       ...(o.refusalMs === undefined ? {} : { refusalMs: o.refusalMs }),
       ...(o.retentionMs === undefined ? {} : { retentionMs: o.retentionMs }),
+      ...(o.preparing ? { preparedMs: o.preparing.keptMs } : {}),
       now,
       proofs: this.proofs,
       judging: this.judging,
       startChannels: () => this.listening.start(),
       ...(handles ? { handles } : {}),
+    });
+    this.preparing = new Preparing({
+      store: o.store,
+      chain: o.chain,
+      lifecycle: this.lifecycle,
+      registrarIndex: o.registrarIndex,
+      // Absent: one a day per account and five per client, the defaults of the configuration.
+      limits: o.preparing?.limits ?? { perAccountPerDay: 1, perClientPerDay: 5 },
+      now,
     });
     this.statusReader = new StatusReader({
       store: o.store,
@@ -231,6 +245,16 @@ export class Registrar implements WatcherHandler, ProofSink {
 
   allowReply(account: string, field: Field, subject: string): Promise<boolean> {
     return this.outbox.allowReply(account, field, subject);
+  }
+
+  /**
+   * Proving before paying: a prepared request for `address`, asked from `client` (an address) on
+   * the start page; undefined when `address` is no address.
+   */
+  async prepare(address: string, client: string): Promise<PrepareOutcome | undefined> {
+    const account = this.o.chain.accountId(address);
+    if (!account) return undefined;
+    return this.preparing.prepare(account, client);
   }
 
   /** A code typed on the registrar's page from `client`; undefined when `address` is no address. */

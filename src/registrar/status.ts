@@ -6,7 +6,8 @@
 import type { SubIdentity } from '../chain/identity.js';
 import type { Channel } from '../channels/channel.js';
 import type { Field } from '../domain/fields.js';
-import { isLiveChallenge, type JudgementRequest } from '../domain/request.js';
+import { maskedTarget } from '../domain/prepared.js';
+import { isLiveChallenge, isProving, type JudgementRequest } from '../domain/request.js';
 import { type Blocker, blockers, canBeJudgedAsItStands, labelOf } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { ChainReader } from './lifecycle.js';
@@ -36,6 +37,11 @@ export interface RequestStatusView {
         review?: true;
         /** The last proof tried for it and refused, and when: what to do about it is in the reason. */
         refusal?: { reason: string; at: number };
+        /**
+         * The last message sent for it: where (masked: anyone can open this page) and when. Shown
+         * so that whoever prepared a request sees what it made the registrar send.
+         */
+        sent?: { to: string; at: number };
       }
     >
   >;
@@ -103,10 +109,10 @@ export class StatusReader {
         ...(subOf ? { subOf } : {}),
       };
     }
-    const open = request.status === 'open' || request.status === 'judging';
-    const waiting = open
-      ? await this.messagesWaiting(request)
-      : new Map<Field, { at: number; problem?: string }>();
+    const open = isProving(request.status) || request.status === 'judging';
+    const { waiting, sent } = open
+      ? await this.messages(request)
+      : { waiting: new Map<Field, { at: number; problem?: string }>(), sent: new Map<Field, Sent>() };
     const fields: RequestStatusView['fields'] = {};
     for (const [field, state] of Object.entries(request.fields) as [
       Field,
@@ -133,6 +139,7 @@ export class StatusReader {
                     ? { proveAt: `/prove/${account}/${field}` }
                     : {}),
                   ...(state.status === 'awaiting' && state.refusal ? { refusal: state.refusal } : {}),
+                  ...(sent.has(field) ? { sent: sent.get(field) } : {}),
                   ...(state.status === 'awaiting' && this.channels.get(field)?.review
                     ? {
                         review: true as const,
@@ -149,7 +156,7 @@ export class StatusReader {
       judgeable: open && canBeJudgedAsItStands(request),
       fields,
       unverifiable: open ? (request.unverifiable ?? []) : [],
-      blockers: request.status === 'open' ? blockers(request) : [],
+      blockers: isProving(request.status) ? blockers(request) : [],
       // Read only for a closed request: the open ones' views are the live, frequently read ones.
       ...(open ? {} : await this.familyOf(account, request.status === 'judged')),
     };
@@ -187,13 +194,28 @@ export class StatusReader {
     };
   }
 
-  /** Fields whose message waits in the outbox for a later time (a limit or a retry), and when. */
-  private async messagesWaiting(
+  /**
+   * Fields whose message waits in the outbox for a later time (a limit or a retry), and when; and
+   * where and when the last message of each field of the current snapshot went, masked.
+   */
+  private async messages(
     request: JudgementRequest,
-  ): Promise<Map<Field, { at: number; problem?: string }>> {
+  ): Promise<{ waiting: Map<Field, { at: number; problem?: string }>; sent: Map<Field, Sent> }> {
     const now = this.now();
     const waiting = new Map<Field, { at: number; problem?: string }>();
+    const sent = new Map<Field, Sent>();
     for (const challenge of await this.o.store.listChallenges(request.id)) {
+      // Oldest first, so the last one delivered stays; only messages that went somewhere count.
+      if (
+        challenge.deliveredAt !== undefined &&
+        challenge.snapshotHash === request.snapshot.hash &&
+        this.channels.get(challenge.field)?.messages !== false
+      ) {
+        sent.set(challenge.field, {
+          to: maskedTarget(challenge.field, challenge.subject),
+          at: challenge.deliveredAt,
+        });
+      }
       if (!isLiveChallenge(challenge, now) || challenge.deliveredAt !== undefined) continue;
       if (challenge.nextDeliveryAt !== undefined && challenge.nextDeliveryAt > now) {
         waiting.set(challenge.field, {
@@ -202,6 +224,8 @@ export class StatusReader {
         });
       }
     }
-    return waiting;
+    return { waiting, sent };
   }
 }
+
+type Sent = { to: string; at: number };

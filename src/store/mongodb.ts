@@ -198,6 +198,19 @@ export class MongoStore implements Store {
     }
   }
 
+  async deletePreparedRequest(id: string, version: number): Promise<boolean> {
+    // The conditional delete decides; its challenges go after it (a crash in between leaves
+    // challenges of no request, which expire and are deleted like any other).
+    const result = await this.requests.deleteOne({
+      _id: id,
+      'doc.version': version,
+      'doc.status': 'prepared',
+    });
+    if (result.deletedCount !== 1) return false;
+    await this.challenges.deleteMany({ requestId: id });
+    return true;
+  }
+
   async insertChallenge(challenge: Challenge): Promise<void> {
     const { id, ...rest } = challenge;
     try {
@@ -384,7 +397,11 @@ export class MongoStore implements Store {
   }
 
   async countRequestsSince(registrarIndex: number, since: number): Promise<number> {
-    return this.requests.countDocuments({ registrarIndex, 'doc.createdAt': { $gte: since } });
+    return this.requests.countDocuments({
+      registrarIndex,
+      'doc.createdAt': { $gte: since },
+      'doc.status': { $ne: 'prepared' },
+    });
   }
 
   async appendReview(record: ReviewRecord): Promise<void> {

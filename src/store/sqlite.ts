@@ -292,11 +292,13 @@ export class SqliteStore implements Store {
     const next = { ...request, version: request.version + 1 };
     try {
       const result = this.statement(
-        'UPDATE requests SET is_open = ?, ready = ?, version = ?, doc = ? WHERE id = ? AND version = ?',
+        // created_at too: a prepared request taken over by the chain's request counts from then.
+        'UPDATE requests SET is_open = ?, ready = ?, version = ?, created_at = ?, doc = ? WHERE id = ? AND version = ?',
       ).run(
         isOpenStatus(next.status) ? 1 : 0,
         isReadyForJudgement(next) ? 1 : 0,
         next.version,
+        next.createdAt,
         JSON.stringify(next),
         request.id,
         request.version,
@@ -304,6 +306,21 @@ export class SqliteStore implements Store {
       return result.changes === 1 ? next : undefined;
     } catch (error) {
       throw translate(error, `request for ${request.account}`);
+    }
+  }
+
+  async deletePreparedRequest(id: string, version: number): Promise<boolean> {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const deleted = this.statement(
+        `DELETE FROM requests WHERE id = ? AND version = ? AND json_extract(doc, '$.status') = 'prepared'`,
+      ).run(id, version).changes;
+      if (deleted === 1) this.statement('DELETE FROM challenges WHERE request_id = ?').run(id);
+      this.db.exec('COMMIT');
+      return deleted === 1;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
     }
   }
 
@@ -499,7 +516,8 @@ export class SqliteStore implements Store {
 
   async countRequestsSince(registrarIndex: number, since: number): Promise<number> {
     const row = this.statement(
-      'SELECT count(*) AS n FROM requests WHERE registrar_index = ? AND created_at >= ?',
+      `SELECT count(*) AS n FROM requests WHERE registrar_index = ? AND created_at >= ?
+         AND json_extract(doc, '$.status') != 'prepared'`,
     ).get(registrarIndex, since) as Row;
     return Number(row.n);
   }

@@ -42,6 +42,12 @@ export interface Store {
    */
   updateRequest(request: JudgementRequest): Promise<JudgementRequest | undefined>;
 
+  /**
+   * Deletes a prepared request (never requested on chain) with its challenges, only if it is still
+   * prepared at `version` (the chain's request may be taking it over). Returns whether it was.
+   */
+  deletePreparedRequest(id: string, version: number): Promise<boolean>;
+
   /** Adds a challenge. Throws DuplicateError when its id exists. */
   insertChallenge(challenge: Challenge): Promise<void>;
   getChallenge(id: string): Promise<Challenge | undefined>;
@@ -95,7 +101,10 @@ export interface Store {
   listJudgements(account?: string): Promise<JudgementRecord[]>;
   /** The judgements of registrar `registrarIndex` given at or after `since`, in write order (the public figures). */
   judgementsSince(registrarIndex: number, since: number): Promise<JudgementRecord[]>;
-  /** How many requests were made to registrar `registrarIndex` at or after `since`, open or closed. */
+  /**
+   * How many requests were made to registrar `registrarIndex` at or after `since`, open or closed
+   * (prepared ones, not requested on chain, are not counted).
+   */
   countRequestsSince(registrarIndex: number, since: number): Promise<number>;
   appendReview(record: ReviewRecord): Promise<void>;
   listReviews(account?: string): Promise<ReviewRecord[]>;

@@ -287,8 +287,41 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.insertRequest(request({ registrarIndex: index, createdAt: 1_000, status: 'judged' }));
       await other.insertRequest(request({ registrarIndex: index, createdAt: 2_000 }));
       await store.insertRequest(request({ registrarIndex: index + 1, createdAt: 2_000 }));
+      // A prepared request was not requested on chain: no request to count.
+      await store.insertRequest(request({ registrarIndex: index, createdAt: 3_000, status: 'prepared' }));
       expect(await store.countRequestsSince(index, 1_000)).toBe(2);
       expect(await other.countRequestsSince(index, 2_001)).toBe(0);
+    });
+
+    it('holds a prepared request as the one open request of its account, taken over in place or deleted with its challenges', async () => {
+      const prepared = request({ status: 'prepared' });
+      await store.insertRequest(prepared);
+      expect((await other.findOpenRequest(prepared.account, prepared.registrarIndex))?.status).toBe(
+        'prepared',
+      );
+      await expect(other.insertRequest(request({ account: prepared.account }))).rejects.toBeInstanceOf(
+        DuplicateError,
+      );
+      const c = challenge(prepared.id);
+      await store.insertChallenge(c);
+      // The chain's request took it over: no longer prepared, so it is not deleted.
+      const requested = defined(
+        await store.updateRequest({ ...prepared, status: 'open', createdAt: 2_000, preparedAt: 1_000 }),
+      );
+      expect(await other.deletePreparedRequest(requested.id, requested.version)).toBe(false);
+      expect(await store.getChallenge(c.id)).toBeDefined();
+
+      const other2 = request({ status: 'prepared' });
+      await store.insertRequest(other2);
+      const c2 = challenge(other2.id);
+      await store.insertChallenge(c2);
+      // A stale version is not deleted (someone wrote since), the current one is, with its challenges.
+      const touched = defined(await store.updateRequest({ ...other2, updatedAt: 1_500 }));
+      expect(await other.deletePreparedRequest(other2.id, other2.version)).toBe(false);
+      expect(await other.deletePreparedRequest(other2.id, touched.version)).toBe(true);
+      expect(await store.getRequest(other2.id)).toBeUndefined();
+      expect(await store.getChallenge(c2.id)).toBeUndefined();
+      expect(await store.findOpenRequest(other2.account, other2.registrarIndex)).toBeUndefined();
     });
 
     it('keeps the review log in order, per account', async () => {

@@ -450,6 +450,7 @@ describe('a stranger who sends what no form sends', () => {
       [`${h.url}/code`, 'code', {}],
       [`${h.url}/confirm/not-a-token`, undefined, {}],
       [`${h.url}/status/${who.address}/resend`, undefined, {}],
+      [`${h.url}/prepare`, 'account', {}],
       [`${h.url}/prove/${who.address}/web`, 'method', {}],
       [`${h.url}/sign-in/confirm`, 'signedIn', {}],
       [`${admin}/admin/review`, 'account', bearer],

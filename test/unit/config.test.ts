@@ -50,6 +50,20 @@ describe('configuration', () => {
     expect(config.registrar.proxySeed.reveal()).toBe(valid.REGISTRAR_PROXY_SEED);
   });
 
+  it('offers proving before paying, kept a week or the retention if shorter, or not at all', () => {
+    expect(loadConfig(valid).preparing).toEqual({ keptHours: 168, perAccountPerDay: 1, perClientPerDay: 5 });
+    expect(loadConfig({ ...valid, REGISTRAR_RETENTION_DAYS: '2' }).preparing?.keptHours).toBe(48);
+    expect(loadConfig({ ...valid, REGISTRAR_RETENTION_DAYS: '0' }).preparing?.keptHours).toBe(1);
+    expect(
+      loadConfig({ ...valid, REGISTRAR_PREPARED_HOURS: '500', REGISTRAR_PREPARES_PER_CLIENT_PER_DAY: '2' })
+        .preparing,
+    ).toEqual({ keptHours: 500, perAccountPerDay: 1, perClientPerDay: 2 });
+    expect(loadConfig({ ...valid, REGISTRAR_PREPARES_PER_ACCOUNT_PER_DAY: '0' }).preparing).toBeUndefined();
+    expect(problemsOf({ ...valid, REGISTRAR_PREPARED_HOURS: '0' })).toEqual([
+      expect.stringContaining('REGISTRAR_PREPARED_HOURS'),
+    ]);
+  });
+
   it('never shows a secret when the configuration is logged', () => {
     const config = loadConfig({
       ...valid,
