@@ -87,6 +87,11 @@ export function checksPerTick(count: number, tickMs: number, times: Pick<SweepTi
   return Math.max(1, Math.ceil((count * tickMs) / times.periodMs));
 }
 
+/** How often the sweep ticks: a hundredth of the period, between a second and a minute. */
+export function sweepTick(times: Pick<SweepTimes, 'periodMs'>): number {
+  return Math.min(60_000, Math.max(1_000, Math.round(times.periodMs / 100)));
+}
+
 /** The checks per second the configured period allows for `count` proofs (metrics, the bench). */
 export function evenRate(count: number, times: Pick<SweepTimes, 'periodMs'>): number {
   return (count * 1000) / times.periodMs;
