@@ -164,6 +164,12 @@ function aboutRegistrar(
       displayOnly: judgesDisplayOnly(entry.fields, config.policy),
       challengeTtlHours: Math.round(config.challengeTtlSeconds / 3600),
       retentionDays: config.retentionDays,
+      ...(config.sweep
+        ? {
+            recheckJudgedDays: Math.round(config.sweep.periodMs / 86_400_000),
+            graceDays: Math.round(config.sweep.graceMs / 86_400_000),
+          }
+        : {}),
       site,
     };
   };
