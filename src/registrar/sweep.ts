@@ -63,6 +63,8 @@ export interface SweepOptions {
 export class Sweep {
   /** The pass under way: one at a time, whether from the timer or by hand. */
   private running: Promise<SweepFinding[]> | undefined;
+  /** When the checks of the last second began (performance.now()), oldest first. */
+  private readonly starts: number[] = [];
 
   constructor(private readonly o: SweepOptions) {}
 
@@ -120,13 +122,17 @@ export class Sweep {
     return this.once(async () => {
       const { proofs } = await this.o.store.countJudgedProofs(this.o.registrarIndex);
       const limit = checksPerTick(proofs, tickMs, this.o.times);
-      return this.checkDue(limit, tickMs / limit, signal);
+      return this.checkDue(
+        limit,
+        { perSecond: Math.ceil((limit * 1000) / tickMs), spacingMs: tickMs / limit },
+        signal,
+      );
     });
   }
 
   /** A pass by hand (`registrar sweep`): what is due now, up to PASS_LIMIT, one check at a time. */
   pass(): Promise<SweepFinding[]> {
-    return this.once(() => this.checkDue(PASS_LIMIT, 0));
+    return this.once(() => this.checkDue(PASS_LIMIT));
   }
 
   private async once(work: () => Promise<SweepFinding[]>): Promise<SweepFinding[]> {
@@ -139,14 +145,19 @@ export class Sweep {
     }
   }
 
-  private async checkDue(limit: number, spacingMs: number, signal?: AbortSignal): Promise<SweepFinding[]> {
+  /** `pace`: the rate the checks keep to (the timer's ticks); none for a pass by hand, one check at a time. */
+  private async checkDue(
+    limit: number,
+    pace?: { perSecond: number; spacingMs: number },
+    signal?: AbortSignal,
+  ): Promise<SweepFinding[]> {
     const due = await this.o.store.dueJudgedProofs(this.o.registrarIndex, this.o.now(), limit);
     const findings: SweepFinding[] = [];
     /** Accounts given OutOfDate or dropped in this pass: their other proofs are gone with them. */
     const done = new Set<string>();
-    for (const [i, proof] of due.entries()) {
+    for (const proof of due) {
       if (signal?.aborted) break;
-      if (i > 0 && spacingMs > 0) await wait(spacingMs, undefined, { signal }).catch(() => undefined);
+      if (pace) await this.paced(pace, signal);
       if (signal?.aborted) break;
       if (done.has(proof.account)) continue;
       const finding = await this.check(proof).catch((error: unknown) => {
@@ -161,6 +172,27 @@ export class Sweep {
       if (finding.outcome === 'dropped' || finding.outcome === 'out-of-date') done.add(proof.account);
     }
     return findings;
+  }
+
+  /**
+   * Waits until a check may begin: never more than `perSecond` begun in any second, from one tick
+   * to the next too (a tick that ran late and the next one must not add up to a burst), and half a
+   * spacing apart at least, so a second's share is spread over it rather than sent at its start.
+   */
+  private async paced(pace: { perSecond: number; spacingMs: number }, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const now = performance.now();
+      while ((this.starts[0] ?? now) <= now - 1000) this.starts.shift();
+      const last = this.starts.at(-1) ?? Number.NEGATIVE_INFINITY;
+      const first = this.starts[0] ?? now;
+      const early = Math.max(
+        last + pace.spacingMs / 2 - now,
+        this.starts.length >= pace.perSecond ? first + 1000 - now : 0,
+      );
+      if (early <= 0 || signal?.aborted) break;
+      await wait(Math.ceil(early), undefined, { signal }).catch(() => undefined);
+    }
+    this.starts.push(performance.now());
   }
 
   /** Checks one judged proof again and acts on the answer. */

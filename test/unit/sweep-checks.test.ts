@@ -27,10 +27,13 @@ class ScriptedSite implements Channel {
   readonly field = 'web' as const;
   readonly means = ['published'] as const;
   readonly checked: RecheckedProof[] = [];
+  /** When each check began (performance.now()). */
+  readonly at: number[] = [];
   answer: CheckAnswer = { kind: 'holds' };
   async send(): Promise<void> {}
   async recheck(proof: RecheckedProof): Promise<CheckAnswer> {
     this.checked.push(proof);
+    this.at.push(performance.now());
     return this.answer;
   }
 }
@@ -276,16 +279,19 @@ describe('the sweep', () => {
     expect(judge.calls).toEqual([]);
   });
 
-  it('a tick checks only its even share of what is due, however much is due', async () => {
+  it('a tick checks only its even share of what is due, spread over it, never a burst across ticks', async () => {
     const s = sweep();
     for (let i = 0; i < 20; i++) await judged(s, `account-${i}`);
     chain = judgedIdentity();
     now += PERIOD;
-    // 20 proofs over a period of 100 s: a 10 s tick takes 2, spaced 5 s apart (a short tick here).
-    const started = Date.now();
-    expect(await s.tick(PERIOD / 10 / 100)).toHaveLength(1);
-    expect(await s.tick(PERIOD / 10)).toHaveLength(2);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(PERIOD / 10 / 2 - 50);
-    expect(site.checked).toHaveLength(3);
+    // 20 proofs over a period of 100 s. A 0.1 s tick takes 1; a 4 s tick 1 too, at most 1 a
+    // second, and not within a second of the last tick's; a 10 s tick takes 2, at least 2.5 s apart.
+    expect(await s.tick(100)).toHaveLength(1);
+    expect(await s.tick(4_000)).toHaveLength(1);
+    expect(await s.tick(10_000)).toHaveLength(2);
+    expect(site.checked).toHaveLength(4);
+    const gaps = site.at.slice(1).map((t, i) => t - (site.at[i] ?? 0));
+    expect(gaps[0]).toBeGreaterThanOrEqual(999);
+    expect(gaps[2]).toBeGreaterThanOrEqual(2_499);
   }, 30_000);
 });
