@@ -102,11 +102,11 @@ function list(items: string[]): string {
 /** How long a closed request's values are kept, in the start page's words. */
 /**
  * What the sweep keeps while a judgement stands, and why: the website and the published line's
- * code, to read the line again without the person.
+ * code, the GitHub login and ID, to read them again without the person.
  */
 function judgedProofsKept(about: Pick<RegistrarInfo, 'recheckJudgedDays' | 'graceDays'>): string {
   if (about.recheckJudgedDays === undefined) return '';
-  return ` While a judgement stands, the website it proved and the code of the line published there are kept, and the line is read again about every ${about.recheckJudgedDays} days; if it is gone, you have ${about.graceDays ?? 0} days to publish it again before the judgement becomes OutOfDate. They are deleted when the judgement is replaced, cleared or becomes OutOfDate.`;
+  return ` While a judgement stands, the website it proved and the code of the line published there, and the GitHub account proven by signing in and its ID, are kept, and read again about every ${about.recheckJudgedDays} days; if one is gone, you have ${about.graceDays ?? 0} days to restore it before the judgement becomes OutOfDate. They are deleted when the judgement is replaced, cleared or becomes OutOfDate.`;
 }
 
 function retention(days: number): string {

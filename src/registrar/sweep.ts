@@ -82,8 +82,10 @@ export class Sweep {
       NonNullable<JudgementRequest['fields'][Field]>,
     ][]) {
       if (state.status !== 'confirmed' || !this.o.channels.get(field)?.recheck) continue;
-      // The published line names the account and the nonce of the challenge it answered.
+      // The published line names the account and the nonce of the challenge it answered; an
+      // account is found again by the service's ID (a proof by a post has none: not kept).
       const used = challenges.filter((c) => c.field === field && c.usedAt !== undefined).at(-1);
+      if (field === 'web' ? !used : state.serviceId === undefined) continue;
       await this.o.store.saveJudgedProof({
         account: request.account,
         registrarIndex: this.o.registrarIndex,
