@@ -148,8 +148,14 @@ describe('the sweep of judged proofs', () => {
       'OutOfDate for the site still gone',
       60_000,
     );
-    const logged = await withStore((store) => store.listJudgements(gone.address));
-    const outOfDate = logged.find((j) => j.judgement === 'OutOfDate');
+    // Written once the daemon sees its extrinsic included, which can be a moment after the block.
+    const outOfDate = await eventually(
+      () =>
+        withStore(async (store) =>
+          (await store.listJudgements(gone.address)).find((j) => j.judgement === 'OutOfDate'),
+        ),
+      'the OutOfDate in the audit log',
+    );
     expect(outOfDate).toMatchObject({
       by: 'sweep',
       identityHash: graces.get(gone.address)?.identityHash,
@@ -157,7 +163,7 @@ describe('the sweep of judged proofs', () => {
     });
     expect(outOfDate?.at).toBeGreaterThanOrEqual(goneGrace?.until ?? Number.POSITIVE_INFINITY);
     // Its proofs went with the judgement.
-    expect(await judgedProof(gone)).toBeUndefined();
+    await eventually(async () => ((await judgedProof(gone)) ? undefined : true), 'its proofs deleted');
 
     // The restored one: a check found it back, and its grace is gone.
     const backNow = await eventually(async () => {
