@@ -66,6 +66,11 @@ export interface Config {
   web: { dnsServers: string[]; allowLoopback: boolean } | undefined;
   /** How often published proofs (a website's line) are looked for without the person asking. */
   recheckSeconds: number;
+  /**
+   * Judged proofs checked again (the sweep, registrar/sweep.ts): each every `periodMs`, with
+   * `graceMs` for the person to restore one that is gone. Undefined: off.
+   */
+  sweep: { periodMs: number; graceMs: number } | undefined;
   /** How long a live status stream may go without news before it is ended. */
   streamIdleSeconds: number;
   /** PGP fingerprints proven by a signature (on by default). */
@@ -300,6 +305,11 @@ const settings = z.object({
   REGISTRAR_TWITTER_OEMBED_URL: serviceUrl('X oEmbed endpoint').default('https://publish.twitter.com'),
   REGISTRAR_WEB_PROOFS: booleanSetting.default(true),
   REGISTRAR_RECHECK_SECONDS: wholeNumber(10, 86_400).default(600),
+  REGISTRAR_RECHECK_JUDGED_DAYS: wholeNumber(0, 3_650).default(30),
+  REGISTRAR_GRACE_DAYS: wholeNumber(0, 3_650).default(14),
+  // Tests only (not in the README): the same two in seconds, so that a test's grace ends in it.
+  REGISTRAR_RECHECK_JUDGED_SECONDS: wholeNumber(1, 3_650 * 86_400).optional(),
+  REGISTRAR_GRACE_SECONDS: wholeNumber(0, 3_650 * 86_400).optional(),
   REGISTRAR_STATUS_STREAM_IDLE_SECONDS: wholeNumber(2, 86_400).default(900),
   REGISTRAR_WEB_DNS_SERVERS: z
     .string()
@@ -526,6 +536,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     pgp: s.REGISTRAR_PGP_PROOFS,
     recheckSeconds: s.REGISTRAR_RECHECK_SECONDS,
+    sweep: sweepTimes(s),
     streamIdleSeconds: s.REGISTRAR_STATUS_STREAM_IDLE_SECONDS,
     reviewFields: s.REGISTRAR_REVIEW_FIELDS,
     limits: {
@@ -563,6 +574,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: s.LOG_LEVEL,
   };
+}
+
+/** The sweep's period and grace in ms (the seconds, for tests, win over the days); undefined when off. */
+function sweepTimes(s: {
+  REGISTRAR_RECHECK_JUDGED_DAYS: number;
+  REGISTRAR_GRACE_DAYS: number;
+  REGISTRAR_RECHECK_JUDGED_SECONDS?: number | undefined;
+  REGISTRAR_GRACE_SECONDS?: number | undefined;
+}): Config['sweep'] {
+  const periodSeconds = s.REGISTRAR_RECHECK_JUDGED_SECONDS ?? s.REGISTRAR_RECHECK_JUDGED_DAYS * 86_400;
+  if (periodSeconds === 0) return undefined;
+  const graceSeconds = s.REGISTRAR_GRACE_SECONDS ?? s.REGISTRAR_GRACE_DAYS * 86_400;
+  return { periodMs: periodSeconds * 1000, graceMs: graceSeconds * 1000 };
 }
 
 /** The admin settings alone: with these names, read from the environment and the config file. */

@@ -196,8 +196,13 @@ export interface JudgementRecord {
   blockHash: string;
   extrinsicHash: string;
   at: number;
-  /** The operator who gave it by hand (`registrar judge`); absent for the judgements proofs earned. */
+  /**
+   * The operator who gave it by hand (`registrar judge`), or "sweep" for an OutOfDate the sweep gave;
+   * absent for the judgements proofs earned.
+   */
   by?: string;
+  /** Why a judgement not earned by proofs was given (the sweep: which proof is gone, and how). */
+  reason?: string;
   /** When the request it closed was made, first challenged and last proven: the public figures' source. */
   timing?: JudgementTiming;
 }

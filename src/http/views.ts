@@ -32,6 +32,10 @@ export interface RegistrarInfo {
   challengeTtlHours: number;
   /** Days a closed request's values are kept (REGISTRAR_RETENTION_DAYS). */
   retentionDays: number;
+  /** Days between checks of a judged website's line (REGISTRAR_RECHECK_JUDGED_DAYS); absent: none. */
+  recheckJudgedDays?: number;
+  /** Days to restore a proof found gone before OutOfDate (REGISTRAR_GRACE_DAYS). */
+  graceDays?: number;
   /** Who runs the registrar: every page's header says it. */
   site: OperatorInfo;
 }
@@ -100,6 +104,15 @@ function list(items: string[]): string {
 }
 
 /** How long a closed request's values are kept, in the start page's words. */
+/**
+ * What the sweep keeps while a judgement stands, and why: the website and the published line's
+ * code, the GitHub login and ID, to read them again without the person.
+ */
+function judgedProofsKept(about: Pick<RegistrarInfo, 'recheckJudgedDays' | 'graceDays'>): string {
+  if (about.recheckJudgedDays === undefined) return '';
+  return ` While a judgement stands, the website it proved and the code of the line published there, and the GitHub account proven by signing in and its ID, are kept, and read again about every ${about.recheckJudgedDays} days; if one is gone, you have ${about.graceDays ?? 0} days to restore it before the judgement becomes OutOfDate. They are deleted when the judgement is replaced, cleared or becomes OutOfDate.`;
+}
+
 function retention(days: number): string {
   if (days === 0) return 'deleted shortly after it closes';
   return `deleted ${days} ${days === 1 ? 'day' : 'days'} after it closes`;
@@ -141,7 +154,7 @@ ${displayOnly}<dl>
 ${prepareForm(about)}
 <p>Received a code instead of opening a link? <a href="/code">Enter it here</a>.</p>
 <h2>Your data</h2>
-<p>The registrar keeps what it needs to judge: your account, a copy of the identity it verified, the state of each field and when each was proven. Links and codes expire ${about.challengeTtlHours} hours after they are sent. A request's values (your identity's fields) and its links are ${retention(about.retentionDays)} (judged, cancelled, or the identity cleared); the account, each field's state and, for a judgement, an audit record of the identity hash and the block stay, so that the judgement can be explained. Nothing is shared with anyone; the registrar contacts only the accounts your identity names, and only for this check.</p>`,
+<p>The registrar keeps what it needs to judge: your account, a copy of the identity it verified, the state of each field and when each was proven. Links and codes expire ${about.challengeTtlHours} hours after they are sent. A request's values (your identity's fields) and its links are ${retention(about.retentionDays)} (judged, cancelled, or the identity cleared); the account, each field's state and, for a judgement, an audit record of the identity hash and the block stay, so that the judgement can be explained.${judgedProofsKept(about)} Nothing is shared with anyone; the registrar contacts only the accounts your identity names, and only for this check.</p>`,
     about.site,
   );
 }

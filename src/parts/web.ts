@@ -167,6 +167,12 @@ function aboutRegistrar(
       challengeTtlHours: Math.round(config.challengeTtlSeconds / 3600),
       retentionDays: config.retentionDays,
       ...(config.preparing ? { preparedHours: config.preparing.keptHours } : {}),
+      ...(config.sweep
+        ? {
+            recheckJudgedDays: Math.round(config.sweep.periodMs / 86_400_000),
+            graceDays: Math.round(config.sweep.graceMs / 86_400_000),
+          }
+        : {}),
       site,
     };
   };

@@ -78,6 +78,15 @@ export interface LifecycleOptions {
   startChannels: () => void;
   /** One account per handle: claims dropped with the proofs they came from. */
   handles?: HandleGuard;
+  /**
+   * The sweep (sweep.ts): told of each judgement of ours the chain shows final, and of every event
+   * that may end one (an edit, a clear, a new request), so that judged proofs are kept exactly as
+   * long as their judgement stands.
+   */
+  sweep?: {
+    judged(request: JudgementRequest, judgement: string): Promise<void>;
+    changed(account: string): Promise<void>;
+  };
 }
 
 /** Where the chain shows a judgement final: its block, and the extrinsic that gave it when known. */
@@ -125,6 +134,9 @@ export class RequestLifecycle implements WatcherHandler {
   async onEvent(event: RegistrarEvent): Promise<void> {
     const { account } = event;
     this.o.log.info({ account, kind: event.kind, block: event.blockNumber }, 'chain event');
+    // An edit, a clear, a new request or another judgement may end a judgement of ours (a
+    // cancellation happens only while the slot is FeePaid, with none of ours in it).
+    if (event.kind !== 'unrequested') await this.o.sweep?.changed(account);
     switch (event.kind) {
       case 'requested':
         await this.openRequest(account);
@@ -518,7 +530,8 @@ export class RequestLifecycle implements WatcherHandler {
   ): Promise<void> {
     const open = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     if (!open) return;
-    if (status === 'judged' && open.submission) await this.recordFinal(open, open.submission, given);
+    const ours =
+      status === 'judged' && open.submission ? await this.recordFinal(open, open.submission, given) : false;
     // A judgement given while it was only prepared (an operator's by hand) did not judge it.
     const final = open.status === 'prepared' && status === 'judged' ? 'cancelled' : status;
     const ended = await updateWithRetry(this.o.store, open.id, (request) =>
@@ -528,6 +541,8 @@ export class RequestLifecycle implements WatcherHandler {
     // A handle proven for a request that was never judged is not held against anyone.
     if (final !== 'judged') await this.o.handles?.release(open.id);
     if (ended) this.o.log.info({ account, request: open.id, status }, 'request closed');
+    // What our judgement proved is checked again for as long as it stands (sweep.ts).
+    if (ours && open.submission) await this.o.sweep?.judged(open, open.submission.judgement);
   }
 
   /**
@@ -535,26 +550,27 @@ export class RequestLifecycle implements WatcherHandler {
    * in, when an event says so (a full pass after a restart knows only that it is judged). Written
    * before the request closes, once (a restart in between writes no second). A final judgement
    * from another extrinsic (an operator's by hand, recorded when it was included, while ours sat
-   * on a retracted block) is not our submission's to record.
+   * on a retracted block) is not our submission's to record. Returns whether the final judgement
+   * is our submission.
    */
   private async recordFinal(
     request: JudgementRequest,
     submission: NonNullable<JudgementRequest['submission']>,
     given: GivenIn | undefined,
-  ): Promise<void> {
+  ): Promise<boolean> {
     if (given?.extrinsic !== undefined && given.extrinsic !== submission.extrinsicHash) {
       this.o.log.info(
         { account: request.account, block: given.block },
         'the final judgement came from another extrinsic than our submission; that submission is not recorded',
       );
-      return;
+      return false;
     }
     const logged = await this.o.store.listJudgements(request.account);
     const same = (j: JudgementRecord) =>
       j.registrarIndex === this.o.registrarIndex &&
       j.identityHash === submission.identityHash &&
       j.extrinsicHash === submission.extrinsicHash;
-    if (logged.some(same)) return;
+    if (logged.some(same)) return true;
     await this.o.store.appendJudgement({
       account: request.account,
       registrarIndex: this.o.registrarIndex,
@@ -562,6 +578,7 @@ export class RequestLifecycle implements WatcherHandler {
       blockHash: given?.block ?? submission.blockHash,
       timing: timingOf(request, await this.o.store.listChallenges(request.id)),
     });
+    return true;
   }
 
   /** An open request whose slot is no longer FeePaid on chain: find out why and close it. */

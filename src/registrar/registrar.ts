@@ -13,6 +13,7 @@ import type { Field } from '../domain/fields.js';
 import type { HandleRule } from '../domain/handles.js';
 import type { OperatorInfo } from '../domain/operator.js';
 import type { ReviewRecord, Snapshot } from '../domain/request.js';
+import type { SweepTimes } from '../domain/sweep.js';
 import type { Policy } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
@@ -31,9 +32,10 @@ import {
   type SeenByReviewer,
 } from './proofs.js';
 import { type FamilyReader, type RequestStatusView, StatusReader } from './status.js';
+import { Sweep, type SweepFinding } from './sweep.js';
 import type { ChallengeTokens } from './tokens.js';
 
-export type { ChainReader, LinkCheck, LookAlikeFinder, PrepareOutcome, RequestStatusView };
+export type { ChainReader, LinkCheck, LookAlikeFinder, PrepareOutcome, RequestStatusView, SweepFinding };
 
 export interface RegistrarOptions {
   store: Store;
@@ -69,6 +71,8 @@ export interface RegistrarOptions {
   family?: FamilyReader;
   /** Who runs the registrar, named in every message (the index alone when absent). */
   operator?: OperatorInfo;
+  /** Judged proofs checked again (sweep.ts): the period and the grace. Absent: off. */
+  sweep?: SweepTimes;
   now?: () => number;
 }
 
@@ -81,6 +85,8 @@ export class Registrar implements WatcherHandler, ProofSink {
   private readonly preparing: Preparing;
   /** Delivers challenges; started by whoever runs the registrar (the leader, parts/leader.ts). */
   readonly outbox: Outbox;
+  /** Judged proofs checked again; run by the leader (parts/leader.ts). Undefined when off. */
+  readonly sweep: Sweep | undefined;
 
   constructor(private readonly o: RegistrarOptions) {
     const judges = o.judges ?? (() => true);
@@ -145,6 +151,20 @@ export class Registrar implements WatcherHandler, ProofSink {
       ...(handles ? { handles } : {}),
     });
     this.listening = new ListeningChannels(channels.values(), this, o.log, () => this.outbox.kick());
+    this.sweep = o.sweep
+      ? new Sweep({
+          store: o.store,
+          chain: o.chain,
+          channels,
+          registrarIndex: o.registrarIndex,
+          times: o.sweep,
+          judging: this.judging,
+          tokens: o.tokens,
+          metrics,
+          log: o.log,
+          now,
+        })
+      : undefined;
     this.lifecycle = new RequestLifecycle({
       store: o.store,
       chain: o.chain,
@@ -161,6 +181,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       judging: this.judging,
       startChannels: () => this.listening.start(),
       ...(handles ? { handles } : {}),
+      ...(this.sweep ? { sweep: this.sweep } : {}),
     });
     this.preparing = new Preparing({
       store: o.store,

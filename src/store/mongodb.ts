@@ -12,6 +12,7 @@ import {
   type ReviewRecord,
   type Snapshot,
 } from '../domain/request.js';
+import type { JudgedProof } from '../domain/sweep.js';
 import { isReadyForJudgement } from '../domain/verification.js';
 import {
   type ConsumeOutcome,
@@ -39,6 +40,14 @@ type DeliveryDoc = { target: string; account: string; at: number };
 type LeaseDoc = { _id: string; owner: string; until: number };
 type HandleDoc = Omit<HandleClaim, 'field'> & { field: string };
 type FinalizedDoc = { _id: string; number: number };
+/** `_id`: account, registrar and field; `inGrace` beside the record for the count. */
+type JudgedProofDoc = {
+  _id: string;
+  registrarIndex: number;
+  nextCheckAt: number;
+  inGrace: boolean;
+  doc: JudgedProof;
+};
 
 export class MongoStore implements Store {
   private constructor(
@@ -52,6 +61,7 @@ export class MongoStore implements Store {
     private readonly reviews: Collection<ReviewRecord>,
     private readonly handles: Collection<HandleDoc>,
     private readonly finalized: Collection<FinalizedDoc>,
+    private readonly judgedProofs: Collection<JudgedProofDoc>,
   ) {}
 
   /** Connects and makes sure the indexes exist. The database is the one named in the URI. */
@@ -71,6 +81,7 @@ export class MongoStore implements Store {
       db.collection<ReviewRecord>('reviews'),
       db.collection<HandleDoc>('handles'),
       db.collection<FinalizedDoc>('finalized'),
+      db.collection<JudgedProofDoc>('judged_proofs'),
     );
     await store.ensureIndexes();
     return store;
@@ -123,6 +134,10 @@ export class MongoStore implements Store {
     await this.handles.createIndexes([
       { key: { key: 1, requestId: 1 }, name: 'one_claim', unique: true },
       { key: { requestId: 1 }, name: 'by_request' },
+    ]);
+    await this.judgedProofs.createIndexes([
+      { key: { registrarIndex: 1, nextCheckAt: 1 }, name: 'due' },
+      { key: { 'doc.account': 1, registrarIndex: 1 }, name: 'by_account' },
     ]);
   }
 
@@ -463,6 +478,45 @@ export class MongoStore implements Store {
     return (await this.finalized.findOne({ _id: chain }))?.number;
   }
 
+  async saveJudgedProof(proof: JudgedProof): Promise<void> {
+    const doc = {
+      registrarIndex: proof.registrarIndex,
+      nextCheckAt: proof.nextCheckAt,
+      inGrace: proof.grace !== undefined,
+      doc: proof,
+    };
+    await this.judgedProofs.replaceOne({ _id: judgedProofId(proof) }, doc, { upsert: true });
+  }
+
+  async dueJudgedProofs(registrarIndex: number, now: number, limit: number): Promise<JudgedProof[]> {
+    const docs = await this.judgedProofs
+      .find({ registrarIndex, nextCheckAt: { $lte: now } })
+      .sort({ nextCheckAt: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => d.doc);
+  }
+
+  async listJudgedProofs(account: string, registrarIndex: number): Promise<JudgedProof[]> {
+    const docs = await this.judgedProofs
+      .find({ 'doc.account': account, registrarIndex })
+      .sort({ 'doc.field': 1 })
+      .toArray();
+    return docs.map((d) => d.doc);
+  }
+
+  async deleteJudgedProofs(account: string, registrarIndex: number): Promise<number> {
+    return (await this.judgedProofs.deleteMany({ 'doc.account': account, registrarIndex })).deletedCount;
+  }
+
+  async countJudgedProofs(registrarIndex: number): Promise<{ proofs: number; inGrace: number }> {
+    const [proofs, inGrace] = await Promise.all([
+      this.judgedProofs.countDocuments({ registrarIndex }),
+      this.judgedProofs.countDocuments({ registrarIndex, inGrace: true }),
+    ]);
+    return { proofs, inGrace };
+  }
+
   async getCheckpoint(key: string): Promise<string | undefined> {
     return (await this.checkpoints.findOne({ _id: key }))?.value;
   }
@@ -522,4 +576,9 @@ async function listLog<T extends { account: string }>(log: Collection<T>, accoun
     .sort({ _id: 1 })
     .toArray();
   return docs as unknown as T[];
+}
+
+/** One judged proof per account, registrar and field. */
+function judgedProofId(proof: Pick<JudgedProof, 'account' | 'registrarIndex' | 'field'>): string {
+  return `${proof.account}:${proof.registrarIndex}:${proof.field}`;
 }

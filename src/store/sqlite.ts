@@ -15,6 +15,7 @@ import {
   type ReviewRecord,
   type Snapshot,
 } from '../domain/request.js';
+import type { JudgedProof } from '../domain/sweep.js';
 import { isReadyForJudgement } from '../domain/verification.js';
 import {
   type ConsumeOutcome,
@@ -26,7 +27,7 @@ import {
   type Store,
 } from './store.js';
 
-const SCHEMA_VERSION = 7;
+const SCHEMA_VERSION = 8;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -151,6 +152,23 @@ CREATE TABLE IF NOT EXISTS finalized (
 ) STRICT;
 `;
 
+/**
+ * Schema 8: the judged proofs the sweep checks again (domain/sweep.ts), one per account, registrar
+ * and field, found by when they are due.
+ */
+const SCHEMA_8 = `
+CREATE TABLE IF NOT EXISTS judged_proofs (
+  account TEXT NOT NULL,
+  registrar_index INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  next_check_at INTEGER NOT NULL,
+  in_grace INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (account, registrar_index, field)
+) STRICT;
+CREATE INDEX IF NOT EXISTS judged_proofs_due ON judged_proofs (registrar_index, next_check_at);
+`;
+
 type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
@@ -204,6 +222,7 @@ export class SqliteStore implements Store {
       if (version < 5) this.db.exec(SCHEMA_5);
       if (version < 6) this.db.exec(SCHEMA_6);
       if (version < 7) this.db.exec(SCHEMA_7);
+      if (version < 8) this.db.exec(SCHEMA_8);
       if (version < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {
@@ -586,6 +605,56 @@ export class SqliteStore implements Store {
   async highestFinalized(chain: string): Promise<number | undefined> {
     const row = this.statement('SELECT number FROM finalized WHERE chain = ?').get(chain) as Row | undefined;
     return row ? Number(row.number) : undefined;
+  }
+
+  async saveJudgedProof(proof: JudgedProof): Promise<void> {
+    this.statement(
+      `INSERT INTO judged_proofs (account, registrar_index, field, next_check_at, in_grace, doc)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account, registrar_index, field) DO UPDATE SET next_check_at = excluded.next_check_at,
+           in_grace = excluded.in_grace, doc = excluded.doc`,
+    ).run(
+      proof.account,
+      proof.registrarIndex,
+      proof.field,
+      proof.nextCheckAt,
+      proof.grace ? 1 : 0,
+      JSON.stringify(proof),
+    );
+  }
+
+  async dueJudgedProofs(registrarIndex: number, now: number, limit: number): Promise<JudgedProof[]> {
+    return this.statement(
+      `SELECT doc FROM judged_proofs WHERE registrar_index = ? AND next_check_at <= ?
+         ORDER BY next_check_at, account, field LIMIT ?`,
+    )
+      .all(registrarIndex, now, limit)
+      .map((row) => parse<JudgedProof>(row) as JudgedProof);
+  }
+
+  async listJudgedProofs(account: string, registrarIndex: number): Promise<JudgedProof[]> {
+    return this.statement(
+      'SELECT doc FROM judged_proofs WHERE account = ? AND registrar_index = ? ORDER BY field',
+    )
+      .all(account, registrarIndex)
+      .map((row) => parse<JudgedProof>(row) as JudgedProof);
+  }
+
+  async deleteJudgedProofs(account: string, registrarIndex: number): Promise<number> {
+    return Number(
+      this.statement('DELETE FROM judged_proofs WHERE account = ? AND registrar_index = ?').run(
+        account,
+        registrarIndex,
+      ).changes,
+    );
+  }
+
+  async countJudgedProofs(registrarIndex: number): Promise<{ proofs: number; inGrace: number }> {
+    const row = this.statement(
+      `SELECT count(*) AS n, coalesce(sum(in_grace), 0) AS grace FROM judged_proofs
+         WHERE registrar_index = ?`,
+    ).get(registrarIndex) as Row;
+    return { proofs: Number(row.n), inGrace: Number(row.grace) };
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

@@ -10,6 +10,7 @@ import type {
   ReviewRecord,
   Snapshot,
 } from '../domain/request.js';
+import type { JudgedProof } from '../domain/sweep.js';
 
 export type ConsumeOutcome =
   | { ok: true; challenge: Challenge }
@@ -126,6 +127,20 @@ export interface Store {
    */
   raiseFinalized(chain: string, number: number): Promise<number>;
   highestFinalized(chain: string): Promise<number | undefined>;
+
+  /**
+   * The sweep (domain/sweep.ts): keeps a judged proof, one per account, registrar and field,
+   * replacing the one there.
+   */
+  saveJudgedProof(proof: JudgedProof): Promise<void>;
+  /** The judged proofs of registrar `registrarIndex` due at `now`, the longest due first, at most `limit`. */
+  dueJudgedProofs(registrarIndex: number, now: number, limit: number): Promise<JudgedProof[]>;
+  /** The judged proofs of one account, by field. */
+  listJudgedProofs(account: string, registrarIndex: number): Promise<JudgedProof[]>;
+  /** Deletes an account's judged proofs (its judgement was replaced, cleared or given OutOfDate). Returns how many. */
+  deleteJudgedProofs(account: string, registrarIndex: number): Promise<number>;
+  /** How many judged proofs registrar `registrarIndex` keeps, and how many of them are in a grace period. */
+  countJudgedProofs(registrarIndex: number): Promise<{ proofs: number; inGrace: number }>;
 
   getCheckpoint(key: string): Promise<string | undefined>;
   /** Keeps `value` under `key`; with `expiresAt`, until then only (deleteExpiredCheckpoints). */

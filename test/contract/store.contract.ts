@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Field } from '../../src/domain/fields.js';
 import type { Challenge, JudgementRequest } from '../../src/domain/request.js';
+import type { JudgedProof } from '../../src/domain/sweep.js';
 import { DuplicateError, type Store } from '../../src/store/store.js';
 
 export interface StoreHarness {
@@ -533,6 +534,50 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.releaseHandles('req-a1', [])).toBe(0);
       expect(await other.releaseHandles('req-a1')).toBe(1);
       expect(await store.handleHolders([key])).toEqual(['acct-b']);
+    });
+
+    it('keeps judged proofs per account and field, finds the due ones in order, counts and deletes them', async () => {
+      // A registrar index of its own: the counts are of this test's proofs alone.
+      const index = 1_000 + (counter % 1_000_000);
+      const account = unique('judged');
+      const other_account = unique('judged');
+      const proof = (a: string, field: Field, nextCheckAt: number, extra: Partial<JudgedProof> = {}) => ({
+        account: a,
+        registrarIndex: index,
+        field,
+        subject: `${field}-subject`,
+        identityHash: `0x${'cd'.repeat(32)}`,
+        judgedAt: 1_000,
+        nextCheckAt,
+        ...extra,
+      });
+      await store.saveJudgedProof(proof(account, 'web', 5_000, { nonce: 'NONCE234' }));
+      await store.saveJudgedProof(proof(account, 'github', 3_000, { serviceId: '42' }));
+      await other.saveJudgedProof(proof(other_account, 'web', 4_000));
+      // Another registrar's proof is none of this one's.
+      await store.saveJudgedProof({ ...proof(account, 'web', 1_000), registrarIndex: index + 1 });
+      expect(await store.countJudgedProofs(index)).toEqual({ proofs: 3, inGrace: 0 });
+      expect((await other.dueJudgedProofs(index, 4_500, 10)).map((p) => [p.account, p.field])).toEqual([
+        [account, 'github'],
+        [other_account, 'web'],
+      ]);
+      expect(await store.dueJudgedProofs(index, 10_000, 1)).toEqual([
+        proof(account, 'github', 3_000, { serviceId: '42' }),
+      ]);
+      expect(await store.dueJudgedProofs(index, 2_999, 10)).toEqual([]);
+      // Saved again: replaced, not added; a grace is counted.
+      const grace = { since: 6_000, until: 9_000, reason: 'the line is gone' };
+      await other.saveJudgedProof(proof(account, 'web', 9_000, { nonce: 'NONCE234', grace }));
+      expect(await store.countJudgedProofs(index)).toEqual({ proofs: 3, inGrace: 1 });
+      expect(await store.listJudgedProofs(account, index)).toEqual([
+        proof(account, 'github', 3_000, { serviceId: '42' }),
+        proof(account, 'web', 9_000, { nonce: 'NONCE234', grace }),
+      ]);
+      expect(await other.deleteJudgedProofs(account, index)).toBe(2);
+      expect(await store.listJudgedProofs(account, index)).toEqual([]);
+      expect(await store.countJudgedProofs(index)).toEqual({ proofs: 1, inGrace: 0 });
+      expect(await store.listJudgedProofs(account, index + 1)).toHaveLength(1);
+      expect(await store.deleteJudgedProofs(account, index)).toBe(0);
     });
 
     it('has everything written still there after it is closed and opened again', async () => {

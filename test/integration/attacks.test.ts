@@ -456,6 +456,7 @@ describe('a stranger who sends what no form sends', () => {
       [`${admin}/admin/review`, 'account', bearer],
       [`${admin}/admin/judge`, 'account', bearer],
       [`${admin}/admin/rescan`, undefined, bearer],
+      [`${admin}/admin/sweep`, undefined, bearer],
     ];
     const bodies = (key: string | undefined): [string, unknown][] => [
       ['an unknown key', { unknown: 'x' }],

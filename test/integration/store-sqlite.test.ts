@@ -20,7 +20,7 @@ describe('the SQLite store file', () => {
     const raw = new DatabaseSync(path);
     raw.exec('PRAGMA user_version = 99');
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 7');
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 8');
   });
 
   it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again, reviews can be logged', async () => {
@@ -135,6 +135,31 @@ describe('the SQLite store file', () => {
       expect(await store.raiseFinalized('0xgenesis', 12)).toBe(12);
       expect(await store.raiseFinalized('0xgenesis', 10)).toBe(12);
       expect(await store.highestFinalized('0xgenesis')).toBe(12);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('upgrades a schema-7 file: judged proofs can be kept and found due', async () => {
+    const path = join(dir, 'schema7-judged-proofs.sqlite');
+    new SqliteStore(path).close();
+    const raw = new DatabaseSync(path);
+    // What schema 7 was: no judged proofs table.
+    raw.exec('DROP TABLE judged_proofs; PRAGMA user_version = 7;');
+    raw.close();
+    const store = new SqliteStore(path);
+    try {
+      const proof = {
+        account: 'a',
+        registrarIndex: 1,
+        field: 'web' as const,
+        subject: 'example.org',
+        identityHash: '0x00',
+        judgedAt: 1,
+        nextCheckAt: 2,
+      };
+      await store.saveJudgedProof(proof);
+      expect(await store.dueJudgedProofs(1, 2, 10)).toEqual([proof]);
     } finally {
       await store.close();
     }

@@ -216,6 +216,22 @@ describe('configuration', () => {
     ]);
   });
 
+  it('checks judged proofs again every 30 days with 14 days of grace, unless told otherwise; 0 turns it off', () => {
+    expect(loadConfig(valid).sweep).toEqual({ periodMs: 30 * 86_400_000, graceMs: 14 * 86_400_000 });
+    expect(
+      loadConfig({ ...valid, REGISTRAR_RECHECK_JUDGED_DAYS: '7', REGISTRAR_GRACE_DAYS: '0' }).sweep,
+    ).toEqual({ periodMs: 7 * 86_400_000, graceMs: 0 });
+    expect(loadConfig({ ...valid, REGISTRAR_RECHECK_JUDGED_DAYS: '0' }).sweep).toBeUndefined();
+    // Tests give seconds, which win over the days.
+    expect(
+      loadConfig({ ...valid, REGISTRAR_RECHECK_JUDGED_SECONDS: '2', REGISTRAR_GRACE_SECONDS: '8' }).sweep,
+    ).toEqual({ periodMs: 2_000, graceMs: 8_000 });
+    expect(problemsOf({ ...valid, REGISTRAR_GRACE_DAYS: '-1' })[0]).toMatch(/^REGISTRAR_GRACE_DAYS: /);
+    expect(problemsOf({ ...valid, REGISTRAR_RECHECK_JUDGED_DAYS: 'monthly' })[0]).toMatch(
+      /^REGISTRAR_RECHECK_JUDGED_DAYS: /,
+    );
+  });
+
   it('judges on display names alone only when REGISTRAR_ALLOW_DISPLAY_ONLY says so', () => {
     expect(loadConfig(valid).allowDisplayOnly).toBe(false);
     expect(loadConfig({ ...valid, REGISTRAR_ALLOW_DISPLAY_ONLY: 'true' }).allowDisplayOnly).toBe(true);
