@@ -239,7 +239,9 @@ export class WebChannel implements Channel {
     return new Promise((resolve, reject) => {
       const req = request(
         url,
-        { method: 'GET', lookup: this.lookup, headers: { accept: 'text/plain' } },
+        // A socket of its own each time (`agent: false`): a pooled one would skip the look-up,
+        // so a site moved or gone in DNS would still be read at its old address.
+        { method: 'GET', agent: false, lookup: this.lookup, headers: { accept: 'text/plain' } },
         (res) => {
           const status = res.statusCode ?? 0;
           if (status >= 300 && status < 400 && res.headers.location) {

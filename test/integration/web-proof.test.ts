@@ -219,6 +219,16 @@ describe('the web proof checked again by the sweep', () => {
     expect(answer.kind).toBe('unknown');
   }, 60_000);
 
+  it('reads the site at the address DNS gives now: one moved to where nothing answers is unknown, not gone', async () => {
+    // An answer without the line (a connection the client could keep), then the site moves.
+    expect((await channel.recheck(judged())).kind).toBe('gone');
+    // Test sites take 127.8 and up: nothing listens on 127.7.0.9.
+    site.addresses.set('site.example.test', '127.7.0.9');
+    const moved = await channel.recheck(judged());
+    expect(moved).toMatchObject({ kind: 'unknown', reason: expect.stringContaining('could not be read') });
+    expect(site.visits).toHaveLength(1);
+  });
+
   it('is unknown without the published line kept (nothing to look for)', async () => {
     const { nonce: _, ...withoutNonce } = judged();
     expect((await channel.recheck(withoutNonce)).kind).toBe('unknown');
