@@ -20,7 +20,7 @@ describe('the SQLite store file', () => {
     const raw = new DatabaseSync(path);
     raw.exec('PRAGMA user_version = 99');
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 7');
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 8');
   });
 
   it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again, reviews can be logged', async () => {
@@ -135,6 +135,30 @@ describe('the SQLite store file', () => {
       expect(await store.raiseFinalized('0xgenesis', 12)).toBe(12);
       expect(await store.raiseFinalized('0xgenesis', 10)).toBe(12);
       expect(await store.highestFinalized('0xgenesis')).toBe(12);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('upgrades a schema-7 file: sanctions lists and hits can be kept', async () => {
+    const path = join(dir, 'schema7-sanctions.sqlite');
+    new SqliteStore(path).close();
+    const raw = new DatabaseSync(path);
+    // What schema 7 was: no sanctions tables.
+    raw.exec('DROP TABLE sanctions_lists; DROP TABLE sanctions_hits; PRAGMA user_version = 7;');
+    raw.close();
+    const store = new SqliteStore(path);
+    try {
+      expect(await store.sanctionsListInfo()).toEqual([]);
+      await store.replaceSanctionsList({
+        format: 'eu',
+        source: 'eu.xml',
+        listDate: '2026-12-01',
+        importedAt: 1,
+        entries: [{ uid: '1', kind: 'person', names: ['A B'] }],
+      });
+      expect((await store.sanctionsListInfo())[0]?.entryCount).toBe(1);
+      expect(await store.listSanctionsHits()).toEqual([]);
     } finally {
       await store.close();
     }
