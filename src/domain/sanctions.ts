@@ -5,6 +5,9 @@
  */
 import type { Field } from './fields.js';
 
+/** The largest list file taken, fetched or uploaded (the OFAC and EU XML files are well under it). */
+export const MAX_SANCTIONS_FILE_BYTES = 64 * 1024 * 1024;
+
 export const SANCTIONS_FORMATS = ['ofac', 'eu'] as const;
 export type SanctionsFormat = (typeof SANCTIONS_FORMATS)[number];
 

@@ -79,6 +79,7 @@ export function buildRegistrar(o: {
     challengeTtlMs: config.challengeTtlSeconds * 1000,
     log,
     operator: o.operator,
+    sanctions: { skeletons: chain.skeletons, display: config.sanctions.display },
   });
   const watcher = new Watcher(
     connection,

@@ -30,10 +30,12 @@ import {
   withStatus,
 } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
+import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
 import type { HandleGuard } from './handles.js';
 import type { Judging } from './judging.js';
 import type { Proofs } from './proofs.js';
+import type { Screening } from './sanctions.js';
 import { updateWithRetry } from './updates.js';
 
 /** What the registrar reads from the chain. */
@@ -74,6 +76,8 @@ export interface LifecycleOptions {
   startChannels: () => void;
   /** One account per handle: claims dropped with the proofs they came from. */
   handles?: HandleGuard;
+  /** Sanctions screening (sanctions.ts): absent, names are not screened. */
+  screening?: Pick<Screening, 'screenRequest' | 'displayHeld'>;
 }
 
 /** Where the chain shows a judgement final: its block, and the extrinsic that gave it when known. */
@@ -317,13 +321,25 @@ export class RequestLifecycle implements WatcherHandler {
   private async capabilities(account: string): Promise<Capabilities> {
     const entry = await this.registrarEntry();
     const refusedUntil = await this.refusedUntil(account);
+    const sanctionsHeld = await this.o.screening?.displayHeld();
     return {
       mask: entry.fields,
       channels: new Set(this.channels.keys()),
       policy: this.o.policy ?? DEFAULT_POLICY,
       ...(this.o.names ? { lookAlikes: await this.o.names.lookAlikes(account) } : {}),
+      ...(sanctionsHeld ? { sanctionsHeld } : {}),
       ...(refusedUntil !== undefined ? { refusedUntil } : {}),
     };
+  }
+
+  /**
+   * Screens the names of a request just planned; a hit only goes to the operator's review queue,
+   * and a screening that fails (the store) is logged and leaves the request as it is.
+   */
+  private async screen(request: JudgementRequest): Promise<void> {
+    await this.o.screening?.screenRequest(request).catch((error: unknown) => {
+      this.o.log.error({ account: request.account, err: errorText(error) }, 'sanctions screening failed');
+    });
   }
 
   /** Until when the account is refused: our last Erroneous judgement of it, plus the refusal time. */
@@ -361,6 +377,7 @@ export class RequestLifecycle implements WatcherHandler {
     }
     this.o.log.info({ account, request: request.id, fields: Object.keys(plan.fields) }, 'request opened');
     await this.proofs.issue(request, plan.toChallenge);
+    await this.screen(request);
     this.judging.whenReady(request, true);
     return true;
   }
@@ -387,6 +404,7 @@ export class RequestLifecycle implements WatcherHandler {
     await this.o.store.voidChallenges(updated.id, this.now(), plan.toVoid);
     await this.o.handles?.release(updated.id, unproven(updated));
     await this.proofs.issue(updated, plan.toChallenge);
+    await this.screen(updated);
     this.judging.whenReady(updated);
   }
 

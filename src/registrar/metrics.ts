@@ -13,6 +13,10 @@ export interface RegistrarMetrics {
   fieldConfirmed(field: Field): void;
   /** included, different-identity or failed. */
   judgement(outcome: string, secondsSinceRequest?: number): void;
+  /** A new sanctions screening hit, by field (legal, display). */
+  sanctionsHit(field: Field): void;
+  /** A fetch of the sanctions list from its URL: ok or failed (the kept list stays). */
+  sanctionsFetch(outcome: 'ok' | 'failed'): void;
 }
 
 export const NO_METRICS: RegistrarMetrics = {
@@ -20,6 +24,8 @@ export const NO_METRICS: RegistrarMetrics = {
   challengeUndelivered: () => undefined,
   fieldConfirmed: () => undefined,
   judgement: () => undefined,
+  sanctionsHit: () => undefined,
+  sanctionsFetch: () => undefined,
 };
 
 export interface MetricSources {
@@ -52,6 +58,18 @@ export function createMetrics(sources: MetricSources): { registry: Registry; met
   const judgements = new Counter({
     name: 'registrar_judgements_total',
     help: 'Judgement submissions, by outcome (included, different-identity, failed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const sanctionsHits = new Counter({
+    name: 'registrar_sanctions_hits_total',
+    help: 'Names found like a sanctions list entry (each put in the operator review queue), by field',
+    labelNames: ['field'],
+    registers: [registry],
+  });
+  const sanctionsFetches = new Counter({
+    name: 'registrar_sanctions_fetches_total',
+    help: 'Fetches of the sanctions list from REGISTRAR_SANCTIONS_URL, by outcome (ok, failed: the kept list stays)',
     labelNames: ['outcome'],
     registers: [registry],
   });
@@ -125,6 +143,8 @@ export function createMetrics(sources: MetricSources): { registry: Registry; met
         judgements.inc({ outcome });
         if (outcome === 'included' && seconds !== undefined) latency.observe(seconds);
       },
+      sanctionsHit: (field) => sanctionsHits.inc({ field }),
+      sanctionsFetch: (outcome) => sanctionsFetches.inc({ outcome }),
     },
   };
 }

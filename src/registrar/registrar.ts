@@ -11,6 +11,7 @@ import type { Channel, LiveChallenge, PageChallenge, ProofOutcome, ProofSink } f
 import type { AnswerWay } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import type { HandleRule } from '../domain/handles.js';
+import type { Skeletons } from '../domain/look-alikes.js';
 import type { OperatorInfo } from '../domain/operator.js';
 import type { ReviewRecord, Snapshot } from '../domain/request.js';
 import type { Policy } from '../domain/verification.js';
@@ -29,6 +30,7 @@ import {
   type ResendOutcome,
   type SeenByReviewer,
 } from './proofs.js';
+import { Screening } from './sanctions.js';
 import { type RequestStatusView, StatusReader } from './status.js';
 import type { ChallengeTokens } from './tokens.js';
 
@@ -64,6 +66,8 @@ export interface RegistrarOptions {
   handles?: { rule: HandleRule; parentOf: (account: string) => Promise<string | undefined> };
   /** Who runs the registrar, named in every message (the index alone when absent). */
   operator?: OperatorInfo;
+  /** Sanctions screening of legal names (and display names with `display`); absent, none. */
+  sanctions?: { skeletons: Skeletons; display: boolean };
   now?: () => number;
 }
 
@@ -75,6 +79,8 @@ export class Registrar implements WatcherHandler, ProofSink {
   private readonly listening: ListeningChannels;
   /** Delivers challenges; started by whoever runs the registrar (the leader, parts/leader.ts). */
   readonly outbox: Outbox;
+  /** Sanctions screening: lists imported, names screened, the review queue's hits. */
+  readonly screening: Screening | undefined;
 
   constructor(private readonly o: RegistrarOptions) {
     const judges = o.judges ?? (() => true);
@@ -138,6 +144,18 @@ export class Registrar implements WatcherHandler, ProofSink {
       metrics,
       ...(handles ? { handles } : {}),
     });
+    this.screening = o.sanctions
+      ? new Screening({
+          store: o.store,
+          identity: (account) => o.chain.identity(account),
+          registrarIndex: o.registrarIndex,
+          skeletons: o.sanctions.skeletons,
+          display: o.sanctions.display,
+          log: o.log,
+          now,
+          metrics,
+        })
+      : undefined;
     this.listening = new ListeningChannels(channels.values(), this, o.log, () => this.outbox.kick());
     this.lifecycle = new RequestLifecycle({
       store: o.store,
@@ -154,6 +172,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       judging: this.judging,
       startChannels: () => this.listening.start(),
       ...(handles ? { handles } : {}),
+      ...(this.screening ? { screening: this.screening } : {}),
     });
     this.statusReader = new StatusReader({
       store: o.store,
