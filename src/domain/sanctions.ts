@@ -42,7 +42,7 @@ export type ScreenedField = Extract<Field, 'legal' | 'display'>;
 
 /** A name of an identity found like a listed one: an item of the operator's review queue. */
 export interface SanctionsHit {
-  /** One per account, field, identity, list and entry: screening the same again adds nothing. */
+  /** One per account, field, identity, list format and entry: screening the same again adds nothing. */
   id: string;
   account: string;
   registrarIndex: number;
@@ -67,15 +67,10 @@ export class SanctionsListError extends Error {
   }
 }
 
-/** The hit's id: the same account, field, identity, list and entry always make the same one. */
+/**
+ * The hit's id: the same account, field, identity, list format and entry always make the same one,
+ * whatever the list's date, so a list fetched again every day does not queue a known hit again.
+ */
 export function hitId(hit: Omit<SanctionsHit, 'id' | 'name' | 'score' | 'reason' | 'at'>): string {
-  return [
-    hit.account,
-    hit.registrarIndex,
-    hit.field,
-    hit.identityHash,
-    hit.list.format,
-    hit.list.listDate,
-    hit.uid,
-  ].join('|');
+  return [hit.account, hit.registrarIndex, hit.field, hit.identityHash, hit.list.format, hit.uid].join('|');
 }

@@ -34,12 +34,19 @@ export async function importList(admin: AdminClientSettings, file: string, forma
     list?: ListRow;
     screened?: number;
     hits?: number;
+    screeningFailed?: string;
     error?: string;
   }>(admin, 'POST', `/admin/sanctions/import?${query}`, await readFile(file, 'utf8'), 'application/xml');
   if (code !== 200 || !body.list) {
     throw new OperatorError(`${body.error ?? `the daemon answered ${code}`}; the kept list is unchanged`);
   }
-  return `Imported the ${body.list.format} list of ${body.list.listDate} (${body.list.entryCount} entries) from ${body.list.source}.\nScreened ${body.screened} name(s) again: ${body.hits} new hit(s) in the review queue.\n`;
+  const imported = `Imported the ${body.list.format} list of ${body.list.listDate} (${body.list.entryCount} entries) from ${body.list.source}.\n`;
+  if (body.screeningFailed) {
+    throw new OperatorError(
+      `${imported}Screening again against it failed (${body.screeningFailed}); import it again to screen`,
+    );
+  }
+  return `${imported}Screened ${body.screened} name(s) again: ${body.hits} new hit(s) in the review queue.\n`;
 }
 
 async function sanctionsState(admin: AdminClientSettings): Promise<{ lists: ListRow[]; hits: HitRow[] }> {

@@ -19,6 +19,7 @@ import {
 } from '../domain/sanctions.js';
 import { parseSanctionsList } from '../domain/sanctions-file.js';
 import type { Store } from '../store/store.js';
+import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
 import type { RegistrarMetrics } from './metrics.js';
 
@@ -44,6 +45,8 @@ export interface ImportOutcome {
   screened: number;
   /** Hits that were new. */
   hits: number;
+  /** Why screening again stopped, when it did (the list is kept all the same). */
+  screeningFailed?: string;
 }
 
 /** A hit as the review queue shows it: with the operator's review since, once there is one. */
@@ -167,9 +170,16 @@ export class Screening {
       { list: list.format, listDate: list.listDate, entries: list.entries.length },
       'sanctions list imported',
     );
-    const { screened, hits } = await this.screenAgain();
     const { entries, ...info } = list;
-    return { list: { ...info, entryCount: entries.length }, screened, hits };
+    const kept = { ...info, entryCount: entries.length };
+    try {
+      return { list: kept, ...(await this.screenAgain()) };
+    } catch (error) {
+      // The list is kept; what failed (the chain, the store) is said, and the next import or
+      // fetch screens again.
+      this.o.log.error({ err: errorText(error) }, 'screening against the new sanctions list failed');
+      return { list: kept, screened: 0, hits: 0, screeningFailed: errorText(error) };
+    }
   }
 
   /** Every open request's names, and every legal name judged good by this registrar, screened now. */

@@ -221,6 +221,9 @@ describe('sanctions screening', () => {
       expect(fetched).toMatch(/eu\s+http:\/\/127\.0\.0\.1:\d+\/lists\/eu\.xml\s+2026-12-04/);
       expect(fetched).not.toContain('secret-token');
       expect(h.logs()).not.toContain('secret-token');
+      // The hits known from the earlier EU list are not queued again for the newer one.
+      const state = await cli(['sanctions', 'status'], h.env());
+      expect(state.stdout).toContain('review queue: 3 hit(s)');
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
