@@ -189,6 +189,60 @@ describe('sanctions screening', () => {
     expect(h.logs()).not.toMatch(/Корсаков|Korsakov|Belogorov|Ostrovsky|KORSAKOV|BELOGOROV/i);
   });
 
+  it('refuses an upload that is no list, a bad query, a DOCTYPE, a stranger and the public port, keeping the lists', async () => {
+    const admin = `http://127.0.0.1:${adminPort}`;
+    const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const before = (await cli(['sanctions', 'status'], h.env())).stdout;
+    const post = (query: string, body: string, headers: Record<string, string> = {}) =>
+      fetch(`${admin}/admin/sanctions/import?${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/xml', ...bearer, ...headers },
+        body,
+      });
+    const sdn = readFileSync(fixture('sdn.xml'), 'utf8');
+    const refusals: [string, Response, RegExp][] = [
+      [
+        'JSON',
+        await post('source=x', '{"entries":[]}', { 'content-type': 'application/json' }),
+        /expected the list file as the body/,
+      ],
+      ['no source', await post('', sdn), /not understood: querystring must have required property 'source'/],
+      ['an unknown format', await post('source=x&format=un', sdn), /not understood: querystring.format/],
+      ['an unknown key', await post('source=x&unknown=1', sdn), /not understood/],
+      ['a source of 1,000 characters', await post(`source=${'x'.repeat(1_000)}`, sdn), /not understood/],
+      [
+        'entities that expand',
+        await post(
+          'source=x',
+          `<?xml version="1.0"?><!DOCTYPE sdnList [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>${sdn.slice(sdn.indexOf('<sdnList'))}`,
+        ),
+        /DOCTYPE/,
+      ],
+      [
+        'an HTML page',
+        await post('source=x', '<html><body>Moved</body></html>'),
+        /expected the OFAC SDN XML/,
+      ],
+    ];
+    for (const [what, response, message] of refusals) {
+      expect([what, response.status, await response.text()]).toEqual([
+        what,
+        400,
+        expect.stringMatching(message),
+      ]);
+    }
+    // Without the token, or on the public server: nothing.
+    const stranger = await fetch(`${admin}/admin/sanctions/import?source=x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml' },
+      body: sdn,
+    });
+    expect(stranger.status).toBe(401);
+    expect((await fetch(`${admin}/admin/sanctions`)).status).toBe(401);
+    expect((await fetch(`${h.url}/admin/sanctions`, { headers: bearer })).status).toBe(404);
+    expect((await cli(['sanctions', 'status'], h.env())).stdout).toBe(before);
+  });
+
   it('keeps the list there was when its URL fails, and fetches it from the URL when it answers', async () => {
     let body = 'Service Unavailable';
     let code = 503;
