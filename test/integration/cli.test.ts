@@ -5,7 +5,7 @@
  * API behind its token when the operator keeps it off the public server. The CLI is the compiled
  * one; the admin API is the daemon's own (`buildAdminServer`), over a real store.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -208,6 +208,26 @@ describe('registrar sanctions', () => {
     expect((await store.sanctionsLists()).map((l) => l.entries.length)).toEqual([4, 6]);
     const hits = await cli(['sanctions', 'hits', '--json'], adminOnly());
     expect(hits).toEqual({ code: 0, stdout: '[]\n', stderr: '' });
+  });
+
+  it('takes a file up to 64 MiB: the CLI refuses a bigger one before sending, the admin API too', async () => {
+    received.length = 0;
+    const big = join(mkdtempSync(join(tmpdir(), 'sanctions-')), 'big.xml');
+    // A sparse file: its size is what is checked, nothing is read.
+    writeFileSync(big, '');
+    truncateSync(big, 64 * 1024 * 1024 + 1);
+    const before = await store.sanctionsListInfo();
+    const refused = await cli(['sanctions', 'import', big], adminOnly());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('is larger than 67108864 bytes');
+    expect(received).toEqual([]);
+    const response = await fetch(`${adminUrl}/admin/sanctions/import?source=big.xml`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/xml' },
+      body: Buffer.alloc(64 * 1024 * 1024 + 1, 0x20),
+    });
+    expect(response.status).toBe(413);
+    expect(await store.sanctionsListInfo()).toEqual(before);
   });
 
   it('checks its arguments before anything is sent (exit code 2)', async () => {
