@@ -189,6 +189,34 @@ describe('sanctions screening', () => {
     expect(h.logs()).not.toMatch(/Корсаков|Korsakov|Belogorov|Ostrovsky|KORSAKOV|BELOGOROV/i);
   });
 
+  it('screens a legal name again when the person edits it, for the identity as edited', async () => {
+    const person = await h.newPerson({ display: 'Nikos', email: 'nikos@example.org', legal: 'Maria Lopez' });
+    await h.chain.requestJudgement(person, h.index, 2n * FEE);
+    const first = await h.statusBecomes(person.address, 'open');
+    expect(await hitsOf(person.address)).toEqual([]);
+    // The edit keeps the pending request (FeePaid survives set_identity); the new name is listed.
+    await h.chain.setIdentity(person, {
+      display: 'Nikos',
+      email: 'nikos@example.org',
+      legal: 'Ν. Παπαδάκης',
+    });
+    const hits = await eventually(async () => {
+      const found = await hitsOf(person.address);
+      return found.length > 0 ? found : undefined;
+    }, 'a hit for the edited legal name');
+    const edited = await h.statusOf(person.address);
+    expect(edited.identityHash).not.toBe(first.identityHash);
+    expect(hits).toEqual([
+      expect.objectContaining({
+        field: 'legal',
+        uid: '800002',
+        identityHash: edited.identityHash,
+        reason: 'request',
+      }),
+    ]);
+    expect(edited.fields.legal).toMatchObject({ status: 'awaiting', review: true });
+  });
+
   it('refuses an upload that is no list, a bad query, a DOCTYPE, a stranger and the public port, keeping the lists', async () => {
     const admin = `http://127.0.0.1:${adminPort}`;
     const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -264,6 +292,9 @@ describe('sanctions screening', () => {
       const kept = await cli(['sanctions', 'status'], h.env());
       expect(kept.stdout).toMatch(/eu\s+eu.xml\s+2026-12-01/);
 
+      const queued = JSON.parse((await cli(['sanctions', 'hits', '--json'], h.env())).stdout)
+        .length as number;
+      expect(queued).toBeGreaterThan(0);
       body = readFileSync(fixture('eu.xml'), 'utf8').replace('2026-12-01T16', '2026-12-04T16');
       code = 200;
       await h.restart({ REGISTRAR_SANCTIONS_URL: url });
@@ -277,7 +308,7 @@ describe('sanctions screening', () => {
       expect(h.logs()).not.toContain('secret-token');
       // The hits known from the earlier EU list are not queued again for the newer one.
       const state = await cli(['sanctions', 'status'], h.env());
-      expect(state.stdout).toContain('review queue: 3 hit(s)');
+      expect(state.stdout).toContain(`review queue: ${queued} hit(s)`);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
