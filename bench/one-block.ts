@@ -66,10 +66,14 @@ const record = (figure: string, target: string, value: number, shown: string, me
   console.log(`  ${figure}: ${shown} (target ${target}) ${met ? 'met' : 'NOT met'}`);
 };
 
-/** Submits without building a block (the producer builds them); resolves with the block it is in. */
-function submit(tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair): Promise<string> {
+/**
+ * Submits without building a block (the producer builds them); resolves with the block it is in.
+ * The nonce is given: chopsticks says InBlock before it moves its head, and a nonce read from the
+ * node in between is the one just used (refused as stale, seen at 2 s blocks).
+ */
+function submit(tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair, nonce: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, { era: 0 }, (result) => {
+    tx.signAndSend(signer, { era: 0, nonce }, (result) => {
       if (result.isError) reject(new Error(`${tx.method.method}: ${result.status.type}`));
       if (result.status.isInBlock) resolve(result.status.asInBlock.toHex());
     }).catch(reject);
@@ -153,6 +157,7 @@ async function pickupAndJudgement(blockMs: number): Promise<void> {
             email: { Raw: `pickup${i}@example.org` },
           } as never),
           p,
+          0,
         ),
       ),
     );
@@ -160,7 +165,7 @@ async function pickupAndJudgement(blockMs: number): Promise<void> {
       world.mailbox.nextMail(`pickup${i}@example.org`, 1, 120_000).then((mail) => ({ mail, at: Date.now() })),
     );
     const inBlocks = await Promise.all(
-      people.map((p) => submit(api.tx.identity.requestJudgement(world.index, FEE), p)),
+      people.map((p) => submit(api.tx.identity.requestJudgement(world.index, FEE), p, 1)),
     );
     const arrived = await Promise.all(mails);
     const delays: number[] = [];

@@ -2,10 +2,10 @@
 /**
  * The `registrar` command. `run` starts the daemon (as `npm start` does); `dev` starts the
  * all-in-one dev mode and `dev request` asks it for a judgement; `mask` turns field names into the
- * bitflag mask for `identity.setFields`; `config check`, `pending`, `status` and `rescan` serve the
- * operator. Exit codes: 0 done, 1 failed (a check failed, the daemon is unreachable), 2 wrong usage or
+ * bitflag mask for `identity.setFields`; `config check`, `pending`, `status`, `rescan` and `sweep`
+ * serve the operator. Exit codes: 0 done, 1 failed (a check failed, the daemon is unreachable), 2 wrong usage or
  * configuration, 3 no such request. The commands that talk to the running daemon (pending, status,
- * reviews, rescan, review, judge) read only the admin API's address and token, and check their
+ * reviews, rescan, sweep, review, judge) read only the admin API's address and token, and check their
  * arguments before anything is sent.
  */
 import { userInfo } from 'node:os';
@@ -21,6 +21,8 @@ const USAGE = `usage: registrar <command>
   status ACCOUNT [--json]               one request's fields and what blocks it
   reviews ACCOUNT [--json]              the operators' reviews of an account (the audit log)
   rescan                                read chain storage now and bring every request up to date
+  sweep [--json]                        check again now the judged proofs that are due (websites' lines,
+                                        ...) and print what each check found
   review ACCOUNT FIELD --confirm|--reject [--identity HASH | --value TEXT] [--note TEXT] [--by NAME]
                                         the operator's verdict on a legal name or image, or a display
                                         name the guard flagged allowed (display --confirm), for the identity
@@ -112,6 +114,7 @@ async function operatorCommand(command: string, rest: string[]): Promise<void> {
     status: ['json'],
     reviews: ['json'],
     rescan: [],
+    sweep: ['json'],
     review: ['confirm', 'reject', 'note', 'by', 'identity', 'value'],
     judge: ['yes', 'by'],
   };
@@ -122,6 +125,7 @@ async function operatorCommand(command: string, rest: string[]): Promise<void> {
     switch (command) {
       case 'pending':
       case 'rescan':
+      case 'sweep':
         args.noMoreThan(positionals, 0);
         return { by };
       case 'review': {
@@ -151,6 +155,7 @@ async function operatorCommand(command: string, rest: string[]): Promise<void> {
   try {
     if (command === 'pending') process.stdout.write(await operator.pending(admin, values.json === true));
     else if (command === 'rescan') process.stdout.write(await operator.rescan(admin));
+    else if (command === 'sweep') process.stdout.write(await operator.sweep(admin, values.json === true));
     else if (command === 'reviews')
       process.stdout.write(await operator.reviews(admin, account, values.json === true));
     else if (command === 'review') {
@@ -280,6 +285,7 @@ async function main(argv: string[]): Promise<void> {
     case 'status':
     case 'reviews':
     case 'rescan':
+    case 'sweep':
     case 'review':
     case 'judge':
       await operatorCommand(command, rest);

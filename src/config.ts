@@ -66,6 +66,11 @@ export interface Config {
   web: { dnsServers: string[]; allowLoopback: boolean } | undefined;
   /** How often published proofs (a website's line) are looked for without the person asking. */
   recheckSeconds: number;
+  /**
+   * Judged proofs checked again (the sweep, registrar/sweep.ts): each every `periodMs`, with
+   * `graceMs` for the person to restore one that is gone. Undefined: off.
+   */
+  sweep: { periodMs: number; graceMs: number } | undefined;
   /** How long a live status stream may go without news before it is ended. */
   streamIdleSeconds: number;
   /** PGP fingerprints proven by a signature (on by default). */
@@ -90,6 +95,12 @@ export interface Config {
   };
   /** Days a closed request's personal data is kept (0: deleted at once). */
   retentionDays: number;
+  /**
+   * Proving before paying (registrar/prepare.ts): how many hours a prepared request waits for the
+   * request on chain before it is deleted, and how many may be started a day per account and per
+   * client address. Off (undefined) with REGISTRAR_PREPARES_PER_ACCOUNT_PER_DAY=0.
+   */
+  preparing: { keptHours: number; perAccountPerDay: number; perClientPerDay: number } | undefined;
   /** Days after our Erroneous judgement during which an account's requests are not served (0: never refused). */
   refusalDays: number;
   /** One account per handle (domain/handles.ts): refuse a second account's proof, warn, or off. */
@@ -299,6 +310,11 @@ const settings = z.object({
   REGISTRAR_TWITTER_OEMBED_URL: serviceUrl('X oEmbed endpoint').default('https://publish.twitter.com'),
   REGISTRAR_WEB_PROOFS: booleanSetting.default(true),
   REGISTRAR_RECHECK_SECONDS: wholeNumber(10, 86_400).default(600),
+  REGISTRAR_RECHECK_JUDGED_DAYS: wholeNumber(0, 3_650).default(30),
+  REGISTRAR_GRACE_DAYS: wholeNumber(0, 3_650).default(14),
+  // Tests only (not in the README): the same two in seconds, so that a test's grace ends in it.
+  REGISTRAR_RECHECK_JUDGED_SECONDS: wholeNumber(1, 3_650 * 86_400).optional(),
+  REGISTRAR_GRACE_SECONDS: wholeNumber(0, 3_650 * 86_400).optional(),
   REGISTRAR_STATUS_STREAM_IDLE_SECONDS: wholeNumber(2, 86_400).default(900),
   REGISTRAR_WEB_DNS_SERVERS: z
     .string()
@@ -337,6 +353,9 @@ const settings = z.object({
   REGISTRAR_REQUESTS_PER_MINUTE_PER_IP: wholeNumber(1, 1_000_000).default(60),
   REGISTRAR_RETENTION_DAYS: wholeNumber(0, 3_650).default(7),
   REGISTRAR_REFUSAL_DAYS: wholeNumber(0, 3_650).default(30),
+  REGISTRAR_PREPARED_HOURS: wholeNumber(1, 8_760).optional(),
+  REGISTRAR_PREPARES_PER_ACCOUNT_PER_DAY: wholeNumber(0, 100).default(1),
+  REGISTRAR_PREPARES_PER_CLIENT_PER_DAY: wholeNumber(1, 10_000).default(5),
   REGISTRAR_ONE_ACCOUNT_PER_HANDLE: z
     .enum(['refuse', 'warn', 'off'], { error: 'expected refuse, warn or off' })
     .default('refuse'),
@@ -532,6 +551,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     pgp: s.REGISTRAR_PGP_PROOFS,
     recheckSeconds: s.REGISTRAR_RECHECK_SECONDS,
+    sweep: sweepTimes(s),
     streamIdleSeconds: s.REGISTRAR_STATUS_STREAM_IDLE_SECONDS,
     reviewFields: s.REGISTRAR_REVIEW_FIELDS,
     sanctions: {
@@ -549,6 +569,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestsPerMinutePerIp: s.REGISTRAR_REQUESTS_PER_MINUTE_PER_IP,
     },
     retentionDays: s.REGISTRAR_RETENTION_DAYS,
+    preparing:
+      s.REGISTRAR_PREPARES_PER_ACCOUNT_PER_DAY === 0
+        ? undefined
+        : {
+            // A week, or the retention of a closed request's values if shorter (at least an hour).
+            keptHours:
+              s.REGISTRAR_PREPARED_HOURS ?? Math.min(7 * 24, Math.max(1, s.REGISTRAR_RETENTION_DAYS * 24)),
+            perAccountPerDay: s.REGISTRAR_PREPARES_PER_ACCOUNT_PER_DAY,
+            perClientPerDay: s.REGISTRAR_PREPARES_PER_CLIENT_PER_DAY,
+          },
     refusalDays: s.REGISTRAR_REFUSAL_DAYS,
     oneAccountPerHandle: s.REGISTRAR_ONE_ACCOUNT_PER_HANDLE,
     whitelistFpRate: s.REGISTRAR_WHITELIST_FP_RATE,
@@ -564,6 +594,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: s.LOG_LEVEL,
   };
+}
+
+/** The sweep's period and grace in ms (the seconds, for tests, win over the days); undefined when off. */
+function sweepTimes(s: {
+  REGISTRAR_RECHECK_JUDGED_DAYS: number;
+  REGISTRAR_GRACE_DAYS: number;
+  REGISTRAR_RECHECK_JUDGED_SECONDS?: number | undefined;
+  REGISTRAR_GRACE_SECONDS?: number | undefined;
+}): Config['sweep'] {
+  const periodSeconds = s.REGISTRAR_RECHECK_JUDGED_SECONDS ?? s.REGISTRAR_RECHECK_JUDGED_DAYS * 86_400;
+  if (periodSeconds === 0) return undefined;
+  const graceSeconds = s.REGISTRAR_GRACE_SECONDS ?? s.REGISTRAR_GRACE_DAYS * 86_400;
+  return { periodMs: periodSeconds * 1000, graceMs: graceSeconds * 1000 };
 }
 
 /** The admin settings alone: with these names, read from the environment and the config file. */

@@ -144,13 +144,52 @@ export async function readRegistrar(api: ApiPromise, index: number): Promise<Reg
   };
 }
 
-/** The parent of a sub-identity (`SuperOf`), or undefined when the account is no one's sub. */
-export async function readParent(api: ApiPromise, account: string): Promise<string | undefined> {
+/** An account named as a sub-identity (`SuperOf`): its parent and the name the parent gave it. */
+export interface SubIdentity {
+  account: string;
+  parent: string;
+  /** The name as text; undefined when it is not a readable `Raw` name. */
+  name?: string;
+}
+
+/** The name of a `Data` value when it is a readable `Raw` text. */
+function nameOf(data: Codec | undefined): string | undefined {
+  const value = data as EnumCodec | undefined;
+  return value?.type === 'Raw' ? textOf(value.value.toU8a(true)) : undefined;
+}
+
+/** What `SuperOf` holds for `account`, or undefined when the account is no one's sub. */
+export async function readSubOf(api: ApiPromise, account: string): Promise<SubIdentity | undefined> {
   const superOf = (await api.query.identity.superOf(account)) as unknown as Codec & {
     isSome: boolean;
     unwrap(): Codec[];
   };
-  return superOf.isSome ? superOf.unwrap()[0]?.toString() : undefined;
+  if (!superOf.isSome) return undefined;
+  const [parent, name] = superOf.unwrap();
+  if (!parent) return undefined;
+  const text = nameOf(name);
+  return { account, parent: parent.toString(), ...(text === undefined ? {} : { name: text }) };
+}
+
+/** The parent of a sub-identity (`SuperOf`), or undefined when the account is no one's sub. */
+export async function readParent(api: ApiPromise, account: string): Promise<string | undefined> {
+  return (await readSubOf(api, account))?.parent;
+}
+
+/** The sub-identities `parent` names (`SubsOf`, then their names from `SuperOf`), at most 100 on People. */
+export async function readSubs(api: ApiPromise, parent: string): Promise<SubIdentity[]> {
+  const subsOf = (await api.query.identity.subsOf(parent)) as unknown as [Codec, Iterable<Codec>];
+  const accounts = [...subsOf[1]].map((sub) => sub.toString());
+  if (accounts.length === 0) return [];
+  const named = (await api.query.identity.superOf.multi(accounts)) as unknown as (Codec & {
+    isSome: boolean;
+    unwrap(): Codec[];
+  })[];
+  return accounts.map((account, i) => {
+    const entry = named[i];
+    const text = entry?.isSome ? nameOf(entry.unwrap()[1]) : undefined;
+    return { account, parent, ...(text === undefined ? {} : { name: text }) };
+  });
 }
 
 type Reader = Pick<ApiPromise, 'query'> | ApiDecoration<'promise'>;

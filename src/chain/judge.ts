@@ -230,6 +230,9 @@ export class ProxyJudge implements Judge {
       return;
     }
     const certifying = wanted.filter((w) => CERTIFYING.has(w.judgement)).map((w) => w.target);
+    // When the proxy's nonce must come from the chain, it is read beside the batch's identities:
+    // one round trip fewer between the last proof and the pool.
+    const chainNonce = this.nonce === undefined ? this.chainNonce().catch(() => undefined) : undefined;
     // One value that does not decode fails its own judgement, not the batch it is in.
     const unreadable = new Set<string>();
     const pending = await readPendingOf(api, undefined, this.registrarIndex, certifying, {
@@ -255,7 +258,7 @@ export class ProxyJudge implements Judge {
     const capacity = await this.batchCapacity();
     for (let start = 0; start < ready.length; start += capacity) {
       const batch = ready.slice(start, start + capacity);
-      const submitted = await this.submit(batch);
+      const submitted = await this.submit(batch, start === 0 ? await chainNonce : undefined);
       if (!submitted.ok) {
         // The pool refused it: nothing after it can be included either (a nonce gap).
         for (const w of ready.slice(start)) w.resolve({ kind: 'failed', error: submitted.error });
@@ -309,16 +312,22 @@ export class ProxyJudge implements Judge {
     this.waiting.unshift(...retried);
   }
 
+  /** The proxy's nonce as the chain counts it (its best block), not the pool. */
+  private async chainNonce(): Promise<number> {
+    return (await this.api.query.system.account(this.proxy.address)).nonce.toNumber();
+  }
+
   /** Signs with the next nonce and hands the extrinsic to the pool; resolves once the pool took it. */
   private async submit(
     batch: readonly Wanted[],
+    chainNonce?: number,
   ): Promise<{ ok: true; hash: string; included: Promise<Found> } | { ok: false; error: string }> {
     const { api } = this;
     const tx = this.extrinsic(batch);
     try {
       // Nothing of ours in flight: the chain's own count, not the pool's. An extrinsic of ours
       // the pool still holds (one given up on) then has the same nonce: at most one is included.
-      const nonce = this.nonce ?? (await api.query.system.account(this.proxy.address)).nonce.toNumber();
+      const nonce = this.nonce ?? chainNonce ?? (await this.chainNonce());
       // Mortal from the newest block known here: signing asks the node nothing.
       const head = await this.bestHead();
       const era = api.createType('ExtrinsicEra', {

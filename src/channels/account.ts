@@ -6,7 +6,15 @@
  */
 import type { ChannelMeans } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
-import type { ChallengeMessage, Channel, PageChallenge, PageProof, ProofSink } from './channel.js';
+import type { CheckAnswer } from '../domain/sweep.js';
+import type {
+  ChallengeMessage,
+  Channel,
+  PageChallenge,
+  PageProof,
+  ProofSink,
+  RecheckedProof,
+} from './channel.js';
 import type { SignInService } from './sign-in.js';
 
 /** A public post of the challenge's line, checked by reading it back from the service. */
@@ -40,6 +48,11 @@ export class AccountChannel implements Channel {
   readonly page: 'account' | undefined;
   /** With a bot, messages go out and count against the message limits; without, nothing is sent. */
   readonly messages: false | undefined;
+  /**
+   * The sweep, where the service says by numeric ID who an account is now (GitHub): the judged
+   * handle still belongs to the account that signed in. Gone when the account is deleted or renamed.
+   */
+  readonly recheck: ((proof: RecheckedProof) => Promise<CheckAnswer>) | undefined;
 
   constructor(
     readonly field: Field,
@@ -55,6 +68,8 @@ export class AccountChannel implements Channel {
     ];
     this.messages = messenger ? undefined : false;
     this.page = signIn || post ? 'account' : undefined;
+    const byId = signIn?.accountById?.bind(signIn);
+    this.recheck = byId && signIn ? (proof) => recheckById(signIn.name, byId, proof) : undefined;
   }
 
   async send(message: ChallengeMessage): Promise<void> {
@@ -68,4 +83,25 @@ export class AccountChannel implements Channel {
   async close(): Promise<void> {
     await this.messenger?.close();
   }
+}
+
+/** Whether the account behind the judged handle (by the service's numeric ID) still holds it. */
+async function recheckById(
+  service: string,
+  byId: NonNullable<SignInService['accountById']>,
+  proof: RecheckedProof,
+): Promise<CheckAnswer> {
+  if (proof.serviceId === undefined)
+    return { kind: 'unknown', reason: `no ${service} ID was kept for this proof` };
+  const account = await byId(proof.serviceId);
+  if (account.kind === 'unknown') return { kind: 'unknown', reason: account.reason };
+  if (account.kind === 'none')
+    return { kind: 'gone', reason: `the ${service} account that was proven no longer exists` };
+  if (account.subject !== proof.subject) {
+    return {
+      kind: 'gone',
+      reason: `the ${service} account that was proven no longer has the handle ${proof.subject}`,
+    };
+  }
+  return { kind: 'holds' };
 }

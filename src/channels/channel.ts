@@ -7,6 +7,7 @@
 import type { ChannelMeans } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import type { OperatorInfo } from '../domain/operator.js';
+import type { CheckAnswer } from '../domain/sweep.js';
 
 /**
  * A challenge answered on the registrar's page. `nonce` goes into what is published or signed:
@@ -104,6 +105,12 @@ export interface Channel {
    * "Check now" and again on the registrar's own schedule. Never throws.
    */
   check?(challenge: PageChallenge & { ok: true }): Promise<PageProof>;
+  /**
+   * The sweep (registrar/sweep.ts): does what was proven and judged still hold, read without the
+   * person? `gone` only on the service's definite answer; `unknown` when it could not be asked.
+   * Channels without it are not checked again. Never throws.
+   */
+  recheck?(proof: RecheckedProof): Promise<CheckAnswer>;
   /** Channels that hear answers (a bot) begin listening here; called once, before any send. */
   start?(sink: ProofSink): Promise<void>;
   /**
@@ -112,6 +119,15 @@ export interface Channel {
    */
   forget?(subject: string): Promise<void>;
   close?(): Promise<void>;
+}
+
+/** A judged proof as the sweep checks it again: whose, what was proven, and how to find it. */
+export interface RecheckedProof {
+  account: string;
+  field: Field;
+  subject: string;
+  serviceId?: string;
+  nonce?: string;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * GitHub: "Sign in with GitHub" (the OAuth web flow with PKCE; no scope, the public profile is
  * enough). `GET /user` names the account; logins compare case-insensitively and the numeric ID is
- * kept, because a login renamed away can be claimed by someone else.
+ * kept, because a login renamed away can be claimed by someone else. `GET /user/{id}` (public, no
+ * token) says which login that ID has now, for the sweep.
  */
 import type { OAuthSettings } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
 import {
+  type AccountById,
   authorizeUrl,
   type SignedInAccount,
   SignInError,
@@ -65,5 +67,36 @@ export class GithubSignIn implements SignInService {
     const parsed = parseSubject('github', user.login);
     if (!parsed.ok) throw new SignInError('GitHub named an account this registrar cannot read.');
     return { id: String(user.id), handle: user.login, subject: parsed.subject };
+  }
+
+  /** `GET /user/{id}`: the login the account has now; 404 is a definite "no such account". */
+  async accountById(id: string): Promise<AccountById> {
+    if (!/^[0-9]{1,20}$/.test(id)) return { kind: 'unknown', reason: 'the kept GitHub ID is not a number' };
+    let response: Response;
+    try {
+      response = await fetch(new URL(`/user/${id}`, this.settings.apiUrl).href, {
+        headers: {
+          accept: 'application/vnd.github+json',
+          'x-github-api-version': '2022-11-28',
+          'user-agent': 'people-registrar',
+        },
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch {
+      return { kind: 'unknown', reason: 'GitHub did not answer' };
+    }
+    if (response.status === 404) return { kind: 'none' };
+    // Rate limits (403 or 429) and failures are no answer about the account.
+    if (!response.ok) return { kind: 'unknown', reason: `GitHub answered ${response.status}` };
+    const user = (await response.json().catch(() => undefined)) as
+      | { login?: unknown; id?: unknown }
+      | undefined;
+    if (typeof user?.login !== 'string' || String(user.id) !== id) {
+      return { kind: 'unknown', reason: 'GitHub did not say which account has this ID' };
+    }
+    const parsed = parseSubject('github', user.login);
+    return parsed.ok
+      ? { kind: 'found', subject: parsed.subject }
+      : { kind: 'unknown', reason: 'GitHub named an account this registrar cannot read' };
   }
 }

@@ -38,7 +38,18 @@ export interface SignInService {
   authorize(o: { state: string; redirectUri: string }): { url: string; codeVerifier: string };
   /** Exchanges the code and reads the account; throws a `SignInError` with a message for the person. */
   signedIn(o: { code: string; codeVerifier: string; redirectUri: string }): Promise<SignedInAccount>;
+  /**
+   * The sweep: the account with the service's numeric ID `id` now, read from the service's public
+   * API without the person (found, with its canonical subject; none: the service says there is no
+   * such account; unknown: it could not say). Only services with such an API. Never throws.
+   */
+  accountById?(id: string): Promise<AccountById>;
 }
+
+export type AccountById =
+  | { kind: 'found'; subject: string }
+  | { kind: 'none' }
+  | { kind: 'unknown'; reason: string };
 
 /** A failure the person can read: the service refused, was down, or limited us. */
 export class SignInError extends Error {

@@ -11,8 +11,9 @@ import { Resolver } from 'node:dns/promises';
 import { request } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import type { ChannelMeans } from '../domain/answers.js';
+import type { CheckAnswer } from '../domain/sweep.js';
 import { proofLine } from './account.js';
-import type { ChallengeMessage, Channel, PageChallenge, PageProof } from './channel.js';
+import type { ChallengeMessage, Channel, PageChallenge, PageProof, RecheckedProof } from './channel.js';
 
 export const WEB_PROOF_PATH = '/.well-known/polkadot-registrar';
 export const WEB_PROOF_LABEL = '_polkadot-registrar';
@@ -75,7 +76,15 @@ function globalV6(): { global: BlockList; except: BlockList } {
   return { global, except };
 }
 
-class Refused extends Error {}
+/** A fetch refused or answered without the file. `definite`: the site answered that it has none (404, 410). */
+class Refused extends Error {
+  constructor(
+    message: string,
+    readonly definite = false,
+  ) {
+    super(message);
+  }
+}
 
 /** Same site: the same host, or one is the `www.` of the other. */
 const sameSite = (a: string, b: string) => a === b || a === `www.${b}` || b === `www.${a}`;
@@ -102,30 +111,65 @@ export class WebChannel implements Channel {
 
   /** Looks for the challenge's code in DNS, then at the site. Never throws. */
   async check(c: PageChallenge & { ok: true }): Promise<PageProof> {
-    const wanted = proofLine(c);
-    const host = c.subject;
+    const look = await this.look(c.subject, proofLine(c));
+    if (look.found) return { ok: true, subject: c.subject };
+    return {
+      ok: false,
+      message: `The code was not found: ${look.reasons.join('; ')}. Publish the line exactly as shown and check again.`,
+    };
+  }
+
+  /**
+   * The sweep: is the judged line still published? Gone only when DNS and the site both answered
+   * without it (no such TXT record or one without the line; the file missing, or without the line);
+   * a timeout, a refused connection or a server error is no answer, and changes nothing.
+   */
+  async recheck(proof: RecheckedProof): Promise<CheckAnswer> {
+    if (proof.nonce === undefined)
+      return { kind: 'unknown', reason: 'no published line was kept for this proof' };
+    const look = await this.look(proof.subject, proofLine({ account: proof.account, nonce: proof.nonce }));
+    if (look.found) return { kind: 'holds' };
+    const reason = `${look.reasons.join('; ')}`;
+    return look.definite ? { kind: 'gone', reason } : { kind: 'unknown', reason };
+  }
+
+  /**
+   * Looks for `wanted` in the TXT record, then in the file. `definite`: both said it is not there
+   * (rather than failing to answer).
+   */
+  private async look(
+    host: string,
+    wanted: string,
+  ): Promise<{ found: boolean; definite: boolean; reasons: string[] }> {
     const reasons: string[] = [];
+    let dnsDefinite = false;
     try {
       const records = await this.resolver.resolveTxt(`${WEB_PROOF_LABEL}.${host}`);
       // A record's strings are one text (long values are split into 255-byte strings).
-      if (records.some((strings) => strings.join('').trim() === wanted)) return { ok: true, subject: host };
+      if (records.some((strings) => strings.join('').trim() === wanted))
+        return { found: true, definite: true, reasons };
       reasons.push(`the TXT record at ${WEB_PROOF_LABEL}.${host} does not hold the line`);
-    } catch {
+      dnsDefinite = true;
+    } catch (error) {
       reasons.push(`there is no TXT record at ${WEB_PROOF_LABEL}.${host}`);
+      // NXDOMAIN or no TXT data is an answer; a timeout or a server failure is none.
+      const code = (error as NodeJS.ErrnoException).code;
+      dnsDefinite = code === 'ENOTFOUND' || code === 'ENODATA';
     }
+    let siteDefinite = false;
     try {
       const body = await this.fetchProof(host);
-      if (body.split(/\r?\n/).some((line) => line.trim() === wanted)) return { ok: true, subject: host };
+      if (body.split(/\r?\n/).some((line) => line.trim() === wanted))
+        return { found: true, definite: true, reasons };
       reasons.push(`https://${host}${WEB_PROOF_PATH} does not hold the line`);
+      siteDefinite = true;
     } catch (error) {
       reasons.push(
         error instanceof Refused ? error.message : `https://${host}${WEB_PROOF_PATH} could not be read`,
       );
+      siteDefinite = error instanceof Refused && error.definite;
     }
-    return {
-      ok: false,
-      message: `The code was not found: ${reasons.join('; ')}. Publish the line exactly as shown and check again.`,
-    };
+    return { found: false, definite: dnsDefinite && siteDefinite, reasons };
   }
 
   private async fetchProof(host: string): Promise<string> {
@@ -155,15 +199,23 @@ export class WebChannel implements Channel {
 
   private async publicAddresses(hostname: string): Promise<{ address: string; family: number }[]> {
     if (isIP(hostname)) throw new Refused('the site is an IP address, not a name');
+    // The name's servers answering that it has no address (an expired domain) is an answer; a
+    // look-up that timed out or failed is none.
+    let answered = true;
+    const resolve = (lookUp: Promise<string[]>) =>
+      lookUp.catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOTFOUND' && error.code !== 'ENODATA') answered = false;
+        return [] as string[];
+      });
     const [v4, v6] = await Promise.all([
-      this.resolver.resolve4(hostname).catch(() => [] as string[]),
-      this.resolver.resolve6(hostname).catch(() => [] as string[]),
+      resolve(this.resolver.resolve4(hostname)),
+      resolve(this.resolver.resolve6(hostname)),
     ]);
     const addresses = [
       ...v4.map((address) => ({ address, family: 4 })),
       ...v6.map((address) => ({ address, family: 6 })),
     ];
-    if (addresses.length === 0) throw new Refused(`${hostname} has no address in DNS`);
+    if (addresses.length === 0) throw new Refused(`${hostname} has no address in DNS`, answered);
     if (addresses.some((a) => this.isBlocked(a.address, a.family))) {
       throw new Refused(
         `${hostname} resolves to a private or local address, which the registrar does not fetch`,
@@ -197,7 +249,9 @@ export class WebChannel implements Channel {
           }
           if (status !== 200) {
             res.resume();
-            reject(new Refused(`${url.href} answered with status ${status}`));
+            reject(
+              new Refused(`${url.href} answered with status ${status}`, status === 404 || status === 410),
+            );
             return;
           }
           const chunks: Buffer[] = [];

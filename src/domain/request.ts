@@ -63,14 +63,24 @@ export interface Blocker {
 }
 
 /**
- * open: fields are being proven; judging: a judgement is being submitted; judged: the chain showed
- * JudgementGiven; cancelled / cleared: the person withdrew the request or the identity is gone.
+ * prepared: fields are being proven before the person requested a judgement on chain (nothing paid,
+ * never judged); open: fields are being proven; judging: a judgement is being submitted; judged: the
+ * chain showed JudgementGiven; cancelled / cleared: the person withdrew the request or the identity
+ * is gone.
  */
-export type RequestStatus = 'open' | 'judging' | 'judged' | 'cancelled' | 'cleared';
+export type RequestStatus = 'prepared' | 'open' | 'judging' | 'judged' | 'cancelled' | 'cleared';
 
-/** Statuses under which a request still counts as open (at most one per account and registrar). */
+/**
+ * Statuses under which a request still counts as open (at most one per account and registrar): a
+ * prepared one too, so that the chain's request, when it comes, takes it over instead of a second.
+ */
 export function isOpenStatus(status: RequestStatus): boolean {
-  return status === 'open' || status === 'judging';
+  return status === 'prepared' || status === 'open' || status === 'judging';
+}
+
+/** Statuses under which fields are proven: a prepared request's proofs count like an open one's. */
+export function isProving(status: RequestStatus): boolean {
+  return status === 'prepared' || status === 'open';
 }
 
 export interface JudgementRequest {
@@ -87,7 +97,10 @@ export interface JudgementRequest {
   unverifiable?: string[];
   /** What the policy requires of the request as a whole (not of one field), unmet. */
   conditions?: Blocker[];
+  /** When it was requested on chain (for a prepared request, when it was prepared). */
   createdAt: number;
+  /** Set on a request that was prepared before it was requested: when it was prepared. */
+  preparedAt?: number;
   updatedAt: number;
   /** Bumped by every write; a write names the version it read (compare-and-set). */
   version: number;
@@ -185,8 +198,13 @@ export interface JudgementRecord {
   blockHash: string;
   extrinsicHash: string;
   at: number;
-  /** The operator who gave it by hand (`registrar judge`); absent for the judgements proofs earned. */
+  /**
+   * The operator who gave it by hand (`registrar judge`), or "sweep" for an OutOfDate the sweep gave;
+   * absent for the judgements proofs earned.
+   */
   by?: string;
+  /** Why a judgement not earned by proofs was given (the sweep: which proof is gone, and how). */
+  reason?: string;
   /** When the request it closed was made, first challenged and last proven: the public figures' source. */
   timing?: JudgementTiming;
 }

@@ -5,7 +5,14 @@
 import { checkDisplayName } from './display-name.js';
 import { FIELDS, type Field } from './fields.js';
 import { canonicalValue, type FieldValue, type IdentityInfo } from './identity.js';
-import type { Blocker, FieldState, JudgementRequest, RequestStatus, Snapshot } from './request.js';
+import {
+  type Blocker,
+  type FieldState,
+  isProving,
+  type JudgementRequest,
+  type RequestStatus,
+  type Snapshot,
+} from './request.js';
 import { parseSubject } from './subjects.js';
 
 export type { Blocker };
@@ -271,12 +278,13 @@ export function newRequest(
   snapshot: Snapshot,
   plan: FieldPlan,
   now: number,
+  status: 'open' | 'prepared' = 'open',
 ): JudgementRequest {
   return {
     id,
     account,
     registrarIndex,
-    status: 'open',
+    status,
     snapshot,
     fields: plan.fields,
     unverifiable: plan.unverifiable,
@@ -287,7 +295,7 @@ export function newRequest(
   };
 }
 
-/** The person edited their identity: the new snapshot replaces the old one. */
+/** The person edited their identity: the new snapshot replaces the old one (a prepared request stays prepared). */
 export function applyEdit(
   request: JudgementRequest,
   snapshot: Snapshot,
@@ -296,7 +304,7 @@ export function applyEdit(
 ): JudgementRequest {
   return {
     ...request,
-    status: 'open',
+    status: request.status === 'prepared' ? 'prepared' : 'open',
     snapshot,
     fields: plan.fields,
     unverifiable: plan.unverifiable,
@@ -350,7 +358,7 @@ export type ConfirmResult =
 
 /**
  * A challenge for `field` of the snapshot `snapshotHash` was answered by `subject`. It confirms the
- * field only when the request is open, still at that snapshot, and awaiting exactly that subject.
+ * field only when the request is open (or prepared), still at that snapshot, and awaiting exactly that subject.
  */
 export function confirmField(
   request: JudgementRequest,
@@ -360,7 +368,7 @@ export function confirmField(
   now: number,
   serviceId?: string,
 ): ConfirmResult {
-  if (request.status !== 'open') return { ok: false, reason: 'closed' };
+  if (!isProving(request.status)) return { ok: false, reason: 'closed' };
   if (request.snapshot.hash !== snapshotHash) return { ok: false, reason: 'stale' };
   const state = request.fields[field];
   if (state?.status !== 'awaiting') return { ok: false, reason: 'not-awaiting' };

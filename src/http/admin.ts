@@ -1,6 +1,6 @@
 /**
  * The admin API, for the `registrar` CLI and dashboards: pending requests, one request's status,
- * and a rescan of chain storage. Behind a bearer token (REGISTRAR_ADMIN_TOKEN), on its own address
+ * a rescan of chain storage and a pass of the sweep. Behind a bearer token (REGISTRAR_ADMIN_TOKEN), on its own address
  * (loopback by default), never on the public server.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -16,7 +16,7 @@ import {
   type SanctionsFormat,
   SanctionsListError,
 } from '../domain/sanctions.js';
-import type { Registrar } from '../registrar/registrar.js';
+import type { Registrar, SweepFinding } from '../registrar/registrar.js';
 import {
   ACCOUNT_PARAMS,
   formBody,
@@ -33,6 +33,8 @@ export interface AdminDeps {
   openRequests: () => Promise<JudgementRequest[]>;
   /** Reads chain storage now and brings every request up to date; resolves with the pending count. */
   rescan: () => Promise<number>;
+  /** One pass of the sweep (judged proofs checked again); absent when the sweep is off. */
+  sweep?: () => Promise<SweepFinding[]>;
   /** Whether this instance judges (holds the lease); rescans and judgements go to the one that does. */
   judges?: () => boolean;
   /** Served at /metrics, behind the token, when the operator keeps metrics off the public server. */
@@ -174,6 +176,14 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
   app.post('/admin/rescan', { schema: { body: NO_BODY } }, async (_request, reply) => {
     if (deps.judges && !deps.judges()) return reply.code(409).send(NOT_JUDGING);
     return { pending: await deps.rescan() };
+  });
+
+  app.post('/admin/sweep', { schema: { body: NO_BODY } }, async (_request, reply) => {
+    if (!deps.sweep) {
+      return reply.code(409).send({ error: 'the sweep is off: REGISTRAR_RECHECK_JUDGED_DAYS is 0' });
+    }
+    if (deps.judges && !deps.judges()) return reply.code(409).send(NOT_JUDGING);
+    return { findings: await deps.sweep() };
   });
 
   app.post<{

@@ -15,7 +15,7 @@ import type { Registrar } from '../registrar/registrar.js';
 import { Throttle, type ThrottleRules, throttleKey } from '../registrar/throttle.js';
 import { accountPage, pgpPage, signedInPage, webPage } from './prove-views.js';
 import { formBody, text } from './schemas.js';
-import { confirmedPage, type OperatorInfo, refusedPage } from './views.js';
+import { confirmedPage, type OperatorInfo, refusedPage, stillToProve } from './views.js';
 
 export interface ProveDeps {
   registrar: Pick<
@@ -97,11 +97,6 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
     );
   };
 
-  const remaining = async (account: string) =>
-    Object.values((await deps.registrar.status(account))?.fields ?? {})
-      .filter((f) => f && f.status !== 'confirmed' && f.status !== 'ignored')
-      .map((f) => f?.label ?? '');
-
   const confirmed = async (
     reply: FastifyReply,
     c: Open,
@@ -117,7 +112,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
         account: c.account,
         label: c.label,
         site,
-        remaining: await remaining(c.account),
+        ...stillToProve(await deps.registrar.status(c.account)),
       }),
     );
   };

@@ -33,13 +33,18 @@ import {
   type RegistrarInfo,
   refusedPage,
   STATUS_SCRIPT,
+  sentence,
   startPage,
   statusFragment,
   statusPage,
+  stillToProve,
 } from './views.js';
 
 export interface HttpDeps {
-  registrar: Pick<Registrar, 'checkLink' | 'confirm' | 'status' | 'answerCodeOf' | 'resend'>;
+  registrar: Pick<Registrar, 'checkLink' | 'confirm' | 'status' | 'answerCodeOf' | 'resend'> &
+    Partial<Pick<Registrar, 'prepare'>>;
+  /** Proving before paying is offered: `POST /prepare` (off when false or absent). */
+  preparing?: boolean;
   /** What the pages say about the registrar (index, account, fee, mask, policy). */
   about: () => Promise<RegistrarInfo>;
   /** The fields whose challenges carry a code (those with a configured channel). */
@@ -142,13 +147,12 @@ const UNLIMITED = /^\/(healthz|readyz|metrics|favicon\.ico|assets\/)/;
 function routes(app: FastifyInstance, deps: HttpDeps): void {
   const site = deps.site;
   /** After a confirmation: what is still missing for the judgement. */
-  const confirmedView = async (account: string, label: string) => {
-    const status = await deps.registrar.status(account);
-    const remaining = Object.values(status?.fields ?? {})
-      .filter((f) => f && f.status !== 'confirmed' && f.status !== 'ignored')
-      .map((f) => f?.label ?? '');
-    return { account, label, site, remaining };
-  };
+  const confirmedView = async (account: string, label: string) => ({
+    account,
+    label,
+    site,
+    ...stillToProve(await deps.registrar.status(account)),
+  });
 
   app.get<{ Params: { token: string } }>(
     '/confirm/:token',
@@ -215,6 +219,35 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
         .send(statusPage(status, await deps.about(), notice?.(request.query.until)));
     },
   );
+
+  // Proving before paying: the start page's second form. A POST, since it reads the chain and sends
+  // messages; what it made the registrar send is on the status page it leads to.
+  const prepare = deps.registrar.prepare?.bind(deps.registrar);
+  if (deps.preparing && prepare) {
+    app.post<{ Body: { account?: string } | undefined }>(
+      '/prepare',
+      { schema: { body: formBody({ account: text(128) }) } },
+      async (request, reply) => {
+        const account = (request.body?.account ?? '').trim();
+        const outcome = ACCOUNT.test(account) ? await prepare(account, request.ip) : undefined;
+        reply.type('text/html; charset=utf-8');
+        if (!outcome) return reply.code(400).send(notAnAccount());
+        if (!outcome.ok) {
+          if (outcome.retryAt !== undefined) {
+            reply.header(
+              'retry-after',
+              String(Math.max(1, Math.ceil((outcome.retryAt - Date.now()) / 1000))),
+            );
+          }
+          return reply
+            .code(outcome.code)
+            .send(refusedPage(sentence(outcome.message), site, { title: 'Not prepared', account }));
+        }
+        const status = await deps.registrar.status(account);
+        return reply.redirect(`/status/${encodeURIComponent(status?.account ?? account)}`, 303);
+      },
+    );
+  }
 
   app.post<{ Params: { account: string } }>(
     '/status/:account/resend',

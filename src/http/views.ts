@@ -17,6 +17,10 @@ export interface RegistrarInfo {
   account: string;
   /** The fee, formatted with the chain's token, e.g. "1 PAS". */
   fee: string;
+  /** The fee in the chain's smallest unit, as `requestJudgement`'s `max_fee` takes it. */
+  feePlanck?: string;
+  /** Proving before paying is offered, and a prepared request is kept this many hours. */
+  preparedHours?: number;
   /** Labels of the fields of the on-chain mask. */
   verifies: string[];
   /** The fields of the on-chain mask. */
@@ -28,6 +32,10 @@ export interface RegistrarInfo {
   challengeTtlHours: number;
   /** Days a closed request's values are kept (REGISTRAR_RETENTION_DAYS). */
   retentionDays: number;
+  /** Days between checks of a judged website's line (REGISTRAR_RECHECK_JUDGED_DAYS); absent: none. */
+  recheckJudgedDays?: number;
+  /** Days to restore a proof found gone before OutOfDate (REGISTRAR_GRACE_DAYS). */
+  graceDays?: number;
   /** Who runs the registrar: every page's header says it. */
   site: OperatorInfo;
 }
@@ -96,6 +104,15 @@ function list(items: string[]): string {
 }
 
 /** How long a closed request's values are kept, in the start page's words. */
+/**
+ * What the sweep keeps while a judgement stands, and why: the website and the published line's
+ * code, the GitHub login and ID, to read them again without the person.
+ */
+function judgedProofsKept(about: Pick<RegistrarInfo, 'recheckJudgedDays' | 'graceDays'>): string {
+  if (about.recheckJudgedDays === undefined) return '';
+  return ` While a judgement stands, the website it proved and the code of the line published there, and the GitHub account proven by signing in and its ID, are kept, and read again about every ${about.recheckJudgedDays} days; if one is gone, you have ${about.graceDays ?? 0} days to restore it before the judgement becomes OutOfDate. They are deleted when the judgement is replaced, cleared or becomes OutOfDate.`;
+}
+
 function retention(days: number): string {
   if (days === 0) return 'deleted shortly after it closes';
   return `deleted ${days} ${days === 1 ? 'day' : 'days'} after it closes`;
@@ -134,11 +151,22 @@ ${displayOnly}<dl>
 <form method="get" action="/status" role="search">
 <p><label for="account">Your account address</label><br><input id="account" name="account" required size="50" autocomplete="off"> <button type="submit">Show status</button></p>
 </form>
+${prepareForm(about)}
 <p>Received a code instead of opening a link? <a href="/code">Enter it here</a>.</p>
 <h2>Your data</h2>
-<p>The registrar keeps what it needs to judge: your account, a copy of the identity it verified, the state of each field and when each was proven. Links and codes expire ${about.challengeTtlHours} hours after they are sent. A request's values (your identity's fields) and its links are ${retention(about.retentionDays)} (judged, cancelled, or the identity cleared); the account, each field's state and, for a judgement, an audit record of the identity hash and the block stay, so that the judgement can be explained. Nothing is shared with anyone; the registrar contacts only the accounts your identity names, and only for this check.</p>`,
+<p>The registrar keeps what it needs to judge: your account, a copy of the identity it verified, the state of each field and when each was proven. Links and codes expire ${about.challengeTtlHours} hours after they are sent. A request's values (your identity's fields) and its links are ${retention(about.retentionDays)} (judged, cancelled, or the identity cleared); the account, each field's state and, for a judgement, an audit record of the identity hash and the block stay, so that the judgement can be explained.${judgedProofsKept(about)} Nothing is shared with anyone; the registrar contacts only the accounts your identity names, and only for this check.</p>`,
     about.site,
   );
+}
+
+/** Proving before paying: the start page's form, when the registrar offers it. */
+function prepareForm(about: RegistrarInfo): string {
+  if (about.preparedHours === undefined) return '';
+  return `<h2>Prove your fields before you pay</h2>
+<p>Set your identity first, then enter your account: the registrar reads the identity from the chain and sends the links and codes now, to the fields the identity names. Nothing is paid until you request the judgement; when you do, for the same identity, it is given in the next block. An identity never requested is deleted after ${about.preparedHours} hours.</p>
+<form method="post" action="/prepare">
+<p><label for="prepare-account">Your account address</label><br><input id="prepare-account" name="account" required size="50" autocomplete="off"> <button type="submit">Prove my fields now</button></p>
+</form>`;
 }
 
 const STATE_WORDS: Record<string, string> = {
@@ -150,6 +178,7 @@ const STATE_WORDS: Record<string, string> = {
 };
 
 const REQUEST_WORDS: Record<RequestStatusView['status'], string> = {
+  prepared: 'Not requested yet: you can prove your fields now',
   open: 'Open: proving the fields',
   judging: 'Every field is proven: the judgement is being given on chain',
   judged: 'Judged: the judgement is on chain',
@@ -159,7 +188,7 @@ const REQUEST_WORDS: Record<RequestStatusView['status'], string> = {
 };
 
 /** `text` as a sentence: a capital first, a full stop last. */
-function sentence(text: string): string {
+export function sentence(text: string): string {
   const trimmed = text.trim();
   const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
@@ -177,6 +206,33 @@ function and(items: string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
+/** A named account: its name (chosen on chain by the parent) and a link to its status. */
+function accountLink(account: string, name?: string): string {
+  const link = `<a href="/status/${encodeURIComponent(account)}"><code>${escapeHtml(account)}</code></a>`;
+  return name === undefined ? link : `<strong>${escapeHtml(name)}</strong> (${link})`;
+}
+
+/** Where the account stands among sub-identities: whose sub it is, and the subs a judged identity names. */
+function family(view: RequestStatusView): string {
+  const parts: string[] = [];
+  if (view.subOf) {
+    const { parent, name, parentJudgement } = view.subOf;
+    parts.push(
+      `<p id="sub-of">This account is a sub-identity${name === undefined ? '' : ` named <strong>${escapeHtml(name)}</strong>`} of ${accountLink(parent)}. ${
+        parentJudgement
+          ? `Its parent's identity is judged ${escapeHtml(parentJudgement)} by this registrar; wallets show this account under it, and it needs no judgement of its own.`
+          : "Its parent's identity is not judged by this registrar; wallets show this account under it."
+      }</p>`,
+    );
+  }
+  if (view.subs?.length) {
+    parts.push(
+      `<p id="subs">Sub-identities of this identity: ${view.subs.map((sub) => accountLink(sub.account, sub.name)).join(', ')}.</p>`,
+    );
+  }
+  return parts.join('\n');
+}
+
 /** The part of the status page that is replaced live. */
 export function statusFragment(view: RequestStatusView, about: RegistrarInfo): string {
   const rows = (Object.entries(view.fields) as [Field, NonNullable<RequestStatusView['fields'][Field]>][])
@@ -185,12 +241,15 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
         state.nextMessageAt === undefined
           ? undefined
           : `The message for it goes out at ${new Date(state.nextMessageAt).toUTCString()} (limits against unwanted mail, or a retry).`;
+      const sent = state.sent
+        ? `Sent to ${state.sent.to} at ${new Date(state.sent.at).toUTCString()}.`
+        : undefined;
       const refused = state.refusal
         ? `Last try refused (${new Date(state.refusal.at).toUTCString()}): ${sentence(state.refusal.reason)}`
         : undefined;
       // The next step: the field's own hint, else what the request's blockers say to do for it.
       const next = state.hint ?? view.blockers.find((b) => b.field === field)?.hint;
-      const detail = [...new Set([state.reason && sentence(state.reason), next, waiting, refused])]
+      const detail = [...new Set([state.reason && sentence(state.reason), next, sent, waiting, refused])]
         .filter((t): t is string => Boolean(t))
         .map((t) => escapeHtml(t));
       if (state.proveAt)
@@ -201,16 +260,26 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
     .join('\n');
   const others = view.blockers.filter((b) => !b.field);
   const next =
-    view.status === 'open'
+    view.status === 'prepared'
       ? view.judgeable
-        ? 'Once every field waiting for you is proven, the judgement is given in the next block.'
-        : 'This request cannot be judged as it stands: change what is marked above (editing your identity keeps what is proven and unchanged), or cancel the request.'
-      : view.status === 'judged'
-        ? 'Nothing more to do.'
-        : view.status === 'judging'
-          ? 'The judgement is on its way; this page updates when the chain shows it.'
-          : `Request a judgement from registrar #${about.index} to start.`;
-  const messaged = view.status === 'open' ? messagedFields(view) : [];
+        ? 'The judgement goes out when you request it: once every field waiting for you is proven and the request is on chain, in the next block.'
+        : 'This identity could not be judged as it stands: change what is marked above before you request a judgement.'
+      : view.status === 'open'
+        ? view.judgeable
+          ? 'Once every field waiting for you is proven, the judgement is given in the next block.'
+          : 'This request cannot be judged as it stands: change what is marked above (editing your identity keeps what is proven and unchanged), or cancel the request.'
+        : view.status === 'judged'
+          ? 'Nothing more to do.'
+          : view.status === 'judging'
+            ? 'The judgement is on its way; this page updates when the chain shows it.'
+            : view.subOf
+              ? ''
+              : `Request a judgement from registrar #${about.index} to start.`;
+  const messaged = view.status === 'open' || view.status === 'prepared' ? messagedFields(view) : [];
+  const call =
+    view.status === 'prepared'
+      ? `<p id="request-call">To request it (fee ${escapeHtml(about.fee)}), send <code>identity.requestJudgement(${about.index}, ${escapeHtml(about.feePlanck ?? about.fee)})</code> from this account (polkadot.js apps: Developer → Extrinsics).</p>`
+      : '';
   const resend = messaged.length
     ? `<form method="post" action="/status/${escapeHtml(view.account)}/resend"><p><button type="submit">Send new links</button></p>
 <p class="hint">A link or code that expired, was used up or never arrived? This sends a new link and code to your ${escapeHtml(and(messaged))}, for each whose earlier link no longer works; links that still work are not replaced, and nothing is sent for them. You can ask once every ${Math.round(RESEND_INTERVAL_MS / 60_000)} minutes.</p></form>`
@@ -219,7 +288,9 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
 ${rows ? `<table><caption>Fields of your identity</caption><thead><tr><th scope="col">Field</th><th scope="col">Value</th><th scope="col">State</th></tr></thead><tbody>\n${rows}\n</tbody></table>` : ''}
 ${others.map((b) => `<p class="error">${escapeHtml(sentence(b.reason))} ${escapeHtml(b.hint)}</p>`).join('\n')}
 ${view.unverifiable.length ? `<p>Not verified by any registrar: ${list(view.unverifiable)}.</p>` : ''}
-<p>${escapeHtml(next)} Fee: ${escapeHtml(about.fee)}.</p>
+${family(view)}
+${next ? `<p>${escapeHtml(next)} Fee: ${escapeHtml(about.fee)}.</p>` : ''}
+${call}
 ${resend}`;
 }
 
@@ -279,19 +350,37 @@ function statusLink(account: string, text = 'See the status of your request'): s
   return `<a href="/status/${encodeURIComponent(account)}">${escapeHtml(text)}</a>`;
 }
 
+/** What the page after a confirmation says of the request: the fields still to prove, and whether it is only prepared. */
+export function stillToProve(view: RequestStatusView | undefined): {
+  remaining: string[];
+  prepared: boolean;
+} {
+  return {
+    remaining: Object.values(view?.fields ?? {})
+      .filter((f) => f && f.status !== 'confirmed' && f.status !== 'ignored')
+      .map((f) => f?.label ?? ''),
+    prepared: view?.status === 'prepared',
+  };
+}
+
 export function confirmedPage(view: {
   account: string;
   label: string;
   site: OperatorInfo;
   remaining?: string[];
+  /** The request is only prepared: the judgement waits for the request on chain. */
+  prepared?: boolean;
 }): string {
   const remaining = view.remaining ?? [];
+  const done = view.prepared
+    ? 'Every field is proven: request the judgement on chain (your status page shows the call) and it is given in the next block.'
+    : 'Every field is proven: the judgement is given on chain in the next block.';
   return page(
     'Confirmed',
     `<p>Your ${escapeHtml(view.label)} is confirmed for account <code>${escapeHtml(view.account)}</code>.</p>
 <p>${
       remaining.length === 0
-        ? 'Every field is proven: the judgement is given on chain in the next block.'
+        ? done
         : `Still missing: ${list(remaining)}. The judgement is given once every field is proven.`
     }</p>
 <p>${statusLink(view.account)}</p>`,

@@ -1,6 +1,6 @@
 /**
  * The operator's commands that act on the running daemon (`registrar pending`, `status`, `reviews`,
- * `rescan`, `review`, `judge`), through its admin API, and their output: tables for people, JSON
+ * `rescan`, `sweep`, `review`, `judge`), through its admin API, and their output: tables for people, JSON
  * with --json. They need the admin API's address and token only (`loadAdminClientSettings`).
  */
 import type { AdminClientSettings } from '../config.js';
@@ -178,6 +178,36 @@ export async function rescan(admin: Admin): Promise<string> {
   );
   if (code !== 200) throw new OperatorError(body.error ?? `the daemon answered ${code}`);
   return `Rescanned chain storage: ${body.pending} request(s) pending for this registrar.\n`;
+}
+
+interface SweepRow {
+  account: string;
+  field: string;
+  outcome: string;
+  reason?: string;
+  graceUntil?: number;
+}
+
+/** One pass of the sweep: the judged proofs due now checked again, and what each check found. */
+export async function sweep(admin: Admin, json: boolean): Promise<string> {
+  process.stderr.write('Checking again the judged proofs that are due…\n');
+  const { status: code, body } = await call<{ findings?: SweepRow[]; error?: string }>(
+    admin,
+    'POST',
+    '/admin/sweep',
+  );
+  if (code !== 200) throw new OperatorError(body.error ?? `the daemon answered ${code}`);
+  const rows = body.findings ?? [];
+  if (json) return `${JSON.stringify(rows, null, 2)}\n`;
+  return table(
+    rows.map((r) => ({
+      account: r.account,
+      field: r.field,
+      outcome: r.outcome,
+      'grace until': r.graceUntil === undefined ? '' : new Date(r.graceUntil).toISOString(),
+      why: r.reason ?? '',
+    })),
+  );
 }
 
 /** What the operator sees before a review: the field's value now and the identity it belongs to. */

@@ -24,11 +24,13 @@ export function buildAdmin(o: {
 }): AdminPart | undefined {
   const { admin } = o.config;
   if (!admin) return undefined;
+  const { sweep } = o.registrar;
   const app = buildAdminServer({
     token: admin.token.reveal(),
     registrar: o.registrar,
     openRequests: () => o.store.listOpenRequests(o.config.registrar.index),
     rescan: () => o.watcher.reconcile('admin'),
+    ...(sweep ? { sweep: () => sweep.pass() } : {}),
     judges: () => o.lease.held,
     ...(o.config.metricsOn === 'admin' ? { metrics: o.registry } : {}),
   });

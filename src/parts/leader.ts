@@ -1,11 +1,13 @@
 /**
  * What the instance holding the lease does: starts the listening channels, the outbox and the
- * watcher (its start-up scan) and the sanctions list's refresh, then polls for requests another instance made ready and looks again
- * for published proofs. Only one instance at a time, so nothing is judged or mailed twice.
+ * watcher (its start-up scan) and the sanctions list's refresh, then polls for requests another
+ * instance made ready, looks again for published proofs and runs the sweep of judged proofs. Only
+ * one instance at a time, so nothing is judged or mailed twice.
  */
 import type { ProxyJudge } from '../chain/judge.js';
 import type { Watcher } from '../chain/watcher.js';
 import type { Config } from '../config.js';
+import { sweepTick } from '../domain/sweep.js';
 import type { Lease } from '../registrar/lease.js';
 import type { Registrar } from '../registrar/registrar.js';
 import { errorText } from '../support/errors.js';
@@ -36,6 +38,10 @@ export function leaderDuties(o: {
   let recheckTimer: NodeJS.Timeout | undefined;
   /** The recheck under way: one at a time, however slow the sites it reads. */
   let rechecking: Promise<unknown> | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  /** The sweep's tick under way (it spreads its checks over the tick), and what stops it. */
+  let sweeping: Promise<unknown> | undefined;
+  const sweepStop = new AbortController();
   return {
     lead: async () => {
       log.info({ instance: o.lease.owner }, 'this instance holds the lease: it judges and delivers');
@@ -63,12 +69,31 @@ export function leaderDuties(o: {
           });
       }, o.config.recheckSeconds * 1000);
       recheckTimer.unref();
+      // Judged proofs are checked again, a share of them each tick (registrar/sweep.ts).
+      const { sweep } = registrar;
+      if (sweep && o.config.sweep) {
+        const tickMs = sweepTick(o.config.sweep);
+        sweepTimer = setInterval(() => {
+          if (sweeping) return;
+          sweeping = sweep
+            .tick(tickMs, sweepStop.signal)
+            .catch((error: unknown) => {
+              log.error({ err: errorText(error) }, 'sweep failed');
+            })
+            .finally(() => {
+              sweeping = undefined;
+            });
+        }, tickMs);
+        sweepTimer.unref();
+      }
     },
     reconciled: () => reconciled,
     stop: () => {
       clearInterval(judgeReadyTimer);
       clearInterval(recheckTimer);
       o.sanctions?.stop();
+      clearInterval(sweepTimer);
+      sweepStop.abort();
     },
   };
 }

@@ -18,6 +18,7 @@ export function buildMetrics(
       ...(await store.countOpenRequests(config.registrar.index)),
     }),
     chain: () => connection.status(),
+    judgedProofs: () => store.countJudgedProofs(config.registrar.index),
     proxyBalance: async () => {
       try {
         const account = (await api.query.system.account(proxyAccount)) as unknown as {

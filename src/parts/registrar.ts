@@ -3,7 +3,7 @@
  * judge, the channels and the display-name guard, and the watcher that feeds it chain events and
  * storage reconciliation.
  */
-import { readIdentity, readParent, readRegistrar } from '../chain/identity.js';
+import { readIdentity, readParent, readRegistrar, readSubOf, readSubs } from '../chain/identity.js';
 import { Watcher } from '../chain/watcher.js';
 import type { Channel } from '../channels/channel.js';
 import type { Config } from '../config.js';
@@ -48,8 +48,20 @@ export function buildRegistrar(o: {
     },
     codeAttempts: config.limits.codeAttempts,
     retentionMs: config.retentionDays * 86_400_000,
+    ...(config.preparing
+      ? {
+          preparing: {
+            keptMs: config.preparing.keptHours * 3_600_000,
+            limits: {
+              perAccountPerDay: config.preparing.perAccountPerDay,
+              perClientPerDay: config.preparing.perClientPerDay,
+            },
+          },
+        }
+      : {}),
     refusalMs: config.refusalDays * 86_400_000,
     handles: { rule: config.oneAccountPerHandle, parentOf: (account) => readParent(api, account) },
+    family: { subOf: (account) => readSubOf(api, account), subs: (parent) => readSubs(api, parent) },
     store: o.store,
     metrics: o.metrics,
     chain: {
@@ -80,6 +92,7 @@ export function buildRegistrar(o: {
     log,
     operator: o.operator,
     sanctions: { skeletons: chain.skeletons, display: config.sanctions.display },
+    ...(config.sweep ? { sweep: config.sweep } : {}),
   });
   const watcher = new Watcher(
     connection,

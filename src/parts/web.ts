@@ -105,6 +105,7 @@ export function buildWeb(o: {
         registrarIndex: index,
         site: o.site,
       },
+      preparing: config.preparing !== undefined,
       requestsPerMinutePerIp: config.limits.requestsPerMinutePerIp,
       trustProxy: config.http.trustProxy,
       streamIdleMs: config.streamIdleSeconds * 1000,
@@ -157,6 +158,7 @@ function aboutRegistrar(
       index: config.registrar.index,
       account: entry.account,
       fee: format(entry.fee),
+      feePlanck: entry.fee.toString(),
       verifies: entry.fields.map(labelOf),
       fields: entry.fields,
       policy: config.policy.kind,
@@ -164,6 +166,13 @@ function aboutRegistrar(
       displayOnly: judgesDisplayOnly(entry.fields, config.policy),
       challengeTtlHours: Math.round(config.challengeTtlSeconds / 3600),
       retentionDays: config.retentionDays,
+      ...(config.preparing ? { preparedHours: config.preparing.keptHours } : {}),
+      ...(config.sweep
+        ? {
+            recheckJudgedDays: Math.round(config.sweep.periodMs / 86_400_000),
+            graceDays: Math.round(config.sweep.graceMs / 86_400_000),
+          }
+        : {}),
       site,
     };
   };

@@ -43,15 +43,51 @@ export class HandleGuard {
     serviceId?: string,
   ): Promise<string | undefined> {
     if (this.o.rule === 'off') return undefined;
+    return this.verdict(account, field, await this.strangers(account, this.keys(field, subject, serviceId)));
+  }
+
+  /**
+   * Claims the handle for `request` before its proof is used up, then looks again: of two
+   * accounts proving one handle at the same instant, each then sees the other's claim and both are
+   * refused, never both let through. Returns the refusal (the claim withdrawn) or undefined.
+   */
+  async reserve(
+    request: JudgementRequest,
+    field: Field,
+    subject: string,
+    serviceId?: string,
+  ): Promise<string | undefined> {
+    if (this.o.rule === 'off') return undefined;
     const keys = this.keys(field, subject, serviceId);
+    const before = await this.strangers(request.account, keys);
+    if (before.length > 0 && this.o.rule === 'refuse') return this.verdict(request.account, field, before);
+    await this.claim(request, field, subject, serviceId);
+    const after = await this.strangers(request.account, keys);
+    const refused = this.verdict(request.account, field, after);
+    if (refused) await this.withdraw(request, field);
+    return refused;
+  }
+
+  /** A reserved claim whose proof did not go through: it goes, unless the field was proven before. */
+  async withdraw(request: JudgementRequest, field: Field): Promise<void> {
+    if (request.fields[field]?.status !== 'confirmed') await this.release(request.id, [field]);
+  }
+
+  /** The holders of `keys` that are not `account`'s person (itself, its parent, its parent's subs). */
+  private async strangers(account: string, keys: readonly string[]): Promise<string[]> {
     const holders = (await this.o.store.handleHolders(keys)).filter((holder) => holder !== account);
-    if (holders.length === 0) return undefined;
+    if (holders.length === 0) return [];
     const person = personOf(account, await this.o.parentOf(account));
     // The parent itself, or another sub of the same parent: the same person.
     const strangers: string[] = [];
     for (const holder of holders) {
       if (personOf(holder, await this.o.parentOf(holder)) !== person) strangers.push(holder);
     }
+    return strangers;
+  }
+
+  /** What the rule makes of `strangers` holding the handle: a refusal, a log line, or nothing. */
+  private verdict(account: string, field: Field, strangers: readonly string[]): string | undefined {
     if (strangers.length === 0) return undefined;
     if (this.o.rule === 'warn') {
       this.o.log.warn(

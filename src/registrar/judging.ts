@@ -54,17 +54,19 @@ export class Judging {
 
   /**
    * An operator's judgement by hand, for the identity with `identityHash`, recorded in the audit
-   * log once included (it belongs to no request that could wait for finality).
+   * log once included (it belongs to no request that could wait for finality). The sweep's
+   * OutOfDate comes this way too, `by` "sweep", with the `reason` the audit log keeps.
    */
   async judgeByHand(
     account: string,
     identityHash: string,
     judgement: GivenJudgement,
     by: string,
+    reason?: string,
   ): Promise<JudgeOutcome> {
     const outcome = await this.o.judge.giveJudgement(account, identityHash, judgement);
-    this.o.log.info({ account, judgement, outcome: outcome.kind }, 'operator judgement');
-    if (outcome.kind === 'included') await this.record(account, judgement, identityHash, outcome, by);
+    this.o.log.info({ account, judgement, by, outcome: outcome.kind }, 'operator judgement');
+    if (outcome.kind === 'included') await this.record(account, judgement, identityHash, outcome, by, reason);
     return outcome;
   }
 
@@ -101,9 +103,11 @@ export class Judging {
     identityHash: string,
     outcome: { blockHash: string; extrinsicHash: string },
     by?: string,
+    reason?: string,
   ): Promise<void> {
     await this.o.store.appendJudgement({
       ...(by === undefined ? {} : { by }),
+      ...(reason === undefined ? {} : { reason }),
       account,
       registrarIndex: this.o.registrarIndex,
       judgement,

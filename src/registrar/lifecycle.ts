@@ -10,6 +10,7 @@ import { type ChainIdentity, pendingFor, type RegistrarEntry } from '../chain/id
 import type { ReconcileScope, RegistrarEvent, WatcherHandler } from '../chain/watcher.js';
 import type { Channel } from '../channels/channel.js';
 import { FIELDS, type Field } from '../domain/fields.js';
+import { exactlyProven } from '../domain/prepared.js';
 import {
   forget,
   isOpenStatus,
@@ -22,6 +23,7 @@ import {
   applyEdit,
   type Capabilities,
   DEFAULT_POLICY,
+  type FieldPlan,
   type LookAlike,
   newRequest,
   type Policy,
@@ -69,6 +71,8 @@ export interface LifecycleOptions {
   refusalMs?: number;
   /** How long a closed request's personal data is kept (absent: for ever). */
   retentionMs?: number;
+  /** How long a prepared request waits for the chain's request before it is deleted (absent: for ever). */
+  preparedMs?: number;
   now: () => number;
   proofs: Proofs;
   judging: Judging;
@@ -78,6 +82,15 @@ export interface LifecycleOptions {
   handles?: HandleGuard;
   /** Sanctions screening (sanctions.ts): absent, names are not screened. */
   screening?: Pick<Screening, 'screenRequest' | 'displayHeld'>;
+  /**
+   * The sweep (sweep.ts): told of each judgement of ours the chain shows final, and of every event
+   * that may end one (an edit, a clear, a new request), so that judged proofs are kept exactly as
+   * long as their judgement stands.
+   */
+  sweep?: {
+    judged(request: JudgementRequest, judgement: string): Promise<void>;
+    changed(account: string): Promise<void>;
+  };
 }
 
 /** Where the chain shows a judgement final: its block, and the extrinsic that gave it when known. */
@@ -125,6 +138,9 @@ export class RequestLifecycle implements WatcherHandler {
   async onEvent(event: RegistrarEvent): Promise<void> {
     const { account } = event;
     this.o.log.info({ account, kind: event.kind, block: event.blockNumber }, 'chain event');
+    // An edit, a clear, a new request or another judgement may end a judgement of ours (a
+    // cancellation happens only while the slot is FeePaid, with none of ours in it).
+    if (event.kind !== 'unrequested') await this.o.sweep?.changed(account);
     switch (event.kind) {
       case 'requested':
         await this.openRequest(account);
@@ -193,7 +209,10 @@ export class RequestLifecycle implements WatcherHandler {
     leaveAlone: ReadonlySet<string> = new Set(),
   ): Promise<void> {
     this.startChannels();
-    const open = await this.o.store.listOpenRequests(this.o.registrarIndex);
+    const listed = await this.o.store.listOpenRequests(this.o.registrarIndex);
+    // Prepared requests are no chain's requests: one whose account is pending now is taken over
+    // below (openRequest), the others wait for theirs until they expire.
+    const open = listed.filter((r) => r.status !== 'prepared');
     const openByAccount = new Map(open.map((r) => [r.account, r]));
     const inScope = scope === 'all' ? undefined : new Set(scope);
     // One read of the registrar entry for the pass; the plans of open requests are redone only
@@ -227,6 +246,7 @@ export class RequestLifecycle implements WatcherHandler {
           );
       }
     }
+    await this.expirePrepared(listed.filter((r) => r.status === 'prepared' && !pending.has(r.account)));
     if (!inScope) this.provisional.clear();
     // Only a pass over every open request can say they all follow the current plan.
     if (!inScope || open.every((r) => inScope.has(r.account))) this.plannedUnder = plannedUnder;
@@ -290,6 +310,34 @@ export class RequestLifecycle implements WatcherHandler {
     return proven;
   }
 
+  /**
+   * Deletes, with their challenges, the prepared requests the chain's request did not take over in
+   * time: nothing is kept long for an identity that never requests.
+   */
+  private async expirePrepared(prepared: readonly JudgementRequest[]): Promise<void> {
+    if (this.o.preparedMs === undefined) return;
+    const before = this.now() - this.o.preparedMs;
+    for (const request of prepared) {
+      if (request.createdAt > before) continue;
+      if (!(await this.o.store.deletePreparedRequest(request.id, request.version))) continue;
+      await this.o.handles?.release(request.id);
+      await this.forgetSubjects(request);
+      this.o.log.info(
+        { account: request.account, request: request.id },
+        'prepared request expired and deleted',
+      );
+    }
+  }
+
+  /** What channels kept about a request's subjects (a bot's room with the person) goes too. */
+  private async forgetSubjects(request: JudgementRequest): Promise<void> {
+    for (const [field, state] of Object.entries(request.fields)) {
+      const subject = state && 'subject' in state ? state.subject : undefined;
+      const channel = this.o.channels.get(field as Field);
+      if (subject !== undefined && channel?.forget) await channel.forget(subject);
+    }
+  }
+
   /** Deletes the personal data of requests closed longer ago than the retention time. */
   async forgetClosed(): Promise<number> {
     if (this.o.retentionMs === undefined) return 0;
@@ -299,12 +347,7 @@ export class RequestLifecycle implements WatcherHandler {
       const closed = await this.o.store.listClosedRequests(before, 100);
       for (const request of closed) {
         await this.o.store.deleteChallenges(request.id);
-        // What a channel kept about the request's subjects (a bot's room with the person) goes too.
-        for (const [field, state] of Object.entries(request.fields)) {
-          const subject = state && 'subject' in state ? state.subject : undefined;
-          const channel = this.o.channels.get(field as Field);
-          if (subject !== undefined && channel?.forget) await channel.forget(subject);
-        }
+        await this.forgetSubjects(request);
         const done = await updateWithRetry(this.o.store, request.id, (current) =>
           current.forgottenAt === undefined && !isOpenStatus(current.status)
             ? forget(current, this.now())
@@ -363,22 +406,105 @@ export class RequestLifecycle implements WatcherHandler {
    * whether a request was opened.
    */
   private async openRequest(account: string, read?: ChainIdentity): Promise<boolean> {
-    if (await this.o.store.findOpenRequest(account, this.o.registrarIndex)) return false;
+    const existing = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    if (existing && existing.status !== 'prepared') return false;
     const identity = read ?? (await this.o.chain.identity(account));
     if (!identity || !this.isPendingOnChain(identity)) return false;
+    if (existing) return this.takeOver(existing, identity);
+    if (await this.insert(account, identity, 'open')) return true;
+    // A request was prepared in the same moment (the start page's form): this one takes it over.
+    const raced = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
+    return raced?.status === 'prepared' ? this.takeOver(raced, identity) : false;
+  }
+
+  /**
+   * Proving before paying: a prepared request for `identity`, planned and challenged exactly as
+   * the chain's request would be, never judged. Already pending on chain: opened as the request.
+   * Whether the identity may be prepared at all is the caller's question (prepare.ts).
+   */
+  async prepare(account: string, identity: ChainIdentity): Promise<'prepared' | 'exists' | 'requested'> {
+    if (this.isPendingOnChain(identity)) {
+      await this.openRequest(account, identity);
+      return 'requested';
+    }
+    return (await this.insert(account, identity, 'prepared')) ? 'prepared' : 'exists';
+  }
+
+  /** A new request planned for `identity`, its challenges queued; undefined when one exists. */
+  private async insert(
+    account: string,
+    identity: ChainIdentity,
+    status: 'open' | 'prepared',
+  ): Promise<JudgementRequest | undefined> {
     const now = this.now();
     const plan = planFields(identity.info, await this.capabilities(account), now);
-    const request = newRequest(randomUUID(), account, this.o.registrarIndex, identity.snapshot, plan, now);
+    const request = newRequest(
+      randomUUID(),
+      account,
+      this.o.registrarIndex,
+      identity.snapshot,
+      plan,
+      now,
+      status,
+    );
     try {
       await this.o.store.insertRequest(request);
     } catch (error) {
-      if ((error as Error).name === 'DuplicateError') return false;
+      if ((error as Error).name === 'DuplicateError') return undefined;
       throw error;
     }
-    this.o.log.info({ account, request: request.id, fields: Object.keys(plan.fields) }, 'request opened');
+    this.o.log.info(
+      { account, request: request.id, fields: Object.keys(plan.fields) },
+      status === 'open' ? 'request opened' : 'request prepared',
+    );
     await this.proofs.issue(request, plan.toChallenge);
     await this.screen(request);
-    this.judging.whenReady(request, true);
+    if (status === 'open') this.judging.whenReady(request, true);
+    return request;
+  }
+
+  /**
+   * The chain's request came for an account whose request was prepared: the prepared one becomes
+   * it. The same identity keeps every proof, and one proven in full is judged at once. An identity
+   * edited since keeps only the proofs of exactly the values now on chain; the rest starts again,
+   * pinned to the new snapshot (nothing is certified that was not proven).
+   */
+  private async takeOver(prepared: JudgementRequest, identity: ChainIdentity): Promise<boolean> {
+    const can = await this.capabilities(prepared.account);
+    let plan: FieldPlan | undefined;
+    const taken = await updateWithRetry(this.o.store, prepared.id, (current) => {
+      if (current.status !== 'prepared') return undefined;
+      const now = this.now();
+      const requested: JudgementRequest = {
+        ...current,
+        status: 'open',
+        createdAt: now,
+        preparedAt: current.createdAt,
+        updatedAt: now,
+      };
+      if (current.snapshot.hash === identity.snapshot.hash) {
+        plan = undefined;
+        return requested;
+      }
+      plan = planFields(identity.info, can, now, exactlyProven(current.fields, identity.info));
+      return applyEdit(requested, identity.snapshot, plan, now);
+    });
+    if (!taken) return false;
+    this.o.log.info(
+      { account: taken.account, request: taken.id, edited: plan !== undefined },
+      'prepared request taken over by the request on chain',
+    );
+    if (!plan) {
+      await this.resume(taken, identity, 'requested on chain after it was prepared');
+      return true;
+    }
+    // Every challenge out was made for the old snapshot.
+    await this.o.store.voidChallenges(taken.id, this.now());
+    await this.o.handles?.release(taken.id, unproven(taken));
+    await this.proofs.issue(taken, plan.toChallenge);
+    // The names on chain now are not the ones screened when it was prepared.
+    await this.screen(taken);
+    this.judging.whenReady(taken, true);
     return true;
   }
 
@@ -393,7 +519,10 @@ export class RequestLifecycle implements WatcherHandler {
     let plan: ReturnType<typeof planFields> | undefined;
     const updated = await updateWithRetry(this.o.store, open.id, (request) => {
       if (request.snapshot.hash === identity.snapshot.hash) return undefined;
-      plan = planFields(identity.info, can, this.now(), request.fields);
+      // A prepared request keeps only proofs of exactly the values now on chain (takeOver's rule).
+      const previous =
+        request.status === 'prepared' ? exactlyProven(request.fields, identity.info) : request.fields;
+      plan = planFields(identity.info, can, this.now(), previous);
       return applyEdit(request, identity.snapshot, plan, this.now());
     });
     if (!updated || !plan) return;
@@ -401,7 +530,12 @@ export class RequestLifecycle implements WatcherHandler {
       { account, request: updated.id, rechallenged: plan.toChallenge },
       'identity edited; re-verifying',
     );
-    await this.o.store.voidChallenges(updated.id, this.now(), plan.toVoid);
+    // A prepared request's awaiting fields are not in its plan's previous fields: void them all.
+    await this.o.store.voidChallenges(
+      updated.id,
+      this.now(),
+      updated.status === 'prepared' ? undefined : plan.toVoid,
+    );
     await this.o.handles?.release(updated.id, unproven(updated));
     await this.proofs.issue(updated, plan.toChallenge);
     await this.screen(updated);
@@ -416,14 +550,19 @@ export class RequestLifecycle implements WatcherHandler {
   ): Promise<void> {
     const open = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
     if (!open) return;
-    if (status === 'judged' && open.submission) await this.recordFinal(open, open.submission, given);
+    const ours =
+      status === 'judged' && open.submission ? await this.recordFinal(open, open.submission, given) : false;
+    // A judgement given while it was only prepared (an operator's by hand) did not judge it.
+    const final = open.status === 'prepared' && status === 'judged' ? 'cancelled' : status;
     const ended = await updateWithRetry(this.o.store, open.id, (request) =>
-      withStatus(request, status, this.now()),
+      withStatus(request, final, this.now()),
     );
     await this.o.store.voidChallenges(open.id, this.now());
     // A handle proven for a request that was never judged is not held against anyone.
-    if (status !== 'judged') await this.o.handles?.release(open.id);
+    if (final !== 'judged') await this.o.handles?.release(open.id);
     if (ended) this.o.log.info({ account, request: open.id, status }, 'request closed');
+    // What our judgement proved is checked again for as long as it stands (sweep.ts).
+    if (ours && open.submission) await this.o.sweep?.judged(open, open.submission.judgement);
   }
 
   /**
@@ -431,26 +570,27 @@ export class RequestLifecycle implements WatcherHandler {
    * in, when an event says so (a full pass after a restart knows only that it is judged). Written
    * before the request closes, once (a restart in between writes no second). A final judgement
    * from another extrinsic (an operator's by hand, recorded when it was included, while ours sat
-   * on a retracted block) is not our submission's to record.
+   * on a retracted block) is not our submission's to record. Returns whether the final judgement
+   * is our submission.
    */
   private async recordFinal(
     request: JudgementRequest,
     submission: NonNullable<JudgementRequest['submission']>,
     given: GivenIn | undefined,
-  ): Promise<void> {
+  ): Promise<boolean> {
     if (given?.extrinsic !== undefined && given.extrinsic !== submission.extrinsicHash) {
       this.o.log.info(
         { account: request.account, block: given.block },
         'the final judgement came from another extrinsic than our submission; that submission is not recorded',
       );
-      return;
+      return false;
     }
     const logged = await this.o.store.listJudgements(request.account);
     const same = (j: JudgementRecord) =>
       j.registrarIndex === this.o.registrarIndex &&
       j.identityHash === submission.identityHash &&
       j.extrinsicHash === submission.extrinsicHash;
-    if (logged.some(same)) return;
+    if (logged.some(same)) return true;
     await this.o.store.appendJudgement({
       account: request.account,
       registrarIndex: this.o.registrarIndex,
@@ -458,6 +598,7 @@ export class RequestLifecycle implements WatcherHandler {
       blockHash: given?.block ?? submission.blockHash,
       timing: timingOf(request, await this.o.store.listChallenges(request.id)),
     });
+    return true;
   }
 
   /** An open request whose slot is no longer FeePaid on chain: find out why and close it. */

@@ -17,6 +17,10 @@ export interface RegistrarMetrics {
   sanctionsHit(field: Field): void;
   /** A fetch of the sanctions list from its URL: ok or failed (the kept list stays). */
   sanctionsFetch(outcome: 'ok' | 'failed'): void;
+  /** The sweep checked a judged proof again: holds, gone or unknown. */
+  judgedProofChecked(field: Field, answer: string): void;
+  /** What a sweep check led to: grace-started, restored or out-of-date. */
+  sweepOutcome(outcome: string): void;
 }
 
 export const NO_METRICS: RegistrarMetrics = {
@@ -26,6 +30,8 @@ export const NO_METRICS: RegistrarMetrics = {
   judgement: () => undefined,
   sanctionsHit: () => undefined,
   sanctionsFetch: () => undefined,
+  judgedProofChecked: () => undefined,
+  sweepOutcome: () => undefined,
 };
 
 export interface MetricSources {
@@ -33,6 +39,8 @@ export interface MetricSources {
   chain: () => ConnectionState;
   /** The proxy account's free balance in planck, or undefined when it cannot be read now. */
   proxyBalance: () => Promise<bigint | undefined>;
+  /** The judged proofs the sweep keeps, and how many are in a grace period. */
+  judgedProofs: () => Promise<{ proofs: number; inGrace: number }>;
 }
 
 export function createMetrics(sources: MetricSources): { registry: Registry; metrics: RegistrarMetrics } {
@@ -78,6 +86,29 @@ export function createMetrics(sources: MetricSources): { registry: Registry; met
     help: 'Time from opening a request to its judgement being included',
     buckets: [6, 12, 30, 60, 300, 900, 3600, 21_600, 86_400, 604_800],
     registers: [registry],
+  });
+  const checks = new Counter({
+    name: 'registrar_judged_proof_checks_total',
+    help: 'Judged proofs checked again by the sweep, by channel and answer (holds, gone, unknown)',
+    labelNames: ['channel', 'answer'],
+    registers: [registry],
+  });
+  const sweepOutcomes = new Counter({
+    name: 'registrar_sweep_outcomes_total',
+    help: 'What sweep checks led to: grace-started, restored, out-of-date (an OutOfDate judgement included)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'registrar_judged_proofs',
+    help: 'Judged proofs kept for the sweep, by state (kept: all of them; in_grace: gone, with time to restore)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const { proofs, inGrace } = await sources.judgedProofs();
+      this.set({ state: 'kept' }, proofs);
+      this.set({ state: 'in_grace' }, inGrace);
+    },
   });
   new Gauge({
     name: 'registrar_requests',
@@ -145,6 +176,8 @@ export function createMetrics(sources: MetricSources): { registry: Registry; met
       },
       sanctionsHit: (field) => sanctionsHits.inc({ field }),
       sanctionsFetch: (outcome) => sanctionsFetches.inc({ outcome }),
+      judgedProofChecked: (field, answer) => checks.inc({ channel: field, answer }),
+      sweepOutcome: (outcome) => sweepOutcomes.inc({ outcome }),
     },
   };
 }

@@ -13,7 +13,7 @@
 import { type ChallengeMessage, type Channel, UndeliverableError } from '../channels/channel.js';
 import { FIELDS, type Field } from '../domain/fields.js';
 import type { OperatorInfo } from '../domain/operator.js';
-import type { Challenge } from '../domain/request.js';
+import { type Challenge, isProving, type JudgementRequest } from '../domain/request.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
 import { withTimeout } from '../support/timeout.js';
@@ -75,6 +75,8 @@ interface Lane {
 export class Outbox {
   private timer: NodeJS.Timeout | undefined;
   private readonly lanes: readonly Lane[];
+  /** Messages checked against the limits and not yet recorded, per limit: what other lanes count too. */
+  private readonly unrecorded = new Map<string, number>();
   /** Between start and stop: kicks and ticks work the outbox. */
   private active = false;
   private closing = false;
@@ -143,39 +145,83 @@ export class Outbox {
    * sent, which the challenge before it always is.
    */
   async allowReply(account: string, field: Field, subject: string): Promise<boolean> {
-    if ((await this.allowedAt(account, field, subject, false)) > this.o.now()) return false;
-    const now = this.o.now();
-    await this.o.store.recordMessage(this.o.tokens.targetKey(field, subject), account, now);
-    const domain = this.o.tokens.domainKey(field, subject);
-    if (domain !== undefined) await this.o.store.recordMessage(domain, '', now);
-    return true;
+    const held = await this.limit(account, field, subject, false, true);
+    try {
+      if (held.at > this.o.now()) return false;
+      const now = this.o.now();
+      await this.o.store.recordMessage(this.o.tokens.targetKey(field, subject), account, now);
+      const domain = this.o.tokens.domainKey(field, subject);
+      if (domain !== undefined) await this.o.store.recordMessage(domain, '', now);
+      return true;
+    } finally {
+      held.release();
+    }
   }
 
   /** When the next message to this target and account may go: now, or later under the limits. */
   async allowedAt(account: string, field: Field, subject: string, cooldown = true): Promise<number> {
+    return (await this.limit(account, field, subject, cooldown, false)).at;
+  }
+
+  /**
+   * When the next message may go and, with `hold` when that is now, a hold on one message under
+   * each of its limits until it is recorded or given up (`release`). Lanes check at the same
+   * moment, each before the other's message is recorded: the holds make them count each other.
+   */
+  private async limit(
+    account: string,
+    field: Field,
+    subject: string,
+    cooldown: boolean,
+    hold: boolean,
+  ): Promise<{ at: number; release: () => void }> {
     const { limits } = this.o;
-    const now = this.o.now();
-    const since = now - DAY_MS;
-    const toTarget = await this.o.store.deliveryTimes(
-      { target: this.o.tokens.targetKey(field, subject) },
-      since,
-    );
-    const toAccount = await this.o.store.deliveryTimes({ account }, since);
+    const target = this.o.tokens.targetKey(field, subject);
     const domain = this.o.tokens.domainKey(field, subject);
+    const since = this.o.now() - DAY_MS;
+    const toTarget = await this.o.store.deliveryTimes({ target }, since);
+    const toAccount = await this.o.store.deliveryTimes({ account }, since);
     const toDomain = domain === undefined ? [] : await this.o.store.deliveryTimes({ target: domain }, since);
+    // From here on nothing is awaited: the check and the hold are one step.
+    const now = this.o.now();
+    const keys = [
+      `target:${target}`,
+      `account:${account}`,
+      ...(domain === undefined ? [] : [`domain:${domain}`]),
+    ];
+    const [heldTarget = 0, heldAccount = 0, heldDomain = 0] = keys.map(
+      (key) => this.unrecorded.get(key) ?? 0,
+    );
+    /** The deliveries of the day, and those held and not yet recorded as if sent now. */
+    const withHeld = (times: readonly number[], held: number) => [...times, ...Array<number>(held).fill(now)];
+    const targetTimes = withHeld(toTarget, heldTarget);
     let at = now;
-    const last = toTarget.at(-1);
+    const last = targetTimes.at(-1);
     if (last !== undefined && cooldown) at = Math.max(at, last + limits.cooldownMs);
     /** When the oldest of the last `limit` deliveries leaves the day's window, if `limit` are there. */
     const freedAt = (times: readonly number[], limit: number) =>
       times.length >= limit ? (times[times.length - limit] ?? now) + DAY_MS : now;
     at = Math.max(
       at,
-      freedAt(toTarget, limits.perTargetPerDay),
-      freedAt(toAccount, limits.perAccountPerDay),
-      freedAt(toDomain, limits.perDomainPerDay),
+      freedAt(targetTimes, limits.perTargetPerDay),
+      freedAt(withHeld(toAccount, heldAccount), limits.perAccountPerDay),
+      freedAt(withHeld(toDomain, heldDomain), limits.perDomainPerDay),
     );
-    return at;
+    if (!hold || at > now) return { at, release: () => undefined };
+    for (const key of keys) this.unrecorded.set(key, (this.unrecorded.get(key) ?? 0) + 1);
+    let released = false;
+    return {
+      at,
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const key of keys) {
+          const left = (this.unrecorded.get(key) ?? 1) - 1;
+          if (left > 0) this.unrecorded.set(key, left);
+          else this.unrecorded.delete(key);
+        }
+      },
+    };
   }
 
   private kickLane(lane: Lane): void {
@@ -218,14 +264,14 @@ export class Outbox {
   }
 
   private async deliver(challenge: Challenge): Promise<void> {
-    const { store, log } = this.o;
+    const { store } = this.o;
     const channel = this.o.channels.get(challenge.field);
     const request = await store.getRequest(challenge.requestId);
     const state = request?.fields[challenge.field];
     if (
       !channel ||
       !request ||
-      request.status !== 'open' ||
+      !isProving(request.status) ||
       request.snapshot.hash !== challenge.snapshotHash ||
       state?.status !== 'awaiting'
     ) {
@@ -240,10 +286,25 @@ export class Outbox {
     // A bot still starting: its message stays due, not failed, and goes once the bot is up.
     if (this.o.ready && !this.o.ready(channel)) return;
     // A channel that messages nobody (a review, a proof on the site) needs no limit against spam.
-    const allowedAt =
+    const held =
       channel.messages === false
-        ? 0
-        : await this.allowedAt(challenge.account, challenge.field, challenge.subject);
+        ? { at: 0, release: () => undefined }
+        : await this.limit(challenge.account, challenge.field, challenge.subject, true, true);
+    try {
+      await this.send(challenge, request, channel, held.at);
+    } finally {
+      held.release();
+    }
+  }
+
+  /** Sends `challenge`'s message if the limits allow it at once (`allowedAt`), and records how it went. */
+  private async send(
+    challenge: Challenge,
+    request: JudgementRequest,
+    channel: Channel,
+    allowedAt: number,
+  ): Promise<void> {
+    const { store, log } = this.o;
     if (allowedAt > this.o.now()) {
       await store.recordDelivery(challenge.id, {
         retryAt: allowedAt,

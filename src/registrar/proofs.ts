@@ -10,7 +10,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Channel, LiveChallenge, PageChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
 import { type AnswerWay, accepts, deliversCode } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
-import { type Challenge, isLiveChallenge, type JudgementRequest } from '../domain/request.js';
+import { type Challenge, isLiveChallenge, isProving, type JudgementRequest } from '../domain/request.js';
 import { parseSubject } from '../domain/subjects.js';
 import { confirmField, labelOf } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
@@ -121,7 +121,7 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
    */
   async resend(account: string): Promise<ResendOutcome> {
     const request = await this.o.store.findOpenRequest(account, this.o.registrarIndex);
-    if (request?.status !== 'open') return { kind: 'none' };
+    if (!request || !isProving(request.status)) return { kind: 'none' };
     const last = this.resent.get(account);
     if (last !== undefined && this.o.now() - last < RESEND_INTERVAL_MS) {
       return { kind: 'limited', retryAt: last + RESEND_INTERVAL_MS };
@@ -184,7 +184,7 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
     }
     const updated = await updateWithRetry(this.o.store, request.id, (current) => {
       const held = current.fields[field];
-      if (current.status !== 'open' || held?.status !== 'awaiting') return undefined;
+      if (!isProving(current.status) || held?.status !== 'awaiting') return undefined;
       // Rejected only as the operator saw it.
       if (current.snapshot.hash !== request.snapshot.hash) return undefined;
       return {
@@ -239,7 +239,7 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
     if (!subject.ok) return { ok: false, message: subject.reason };
     const updated = await updateWithRetry(this.o.store, request.id, (current) => {
       const held = current.fields.display;
-      if (current.status !== 'open' || current.snapshot.hash !== request.snapshot.hash) return undefined;
+      if (!isProving(current.status) || current.snapshot.hash !== request.snapshot.hash) return undefined;
       if (held?.status !== 'failed' || held.lookAlike !== true) return undefined;
       return {
         ...current,
@@ -272,7 +272,7 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
     if (!challenge) return;
     await updateWithRetry(this.o.store, challenge.requestId, (request) => {
       const state = request.fields[challenge.field];
-      if (request.status !== 'open' || state?.status !== 'awaiting' || state.refusal?.reason === reason) {
+      if (!isProving(request.status) || state?.status !== 'awaiting' || state.refusal?.reason === reason) {
         return undefined;
       }
       return {
@@ -452,18 +452,16 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
     const checked = await this.inspectChallenge(challengeId, subject, way);
     if (!checked.ok) return checked;
     // Before the challenge is used up: a refused proof leaves the field waiting, with the reason.
-    const taken = await this.o.handles?.refusal(
-      checked.request.account,
-      checked.challenge.field,
-      subject,
-      serviceId,
-    );
+    const taken = await this.o.handles?.reserve(checked.request, checked.challenge.field, subject, serviceId);
     if (taken) {
       await this.refused(challengeId, taken);
       return { ok: false, message: taken };
     }
     const consumed = await this.o.store.consumeChallenge(challengeId, this.o.now());
-    if (!consumed.ok) return { ok: false, message: REFUSALS[consumed.reason] };
+    if (!consumed.ok) {
+      await this.o.handles?.withdraw(checked.request, checked.challenge.field);
+      return { ok: false, message: REFUSALS[consumed.reason] };
+    }
     const { challenge } = consumed;
     const updated = await updateWithRetry(this.o.store, challenge.requestId, (request) => {
       const verdict = confirmField(
@@ -476,8 +474,10 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
       );
       return verdict.ok ? verdict.request : undefined;
     });
-    if (!updated) return { ok: false, message: REFUSALS.stale };
-    await this.o.handles?.claim(updated, challenge.field, subject, serviceId);
+    if (!updated) {
+      await this.o.handles?.withdraw(checked.request, challenge.field);
+      return { ok: false, message: REFUSALS.stale };
+    }
     this.o.metrics.fieldConfirmed(challenge.field);
     this.o.log.info({ account: updated.account, field: challenge.field }, 'field confirmed');
     this.o.confirmed(updated);

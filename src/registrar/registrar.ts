@@ -14,6 +14,7 @@ import type { HandleRule } from '../domain/handles.js';
 import type { Skeletons } from '../domain/look-alikes.js';
 import type { OperatorInfo } from '../domain/operator.js';
 import type { ReviewRecord, Snapshot } from '../domain/request.js';
+import type { SweepTimes } from '../domain/sweep.js';
 import type { Policy } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
@@ -23,6 +24,7 @@ import { type ChainReader, type LookAlikeFinder, RequestLifecycle } from './life
 import { ListeningChannels } from './listening.js';
 import { NO_METRICS, type RegistrarMetrics } from './metrics.js';
 import { DEFAULT_LIMITS, type MessageLimits, Outbox } from './outbox.js';
+import { type PrepareLimits, type PrepareOutcome, Preparing } from './prepare.js';
 import {
   type CodeOutcome,
   type LinkCheck,
@@ -31,10 +33,11 @@ import {
   type SeenByReviewer,
 } from './proofs.js';
 import { Screening } from './sanctions.js';
-import { type RequestStatusView, StatusReader } from './status.js';
+import { type FamilyReader, type RequestStatusView, StatusReader } from './status.js';
+import { Sweep, type SweepFinding } from './sweep.js';
 import type { ChallengeTokens } from './tokens.js';
 
-export type { ChainReader, LinkCheck, LookAlikeFinder, RequestStatusView };
+export type { ChainReader, LinkCheck, LookAlikeFinder, PrepareOutcome, RequestStatusView, SweepFinding };
 
 export interface RegistrarOptions {
   store: Store;
@@ -57,6 +60,8 @@ export interface RegistrarOptions {
   refusalMs?: number;
   /** How long a closed request's personal data is kept (absent: for ever). */
   retentionMs?: number;
+  /** Proving before paying: how long a prepared request is kept (absent: for ever), and how many may start. */
+  preparing?: { keptMs: number; limits: PrepareLimits };
   /** Whether this instance judges (holds the lease); one that does not leaves it to the one that does. */
   judges?: () => boolean;
   /**
@@ -64,10 +69,14 @@ export interface RegistrarOptions {
    * says. Absent: handles are not compared.
    */
   handles?: { rule: HandleRule; parentOf: (account: string) => Promise<string | undefined> };
+  /** Sub-identities and their parents as the chain says, shown on the status page. */
+  family?: FamilyReader;
   /** Who runs the registrar, named in every message (the index alone when absent). */
   operator?: OperatorInfo;
   /** Sanctions screening of legal names (and display names with `display`); absent, none. */
   sanctions?: { skeletons: Skeletons; display: boolean };
+  /** Judged proofs checked again (sweep.ts): the period and the grace. Absent: off. */
+  sweep?: SweepTimes;
   now?: () => number;
 }
 
@@ -77,10 +86,13 @@ export class Registrar implements WatcherHandler, ProofSink {
   private readonly lifecycle: RequestLifecycle;
   private readonly statusReader: StatusReader;
   private readonly listening: ListeningChannels;
+  private readonly preparing: Preparing;
   /** Delivers challenges; started by whoever runs the registrar (the leader, parts/leader.ts). */
   readonly outbox: Outbox;
   /** Sanctions screening: lists imported, names screened, the review queue's hits. */
   readonly screening: Screening | undefined;
+  /** Judged proofs checked again; run by the leader (parts/leader.ts). Undefined when off. */
+  readonly sweep: Sweep | undefined;
 
   constructor(private readonly o: RegistrarOptions) {
     const judges = o.judges ?? (() => true);
@@ -157,6 +169,20 @@ export class Registrar implements WatcherHandler, ProofSink {
         })
       : undefined;
     this.listening = new ListeningChannels(channels.values(), this, o.log, () => this.outbox.kick());
+    this.sweep = o.sweep
+      ? new Sweep({
+          store: o.store,
+          chain: o.chain,
+          channels,
+          registrarIndex: o.registrarIndex,
+          times: o.sweep,
+          judging: this.judging,
+          tokens: o.tokens,
+          metrics,
+          log: o.log,
+          now,
+        })
+      : undefined;
     this.lifecycle = new RequestLifecycle({
       store: o.store,
       chain: o.chain,
@@ -167,16 +193,28 @@ export class Registrar implements WatcherHandler, ProofSink {
       ...(o.names ? { names: o.names } : {}),
       ...(o.refusalMs === undefined ? {} : { refusalMs: o.refusalMs }),
       ...(o.retentionMs === undefined ? {} : { retentionMs: o.retentionMs }),
+      ...(o.preparing ? { preparedMs: o.preparing.keptMs } : {}),
       now,
       proofs: this.proofs,
       judging: this.judging,
       startChannels: () => this.listening.start(),
       ...(handles ? { handles } : {}),
       ...(this.screening ? { screening: this.screening } : {}),
+      ...(this.sweep ? { sweep: this.sweep } : {}),
+    });
+    this.preparing = new Preparing({
+      store: o.store,
+      chain: o.chain,
+      lifecycle: this.lifecycle,
+      registrarIndex: o.registrarIndex,
+      // Absent: one a day per account and five per client, the defaults of the configuration.
+      limits: o.preparing?.limits ?? { perAccountPerDay: 1, perClientPerDay: 5 },
+      now,
     });
     this.statusReader = new StatusReader({
       store: o.store,
       chain: o.chain,
+      ...(o.family ? { family: o.family } : {}),
       channels,
       registrarIndex: o.registrarIndex,
       now,
@@ -247,6 +285,16 @@ export class Registrar implements WatcherHandler, ProofSink {
 
   allowReply(account: string, field: Field, subject: string): Promise<boolean> {
     return this.outbox.allowReply(account, field, subject);
+  }
+
+  /**
+   * Proving before paying: a prepared request for `address`, asked from `client` (an address) on
+   * the start page; undefined when `address` is no address.
+   */
+  async prepare(address: string, client: string): Promise<PrepareOutcome | undefined> {
+    const account = this.o.chain.accountId(address);
+    if (!account) return undefined;
+    return this.preparing.prepare(account, client);
   }
 
   /** A code typed on the registrar's page from `client`; undefined when `address` is no address. */

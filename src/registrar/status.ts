@@ -3,9 +3,11 @@
  * admin API): each field's state with its reason and next step, and what blocks the judgement.
  * Reads only.
  */
+import type { SubIdentity } from '../chain/identity.js';
 import type { Channel } from '../channels/channel.js';
 import type { Field } from '../domain/fields.js';
-import { isLiveChallenge, type JudgementRequest } from '../domain/request.js';
+import { maskedTarget } from '../domain/prepared.js';
+import { isLiveChallenge, isProving, type JudgementRequest } from '../domain/request.js';
 import { type Blocker, blockers, canBeJudgedAsItStands, labelOf } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { ChainReader } from './lifecycle.js';
@@ -35,17 +37,37 @@ export interface RequestStatusView {
         review?: true;
         /** The last proof tried for it and refused, and when: what to do about it is in the reason. */
         refusal?: { reason: string; at: number };
+        /**
+         * The last message sent for it: where (masked: anyone can open this page) and when. Shown
+         * so that whoever prepared a request sees what it made the registrar send.
+         */
+        sent?: { to: string; at: number };
       }
     >
   >;
   /** Set entries no registrar can verify: listed, never attested. */
   unverifiable: string[];
   blockers: Blocker[];
+  /**
+   * This account is a sub-identity: its parent, the name the parent gave it, and the parent's
+   * judgement by this registrar (none when it gave none). Read when no request is open.
+   */
+  subOf?: { parent: string; name?: string; parentJudgement?: string };
+  /** The sub-identities this identity names, when it is judged. */
+  subs?: { account: string; name?: string }[];
+}
+
+/** What the chain says of an account's parent and its sub-identities. */
+export interface FamilyReader {
+  subOf(account: string): Promise<SubIdentity | undefined>;
+  subs(parent: string): Promise<SubIdentity[]>;
 }
 
 export interface StatusOptions {
   store: Store;
-  chain: Pick<ChainReader, 'accountId'>;
+  chain: Pick<ChainReader, 'accountId' | 'identity'>;
+  /** Sub-identities shown as such; without it the status says nothing of them. */
+  family?: FamilyReader;
   channels: ReadonlyMap<Field, Channel>;
   registrarIndex: number;
   now: () => number;
@@ -66,6 +88,7 @@ export class StatusReader {
     if (!account) return undefined;
     const request = await this.o.store.latestRequest(account, this.o.registrarIndex);
     if (!request) {
+      const subOf = await this.subOf(account);
       return {
         account,
         registrarIndex: this.o.registrarIndex,
@@ -73,19 +96,23 @@ export class StatusReader {
         judgeable: false,
         fields: {},
         unverifiable: [],
-        blockers: [
-          {
-            reason: 'no judgement request from this account is known',
-            hint: `Request a judgement from registrar #${this.o.registrarIndex}.`,
-            kind: 'change',
-          },
-        ],
+        // A sub-identity is shown under its parent's identity: it needs no judgement of its own.
+        blockers: subOf
+          ? []
+          : [
+              {
+                reason: 'no judgement request from this account is known',
+                hint: `Request a judgement from registrar #${this.o.registrarIndex}.`,
+                kind: 'change',
+              },
+            ],
+        ...(subOf ? { subOf } : {}),
       };
     }
-    const open = request.status === 'open' || request.status === 'judging';
-    const waiting = open
-      ? await this.messagesWaiting(request)
-      : new Map<Field, { at: number; problem?: string }>();
+    const open = isProving(request.status) || request.status === 'judging';
+    const { waiting, sent } = open
+      ? await this.messages(request)
+      : { waiting: new Map<Field, { at: number; problem?: string }>(), sent: new Map<Field, Sent>() };
     const fields: RequestStatusView['fields'] = {};
     for (const [field, state] of Object.entries(request.fields) as [
       Field,
@@ -112,6 +139,7 @@ export class StatusReader {
                     ? { proveAt: `/prove/${account}/${field}` }
                     : {}),
                   ...(state.status === 'awaiting' && state.refusal ? { refusal: state.refusal } : {}),
+                  ...(sent.has(field) ? { sent: sent.get(field) } : {}),
                   ...(state.status === 'awaiting' && this.channels.get(field)?.review
                     ? {
                         review: true as const,
@@ -128,17 +156,66 @@ export class StatusReader {
       judgeable: open && canBeJudgedAsItStands(request),
       fields,
       unverifiable: open ? (request.unverifiable ?? []) : [],
-      blockers: request.status === 'open' ? blockers(request) : [],
+      blockers: isProving(request.status) ? blockers(request) : [],
+      // Read only for a closed request: the open ones' views are the live, frequently read ones.
+      ...(open ? {} : await this.familyOf(account, request.status === 'judged')),
     };
   }
 
-  /** Fields whose message waits in the outbox for a later time (a limit or a retry), and when. */
-  private async messagesWaiting(
+  /** The parent (and its judgement by this registrar) of `account` when it is a sub-identity. */
+  private async subOf(account: string): Promise<RequestStatusView['subOf']> {
+    const sub = await this.o.family?.subOf(account);
+    if (!sub) return undefined;
+    const slot = (await this.o.chain.identity(sub.parent))?.judgements.find(
+      (j) => j.registrarIndex === this.o.registrarIndex,
+    );
+    return {
+      parent: sub.parent,
+      ...(sub.name === undefined ? {} : { name: sub.name }),
+      ...(slot && slot.judgement !== 'FeePaid' ? { parentJudgement: slot.judgement } : {}),
+    };
+  }
+
+  /** For a closed request: whose sub-identity the account is, and (judged) the subs it names. */
+  private async familyOf(
+    account: string,
+    judged: boolean,
+  ): Promise<Pick<RequestStatusView, 'subOf' | 'subs'>> {
+    if (!this.o.family) return {};
+    const [subOf, subs] = await Promise.all([
+      this.subOf(account),
+      judged ? this.o.family.subs(account) : Promise.resolve([]),
+    ]);
+    return {
+      ...(subOf ? { subOf } : {}),
+      ...(subs.length > 0
+        ? { subs: subs.map(({ account, name }) => (name === undefined ? { account } : { account, name })) }
+        : {}),
+    };
+  }
+
+  /**
+   * Fields whose message waits in the outbox for a later time (a limit or a retry), and when; and
+   * where and when the last message of each field of the current snapshot went, masked.
+   */
+  private async messages(
     request: JudgementRequest,
-  ): Promise<Map<Field, { at: number; problem?: string }>> {
+  ): Promise<{ waiting: Map<Field, { at: number; problem?: string }>; sent: Map<Field, Sent> }> {
     const now = this.now();
     const waiting = new Map<Field, { at: number; problem?: string }>();
+    const sent = new Map<Field, Sent>();
     for (const challenge of await this.o.store.listChallenges(request.id)) {
+      // Oldest first, so the last one delivered stays; only messages that went somewhere count.
+      if (
+        challenge.deliveredAt !== undefined &&
+        challenge.snapshotHash === request.snapshot.hash &&
+        this.channels.get(challenge.field)?.messages !== false
+      ) {
+        sent.set(challenge.field, {
+          to: maskedTarget(challenge.field, challenge.subject),
+          at: challenge.deliveredAt,
+        });
+      }
       if (!isLiveChallenge(challenge, now) || challenge.deliveredAt !== undefined) continue;
       if (challenge.nextDeliveryAt !== undefined && challenge.nextDeliveryAt > now) {
         waiting.set(challenge.field, {
@@ -147,6 +224,8 @@ export class StatusReader {
         });
       }
     }
-    return waiting;
+    return { waiting, sent };
   }
 }
+
+type Sent = { to: string; at: number };

@@ -13,6 +13,7 @@ import {
   type Snapshot,
 } from '../domain/request.js';
 import type { SanctionsEntry, SanctionsHit, SanctionsList, SanctionsListInfo } from '../domain/sanctions.js';
+import type { JudgedProof } from '../domain/sweep.js';
 import { isReadyForJudgement } from '../domain/verification.js';
 import {
   type ConsumeOutcome,
@@ -45,6 +46,14 @@ type FinalizedDoc = { _id: string; number: number };
  * old in one write (the OFAC and EU lists are a few MB as entries, under the 16 MB a document holds).
  */
 type SanctionsListDoc = { _id: string; info: SanctionsListInfo; entries: SanctionsEntry[] };
+/** `_id`: account, registrar and field; `inGrace` beside the record for the count. */
+type JudgedProofDoc = {
+  _id: string;
+  registrarIndex: number;
+  nextCheckAt: number;
+  inGrace: boolean;
+  doc: JudgedProof;
+};
 
 export class MongoStore implements Store {
   private constructor(
@@ -60,6 +69,7 @@ export class MongoStore implements Store {
     private readonly finalized: Collection<FinalizedDoc>,
     private readonly sanctionsListDocs: Collection<SanctionsListDoc>,
     private readonly sanctionsHits: Collection<SanctionsHit>,
+    private readonly judgedProofs: Collection<JudgedProofDoc>,
   ) {}
 
   /** Connects and makes sure the indexes exist. The database is the one named in the URI. */
@@ -81,6 +91,7 @@ export class MongoStore implements Store {
       db.collection<FinalizedDoc>('finalized'),
       db.collection<SanctionsListDoc>('sanctionsLists'),
       db.collection<SanctionsHit>('sanctionsHits'),
+      db.collection<JudgedProofDoc>('judged_proofs'),
     );
     await store.ensureIndexes();
     return store;
@@ -137,6 +148,10 @@ export class MongoStore implements Store {
     await this.handles.createIndexes([
       { key: { key: 1, requestId: 1 }, name: 'one_claim', unique: true },
       { key: { requestId: 1 }, name: 'by_request' },
+    ]);
+    await this.judgedProofs.createIndexes([
+      { key: { registrarIndex: 1, nextCheckAt: 1 }, name: 'due' },
+      { key: { 'doc.account': 1, registrarIndex: 1 }, name: 'by_account' },
     ]);
   }
 
@@ -210,6 +225,19 @@ export class MongoStore implements Store {
     } catch (error) {
       throw translate(error, `request for ${request.account}`);
     }
+  }
+
+  async deletePreparedRequest(id: string, version: number): Promise<boolean> {
+    // The conditional delete decides; its challenges go after it (a crash in between leaves
+    // challenges of no request, which expire and are deleted like any other).
+    const result = await this.requests.deleteOne({
+      _id: id,
+      'doc.version': version,
+      'doc.status': 'prepared',
+    });
+    if (result.deletedCount !== 1) return false;
+    await this.challenges.deleteMany({ requestId: id });
+    return true;
   }
 
   async insertChallenge(challenge: Challenge): Promise<void> {
@@ -398,7 +426,11 @@ export class MongoStore implements Store {
   }
 
   async countRequestsSince(registrarIndex: number, since: number): Promise<number> {
-    return this.requests.countDocuments({ registrarIndex, 'doc.createdAt': { $gte: since } });
+    return this.requests.countDocuments({
+      registrarIndex,
+      'doc.createdAt': { $gte: since },
+      'doc.status': { $ne: 'prepared' },
+    });
   }
 
   async appendReview(record: ReviewRecord): Promise<void> {
@@ -508,6 +540,45 @@ export class MongoStore implements Store {
     return (await this.finalized.findOne({ _id: chain }))?.number;
   }
 
+  async saveJudgedProof(proof: JudgedProof): Promise<void> {
+    const doc = {
+      registrarIndex: proof.registrarIndex,
+      nextCheckAt: proof.nextCheckAt,
+      inGrace: proof.grace !== undefined,
+      doc: proof,
+    };
+    await this.judgedProofs.replaceOne({ _id: judgedProofId(proof) }, doc, { upsert: true });
+  }
+
+  async dueJudgedProofs(registrarIndex: number, now: number, limit: number): Promise<JudgedProof[]> {
+    const docs = await this.judgedProofs
+      .find({ registrarIndex, nextCheckAt: { $lte: now } })
+      .sort({ nextCheckAt: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => d.doc);
+  }
+
+  async listJudgedProofs(account: string, registrarIndex: number): Promise<JudgedProof[]> {
+    const docs = await this.judgedProofs
+      .find({ 'doc.account': account, registrarIndex })
+      .sort({ 'doc.field': 1 })
+      .toArray();
+    return docs.map((d) => d.doc);
+  }
+
+  async deleteJudgedProofs(account: string, registrarIndex: number): Promise<number> {
+    return (await this.judgedProofs.deleteMany({ 'doc.account': account, registrarIndex })).deletedCount;
+  }
+
+  async countJudgedProofs(registrarIndex: number): Promise<{ proofs: number; inGrace: number }> {
+    const [proofs, inGrace] = await Promise.all([
+      this.judgedProofs.countDocuments({ registrarIndex }),
+      this.judgedProofs.countDocuments({ registrarIndex, inGrace: true }),
+    ]);
+    return { proofs, inGrace };
+  }
+
   async getCheckpoint(key: string): Promise<string | undefined> {
     return (await this.checkpoints.findOne({ _id: key }))?.value;
   }
@@ -567,4 +638,9 @@ async function listLog<T extends { account: string }>(log: Collection<T>, accoun
     .sort({ _id: 1 })
     .toArray();
   return docs as unknown as T[];
+}
+
+/** One judged proof per account, registrar and field. */
+function judgedProofId(proof: Pick<JudgedProof, 'account' | 'registrarIndex' | 'field'>): string {
+  return `${proof.account}:${proof.registrarIndex}:${proof.field}`;
 }

@@ -16,6 +16,7 @@ import {
   type Snapshot,
 } from '../domain/request.js';
 import type { SanctionsHit, SanctionsList, SanctionsListInfo } from '../domain/sanctions.js';
+import type { JudgedProof } from '../domain/sweep.js';
 import { isReadyForJudgement } from '../domain/verification.js';
 import {
   type ConsumeOutcome,
@@ -27,7 +28,7 @@ import {
   type Store,
 } from './store.js';
 
-const SCHEMA_VERSION = 8;
+const SCHEMA_VERSION = 9;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -153,11 +154,28 @@ CREATE TABLE IF NOT EXISTS finalized (
 `;
 
 /**
- * Schema 8: sanctions screening. The kept list of each format (its entries as one JSON text, so a
+ * Schema 8: the judged proofs the sweep checks again (domain/sweep.ts), one per account, registrar
+ * and field, found by when they are due.
+ */
+const SCHEMA_8 = `
+CREATE TABLE IF NOT EXISTS judged_proofs (
+  account TEXT NOT NULL,
+  registrar_index INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  next_check_at INTEGER NOT NULL,
+  in_grace INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (account, registrar_index, field)
+) STRICT;
+CREATE INDEX IF NOT EXISTS judged_proofs_due ON judged_proofs (registrar_index, next_check_at);
+`;
+
+/**
+ * Schema 9: sanctions screening. The kept list of each format (its entries as one JSON text, so a
  * new list replaces the old in one statement), and the hits: the operator's review queue, one per
  * account, field, identity, list and entry.
  */
-const SCHEMA_8 = `
+const SCHEMA_9 = `
 CREATE TABLE IF NOT EXISTS sanctions_lists (
   format TEXT PRIMARY KEY,
   info TEXT NOT NULL,
@@ -226,6 +244,7 @@ export class SqliteStore implements Store {
       if (version < 6) this.db.exec(SCHEMA_6);
       if (version < 7) this.db.exec(SCHEMA_7);
       if (version < 8) this.db.exec(SCHEMA_8);
+      if (version < 9) this.db.exec(SCHEMA_9);
       if (version < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {
@@ -314,11 +333,13 @@ export class SqliteStore implements Store {
     const next = { ...request, version: request.version + 1 };
     try {
       const result = this.statement(
-        'UPDATE requests SET is_open = ?, ready = ?, version = ?, doc = ? WHERE id = ? AND version = ?',
+        // created_at too: a prepared request taken over by the chain's request counts from then.
+        'UPDATE requests SET is_open = ?, ready = ?, version = ?, created_at = ?, doc = ? WHERE id = ? AND version = ?',
       ).run(
         isOpenStatus(next.status) ? 1 : 0,
         isReadyForJudgement(next) ? 1 : 0,
         next.version,
+        next.createdAt,
         JSON.stringify(next),
         request.id,
         request.version,
@@ -326,6 +347,21 @@ export class SqliteStore implements Store {
       return result.changes === 1 ? next : undefined;
     } catch (error) {
       throw translate(error, `request for ${request.account}`);
+    }
+  }
+
+  async deletePreparedRequest(id: string, version: number): Promise<boolean> {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const deleted = this.statement(
+        `DELETE FROM requests WHERE id = ? AND version = ? AND json_extract(doc, '$.status') = 'prepared'`,
+      ).run(id, version).changes;
+      if (deleted === 1) this.statement('DELETE FROM challenges WHERE request_id = ?').run(id);
+      this.db.exec('COMMIT');
+      return deleted === 1;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
     }
   }
 
@@ -521,7 +557,8 @@ export class SqliteStore implements Store {
 
   async countRequestsSince(registrarIndex: number, since: number): Promise<number> {
     const row = this.statement(
-      'SELECT count(*) AS n FROM requests WHERE registrar_index = ? AND created_at >= ?',
+      `SELECT count(*) AS n FROM requests WHERE registrar_index = ? AND created_at >= ?
+         AND json_extract(doc, '$.status') != 'prepared'`,
     ).get(registrarIndex, since) as Row;
     return Number(row.n);
   }
@@ -636,6 +673,56 @@ export class SqliteStore implements Store {
   async highestFinalized(chain: string): Promise<number | undefined> {
     const row = this.statement('SELECT number FROM finalized WHERE chain = ?').get(chain) as Row | undefined;
     return row ? Number(row.number) : undefined;
+  }
+
+  async saveJudgedProof(proof: JudgedProof): Promise<void> {
+    this.statement(
+      `INSERT INTO judged_proofs (account, registrar_index, field, next_check_at, in_grace, doc)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account, registrar_index, field) DO UPDATE SET next_check_at = excluded.next_check_at,
+           in_grace = excluded.in_grace, doc = excluded.doc`,
+    ).run(
+      proof.account,
+      proof.registrarIndex,
+      proof.field,
+      proof.nextCheckAt,
+      proof.grace ? 1 : 0,
+      JSON.stringify(proof),
+    );
+  }
+
+  async dueJudgedProofs(registrarIndex: number, now: number, limit: number): Promise<JudgedProof[]> {
+    return this.statement(
+      `SELECT doc FROM judged_proofs WHERE registrar_index = ? AND next_check_at <= ?
+         ORDER BY next_check_at, account, field LIMIT ?`,
+    )
+      .all(registrarIndex, now, limit)
+      .map((row) => parse<JudgedProof>(row) as JudgedProof);
+  }
+
+  async listJudgedProofs(account: string, registrarIndex: number): Promise<JudgedProof[]> {
+    return this.statement(
+      'SELECT doc FROM judged_proofs WHERE account = ? AND registrar_index = ? ORDER BY field',
+    )
+      .all(account, registrarIndex)
+      .map((row) => parse<JudgedProof>(row) as JudgedProof);
+  }
+
+  async deleteJudgedProofs(account: string, registrarIndex: number): Promise<number> {
+    return Number(
+      this.statement('DELETE FROM judged_proofs WHERE account = ? AND registrar_index = ?').run(
+        account,
+        registrarIndex,
+      ).changes,
+    );
+  }
+
+  async countJudgedProofs(registrarIndex: number): Promise<{ proofs: number; inGrace: number }> {
+    const row = this.statement(
+      `SELECT count(*) AS n, coalesce(sum(in_grace), 0) AS grace FROM judged_proofs
+         WHERE registrar_index = ?`,
+    ).get(registrarIndex) as Row;
+    return { proofs: Number(row.n), inGrace: Number(row.grace) };
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

@@ -11,6 +11,7 @@ import type {
   Snapshot,
 } from '../domain/request.js';
 import type { SanctionsHit, SanctionsList, SanctionsListInfo } from '../domain/sanctions.js';
+import type { JudgedProof } from '../domain/sweep.js';
 
 export type ConsumeOutcome =
   | { ok: true; challenge: Challenge }
@@ -42,6 +43,12 @@ export interface Store {
    * is still `request.version`. Returns the stored request, or undefined when another writer won.
    */
   updateRequest(request: JudgementRequest): Promise<JudgementRequest | undefined>;
+
+  /**
+   * Deletes a prepared request (never requested on chain) with its challenges, only if it is still
+   * prepared at `version` (the chain's request may be taking it over). Returns whether it was.
+   */
+  deletePreparedRequest(id: string, version: number): Promise<boolean>;
 
   /** Adds a challenge. Throws DuplicateError when its id exists. */
   insertChallenge(challenge: Challenge): Promise<void>;
@@ -96,7 +103,10 @@ export interface Store {
   listJudgements(account?: string): Promise<JudgementRecord[]>;
   /** The judgements of registrar `registrarIndex` given at or after `since`, in write order (the public figures). */
   judgementsSince(registrarIndex: number, since: number): Promise<JudgementRecord[]>;
-  /** How many requests were made to registrar `registrarIndex` at or after `since`, open or closed. */
+  /**
+   * How many requests were made to registrar `registrarIndex` at or after `since`, open or closed
+   * (prepared ones, not requested on chain, are not counted).
+   */
   countRequestsSince(registrarIndex: number, since: number): Promise<number>;
   appendReview(record: ReviewRecord): Promise<void>;
   listReviews(account?: string): Promise<ReviewRecord[]>;
@@ -135,6 +145,19 @@ export interface Store {
   recordSanctionsHits(hits: readonly SanctionsHit[]): Promise<SanctionsHit[]>;
   /** The hits (of `account`), oldest first. */
   listSanctionsHits(account?: string): Promise<SanctionsHit[]>;
+  /**
+   * The sweep (domain/sweep.ts): keeps a judged proof, one per account, registrar and field,
+   * replacing the one there.
+   */
+  saveJudgedProof(proof: JudgedProof): Promise<void>;
+  /** The judged proofs of registrar `registrarIndex` due at `now`, the longest due first, at most `limit`. */
+  dueJudgedProofs(registrarIndex: number, now: number, limit: number): Promise<JudgedProof[]>;
+  /** The judged proofs of one account, by field. */
+  listJudgedProofs(account: string, registrarIndex: number): Promise<JudgedProof[]>;
+  /** Deletes an account's judged proofs (its judgement was replaced, cleared or given OutOfDate). Returns how many. */
+  deleteJudgedProofs(account: string, registrarIndex: number): Promise<number>;
+  /** How many judged proofs registrar `registrarIndex` keeps, and how many of them are in a grace period. */
+  countJudgedProofs(registrarIndex: number): Promise<{ proofs: number; inGrace: number }>;
 
   getCheckpoint(key: string): Promise<string | undefined>;
   /** Keeps `value` under `key`; with `expiresAt`, until then only (deleteExpiredCheckpoints). */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Field } from '../../src/domain/fields.js';
 import type { Challenge, JudgementRequest } from '../../src/domain/request.js';
 import { hitId, type SanctionsHit, type SanctionsList } from '../../src/domain/sanctions.js';
+import type { JudgedProof } from '../../src/domain/sweep.js';
 import { DuplicateError, type Store } from '../../src/store/store.js';
 
 export interface StoreHarness {
@@ -288,8 +289,41 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.insertRequest(request({ registrarIndex: index, createdAt: 1_000, status: 'judged' }));
       await other.insertRequest(request({ registrarIndex: index, createdAt: 2_000 }));
       await store.insertRequest(request({ registrarIndex: index + 1, createdAt: 2_000 }));
+      // A prepared request was not requested on chain: no request to count.
+      await store.insertRequest(request({ registrarIndex: index, createdAt: 3_000, status: 'prepared' }));
       expect(await store.countRequestsSince(index, 1_000)).toBe(2);
       expect(await other.countRequestsSince(index, 2_001)).toBe(0);
+    });
+
+    it('holds a prepared request as the one open request of its account, taken over in place or deleted with its challenges', async () => {
+      const prepared = request({ status: 'prepared' });
+      await store.insertRequest(prepared);
+      expect((await other.findOpenRequest(prepared.account, prepared.registrarIndex))?.status).toBe(
+        'prepared',
+      );
+      await expect(other.insertRequest(request({ account: prepared.account }))).rejects.toBeInstanceOf(
+        DuplicateError,
+      );
+      const c = challenge(prepared.id);
+      await store.insertChallenge(c);
+      // The chain's request took it over: no longer prepared, so it is not deleted.
+      const requested = defined(
+        await store.updateRequest({ ...prepared, status: 'open', createdAt: 2_000, preparedAt: 1_000 }),
+      );
+      expect(await other.deletePreparedRequest(requested.id, requested.version)).toBe(false);
+      expect(await store.getChallenge(c.id)).toBeDefined();
+
+      const other2 = request({ status: 'prepared' });
+      await store.insertRequest(other2);
+      const c2 = challenge(other2.id);
+      await store.insertChallenge(c2);
+      // A stale version is not deleted (someone wrote since), the current one is, with its challenges.
+      const touched = defined(await store.updateRequest({ ...other2, updatedAt: 1_500 }));
+      expect(await other.deletePreparedRequest(other2.id, other2.version)).toBe(false);
+      expect(await other.deletePreparedRequest(other2.id, touched.version)).toBe(true);
+      expect(await store.getRequest(other2.id)).toBeUndefined();
+      expect(await store.getChallenge(c2.id)).toBeUndefined();
+      expect(await store.findOpenRequest(other2.account, other2.registrarIndex)).toBeUndefined();
     });
 
     it('keeps the review log in order, per account', async () => {
@@ -548,6 +582,50 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await other.listSanctionsHits(account)).toEqual([first, second]);
       expect((await store.listSanctionsHits()).filter((h) => h.account === account)).toEqual([first, second]);
       expect(await store.listSanctionsHits(unique('acct'))).toEqual([]);
+    });
+
+    it('keeps judged proofs per account and field, finds the due ones in order, counts and deletes them', async () => {
+      // A registrar index of its own: the counts are of this test's proofs alone.
+      const index = 1_000 + (counter % 1_000_000);
+      const account = unique('judged');
+      const other_account = unique('judged');
+      const proof = (a: string, field: Field, nextCheckAt: number, extra: Partial<JudgedProof> = {}) => ({
+        account: a,
+        registrarIndex: index,
+        field,
+        subject: `${field}-subject`,
+        identityHash: `0x${'cd'.repeat(32)}`,
+        judgedAt: 1_000,
+        nextCheckAt,
+        ...extra,
+      });
+      await store.saveJudgedProof(proof(account, 'web', 5_000, { nonce: 'NONCE234' }));
+      await store.saveJudgedProof(proof(account, 'github', 3_000, { serviceId: '42' }));
+      await other.saveJudgedProof(proof(other_account, 'web', 4_000));
+      // Another registrar's proof is none of this one's.
+      await store.saveJudgedProof({ ...proof(account, 'web', 1_000), registrarIndex: index + 1 });
+      expect(await store.countJudgedProofs(index)).toEqual({ proofs: 3, inGrace: 0 });
+      expect((await other.dueJudgedProofs(index, 4_500, 10)).map((p) => [p.account, p.field])).toEqual([
+        [account, 'github'],
+        [other_account, 'web'],
+      ]);
+      expect(await store.dueJudgedProofs(index, 10_000, 1)).toEqual([
+        proof(account, 'github', 3_000, { serviceId: '42' }),
+      ]);
+      expect(await store.dueJudgedProofs(index, 2_999, 10)).toEqual([]);
+      // Saved again: replaced, not added; a grace is counted.
+      const grace = { since: 6_000, until: 9_000, reason: 'the line is gone' };
+      await other.saveJudgedProof(proof(account, 'web', 9_000, { nonce: 'NONCE234', grace }));
+      expect(await store.countJudgedProofs(index)).toEqual({ proofs: 3, inGrace: 1 });
+      expect(await store.listJudgedProofs(account, index)).toEqual([
+        proof(account, 'github', 3_000, { serviceId: '42' }),
+        proof(account, 'web', 9_000, { nonce: 'NONCE234', grace }),
+      ]);
+      expect(await other.deleteJudgedProofs(account, index)).toBe(2);
+      expect(await store.listJudgedProofs(account, index)).toEqual([]);
+      expect(await store.countJudgedProofs(index)).toEqual({ proofs: 1, inGrace: 0 });
+      expect(await store.listJudgedProofs(account, index + 1)).toHaveLength(1);
+      expect(await store.deleteJudgedProofs(account, index)).toBe(0);
     });
 
     it('has everything written still there after it is closed and opened again', async () => {

@@ -5,7 +5,8 @@
  * left in test-results/. Along the way: the mail names the operator and carries the code, which the
  * code form (linked from the mail, the account and field filled in) takes; a wrong code keeps the
  * account; a used link's refusal leads to the account's status page; the status page gives each
- * field's next step and the last refused try; "Send new links" says what it does and redirects.
+ * field's next step and the last refused try; "Send new links" says what it does and redirects; the
+ * start page's "Prove my fields now" leads to a prepared request's page with the call to send.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { serveMailPage } from '../../src/dev/mail-page.js';
-import { DaemonHarness, FEE } from '../support/harness.js';
+import { DaemonHarness, eventually, FEE } from '../support/harness.js';
 import { linkIn } from '../support/smtp.js';
 
 const CHROMIUM = process.env.REGISTRAR_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -255,5 +256,43 @@ describe('every page, at a desktop width and at 390 px', () => {
     expect(await again.locator('.error').innerText()).toContain('already used');
     expect(await again.locator(`a[href="/status/${person.address}"]`).count()).toBe(1);
     await again.close();
+  });
+
+  it('lets a person prove the fields before paying, from the start page, and shows what to send', async () => {
+    const early = h.chain.account('//WrappingEarlyBird');
+    await h.chain.fund(early.address);
+    const email = 'early.bird@longer.org';
+    await h.chain.setIdentityInfo(early, { display: { Raw: 'Early Bird' }, email: { Raw: email } });
+    const submit = async (page: Page) => {
+      await page.goto(`${h.url}/`);
+      await page.fill('#prepare-account', early.address);
+      const [response] = await Promise.all([
+        page.waitForNavigation(),
+        page.getByRole('button', { name: 'Prove my fields now' }).click(),
+      ]);
+      return response?.status();
+    };
+    const prepared = await checkAtEachWidth('status-prepared', submit);
+    expectFits('status-prepared', prepared);
+    expect(prepared.desktop.status).toBe(200);
+    await h.mailbox.nextMail(email);
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    // Asked again: the same prepared request's page, nothing sent twice.
+    expect(await submit(page)).toBe(200);
+    expect(page.url()).toBe(`${h.url}/status/${early.address}`);
+    const main = await page.locator('main').innerText();
+    expect(main).toContain('Not requested yet: you can prove your fields now');
+    expect(main).toContain(`identity.requestJudgement(${h.index}, ${FEE})`);
+    // The mail is counted as sent once the mail server took it, a moment after it arrived there.
+    const sent = await eventually(async () => {
+      await page.reload();
+      const row = await page.locator('tr[data-field="email"]').innerText();
+      return row.includes('Sent to') ? row : undefined;
+    }, 'the email row saying where the mail went');
+    expect(sent).toContain('Sent to e***@l***.org');
+    await page.addScriptTag({ content: axe });
+    expectFits('status-prepared-sent', await checkHere(page, 'status-prepared-sent'));
+    await page.close();
+    expect(h.mailbox.mailsTo(email)).toHaveLength(1);
   });
 });

@@ -42,7 +42,7 @@ beforeAll(async () => {
     format: 'object',
   }));
   // The victim's website is served, but the stranger cannot publish anything on it.
-  every = await EveryService.start('victim.example.test', '127.8.0.3', {
+  every = await EveryService.start('victim.example.test', {
     // Strangers come from many addresses: the tests name theirs in X-Forwarded-For.
     REGISTRAR_TRUST_PROXY: 'true',
     // A live status stream with nothing to say ends after this.
@@ -450,11 +450,13 @@ describe('a stranger who sends what no form sends', () => {
       [`${h.url}/code`, 'code', {}],
       [`${h.url}/confirm/not-a-token`, undefined, {}],
       [`${h.url}/status/${who.address}/resend`, undefined, {}],
+      [`${h.url}/prepare`, 'account', {}],
       [`${h.url}/prove/${who.address}/web`, 'method', {}],
       [`${h.url}/sign-in/confirm`, 'signedIn', {}],
       [`${admin}/admin/review`, 'account', bearer],
       [`${admin}/admin/judge`, 'account', bearer],
       [`${admin}/admin/rescan`, undefined, bearer],
+      [`${admin}/admin/sweep`, undefined, bearer],
     ];
     const bodies = (key: string | undefined): [string, unknown][] => [
       ['an unknown key', { unknown: 'x' }],

@@ -75,6 +75,16 @@ beforeAll(async () => {
     },
     openRequests: async () => [],
     rescan: async () => 0,
+    sweep: async () => [
+      { account: ACCOUNT, field: 'web', outcome: 'holds' },
+      {
+        account: ACCOUNT,
+        field: 'github',
+        outcome: 'grace-started',
+        reason: 'the account 42 is gone',
+        graceUntil: Date.UTC(2026, 0, 16),
+      },
+    ],
     metrics,
   });
   admin.addHook('onRequest', async (request) => {
@@ -105,6 +115,21 @@ describe('the registrar command', () => {
     expect(reviews.stdout).toMatch(
       /^at\s+field\s+decision\s+by\s+identity\n2026-01-02T00:00:00.000Z\s+legal\s+confirm\s+Ann Ops\s+0xcdcd/,
     );
+  });
+
+  it('runs one pass of the sweep and prints what each check found', async () => {
+    const sweep = await cli(['sweep'], adminOnly());
+    expect(sweep.code).toBe(0);
+    expect(sweep.stdout).toMatch(/^account\s+field\s+outcome\s+grace until\s+why\n/);
+    expect(sweep.stdout).toMatch(new RegExp(`${ACCOUNT}\\s+web\\s+holds\n`));
+    expect(sweep.stdout).toMatch(
+      new RegExp(
+        `${ACCOUNT}\\s+github\\s+grace-started\\s+2026-01-16T00:00:00.000Z\\s+the account 42 is gone\n`,
+      ),
+    );
+    const json = await cli(['sweep', '--json'], adminOnly());
+    expect(JSON.parse(json.stdout)).toHaveLength(2);
+    expect((await cli(['sweep', 'now'], adminOnly())).code).toBe(2);
   });
 
   it('names the setting a command needs first, with exit code 2', async () => {

@@ -24,7 +24,7 @@ let site: WebSite;
 let services: Record<'github' | 'discord' | 'x', OAuthServer>;
 
 beforeAll(async () => {
-  every = await EveryService.start('every.example.test', '127.8.0.2');
+  every = await EveryService.start('every.example.test');
   ({ h, hs, site, services } = every);
 }, 180_000);
 

@@ -20,7 +20,7 @@ describe('the SQLite store file', () => {
     const raw = new DatabaseSync(path);
     raw.exec('PRAGMA user_version = 99');
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 8');
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 9');
   });
 
   it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again, reviews can be logged', async () => {
@@ -140,12 +140,37 @@ describe('the SQLite store file', () => {
     }
   });
 
-  it('upgrades a schema-7 file: sanctions lists and hits can be kept', async () => {
-    const path = join(dir, 'schema7-sanctions.sqlite');
+  it('upgrades a schema-7 file: judged proofs can be kept and found due', async () => {
+    const path = join(dir, 'schema7-judged-proofs.sqlite');
     new SqliteStore(path).close();
     const raw = new DatabaseSync(path);
-    // What schema 7 was: no sanctions tables.
-    raw.exec('DROP TABLE sanctions_lists; DROP TABLE sanctions_hits; PRAGMA user_version = 7;');
+    // What schema 7 was: no judged proofs table.
+    raw.exec('DROP TABLE judged_proofs; PRAGMA user_version = 7;');
+    raw.close();
+    const store = new SqliteStore(path);
+    try {
+      const proof = {
+        account: 'a',
+        registrarIndex: 1,
+        field: 'web' as const,
+        subject: 'example.org',
+        identityHash: '0x00',
+        judgedAt: 1,
+        nextCheckAt: 2,
+      };
+      await store.saveJudgedProof(proof);
+      expect(await store.dueJudgedProofs(1, 2, 10)).toEqual([proof]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('upgrades a schema-8 file: sanctions lists and hits can be kept', async () => {
+    const path = join(dir, 'schema8-sanctions.sqlite');
+    new SqliteStore(path).close();
+    const raw = new DatabaseSync(path);
+    // What schema 8 was: no sanctions tables.
+    raw.exec('DROP TABLE sanctions_lists; DROP TABLE sanctions_hits; PRAGMA user_version = 8;');
     raw.close();
     const store = new SqliteStore(path);
     try {

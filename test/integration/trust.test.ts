@@ -1,7 +1,7 @@
 /**
  * Trust that lasts, on the real runtime: one account per handle (an email address or GitHub account
  * proven for judged account A is refused for account B, allowed for a sub-identity of A, let
- * through with a log line under `warn`), and the anonymous whitelist (served at /whitelist.bloom,
+ * through with a log line under `warn`), sub-identities shown as such on the status page, and the anonymous whitelist (served at /whitelist.bloom,
  * written and read by `registrar whitelist`) holding the judged accounts and not the others.
  */
 import { execFile } from 'node:child_process';
@@ -116,6 +116,41 @@ describe('one account per handle', () => {
     github.user = { id: '501', name: 'owner-gh' };
     expect(await signInAndConfirm(h.url, sub.address, 'github')).toBe(200);
     await h.statusBecomes(sub.address, 'judged');
+  });
+
+  it("shows a sub-identity as such on its status page, under its judged parent, and the parent's subs", async () => {
+    const sub = h.chain.account('//HandleOwnerSub');
+    const treasury = h.chain.account('//HandleOwnerTreasury');
+    await h.chain.submit(
+      h.chain.api.tx.identity.setSubs([
+        [sub.address, { Raw: 'ops' }],
+        [treasury.address, { Raw: 'treasury' }],
+      ]),
+      a,
+    );
+    // A sub with no identity of its own: no request, but shown under its parent.
+    const view = await h.statusOf(treasury.address);
+    expect(view.status).toBe('none');
+    expect(view.subOf).toEqual({ parent: a.address, name: 'treasury', parentJudgement: 'Reasonable' });
+    const page = await (
+      await fetch(`${h.url}/status/${treasury.address}`, { headers: { accept: 'text/html' } })
+    ).text();
+    expect(page).toContain('This account is a sub-identity named <strong>treasury</strong>');
+    expect(page).toContain(`href="/status/${a.address}"`);
+    expect(page).toContain('judged Reasonable by this registrar');
+    expect(page).not.toContain('Request a judgement');
+
+    // The judged sub with an identity of its own says whose sub it is too.
+    expect((await h.statusOf(sub.address)).subOf).toMatchObject({ parent: a.address, name: 'ops' });
+    // The judged parent lists its subs, with the names it gave them.
+    expect((await h.statusOf(a.address)).subs).toEqual([
+      { account: sub.address, name: 'ops' },
+      { account: treasury.address, name: 'treasury' },
+    ]);
+    // An account that is nobody's sub and asked nothing: the usual "request a judgement".
+    const stranger = await h.statusOf(h.chain.account('//NobodysSub').address);
+    expect(stranger.subOf).toBeUndefined();
+    expect(stranger.blockers[0]?.reason).toMatch(/no judgement request/);
   });
 
   it('lets B through under `warn`, with a log line', async () => {

@@ -11,17 +11,12 @@ import type { PageChallenge } from '../../src/channels/channel.js';
 import { WEB_PROOF_PATH, WebChannel } from '../../src/channels/web.js';
 import { WebSite } from '../../src/dev/stand-ins/web-site.js';
 
-const SITE_ADDRESS = '127.8.0.1';
-
 let site: WebSite;
 let channel: WebChannel;
 const original = getCACertificates('default');
 
 beforeAll(async () => {
-  site = await WebSite.start(
-    ['site.example.test', '*.site.example.test', 'other.example.test'],
-    SITE_ADDRESS,
-  );
+  site = await WebSite.start(['site.example.test', '*.site.example.test', 'other.example.test'], true);
   setDefaultCACertificates([...original, site.ca]);
   channel = new WebChannel({ dnsServers: [`127.0.0.1:${site.dnsPort}`], allowLoopback: true });
 });
@@ -35,7 +30,7 @@ beforeEach(() => {
   site.addresses.clear();
   site.visits.length = 0;
   for (const name of ['site.example.test', 'www.site.example.test', 'other.example.test']) {
-    site.addresses.set(name, SITE_ADDRESS);
+    site.addresses.set(name, site.address ?? '');
   }
 });
 
@@ -181,4 +176,51 @@ describe('the web proof', () => {
     expect(verdict.ok === false && verdict.message).toContain('did not answer within 10 s');
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 30_000);
+});
+
+describe('the web proof checked again by the sweep', () => {
+  const judged = (subject = 'site.example.test') => ({
+    account: '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5',
+    field: 'web' as const,
+    subject,
+    nonce: 'ABCD2345',
+  });
+
+  it('holds while the line is in the file or in a TXT record', async () => {
+    site.pages.set(WEB_PROOF_PATH, { body: LINE });
+    await expect(channel.recheck(judged())).resolves.toEqual({ kind: 'holds' });
+    site.pages.clear();
+    site.texts.set('_polkadot-registrar.site.example.test', [[LINE]]);
+    await expect(channel.recheck(judged())).resolves.toEqual({ kind: 'holds' });
+  });
+
+  it('is gone when DNS and the site both answer without the line, or the domain has no address', async () => {
+    // The file taken down, no TXT record.
+    const missing = await channel.recheck(judged());
+    expect(missing.kind).toBe('gone');
+    // The file now says something else, the TXT record too.
+    site.pages.set(WEB_PROOF_PATH, { body: 'polkadot-registrar=someone-else:XYZ\n' });
+    site.texts.set('_polkadot-registrar.site.example.test', [['v=spf1 -all']]);
+    expect((await channel.recheck(judged())).kind).toBe('gone');
+    // The domain expired: no address, no record.
+    site.addresses.clear();
+    site.texts.clear();
+    expect((await channel.recheck(judged())).kind).toBe('gone');
+  });
+
+  it('is unknown, never gone, when the site answers nothing clear or DNS cannot be asked', async () => {
+    // A redirect off the site says nothing about the line.
+    site.pages.set(WEB_PROOF_PATH, { redirect: 'https://other.example.test/x' });
+    expect((await channel.recheck(judged())).kind).toBe('unknown');
+    // No DNS server answering at all.
+    const deaf = new WebChannel({ dnsServers: ['127.0.0.1:9'], allowLoopback: true });
+    site.pages.clear();
+    const answer = await deaf.recheck(judged());
+    expect(answer.kind).toBe('unknown');
+  }, 60_000);
+
+  it('is unknown without the published line kept (nothing to look for)', async () => {
+    const { nonce: _, ...withoutNonce } = judged();
+    expect((await channel.recheck(withoutNonce)).kind).toBe('unknown');
+  });
 });

@@ -34,10 +34,10 @@ export class EveryService {
   ) {}
 
   /** `host` is served by the site at `address` (a loopback address of its own); `env`: more settings. */
-  static async start(host: string, address: string, env: Record<string, string> = {}): Promise<EveryService> {
+  static async start(host: string, env: Record<string, string> = {}): Promise<EveryService> {
     const hs = await TestHomeserver.start();
-    const site = await WebSite.start([host], address);
-    site.addresses.set(host, address);
+    const site = await WebSite.start([host], true);
+    site.addresses.set(host, site.address ?? '');
     const services = {
       github: await OAuthServer.start('github'),
       discord: await OAuthServer.start('discord'),

@@ -33,6 +33,8 @@ export interface StatusView {
     }
   >;
   unverifiable: string[];
+  subOf?: { parent: string; name?: string; parentJudgement?: string };
+  subs?: { account: string; name?: string }[];
   blockers: { field?: string; reason: string; hint: string; kind: 'wait' | 'change' }[];
 }
 

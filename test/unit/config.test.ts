@@ -53,6 +53,20 @@ describe('configuration', () => {
     expect(config.registrar.proxySeed.reveal()).toBe(valid.REGISTRAR_PROXY_SEED);
   });
 
+  it('offers proving before paying, kept a week or the retention if shorter, or not at all', () => {
+    expect(loadConfig(valid).preparing).toEqual({ keptHours: 168, perAccountPerDay: 1, perClientPerDay: 5 });
+    expect(loadConfig({ ...valid, REGISTRAR_RETENTION_DAYS: '2' }).preparing?.keptHours).toBe(48);
+    expect(loadConfig({ ...valid, REGISTRAR_RETENTION_DAYS: '0' }).preparing?.keptHours).toBe(1);
+    expect(
+      loadConfig({ ...valid, REGISTRAR_PREPARED_HOURS: '500', REGISTRAR_PREPARES_PER_CLIENT_PER_DAY: '2' })
+        .preparing,
+    ).toEqual({ keptHours: 500, perAccountPerDay: 1, perClientPerDay: 2 });
+    expect(loadConfig({ ...valid, REGISTRAR_PREPARES_PER_ACCOUNT_PER_DAY: '0' }).preparing).toBeUndefined();
+    expect(problemsOf({ ...valid, REGISTRAR_PREPARED_HOURS: '0' })).toEqual([
+      expect.stringContaining('REGISTRAR_PREPARED_HOURS'),
+    ]);
+  });
+
   it('never shows a secret when the configuration is logged', () => {
     const config = loadConfig({
       ...valid,
@@ -203,6 +217,22 @@ describe('configuration', () => {
     expect(problemsOf({ ...valid, REGISTRAR_WEB_PROOFS: 'yes' })).toEqual([
       'REGISTRAR_WEB_PROOFS: expected true or false',
     ]);
+  });
+
+  it('checks judged proofs again every 30 days with 14 days of grace, unless told otherwise; 0 turns it off', () => {
+    expect(loadConfig(valid).sweep).toEqual({ periodMs: 30 * 86_400_000, graceMs: 14 * 86_400_000 });
+    expect(
+      loadConfig({ ...valid, REGISTRAR_RECHECK_JUDGED_DAYS: '7', REGISTRAR_GRACE_DAYS: '0' }).sweep,
+    ).toEqual({ periodMs: 7 * 86_400_000, graceMs: 0 });
+    expect(loadConfig({ ...valid, REGISTRAR_RECHECK_JUDGED_DAYS: '0' }).sweep).toBeUndefined();
+    // Tests give seconds, which win over the days.
+    expect(
+      loadConfig({ ...valid, REGISTRAR_RECHECK_JUDGED_SECONDS: '2', REGISTRAR_GRACE_SECONDS: '8' }).sweep,
+    ).toEqual({ periodMs: 2_000, graceMs: 8_000 });
+    expect(problemsOf({ ...valid, REGISTRAR_GRACE_DAYS: '-1' })[0]).toMatch(/^REGISTRAR_GRACE_DAYS: /);
+    expect(problemsOf({ ...valid, REGISTRAR_RECHECK_JUDGED_DAYS: 'monthly' })[0]).toMatch(
+      /^REGISTRAR_RECHECK_JUDGED_DAYS: /,
+    );
   });
 
   it('judges on display names alone only when REGISTRAR_ALLOW_DISPLAY_ONLY says so', () => {

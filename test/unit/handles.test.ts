@@ -2,7 +2,8 @@
  * One account per handle, below the daemon: which names a proof holds (the email address as its
  * limits count it, the service's ID beside the handle), and the guard over a real store: another
  * person's account is refused, the same person's (parent, sub, sibling sub) is not, `warn` and
- * `off` let it through, and a request that closed unjudged holds nothing.
+ * `off` let it through, two proving one handle at once are not both let through, and a request that
+ * closed unjudged holds nothing.
  */
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -83,6 +84,32 @@ describe('the handle guard', () => {
     await guard('refuse').claim(requestOf('alice'), 'email', 'alice@example.org');
     expect(await guard('warn').refusal('mallory', 'email', 'alice@example.org')).toBeUndefined();
     expect(await guard('off').refusal('mallory', 'email', 'alice@example.org')).toBeUndefined();
+  });
+
+  it('never lets two people prove one handle at the same instant', async () => {
+    const alice = { ...requestOf('alice'), fields: {} } as JudgementRequest;
+    const mallory = { ...requestOf('mallory'), fields: {} } as JudgementRequest;
+    // Both look before either has claimed: each then sees the other's claim.
+    const outcomes = await Promise.all([
+      guard('refuse').reserve(alice, 'email', 'alice@example.org'),
+      guard('refuse').reserve(mallory, 'email', 'Alice+x@example.org'),
+    ]);
+    expect(outcomes.filter((o) => o === undefined).length).toBeLessThanOrEqual(1);
+    // Whoever was refused holds nothing: a later try of the other goes through.
+    if (outcomes.every((o) => o !== undefined)) {
+      expect(await guard('refuse').reserve(alice, 'email', 'alice@example.org')).toBeUndefined();
+    }
+    expect(await guard('refuse').reserve(mallory, 'email', 'alice@example.org')).toMatch(/already proven/);
+    // A proof that did not go through gives its reservation back.
+    await guard('refuse').withdraw(alice, 'email');
+    expect(await guard('refuse').reserve(mallory, 'email', 'alice@example.org')).toBeUndefined();
+  });
+
+  it('keeps the claim of a field proven before when a later proof of it fails', async () => {
+    const alice = { ...requestOf('alice'), fields: { email: { status: 'confirmed' } } } as JudgementRequest;
+    expect(await guard('refuse').reserve(alice, 'email', 'alice@example.org')).toBeUndefined();
+    await guard('refuse').withdraw(alice, 'email');
+    expect(await guard('refuse').refusal('mallory', 'email', 'alice@example.org')).toMatch(/already proven/);
   });
 
   it('holds nothing for a request that closed unjudged, or for the fields it lost', async () => {

@@ -11,50 +11,20 @@ import type { Judge, JudgeOutcome } from '../../src/chain/judge.js';
 import type { ChallengeMessage, Channel } from '../../src/channels/channel.js';
 import { eventually } from '../../src/dev/waiting.js';
 import type { ChannelMeans } from '../../src/domain/answers.js';
-import type { Field } from '../../src/domain/fields.js';
-import type { IdentityInfo } from '../../src/domain/identity.js';
 import { DEFAULT_LIMITS } from '../../src/registrar/outbox.js';
 import { Registrar } from '../../src/registrar/registrar.js';
 import { ChallengeTokens } from '../../src/registrar/tokens.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
-const ACCOUNT = '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5';
-const INDEX = 1;
-
-function identity(email: string, hash: string, judgement = 'FeePaid'): ChainIdentity {
-  const info: IdentityInfo = {
-    layout: 'people',
-    values: {
-      display: { kind: 'raw', hex: '0x00', text: 'Alice' },
-      email: { kind: 'raw', hex: '0x00', text: email },
-    },
-  };
-  return { info, snapshot: { infoHex: '0x00', hash }, judgements: [{ registrarIndex: INDEX, judgement }] };
-}
-
-/** Client addresses typing codes on the public form. */
-const CLIENT = '198.51.100.7';
-const STRANGER = '203.0.113.9';
-
-class RecordingChannel implements Channel {
-  readonly sent: ChallengeMessage[] = [];
-  constructor(
-    readonly field: Field = 'email',
-    readonly means: readonly ChannelMeans[] = ['message'],
-  ) {}
-  async send(message: ChallengeMessage): Promise<void> {
-    this.sent.push(message);
-  }
-}
-
-class ScriptedJudge implements Judge {
-  readonly calls: { target: string; hash: string }[] = [];
-  constructor(private readonly outcomes: JudgeOutcome[]) {}
-  async giveJudgement(target: string, hash: string): Promise<JudgeOutcome> {
-    this.calls.push({ target, hash });
-    return this.outcomes.shift() ?? { kind: 'failed', error: 'no more scripted outcomes' };
-  }
-}
+import {
+  ACCOUNT,
+  CLIENT,
+  INDEX,
+  identity,
+  RecordingChannel,
+  ScriptedJudge,
+  STRANGER,
+} from '../support/scripted.js';
 
 describe('the registrar', () => {
   let store: SqliteStore;
@@ -91,6 +61,33 @@ describe('the registrar', () => {
     });
   }
 
+  /** The identity with its email and a Matrix ID, and a registrar asking for both, by `channels`. */
+  function withMatrix(
+    channels: Channel[],
+    extra: Partial<ConstructorParameters<typeof Registrar>[0]> = {},
+  ): { identity: ChainIdentity; r: Registrar } {
+    const twoFields: ChainIdentity = {
+      ...chainIdentity,
+      info: {
+        layout: 'people',
+        values: {
+          ...chainIdentity.info.values,
+          matrix: { kind: 'raw', hex: '0x00', text: '@alice:matrix.org' },
+        },
+      },
+    };
+    const r = registrar(new ScriptedJudge([]), Date.now, {
+      channels,
+      chain: {
+        identity: async () => twoFields,
+        registrar: async () => ({ ...entry, fields: ['display', 'email', 'matrix'] }),
+        accountId: (a) => a,
+      },
+      ...extra,
+    });
+    return { identity: twoFields, r };
+  }
+
   const tokenOf = (message: ChallengeMessage | undefined) => message?.link.split('/confirm/')[1] ?? '';
   const event = (kind: 'requested' | 'identity-set' | 'judgement-given') => ({
     kind,
@@ -125,6 +122,8 @@ describe('the registrar', () => {
       status: 'awaiting',
       label: 'email address',
       value: 'b@example.org',
+      // Where the last message went, masked: the page is anyone's to open.
+      sent: { to: 'b***@e***.org', at: expect.any(Number) },
     });
     expect(outbox.sent.map((m) => m.subject)).toEqual(['a@example.org', 'b@example.org']);
     expect(await r.checkLink(original)).toMatchObject({ ok: false });
@@ -346,24 +345,7 @@ describe('the registrar', () => {
           started = resolve;
         }),
     });
-    const twoFields: ChainIdentity = {
-      ...chainIdentity,
-      info: {
-        layout: 'people',
-        values: {
-          ...chainIdentity.info.values,
-          matrix: { kind: 'raw', hex: '0x00', text: '@alice:matrix.org' },
-        },
-      },
-    };
-    const r = registrar(new ScriptedJudge([]), Date.now, {
-      channels: [outbox, hanging],
-      chain: {
-        identity: async () => twoFields,
-        registrar: async () => ({ ...entry, fields: ['display', 'email', 'matrix'] }),
-        accountId: (a) => a,
-      },
-    });
+    const { identity: twoFields, r } = withMatrix([outbox, hanging]);
     r.outbox.start(60_000);
     // The pass and the opening do not wait for the bot, and the mail goes out meanwhile.
     await r.reconcile(new Map([[ACCOUNT, twoFields]]), 'all');
@@ -418,6 +400,35 @@ describe('the registrar', () => {
     release?.();
     await r.outbox.stop();
     expect(await store.dueDeliveries(Date.now(), 10)).toEqual([]);
+  });
+
+  it("counts a message another lane is sending against the account's daily limit", async () => {
+    // Each channel holds its message until released: whichever lane goes first is still sending,
+    // not yet recorded, when the other looks at the limit.
+    const releases: (() => void)[] = [];
+    const bot = new RecordingChannel('matrix', ['message', 'bot']);
+    for (const channel of [outbox, bot]) {
+      channel.send = (message) =>
+        new Promise<void>((resolve) => {
+          channel.sent.push(message);
+          releases.push(resolve);
+        });
+    }
+    const { identity: both, r } = withMatrix([outbox, bot], {
+      limits: { ...DEFAULT_LIMITS, perAccountPerDay: 1 },
+    });
+    r.outbox.start(60_000);
+    await r.reconcile(new Map([[ACCOUNT, both]]), 'all');
+    const request = await store.latestRequest(ACCOUNT, INDEX);
+    const heldBack = await eventually(async () => {
+      const challenges = await store.listChallenges(request?.id ?? '');
+      return challenges.find((c) => c.nextDeliveryAt !== undefined && c.nextDeliveryAt > Date.now());
+    }, 'one message held back by the limit');
+    for (const release of releases) release();
+    await r.outbox.stop();
+    expect(heldBack.deliveredAt).toBeUndefined();
+    expect(outbox.sent.length + bot.sent.length).toBe(1);
+    expect([...outbox.sent, ...bot.sent][0]?.field).not.toBe(heldBack.field);
   });
 
   it('takes a code only from the ways its channel defines', async () => {

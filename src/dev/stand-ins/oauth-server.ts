@@ -14,6 +14,8 @@
  *   HTTPS only: that part listens with a certificate from a local authority. Limits: 429 with
  *   x-rate-limit-remaining 0 and x-rate-limit-reset; errors as problem details.
  *
+ * Accounts by ID: GitHub's public GET /user/{id} (→ { login, id }, 404 for none), from `accounts`.
+ *
  * Published posts: GitHub's GET /gists/{id} (→ { public, owner: { login, id }, files: { name: { content } } },
  * 404 for none) and X's GET /oembed?url= on publish.twitter.com (→ { author_url, html }, 404 for a
  * missing or protected post), from `gists` and `posts`.
@@ -143,6 +145,8 @@ export class OAuthServer {
   failure: 'none' | '500' | '429' | 'hang' = 'none';
   /** GitHub: gist ID → its owner and files. */
   readonly gists = new Map<string, { owner: OAuthUser; public: boolean; files: Record<string, string> }>();
+  /** GitHub: numeric ID → the login that account has now (GET /user/{id}). */
+  readonly accounts = new Map<string, string>();
   /** X: post URL → who posted what. */
   readonly posts = new Map<string, { author: string; text: string }>();
   /** Every code exchange that reached the token endpoint. */
@@ -240,6 +244,7 @@ export class OAuthServer {
     else if (route === `POST ${this.service.token}`) this.token(req, res, await bodyOf(req));
     else if (route === `GET ${this.service.me}`) this.me(req, res);
     else if (this.flavour === 'github' && /^GET \/gists\/[0-9a-f]+$/.test(route)) this.gist(url, res);
+    else if (this.flavour === 'github' && /^GET \/user\/[0-9]+$/.test(route)) this.accountById(url, res);
     else if (this.flavour === 'x' && route === 'GET /oembed') this.oembed(url, res);
     else json(res, 404, { message: 'Not Found' });
   }
@@ -308,6 +313,14 @@ export class OAuthServer {
     const token = randomBytes(16).toString('hex');
     this.tokens.set(token, grant.user);
     return json(res, 200, this.service.tokenAnswer(token));
+  }
+
+  private accountById(url: URL, res: ServerResponse): boolean {
+    if (this.failure === '500') return json(res, 500, { message: 'Server Error' });
+    const id = url.pathname.split('/')[2] ?? '';
+    const login = this.accounts.get(id);
+    if (login === undefined) return json(res, 404, { message: 'Not Found' });
+    return json(res, 200, { login, id: Number(id), type: 'User' });
   }
 
   private gist(url: URL, res: ServerResponse): boolean {

@@ -4,6 +4,7 @@
  * Dev mode runs the DNS server alone (port 443 needs root), with a page where a person publishes a
  * TXT record as they would at their DNS provider (`servePublishPage`).
  */
+import { randomInt } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +36,8 @@ export class WebSite {
     private readonly dns: ReturnType<typeof dns2.createServer>,
     readonly dnsPort: number,
     private readonly certificates: Certificates | undefined,
+    /** The loopback address whose port 443 the site holds (none without HTTPS). */
+    readonly address: string | undefined,
   ) {}
 
   get ca(): string {
@@ -47,7 +50,7 @@ export class WebSite {
 
   /** Dev mode: the DNS server alone, answering the TXT records published on `servePublishPage`. */
   static async dnsOnly(): Promise<WebSite> {
-    return WebSite.start([], undefined);
+    return WebSite.start([], false);
   }
 
   /**
@@ -90,13 +93,14 @@ export class WebSite {
   }
 
   /**
-   * `names`: the DNS names the certificate covers (wildcards allowed); `address`: the loopback
-   * address whose port 443 the site takes (one per test file, which may run side by side).
+   * `names`: the DNS names the certificate covers (wildcards allowed); `https`: whether the site
+   * serves HTTPS, on port 443 of a loopback address of its own (`address`), taken at random in
+   * 127.8.0.0 - 127.254.255.255 so that test files and whole test runs side by side never meet.
    */
-  static async start(names: string[], address: string | undefined): Promise<WebSite> {
-    const certificates = address === undefined ? undefined : makeCertificates(names);
+  static async start(names: string[], https: boolean): Promise<WebSite> {
+    const certificates = https ? makeCertificates(names) : undefined;
     let site: WebSite | undefined;
-    const https =
+    const server =
       certificates &&
       createServer({ key: certificates.key, cert: certificates.cert }, (req, res) => {
         const path = req.url ?? '/';
@@ -110,12 +114,7 @@ export class WebSite {
           return void res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(page.bytes));
         res.writeHead(200, { 'content-type': 'text/plain' }).end(page.body);
       });
-    if (https) {
-      await new Promise<void>((resolve, reject) => {
-        https.once('error', reject);
-        https.listen(443, address, () => resolve());
-      });
-    }
+    const address = server ? await listenOnSomeLoopback(server) : undefined;
 
     const { Packet } = dns2;
     const dns = dns2.createServer({
@@ -159,7 +158,7 @@ export class WebSite {
       },
     });
     const listening = await dns.listen({ udp: { port: 0, address: '127.0.0.1', type: 'udp4' } });
-    site = new WebSite(https, dns, listening.udp.port, certificates);
+    site = new WebSite(server, dns, listening.udp.port, certificates, address);
     return site;
   }
 
@@ -196,4 +195,23 @@ ${problem ? `<p role="alert">${escapeHtml(problem)}</p>` : ''}
 <button type="submit">Publish</button></form>
 <h2>Published</h2>${rows ? `<ul>${rows}</ul>` : '<p>Nothing yet.</p>'}
 </body></html>`;
+}
+
+/** Listens on port 443 of a random loopback address not taken yet; resolves with the address. */
+async function listenOnSomeLoopback(server: Server): Promise<string> {
+  for (let attempt = 0; ; attempt += 1) {
+    const address = `127.${8 + randomInt(247)}.${randomInt(256)}.${1 + randomInt(254)}`;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(443, address, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return address;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw error;
+    }
+  }
 }
