@@ -37,6 +37,10 @@ const USAGE = `usage: registrar <command>
   dev request --display NAME --email ADDRESS [--matrix ... --github ... --discord ... --x ... --web ...
               --pgp FINGERPRINT --legal ... --image ...] [--seed //Alice]
                                         set an identity on the dev chain and request a judgement
+  sanctions import FILE [--format ofac|eu] | status [--json] | hits [--json]
+                                        sanctions screening: a list file (OFAC SDN XML or EU consolidated
+                                        list XML) uploaded to the daemon, which screens judged legal names
+                                        again; the kept lists; the review queue's hits
   proxy-rotate NEW_ACCOUNT               the call data that replaces the judgement proxy (signed by the cold account)
   mask FIELD...                         the field mask for identity.setFields (fields: ${FIELDS.join(', ')})
   whitelist export FILE | check ADDRESS [--file FILE]
@@ -169,6 +173,12 @@ async function operatorCommand(command: string, rest: string[]): Promise<void> {
           );
         }
         const shown = await operator.reviewSubject(admin, account, field);
+        // A sanctions hit is the operator's to weigh: shown before the question, never decided for them.
+        if (shown.hits.length > 0) {
+          process.stdout.write(
+            `The ${field} is like ${shown.hits.length} sanctions list entr${shown.hits.length === 1 ? 'y' : 'ies'}:\n${operator.hitsTable(shown.hits)}`,
+          );
+        }
         if (
           !(await confirmed(
             `${decision === 'confirm' ? 'Confirm' : 'Reject'} the ${field} "${shown.value}" of ${account} (identity ${shown.identityHash})? [y/N] `,
@@ -198,6 +208,43 @@ async function operatorCommand(command: string, rest: string[]): Promise<void> {
     }
   } catch (error) {
     if (error instanceof operator.OperatorError) fail(error.message, 1);
+    throw error;
+  }
+}
+
+/** `sanctions import FILE [--format ofac|eu]`, `sanctions status`, `sanctions hits`: through the admin API. */
+async function sanctionsCommand(rest: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { format: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  const [action, ...more] = positionals;
+  const args = await import('./operator/arguments.js');
+  usage(() => {
+    if (action !== 'import' && action !== 'status' && action !== 'hits') {
+      throw new args.UsageError('sanctions takes import FILE, status or hits');
+    }
+    args.noMoreThan(more, action === 'import' ? 1 : 0);
+    if (action === 'import' && more[0] === undefined) throw new args.UsageError('give the FILE to import');
+    if (action !== 'import' && values.format !== undefined)
+      throw new args.UsageError(`sanctions ${action} takes no --format`);
+    if (action === 'import' && values.json !== undefined)
+      throw new args.UsageError('sanctions import takes no --json');
+    if (values.format !== undefined && values.format !== 'ofac' && values.format !== 'eu') {
+      throw new args.UsageError(`--format "${values.format}" is not ofac or eu`);
+    }
+  });
+  const admin = await readAdminSettings();
+  const { OperatorError } = await import('./operator/admin-client.js');
+  const sanctions = await import('./operator/sanctions.js');
+  try {
+    if (action === 'import')
+      process.stdout.write(await sanctions.importList(admin, more[0] as string, values.format));
+    else if (action === 'status') process.stdout.write(await sanctions.status(admin, values.json === true));
+    else process.stdout.write(await sanctions.hits(admin, values.json === true));
+  } catch (error) {
+    if (error instanceof OperatorError) fail(error.message, 1);
     throw error;
   }
 }
@@ -242,6 +289,9 @@ async function main(argv: string[]): Promise<void> {
     case 'review':
     case 'judge':
       await operatorCommand(command, rest);
+      return;
+    case 'sanctions':
+      await sanctionsCommand(rest);
       return;
     case 'proxy-rotate': {
       const { accountArgument, noMoreThan } = await import('./operator/arguments.js');

@@ -77,6 +77,11 @@ export interface Config {
   pgp: boolean;
   /** Fields the operator reviews by hand (legal name, image). */
   reviewFields: ('legal' | 'image')[];
+  /**
+   * Sanctions screening of legal names (and display names with `display`): the list fetched from
+   * `url` every `refreshHours` by the instance that judges, or imported by the operator.
+   */
+  sanctions: { url: string | undefined; refreshHours: number; display: boolean };
   /** What keeps the registrar from being used against strangers (outbox.ts, proofs.ts, the pages). */
   limits: {
     messagesPerTargetPerDay: number;
@@ -329,6 +334,16 @@ const settings = z.object({
     )
     .pipe(z.array(z.enum(['legal', 'image'], { error: 'expected a comma-separated list of legal, image' })))
     .default([]),
+  REGISTRAR_SANCTIONS_URL: z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      error: 'expected the http(s):// URL of an OFAC SDN XML or EU consolidated list XML file',
+    })
+    .optional(),
+  REGISTRAR_SANCTIONS_REFRESH_HOURS: wholeNumber(1, 24 * 30).default(24),
+  REGISTRAR_SANCTIONS_DISPLAY: z
+    .enum(['on', 'off'], { error: 'expected on (display names are screened too) or off (legal names only)' })
+    .default('off'),
   REGISTRAR_MESSAGES_PER_TARGET_PER_DAY: wholeNumber(1, 1_000).default(3),
   REGISTRAR_MESSAGES_PER_DOMAIN_PER_DAY: wholeNumber(1, 1_000_000).default(1_000),
   REGISTRAR_MESSAGES_PER_ACCOUNT_PER_DAY: wholeNumber(1, 10_000).default(10),
@@ -539,6 +554,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweep: sweepTimes(s),
     streamIdleSeconds: s.REGISTRAR_STATUS_STREAM_IDLE_SECONDS,
     reviewFields: s.REGISTRAR_REVIEW_FIELDS,
+    sanctions: {
+      url: s.REGISTRAR_SANCTIONS_URL,
+      refreshHours: s.REGISTRAR_SANCTIONS_REFRESH_HOURS,
+      display: s.REGISTRAR_SANCTIONS_DISPLAY === 'on',
+    },
     limits: {
       messagesPerTargetPerDay: s.REGISTRAR_MESSAGES_PER_TARGET_PER_DAY,
       messagesPerDomainPerDay: s.REGISTRAR_MESSAGES_PER_DOMAIN_PER_DAY,

@@ -13,6 +13,7 @@ import { buildChannels, reportUnprovable } from './parts/channels.js';
 import { leaderDuties } from './parts/leader.js';
 import { buildMetrics } from './parts/metrics.js';
 import { buildRegistrar } from './parts/registrar.js';
+import { sanctionsRefresh } from './parts/sanctions.js';
 import { openStore } from './parts/store.js';
 import { buildWeb, whoRunsIt } from './parts/web.js';
 import { whitelistPublisher } from './parts/whitelist.js';
@@ -76,7 +77,8 @@ async function start(
     operator: site,
   });
   const whitelist = whitelistPublisher({ config, store, requestChanges, log });
-  const leader = leaderDuties({ config, registrar, watcher, judge: chain.judge, lease, log });
+  const sanctions = sanctionsRefresh({ config, screening: registrar.screening, metrics, log });
+  const leader = leaderDuties({ config, registrar, watcher, judge: chain.judge, lease, log, sanctions });
   const http = buildWeb({
     config,
     chain,

@@ -122,13 +122,7 @@ export class Skeletons {
 
   /** The name as the guard compares it (see the file's comment). */
   fold(name: string): FoldedName {
-    const visible = name.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '');
-    const mapped = this.map(this.map(visible, true).toLowerCase(), true).toLowerCase();
-    const words = mapped
-      .normalize('NFD')
-      .replace(/\p{M}/gu, '')
-      .split(/[\p{P}\p{Z}\p{S}\p{C}]+/u)
-      .filter((word) => word.length > 0);
+    const words = this.words(name);
     const letters = foldLookAlikeLetters(words.join(''));
     // ASCII was left as typed by the mapping, so a number is still a number here.
     const generic = words.map((word) => /^\d+$/.test(word) || GENERIC_WORDS.has(foldLookAlikeLetters(word)));
@@ -141,6 +135,21 @@ export class Skeletons {
       }
     }
     return { folded: foldLetterPairs(letters), letters, variants: [...variants] };
+  }
+
+  /**
+   * The name's words, lower-cased, confusables mapped (ASCII kept as typed), marks, invisible
+   * characters, punctuation and symbols taken off: what the guard folds further and what sanctions
+   * screening compares (name-match.ts).
+   */
+  words(name: string): string[] {
+    const visible = name.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '');
+    const mapped = this.map(this.map(visible, true).toLowerCase(), true).toLowerCase();
+    return mapped
+      .normalize('NFD')
+      .replace(/\p{M}/gu, '')
+      .split(/[\p{P}\p{Z}\p{S}\p{C}]+/u)
+      .filter((word) => word.length > 0);
   }
 
   /**

@@ -39,6 +39,8 @@ export type FieldState =
       hint: string;
       /** The display-name guard found it like a judged name: the operator may allow it (a review). */
       lookAlike?: true;
+      /** Held for the operator's review (a sanctions list hit): the person waits, nothing to change. */
+      held?: true;
     }
   | { status: 'missing'; reason: string; hint: string }
   | { status: 'ignored'; value: string; reason: string };

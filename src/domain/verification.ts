@@ -87,6 +87,11 @@ export interface Capabilities {
   policy?: Policy;
   /** Judged identities whose display name `name` could pass for (the display-name guard). */
   lookAlikes?: (name: string) => LookAlike[];
+  /**
+   * Whether a display name is like a name on a sanctions list (registrar/sanctions.ts): it then
+   * waits for the operator's review instead of being confirmed. Absent: not screened.
+   */
+  sanctionsHeld?: (name: string) => boolean;
   /** Until when this account is refused (we judged it Erroneous recently), if it is. */
   refusedUntil?: number;
 }
@@ -154,6 +159,19 @@ function planField(
           "Choose a display name that does not look like the name of another verified identity. If this name is honestly yours (your organisation's other account, say), ask the registrar to review it.",
         ) as FieldState & { status: 'failed' }),
         lookAlike: true,
+      };
+    }
+    if (can.sanctionsHeld?.(raw.text)) {
+      // The operator allows it (`review ACCOUNT display --confirm`) as a flagged look-alike; the
+      // person only waits, and is not told why (a list hit is for the operator to weigh).
+      return {
+        ...(failed(
+          value,
+          'the registrar reviews this display name by hand before confirming it',
+          REVIEW_HINT,
+        ) as FieldState & { status: 'failed' }),
+        lookAlike: true,
+        held: true,
       };
     }
     const keep = before?.status === 'confirmed' && before.subject === subject;
@@ -393,7 +411,8 @@ export function blockers(request: JudgementRequest): Blocker[] {
   }
   const ofFields = entries.flatMap(([field, state]): Blocker[] => {
     if (state.status === 'failed' || state.status === 'missing') {
-      return [{ field, reason: state.reason, hint: state.hint, kind: 'change' }];
+      const held = state.status === 'failed' && state.held === true;
+      return [{ field, reason: state.reason, hint: state.hint, kind: held ? 'wait' : 'change' }];
     }
     if (state.status === 'awaiting') {
       return [

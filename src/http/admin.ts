@@ -10,6 +10,12 @@ import type { GivenJudgement } from '../chain/judge.js';
 import type { Field } from '../domain/fields.js';
 import { isOperatorName, OPERATOR_JUDGEMENTS, OPERATOR_NAME_RULE } from '../domain/operator.js';
 import type { JudgementRequest } from '../domain/request.js';
+import {
+  MAX_SANCTIONS_FILE_BYTES,
+  SANCTIONS_FORMATS,
+  type SanctionsFormat,
+  SanctionsListError,
+} from '../domain/sanctions.js';
 import type { Registrar, SweepFinding } from '../registrar/registrar.js';
 import {
   ACCOUNT_PARAMS,
@@ -23,7 +29,7 @@ import {
 
 export interface AdminDeps {
   token: string;
-  registrar: Pick<Registrar, 'status' | 'review' | 'reviews' | 'judgeExplicitly'>;
+  registrar: Pick<Registrar, 'status' | 'review' | 'reviews' | 'judgeExplicitly' | 'screening'>;
   openRequests: () => Promise<JudgementRequest[]>;
   /** Reads chain storage now and brings every request up to date; resolves with the pending count. */
   rescan: () => Promise<number>;
@@ -55,6 +61,12 @@ const REVIEW_BODY = formBody(
   },
   ['account', 'field', 'decision', 'reviewer'],
 );
+const IMPORT_QUERY = formBody(
+  { format: { type: 'string', enum: [...SANCTIONS_FORMATS] }, source: text(200) },
+  ['source'],
+);
+const NO_SCREENING = { error: 'sanctions screening is not available on this instance' };
+
 const JUDGE_BODY = formBody({ account: text(128), judgement: text(32), by: text(64) }, [
   'account',
   'judgement',
@@ -92,6 +104,13 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
 
   app.get('/admin/requests', async () => {
     const open = await deps.openRequests();
+    // The review queue's hits, by account and identity: a request shows those of its own identity.
+    const hits = new Map<string, number>();
+    for (const hit of (await deps.registrar.screening?.status())?.hits ?? []) {
+      if (hit.reviewed) continue;
+      const key = `${hit.account}@${hit.identityHash}`;
+      hits.set(key, (hits.get(key) ?? 0) + 1);
+    }
     return open
       .sort((a, b) => a.createdAt - b.createdAt)
       .map((request) => ({
@@ -101,6 +120,7 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
         fields: Object.fromEntries(
           Object.entries(request.fields).map(([field, state]) => [field, state?.status]),
         ),
+        sanctionsHits: hits.get(`${request.account}@${request.snapshot.hash}`) ?? 0,
       }));
   });
 
@@ -110,9 +130,48 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
     async (request, reply) => {
       const status = await deps.registrar.status(request.params.account);
       if (!status) return reply.code(400).send({ error: 'expected an SS58 account address' });
-      return reply.code(status.status === 'none' ? 404 : 200).send(status);
+      // The operator's view adds the review queue's hits (the public status never shows them).
+      const screened =
+        status.status === 'none' ? undefined : await deps.registrar.screening?.status(status.account);
+      return reply
+        .code(status.status === 'none' ? 404 : 200)
+        .send(screened ? { ...status, sanctionsHits: screened.hits } : status);
     },
   );
+
+  // An official list file, uploaded as the body (XML) with its source named; the format is found
+  // by its root element unless given. A file that does not read is a 400 and the kept list stays.
+  app.addContentTypeParser(
+    ['application/xml', 'text/xml'],
+    { parseAs: 'string', bodyLimit: MAX_SANCTIONS_FILE_BYTES },
+    (_request, body, done) => done(null, body),
+  );
+  app.post<{ Querystring: { format?: SanctionsFormat; source: string }; Body: unknown }>(
+    '/admin/sanctions/import',
+    { bodyLimit: MAX_SANCTIONS_FILE_BYTES, schema: { querystring: IMPORT_QUERY } },
+    async (request, reply) => {
+      const screening = deps.registrar.screening;
+      if (!screening) return reply.code(409).send(NO_SCREENING);
+      if (typeof request.body !== 'string' || request.body.length === 0) {
+        return reply
+          .code(400)
+          .send({ error: 'expected the list file as the body, with Content-Type application/xml' });
+      }
+      try {
+        return await screening.importList(request.body, request.query.source, request.query.format);
+      } catch (error) {
+        if (error instanceof SanctionsListError) return reply.code(400).send({ error: error.message });
+        throw error;
+      }
+    },
+  );
+
+  // The kept lists and the review queue's hits; one account's are on /admin/requests/:account.
+  app.get('/admin/sanctions', async (_request, reply) => {
+    const screening = deps.registrar.screening;
+    if (!screening) return reply.code(409).send(NO_SCREENING);
+    return screening.status();
+  });
 
   app.post('/admin/rescan', { schema: { body: NO_BODY } }, async (_request, reply) => {
     if (deps.judges && !deps.judges()) return reply.code(409).send(NOT_JUDGING);

@@ -10,21 +10,24 @@ export class OperatorError extends Error {}
 /** The daemon's admin API: its URL and token. */
 type Admin = AdminClientSettings;
 
-async function call<T>(
+/** One admin API call; `payload` goes as JSON, or as it is (a file) with `contentType`. */
+export async function call<T>(
   admin: Admin,
   method: 'GET' | 'POST',
   path: string,
   payload?: unknown,
+  contentType = 'application/json',
 ): Promise<{ status: number; body: T }> {
   let response: Response;
+  const json = contentType === 'application/json';
   try {
     response = await fetch(`${admin.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${admin.token.reveal()}`,
-        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(payload === undefined ? {} : { 'content-type': contentType }),
       },
-      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+      ...(payload === undefined ? {} : { body: json ? JSON.stringify(payload) : (payload as string) }),
     });
   } catch {
     throw new OperatorError(
@@ -59,6 +62,8 @@ interface PendingRow {
   status: string;
   createdAt: string;
   fields: Record<string, string>;
+  /** Sanctions hits of the request's identity that no review answered yet. */
+  sanctionsHits?: number;
 }
 
 export async function pending(admin: Admin, json: boolean): Promise<string> {
@@ -72,6 +77,37 @@ export async function pending(admin: Admin, json: boolean): Promise<string> {
       fields: Object.entries(r.fields)
         .map(([field, state]) => `${field}:${state}`)
         .join(' '),
+      sanctions: r.sanctionsHits ? `${r.sanctionsHits} hit(s)` : '',
+    })),
+  );
+}
+
+/** A sanctions hit as the admin API gives it (registrar/sanctions.ts, QueuedHit). */
+export interface HitRow {
+  account: string;
+  field: string;
+  identityHash: string;
+  list: { format: string; source: string; listDate: string };
+  uid: string;
+  name: string;
+  score: number;
+  reason: string;
+  at: number;
+  reviewed?: { decision: string; reviewer: string; at: number };
+}
+
+/** Hits as a table: the entry matched, its list, and whether the operator reviewed the field since. */
+export function hitsTable(hits: readonly HitRow[]): string {
+  return table(
+    hits.map((h) => ({
+      at: new Date(h.at).toISOString(),
+      account: h.account,
+      field: h.field,
+      list: `${h.list.format} ${h.list.listDate}`,
+      entry: h.uid,
+      'listed name': h.name,
+      score: h.score.toFixed(2),
+      reviewed: h.reviewed ? `${h.reviewed.decision} by ${h.reviewed.reviewer}` : 'no',
     })),
   );
 }
@@ -87,10 +123,13 @@ export async function status(
     judgeable?: boolean;
     fields?: Record<string, { status: string; value?: string; reason?: string; hint?: string }>;
     blockers?: { reason: string; hint: string }[];
+    sanctionsHits?: HitRow[];
     error?: string;
   }>(admin, 'GET', `/admin/requests/${encodeURIComponent(account)}`);
   if (code === 400) throw new OperatorError(body.error ?? 'not an account address');
   if (json) return { text: `${JSON.stringify(body, null, 2)}\n`, found: code === 200 };
+  const hits = body.sanctionsHits ?? [];
+  const screened = hits.length > 0 ? `sanctions screening hits (review queue):\n${hitsTable(hits)}` : '';
   const fields = Object.entries(body.fields ?? {}).map(([field, state]) => ({
     field,
     state: state.status,
@@ -98,7 +137,7 @@ export async function status(
     why: state.reason ?? '',
   }));
   const head = `request: ${body.status}${body.judgeable === undefined ? '' : `, can be judged as it stands: ${body.judgeable ? 'yes' : 'no'}`}\n${body.identityHash ? `identity: ${body.identityHash}\n` : ''}`;
-  return { text: head + table(fields), found: code === 200 };
+  return { text: head + table(fields) + screened, found: code === 200 };
 }
 
 interface ReviewRow {
@@ -176,17 +215,22 @@ export async function reviewSubject(
   admin: Admin,
   account: string,
   field: string,
-): Promise<{ value: string; identityHash: string }> {
+): Promise<{ value: string; identityHash: string; hits: HitRow[] }> {
   const { status: code, body } = await call<{
     identityHash?: string;
     fields?: Record<string, { status: string; value?: string }>;
+    sanctionsHits?: HitRow[];
     error?: string;
   }>(admin, 'GET', `/admin/requests/${encodeURIComponent(account)}`);
   const value = body.fields?.[field]?.value;
   if (code !== 200 || !body.identityHash || value === undefined) {
     throw new OperatorError(body.error ?? `no open request of ${account} has a ${field} to review`);
   }
-  return { value, identityHash: body.identityHash };
+  // The hits of this very field and identity: what the operator must weigh before deciding.
+  const hits = (body.sanctionsHits ?? []).filter(
+    (hit) => hit.field === field && hit.identityHash === body.identityHash,
+  );
+  return { value, identityHash: body.identityHash, hits };
 }
 
 export async function review(

@@ -10,6 +10,7 @@ import { checkRegistrar } from '../chain/registrar-check.js';
 import { unprovable } from '../channels/configured.js';
 import type { Config } from '../config.js';
 import type { Field } from '../domain/fields.js';
+import { detectSanctionsFormat } from '../domain/sanctions-file.js';
 import { labelOf } from '../domain/verification.js';
 import { MongoStore } from '../store/mongodb.js';
 import { SqliteStore } from '../store/sqlite.js';
@@ -183,6 +184,61 @@ export async function checkConfig(config: Config): Promise<Check[]> {
         verdict: `unreachable (${message(error)})`,
       });
     }
+  }
+  checks.push(...(await checkSanctions(config)));
+  return checks;
+}
+
+const LIST_NAMES = { ofac: 'the OFAC SDN list', eu: 'the EU consolidated list' } as const;
+
+/**
+ * The sanctions list's URL answers with a list of a format the registrar reads (its first bytes
+ * looked at, not the whole file), and screening has names to screen: legal names are screened when
+ * the operator reviews them. The URL is named without its query, which may hold a token.
+ */
+export async function checkSanctions(config: Config): Promise<Check[]> {
+  const { url, display } = config.sanctions;
+  if (!url) return [];
+  const checks: Check[] = [];
+  const parsed = new URL(url);
+  const shown = `${parsed.origin}${parsed.pathname}`;
+  try {
+    const response = await withTimeout(fetch(url), 'the sanctions list');
+    let head = '';
+    if (response.ok && response.body) {
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      while (head.length < 4096) {
+        const { done, value } = await withTimeout(reader.read(), 'the sanctions list');
+        if (done) break;
+        head += decoder.decode(value, { stream: true });
+      }
+      await reader.cancel();
+    }
+    const format = detectSanctionsFormat(head);
+    checks.push({
+      setting: 'REGISTRAR_SANCTIONS_URL',
+      ok: response.ok && format !== undefined,
+      verdict: !response.ok
+        ? `${shown} answered HTTP ${response.status}`
+        : format
+          ? `${shown} answers with ${LIST_NAMES[format]}`
+          : `${shown} answers, but not with the OFAC SDN XML or the EU consolidated list XML`,
+    });
+  } catch (error) {
+    checks.push({
+      setting: 'REGISTRAR_SANCTIONS_URL',
+      ok: false,
+      verdict: `${shown} is unreachable (${message(error)})`,
+    });
+  }
+  if (!config.reviewFields.includes('legal') && !display) {
+    checks.push({
+      setting: 'REGISTRAR_REVIEW_FIELDS',
+      ok: false,
+      verdict:
+        'legal is not reviewed, so no legal name is screened against the sanctions list: add legal, or set REGISTRAR_SANCTIONS_DISPLAY=on',
+    });
   }
   return checks;
 }

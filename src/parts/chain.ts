@@ -29,6 +29,8 @@ export interface ChainPart {
   judge: ProxyJudge;
   /** Filled by the watcher's full scans; what the first one opens before its end waits for it. */
   names: JudgedNames;
+  /** Names folded with Unicode's confusables (loaded once): the guard's and sanctions screening's. */
+  skeletons: Skeletons;
 }
 
 export function proxyKey(config: Config): KeyringPair {
@@ -69,6 +71,7 @@ export async function connectChain(
     ...(proxyType ? { proxyType } : {}),
     log,
   });
-  const names = new JudgedNames(api, new LookAlikeIndex(new Skeletons(loadConfusables())));
-  return { connection, api, entry, proxyAccount, judge, names };
+  const skeletons = new Skeletons(loadConfusables());
+  const names = new JudgedNames(api, new LookAlikeIndex(skeletons));
+  return { connection, api, entry, proxyAccount, judge, names, skeletons };
 }

@@ -1,8 +1,8 @@
 /**
  * What the instance holding the lease does: starts the listening channels, the outbox and the
- * watcher (its start-up scan), then polls for requests another instance made ready, looks again
- * for published proofs and runs the sweep of judged proofs. Only one instance at a time, so
- * nothing is judged or mailed twice.
+ * watcher (its start-up scan) and the sanctions list's refresh, then polls for requests another
+ * instance made ready, looks again for published proofs and runs the sweep of judged proofs. Only
+ * one instance at a time, so nothing is judged or mailed twice.
  */
 import type { ProxyJudge } from '../chain/judge.js';
 import type { Watcher } from '../chain/watcher.js';
@@ -12,6 +12,7 @@ import type { Lease } from '../registrar/lease.js';
 import type { Registrar } from '../registrar/registrar.js';
 import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
+import type { SanctionsRefresh } from './sanctions.js';
 
 export interface LeaderPart {
   /** Called when this instance gains the lease; resolves once the start-up scan is done. */
@@ -28,6 +29,8 @@ export function leaderDuties(o: {
   judge: ProxyJudge;
   lease: Lease;
   log: Logger;
+  /** The sanctions list fetched from its URL on schedule (by the lease holder only). */
+  sanctions?: SanctionsRefresh;
 }): LeaderPart {
   const { registrar, log } = o;
   let reconciled = false;
@@ -45,6 +48,7 @@ export function leaderDuties(o: {
       // In the background: a channel's service that never answers must not hold the watcher up.
       registrar.startChannels();
       registrar.outbox.start();
+      o.sanctions?.start();
       await o.watcher.start();
       reconciled = true;
       // Asked of the runtime after the start-up scan (the node runs it, and a scan waits for the node
@@ -87,6 +91,7 @@ export function leaderDuties(o: {
     stop: () => {
       clearInterval(judgeReadyTimer);
       clearInterval(recheckTimer);
+      o.sanctions?.stop();
       clearInterval(sweepTimer);
       sweepStop.abort();
     },

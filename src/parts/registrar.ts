@@ -91,6 +91,7 @@ export function buildRegistrar(o: {
     challengeTtlMs: config.challengeTtlSeconds * 1000,
     log,
     operator: o.operator,
+    sanctions: { skeletons: chain.skeletons, display: config.sanctions.display },
     ...(config.sweep ? { sweep: config.sweep } : {}),
   });
   const watcher = new Watcher(

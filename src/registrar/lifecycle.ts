@@ -32,10 +32,12 @@ import {
   withStatus,
 } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
+import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
 import type { HandleGuard } from './handles.js';
 import type { Judging } from './judging.js';
 import type { Proofs } from './proofs.js';
+import type { Screening } from './sanctions.js';
 import { updateWithRetry } from './updates.js';
 
 /** What the registrar reads from the chain. */
@@ -78,6 +80,8 @@ export interface LifecycleOptions {
   startChannels: () => void;
   /** One account per handle: claims dropped with the proofs they came from. */
   handles?: HandleGuard;
+  /** Sanctions screening (sanctions.ts): absent, names are not screened. */
+  screening?: Pick<Screening, 'screenRequest' | 'displayHeld'>;
   /**
    * The sweep (sweep.ts): told of each judgement of ours the chain shows final, and of every event
    * that may end one (an edit, a clear, a new request), so that judged proofs are kept exactly as
@@ -360,13 +364,25 @@ export class RequestLifecycle implements WatcherHandler {
   private async capabilities(account: string): Promise<Capabilities> {
     const entry = await this.registrarEntry();
     const refusedUntil = await this.refusedUntil(account);
+    const sanctionsHeld = await this.o.screening?.displayHeld();
     return {
       mask: entry.fields,
       channels: new Set(this.channels.keys()),
       policy: this.o.policy ?? DEFAULT_POLICY,
       ...(this.o.names ? { lookAlikes: await this.o.names.lookAlikes(account) } : {}),
+      ...(sanctionsHeld ? { sanctionsHeld } : {}),
       ...(refusedUntil !== undefined ? { refusedUntil } : {}),
     };
+  }
+
+  /**
+   * Screens the names of a request just planned; a hit only goes to the operator's review queue,
+   * and a screening that fails (the store) is logged and leaves the request as it is.
+   */
+  private async screen(request: JudgementRequest): Promise<void> {
+    await this.o.screening?.screenRequest(request).catch((error: unknown) => {
+      this.o.log.error({ account: request.account, err: errorText(error) }, 'sanctions screening failed');
+    });
   }
 
   /** Until when the account is refused: our last Erroneous judgement of it, plus the refusal time. */
@@ -442,6 +458,7 @@ export class RequestLifecycle implements WatcherHandler {
       status === 'open' ? 'request opened' : 'request prepared',
     );
     await this.proofs.issue(request, plan.toChallenge);
+    await this.screen(request);
     if (status === 'open') this.judging.whenReady(request, true);
     return request;
   }
@@ -485,6 +502,8 @@ export class RequestLifecycle implements WatcherHandler {
     await this.o.store.voidChallenges(taken.id, this.now());
     await this.o.handles?.release(taken.id, unproven(taken));
     await this.proofs.issue(taken, plan.toChallenge);
+    // The names on chain now are not the ones screened when it was prepared.
+    await this.screen(taken);
     this.judging.whenReady(taken, true);
     return true;
   }
@@ -519,6 +538,7 @@ export class RequestLifecycle implements WatcherHandler {
     );
     await this.o.handles?.release(updated.id, unproven(updated));
     await this.proofs.issue(updated, plan.toChallenge);
+    await this.screen(updated);
     this.judging.whenReady(updated);
   }
 

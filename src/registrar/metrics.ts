@@ -13,6 +13,10 @@ export interface RegistrarMetrics {
   fieldConfirmed(field: Field): void;
   /** included, different-identity or failed. */
   judgement(outcome: string, secondsSinceRequest?: number): void;
+  /** A new sanctions screening hit, by field (legal, display). */
+  sanctionsHit(field: Field): void;
+  /** A fetch of the sanctions list from its URL: ok or failed (the kept list stays). */
+  sanctionsFetch(outcome: 'ok' | 'failed'): void;
   /** The sweep checked a judged proof again: holds, gone or unknown. */
   judgedProofChecked(field: Field, answer: string): void;
   /** What a sweep check led to: grace-started, restored or out-of-date. */
@@ -24,6 +28,8 @@ export const NO_METRICS: RegistrarMetrics = {
   challengeUndelivered: () => undefined,
   fieldConfirmed: () => undefined,
   judgement: () => undefined,
+  sanctionsHit: () => undefined,
+  sanctionsFetch: () => undefined,
   judgedProofChecked: () => undefined,
   sweepOutcome: () => undefined,
 };
@@ -60,6 +66,18 @@ export function createMetrics(sources: MetricSources): { registry: Registry; met
   const judgements = new Counter({
     name: 'registrar_judgements_total',
     help: 'Judgement submissions, by outcome (included, different-identity, failed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const sanctionsHits = new Counter({
+    name: 'registrar_sanctions_hits_total',
+    help: 'Names found like a sanctions list entry (each put in the operator review queue), by field',
+    labelNames: ['field'],
+    registers: [registry],
+  });
+  const sanctionsFetches = new Counter({
+    name: 'registrar_sanctions_fetches_total',
+    help: 'Fetches of the sanctions list from REGISTRAR_SANCTIONS_URL, by outcome (ok, failed: the kept list stays)',
     labelNames: ['outcome'],
     registers: [registry],
   });
@@ -156,6 +174,8 @@ export function createMetrics(sources: MetricSources): { registry: Registry; met
         judgements.inc({ outcome });
         if (outcome === 'included' && seconds !== undefined) latency.observe(seconds);
       },
+      sanctionsHit: (field) => sanctionsHits.inc({ field }),
+      sanctionsFetch: (outcome) => sanctionsFetches.inc({ outcome }),
       judgedProofChecked: (field, answer) => checks.inc({ channel: field, answer }),
       sweepOutcome: (outcome) => sweepOutcomes.inc({ outcome }),
     },

@@ -11,6 +11,7 @@ import type { Channel, LiveChallenge, PageChallenge, ProofOutcome, ProofSink } f
 import type { AnswerWay } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import type { HandleRule } from '../domain/handles.js';
+import type { Skeletons } from '../domain/look-alikes.js';
 import type { OperatorInfo } from '../domain/operator.js';
 import type { ReviewRecord, Snapshot } from '../domain/request.js';
 import type { SweepTimes } from '../domain/sweep.js';
@@ -31,6 +32,7 @@ import {
   type ResendOutcome,
   type SeenByReviewer,
 } from './proofs.js';
+import { Screening } from './sanctions.js';
 import { type FamilyReader, type RequestStatusView, StatusReader } from './status.js';
 import { Sweep, type SweepFinding } from './sweep.js';
 import type { ChallengeTokens } from './tokens.js';
@@ -71,6 +73,8 @@ export interface RegistrarOptions {
   family?: FamilyReader;
   /** Who runs the registrar, named in every message (the index alone when absent). */
   operator?: OperatorInfo;
+  /** Sanctions screening of legal names (and display names with `display`); absent, none. */
+  sanctions?: { skeletons: Skeletons; display: boolean };
   /** Judged proofs checked again (sweep.ts): the period and the grace. Absent: off. */
   sweep?: SweepTimes;
   now?: () => number;
@@ -85,6 +89,8 @@ export class Registrar implements WatcherHandler, ProofSink {
   private readonly preparing: Preparing;
   /** Delivers challenges; started by whoever runs the registrar (the leader, parts/leader.ts). */
   readonly outbox: Outbox;
+  /** Sanctions screening: lists imported, names screened, the review queue's hits. */
+  readonly screening: Screening | undefined;
   /** Judged proofs checked again; run by the leader (parts/leader.ts). Undefined when off. */
   readonly sweep: Sweep | undefined;
 
@@ -150,6 +156,18 @@ export class Registrar implements WatcherHandler, ProofSink {
       metrics,
       ...(handles ? { handles } : {}),
     });
+    this.screening = o.sanctions
+      ? new Screening({
+          store: o.store,
+          identity: (account) => o.chain.identity(account),
+          registrarIndex: o.registrarIndex,
+          skeletons: o.sanctions.skeletons,
+          display: o.sanctions.display,
+          log: o.log,
+          now,
+          metrics,
+        })
+      : undefined;
     this.listening = new ListeningChannels(channels.values(), this, o.log, () => this.outbox.kick());
     this.sweep = o.sweep
       ? new Sweep({
@@ -181,6 +199,7 @@ export class Registrar implements WatcherHandler, ProofSink {
       judging: this.judging,
       startChannels: () => this.listening.start(),
       ...(handles ? { handles } : {}),
+      ...(this.screening ? { screening: this.screening } : {}),
       ...(this.sweep ? { sweep: this.sweep } : {}),
     });
     this.preparing = new Preparing({

@@ -2,7 +2,7 @@
  * The MongoDB store, for operators who already run MongoDB. Same contract as the SQLite store;
  * uniqueness and single use are enforced by indexes and conditional updates, not by reads.
  */
-import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
+import { type Collection, type Db, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
 import type { Field } from '../domain/fields.js';
 import {
   type Challenge,
@@ -12,6 +12,7 @@ import {
   type ReviewRecord,
   type Snapshot,
 } from '../domain/request.js';
+import type { SanctionsEntry, SanctionsHit, SanctionsList, SanctionsListInfo } from '../domain/sanctions.js';
 import type { JudgedProof } from '../domain/sweep.js';
 import { isReadyForJudgement } from '../domain/verification.js';
 import {
@@ -40,6 +41,11 @@ type DeliveryDoc = { target: string; account: string; at: number };
 type LeaseDoc = { _id: string; owner: string; until: number };
 type HandleDoc = Omit<HandleClaim, 'field'> & { field: string };
 type FinalizedDoc = { _id: string; number: number };
+/**
+ * A kept sanctions list, by format: info and entries in one document, so a new list replaces the
+ * old in one write (the OFAC and EU lists are a few MB as entries, under the 16 MB a document holds).
+ */
+type SanctionsListDoc = { _id: string; info: SanctionsListInfo; entries: SanctionsEntry[] };
 /** `_id`: account, registrar and field; `inGrace` beside the record for the count. */
 type JudgedProofDoc = {
   _id: string;
@@ -61,6 +67,8 @@ export class MongoStore implements Store {
     private readonly reviews: Collection<ReviewRecord>,
     private readonly handles: Collection<HandleDoc>,
     private readonly finalized: Collection<FinalizedDoc>,
+    private readonly sanctionsListDocs: Collection<SanctionsListDoc>,
+    private readonly sanctionsHits: Collection<SanctionsHit>,
     private readonly judgedProofs: Collection<JudgedProofDoc>,
   ) {}
 
@@ -81,6 +89,8 @@ export class MongoStore implements Store {
       db.collection<ReviewRecord>('reviews'),
       db.collection<HandleDoc>('handles'),
       db.collection<FinalizedDoc>('finalized'),
+      db.collection<SanctionsListDoc>('sanctionsLists'),
+      db.collection<SanctionsHit>('sanctionsHits'),
       db.collection<JudgedProofDoc>('judged_proofs'),
     );
     await store.ensureIndexes();
@@ -131,6 +141,10 @@ export class MongoStore implements Store {
     ]);
     await this.judgements.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
     await this.reviews.createIndexes([{ key: { account: 1, _id: 1 }, name: 'by_account' }]);
+    await this.sanctionsHits.createIndexes([
+      { key: { id: 1 }, name: 'one_hit', unique: true },
+      { key: { account: 1, _id: 1 }, name: 'by_account' },
+    ]);
     await this.handles.createIndexes([
       { key: { key: 1, requestId: 1 }, name: 'one_claim', unique: true },
       { key: { requestId: 1 }, name: 'by_request' },
@@ -425,6 +439,54 @@ export class MongoStore implements Store {
 
   async listReviews(account?: string): Promise<ReviewRecord[]> {
     return listLog(this.reviews, account);
+  }
+
+  async replaceSanctionsList(list: SanctionsList): Promise<void> {
+    const { entries, ...rest } = list;
+    await this.sanctionsListDocs.replaceOne(
+      { _id: list.format },
+      { info: { ...rest, entryCount: entries.length }, entries },
+      { upsert: true },
+    );
+  }
+
+  async sanctionsLists(): Promise<SanctionsList[]> {
+    const docs = await this.sanctionsListDocs.find({}).sort({ _id: 1 }).toArray();
+    return docs.map(({ info: { entryCount: _, ...info }, entries }) => ({ ...info, entries }));
+  }
+
+  async sanctionsListInfo(): Promise<SanctionsListInfo[]> {
+    const docs = await this.sanctionsListDocs
+      .find({}, { projection: { entries: 0 } })
+      .sort({ _id: 1 })
+      .toArray();
+    return docs.map((doc) => doc.info);
+  }
+
+  async recordSanctionsHits(hits: readonly SanctionsHit[]): Promise<SanctionsHit[]> {
+    if (hits.length === 0) return [];
+    // An upsert per hit: the ones inserted (not met already) are the new ones, by their index.
+    const result = await this.sanctionsHits
+      .bulkWrite(
+        hits.map((hit) => ({
+          updateOne: { filter: { id: hit.id }, update: { $setOnInsert: { ...hit } }, upsert: true },
+        })),
+        { ordered: false },
+      )
+      .catch((error: unknown) => {
+        // Two writers of one hit at once: the other inserted it, and it is not new here; the
+        // result still says which of the others were inserted.
+        if (error instanceof MongoBulkWriteError && error.code === 11000) return error.result;
+        throw error;
+      });
+    return Object.keys(result.upsertedIds)
+      .map(Number)
+      .sort((a, b) => a - b)
+      .map((index) => hits[index] as SanctionsHit);
+  }
+
+  async listSanctionsHits(account?: string): Promise<SanctionsHit[]> {
+    return listLog(this.sanctionsHits, account);
   }
 
   async claimHandles(claims: readonly HandleClaim[]): Promise<void> {

@@ -15,6 +15,7 @@ import {
   type ReviewRecord,
   type Snapshot,
 } from '../domain/request.js';
+import type { SanctionsHit, SanctionsList, SanctionsListInfo } from '../domain/sanctions.js';
 import type { JudgedProof } from '../domain/sweep.js';
 import { isReadyForJudgement } from '../domain/verification.js';
 import {
@@ -27,7 +28,7 @@ import {
   type Store,
 } from './store.js';
 
-const SCHEMA_VERSION = 8;
+const SCHEMA_VERSION = 9;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -169,6 +170,26 @@ CREATE TABLE IF NOT EXISTS judged_proofs (
 CREATE INDEX IF NOT EXISTS judged_proofs_due ON judged_proofs (registrar_index, next_check_at);
 `;
 
+/**
+ * Schema 9: sanctions screening. The kept list of each format (its entries as one JSON text, so a
+ * new list replaces the old in one statement), and the hits: the operator's review queue, one per
+ * account, field, identity, list and entry.
+ */
+const SCHEMA_9 = `
+CREATE TABLE IF NOT EXISTS sanctions_lists (
+  format TEXT PRIMARY KEY,
+  info TEXT NOT NULL,
+  entries TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS sanctions_hits (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  account TEXT NOT NULL,
+  doc TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS sanctions_hits_by_account ON sanctions_hits (account);
+`;
+
 type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
@@ -223,6 +244,7 @@ export class SqliteStore implements Store {
       if (version < 6) this.db.exec(SCHEMA_6);
       if (version < 7) this.db.exec(SCHEMA_7);
       if (version < 8) this.db.exec(SCHEMA_8);
+      if (version < 9) this.db.exec(SCHEMA_9);
       if (version < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {
@@ -563,6 +585,52 @@ export class SqliteStore implements Store {
         ? this.statement(`SELECT doc FROM ${table} ORDER BY seq`).all()
         : this.statement(`SELECT doc FROM ${table} WHERE account = ? ORDER BY seq`).all(account);
     return rows.map((row) => parse<T>(row) as T);
+  }
+
+  async replaceSanctionsList(list: SanctionsList): Promise<void> {
+    const { entries, ...rest } = list;
+    const info: SanctionsListInfo = { ...rest, entryCount: entries.length };
+    this.statement(
+      `INSERT INTO sanctions_lists (format, info, entries) VALUES (?, ?, ?)
+         ON CONFLICT (format) DO UPDATE SET info = excluded.info, entries = excluded.entries`,
+    ).run(list.format, JSON.stringify(info), JSON.stringify(entries));
+  }
+
+  async sanctionsLists(): Promise<SanctionsList[]> {
+    return this.statement('SELECT info, entries FROM sanctions_lists ORDER BY format')
+      .all()
+      .map((row) => {
+        const { entryCount: _, ...info } = JSON.parse(String((row as Row).info)) as SanctionsListInfo;
+        return { ...info, entries: JSON.parse(String((row as Row).entries)) } as SanctionsList;
+      });
+  }
+
+  async sanctionsListInfo(): Promise<SanctionsListInfo[]> {
+    return this.statement('SELECT info FROM sanctions_lists ORDER BY format')
+      .all()
+      .map((row) => JSON.parse(String((row as Row).info)) as SanctionsListInfo);
+  }
+
+  async recordSanctionsHits(hits: readonly SanctionsHit[]): Promise<SanctionsHit[]> {
+    const added: SanctionsHit[] = [];
+    if (hits.length === 0) return added;
+    this.transaction(() => {
+      const insert = this.statement(
+        'INSERT INTO sanctions_hits (id, account, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      );
+      for (const hit of hits) {
+        if (Number(insert.run(hit.id, hit.account, JSON.stringify(hit)).changes) > 0) added.push(hit);
+      }
+    });
+    return added;
+  }
+
+  async listSanctionsHits(account?: string): Promise<SanctionsHit[]> {
+    const rows =
+      account === undefined
+        ? this.statement('SELECT doc FROM sanctions_hits ORDER BY seq').all()
+        : this.statement('SELECT doc FROM sanctions_hits WHERE account = ? ORDER BY seq').all(account);
+    return rows.map((row) => parse<SanctionsHit>(row) as SanctionsHit);
   }
 
   async claimHandles(claims: readonly HandleClaim[]): Promise<void> {

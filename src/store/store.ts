@@ -10,6 +10,7 @@ import type {
   ReviewRecord,
   Snapshot,
 } from '../domain/request.js';
+import type { SanctionsHit, SanctionsList, SanctionsListInfo } from '../domain/sanctions.js';
 import type { JudgedProof } from '../domain/sweep.js';
 
 export type ConsumeOutcome =
@@ -128,6 +129,22 @@ export interface Store {
   raiseFinalized(chain: string, number: number): Promise<number>;
   highestFinalized(chain: string): Promise<number | undefined>;
 
+  /**
+   * Sanctions screening: keeps `list` in place of the kept list of its format (one write: a reader
+   * sees the old list or the new one, never part of either).
+   */
+  replaceSanctionsList(list: SanctionsList): Promise<void>;
+  /** Every kept list with its entries, by format. */
+  sanctionsLists(): Promise<SanctionsList[]>;
+  /** Every kept list without its entries (what `sanctions status` shows, and whether a list changed). */
+  sanctionsListInfo(): Promise<SanctionsListInfo[]>;
+  /**
+   * Records screening hits (the operator's review queue); a hit whose id is kept already is not
+   * written again. Returns the hits that were new.
+   */
+  recordSanctionsHits(hits: readonly SanctionsHit[]): Promise<SanctionsHit[]>;
+  /** The hits (of `account`), oldest first. */
+  listSanctionsHits(account?: string): Promise<SanctionsHit[]>;
   /**
    * The sweep (domain/sweep.ts): keeps a judged proof, one per account, registrar and field,
    * replacing the one there.

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Field } from '../../src/domain/fields.js';
 import type { Challenge, JudgementRequest } from '../../src/domain/request.js';
+import { hitId, type SanctionsHit, type SanctionsList } from '../../src/domain/sanctions.js';
 import type { JudgedProof } from '../../src/domain/sweep.js';
 import { DuplicateError, type Store } from '../../src/store/store.js';
 
@@ -534,6 +535,53 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.releaseHandles('req-a1', [])).toBe(0);
       expect(await other.releaseHandles('req-a1')).toBe(1);
       expect(await store.handleHolders([key])).toEqual(['acct-b']);
+    });
+
+    it('keeps one sanctions list per format, a new one in place of the old, and its info apart', async () => {
+      const list = (listDate: string, uids: string[]): SanctionsList => ({
+        format: 'ofac',
+        source: 'sdn.xml',
+        listDate,
+        importedAt: 5_000,
+        entries: uids.map((uid) => ({ uid, kind: 'Individual', names: [`Name ${uid}`, `Alias ${uid}`] })),
+      });
+      await store.replaceSanctionsList(list('2026-11-01', ['1', '2', '3']));
+      await store.replaceSanctionsList({ ...list('2026-11-02', ['9']), format: 'eu', source: 'eu.xml' });
+      const next = list('2026-11-28', ['4', '5']);
+      await other.replaceSanctionsList(next);
+      const kept = await store.sanctionsLists();
+      expect(kept.find((l) => l.format === 'ofac')).toEqual(next);
+      expect(kept.find((l) => l.format === 'eu')?.entries.map((e) => e.uid)).toEqual(['9']);
+      expect(await other.sanctionsListInfo()).toEqual(
+        expect.arrayContaining([
+          { format: 'ofac', source: 'sdn.xml', listDate: '2026-11-28', importedAt: 5_000, entryCount: 2 },
+          { format: 'eu', source: 'eu.xml', listDate: '2026-11-02', importedAt: 5_000, entryCount: 1 },
+        ]),
+      );
+    });
+
+    it('records each sanctions hit once, says which were new, and lists them by account', async () => {
+      const account = unique('acct');
+      const hit = (uid: string, at: number): SanctionsHit => {
+        const key = {
+          account,
+          registrarIndex: 7,
+          field: 'legal' as const,
+          identityHash: `0x${'cd'.repeat(32)}`,
+          list: { format: 'ofac' as const, source: 'sdn.xml', listDate: '2026-11-28' },
+          uid,
+        };
+        return { ...key, id: hitId(key), name: `Name ${uid}`, score: 0.9, reason: 'request', at };
+      };
+      const first = hit('1', 1_000);
+      expect(await store.recordSanctionsHits([first])).toEqual([first]);
+      // Screened again (a restart, another instance): the same hit adds nothing; a new one does.
+      const second = hit('2', 2_000);
+      expect(await other.recordSanctionsHits([{ ...first, at: 3_000 }, second])).toEqual([second]);
+      expect(await store.recordSanctionsHits([])).toEqual([]);
+      expect(await other.listSanctionsHits(account)).toEqual([first, second]);
+      expect((await store.listSanctionsHits()).filter((h) => h.account === account)).toEqual([first, second]);
+      expect(await store.listSanctionsHits(unique('acct'))).toEqual([]);
     });
 
     it('keeps judged proofs per account and field, finds the due ones in order, counts and deletes them', async () => {

@@ -5,20 +5,39 @@
  * API behind its token when the operator keeps it off the public server. The CLI is the compiled
  * one; the admin API is the daemon's own (`buildAdminServer`), over a real store.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../src/config.js';
+import { Skeletons } from '../../src/domain/look-alikes.js';
 import { buildAdminServer } from '../../src/http/admin.js';
+import { NO_METRICS } from '../../src/registrar/metrics.js';
+import { Screening } from '../../src/registrar/sanctions.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { loadConfusables } from '../../src/support/confusables.js';
 import { cli } from '../support/cli.js';
 
 const TOKEN = 'cli-test-admin-token-0123456789abcdef0123';
 const ACCOUNT = '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5';
 
 let admin: FastifyInstance;
+/** The sanctions commands run against the real screening over a real store. */
+const store = new SqliteStore(':memory:');
+const screening = new Screening({
+  store,
+  identity: async () => undefined,
+  registrarIndex: 3,
+  skeletons: new Skeletons(loadConfusables()),
+  display: false,
+  log: pino({ level: 'silent' }),
+  now: Date.now,
+  metrics: NO_METRICS,
+});
+const fixture = (name: string) => new URL(`../fixtures/sanctions/${name}`, import.meta.url).pathname;
 let adminUrl: string;
 /** What reached the admin API: nothing may, for a command refused as wrong usage. */
 const received: string[] = [];
@@ -52,6 +71,7 @@ beforeAll(async () => {
         },
       ],
       judgeExplicitly: async () => ({ kind: 'failed', error: 'not in this test' }),
+      screening,
     },
     openRequests: async () => [],
     rescan: async () => 0,
@@ -77,6 +97,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin?.close();
+  await store.close();
 });
 
 const adminOnly = () => ({ REGISTRAR_ADMIN_URL: adminUrl, REGISTRAR_ADMIN_TOKEN: TOKEN });
@@ -175,6 +196,84 @@ describe('the registrar command', () => {
       expect(run.stdout).toContain('usage: registrar <command>');
       expect(run.stdout).toContain('reviews ACCOUNT [--json]');
     }
+  });
+});
+
+describe('registrar sanctions', () => {
+  it('imports a list file through the admin API, shows it, and keeps it when a bad file comes', async () => {
+    const imported = await cli(['sanctions', 'import', fixture('sdn.xml')], adminOnly());
+    expect(imported).toEqual({
+      code: 0,
+      stdout:
+        'Imported the ofac list of 2026-11-28 (6 entries) from sdn.xml.\nScreened 0 name(s) again: 0 new hit(s) in the review queue.\n',
+      stderr: '',
+    });
+    const eu = await cli(['sanctions', 'import', fixture('eu.xml'), '--format', 'eu'], adminOnly());
+    expect(eu.code).toBe(0);
+    expect(eu.stdout).toContain('Imported the eu list of 2026-12-01 (4 entries) from eu.xml.');
+    // The EU file named as OFAC, and a file that is no list: refused, and the kept lists stay.
+    const wrong = await cli(['sanctions', 'import', fixture('eu.xml'), '--format', 'ofac'], adminOnly());
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('the file is not in the ofac format');
+    expect(wrong.stderr).toContain('the kept list is unchanged');
+    const junk = join(mkdtempSync(join(tmpdir(), 'sanctions-')), 'junk.xml');
+    writeFileSync(
+      junk,
+      '<sdnList><publshInformation><Publish_Date>11/29/2026</Publish_Date></publshInformation>',
+    );
+    const cut = await cli(['sanctions', 'import', junk], adminOnly());
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toContain('not well-formed XML: the document ends inside <sdnList>');
+    const status = await cli(['sanctions', 'status'], adminOnly());
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(
+      /^format\s+source\s+list date\s+imported\s+entries\neu\s+eu.xml\s+2026-12-01\s+\S+\s+4\nofac\s+sdn.xml\s+2026-11-28\s+\S+\s+6\n/,
+    );
+    expect(status.stdout).toContain('review queue: 0 hit(s), 0 not reviewed');
+    expect((await store.sanctionsLists()).map((l) => l.entries.length)).toEqual([4, 6]);
+    const hits = await cli(['sanctions', 'hits', '--json'], adminOnly());
+    expect(hits).toEqual({ code: 0, stdout: '[]\n', stderr: '' });
+  });
+
+  it('takes a file up to 64 MiB: the CLI refuses a bigger one before sending, the admin API too', async () => {
+    received.length = 0;
+    const big = join(mkdtempSync(join(tmpdir(), 'sanctions-')), 'big.xml');
+    // A sparse file: its size is what is checked, nothing is read.
+    writeFileSync(big, '');
+    truncateSync(big, 64 * 1024 * 1024 + 1);
+    const before = await store.sanctionsListInfo();
+    const refused = await cli(['sanctions', 'import', big], adminOnly());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('is larger than 67108864 bytes');
+    expect(received).toEqual([]);
+    const response = await fetch(`${adminUrl}/admin/sanctions/import?source=big.xml`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/xml' },
+      body: Buffer.alloc(64 * 1024 * 1024 + 1, 0x20),
+    });
+    expect(response.status).toBe(413);
+    expect(await store.sanctionsListInfo()).toEqual(before);
+  });
+
+  it('checks its arguments before anything is sent (exit code 2)', async () => {
+    received.length = 0;
+    for (const [args, message] of [
+      [['sanctions'], 'sanctions takes import FILE, status or hits'],
+      [['sanctions', 'import'], 'give the FILE to import'],
+      [['sanctions', 'import', 'a.xml', 'b.xml'], 'unexpected argument "b.xml"'],
+      [['sanctions', 'import', 'a.xml', '--format', 'un'], '--format "un" is not ofac or eu'],
+      [['sanctions', 'status', '--format', 'eu'], 'sanctions status takes no --format'],
+    ] as [string[], string][]) {
+      const result = await cli(args, adminOnly());
+      expect([args, result.code]).toEqual([args, 2]);
+      expect(result.stderr).toContain(message);
+    }
+    expect(received).toEqual([]);
+    // A file that is not there is a failure of its own, before the daemon is asked.
+    const missing = await cli(['sanctions', 'import', '/nonexistent/sdn.xml'], adminOnly());
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cannot read /nonexistent/sdn.xml');
+    expect(received).toEqual([]);
   });
 });
 

@@ -20,7 +20,7 @@ describe('the SQLite store file', () => {
     const raw = new DatabaseSync(path);
     raw.exec('PRAGMA user_version = 99');
     raw.close();
-    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 8');
+    expect(() => new SqliteStore(path)).toThrow('the store file has schema 99; this registrar knows up to 9');
   });
 
   it('upgrades a schema-1 file: challenges sent before the outbox count as delivered, none is sent again, reviews can be logged', async () => {
@@ -160,6 +160,30 @@ describe('the SQLite store file', () => {
       };
       await store.saveJudgedProof(proof);
       expect(await store.dueJudgedProofs(1, 2, 10)).toEqual([proof]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('upgrades a schema-8 file: sanctions lists and hits can be kept', async () => {
+    const path = join(dir, 'schema8-sanctions.sqlite');
+    new SqliteStore(path).close();
+    const raw = new DatabaseSync(path);
+    // What schema 8 was: no sanctions tables.
+    raw.exec('DROP TABLE sanctions_lists; DROP TABLE sanctions_hits; PRAGMA user_version = 8;');
+    raw.close();
+    const store = new SqliteStore(path);
+    try {
+      expect(await store.sanctionsListInfo()).toEqual([]);
+      await store.replaceSanctionsList({
+        format: 'eu',
+        source: 'eu.xml',
+        listDate: '2026-12-01',
+        importedAt: 1,
+        entries: [{ uid: '1', kind: 'person', names: ['A B'] }],
+      });
+      expect((await store.sanctionsListInfo())[0]?.entryCount).toBe(1);
+      expect(await store.listSanctionsHits()).toEqual([]);
     } finally {
       await store.close();
     }
