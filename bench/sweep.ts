@@ -85,6 +85,9 @@ const sweep = new Sweep({
   judging: { judgeByHand: async () => ({ kind: 'failed', error: 'not in this benchmark' }) },
   tokens: { nonceFor: () => '' },
   metrics: NO_METRICS,
+  publicUrl: 'https://registrar.bench.test',
+  operator: { index: INDEX },
+  sendTimeoutMs: 30_000,
   log,
   now: () => now,
 });

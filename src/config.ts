@@ -75,6 +75,8 @@ export interface Config {
   streamIdleSeconds: number;
   /** PGP fingerprints proven by a signature (on by default). */
   pgp: boolean;
+  /** A VKS key server (keys.openpgp.org's interface) the sweep asks whether a judged key was revoked or expired. */
+  pgpKeyServer: string | undefined;
   /** Fields the operator reviews by hand (legal name, image). */
   reviewFields: ('legal' | 'image')[];
   /**
@@ -327,6 +329,13 @@ const settings = z.object({
     .default([]),
   REGISTRAR_WEB_ALLOW_LOOPBACK: booleanSetting.default(false),
   REGISTRAR_PGP_PROOFS: booleanSetting.default(true),
+  REGISTRAR_PGP_KEY_SERVER: z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      error:
+        'expected the https:// address of a key server with the VKS interface, e.g. https://keys.openpgp.org',
+    })
+    .optional(),
   REGISTRAR_REVIEW_FIELDS: z
     .union([z.array(z.string()), z.string()])
     .transform((value) =>
@@ -550,6 +559,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { dnsServers: s.REGISTRAR_WEB_DNS_SERVERS, allowLoopback: s.REGISTRAR_WEB_ALLOW_LOOPBACK }
       : undefined,
     pgp: s.REGISTRAR_PGP_PROOFS,
+    pgpKeyServer: s.REGISTRAR_PGP_KEY_SERVER,
     recheckSeconds: s.REGISTRAR_RECHECK_SECONDS,
     sweep: sweepTimes(s),
     streamIdleSeconds: s.REGISTRAR_STATUS_STREAM_IDLE_SECONDS,

@@ -6,6 +6,7 @@
  */
 import type { ChannelMeans } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
+import type { GraceNotice } from '../domain/grace-notice.js';
 import type { OperatorInfo } from '../domain/operator.js';
 import type { CheckAnswer } from '../domain/sweep.js';
 
@@ -111,6 +112,12 @@ export interface Channel {
    * Channels without it are not checked again. Never throws.
    */
   recheck?(proof: RecheckedProof): Promise<CheckAnswer>;
+  /**
+   * Tells the person at `notice.subject` (a value proven for the judged identity) that another
+   * field's proof is gone (the sweep's grace). No link, no code. Rejects with an error that names no
+   * personal data.
+   */
+  notify?(notice: GraceNotice): Promise<void>;
   /** Channels that hear answers (a bot) begin listening here; called once, before any send. */
   start?(sink: ProofSink): Promise<void>;
   /**

@@ -1,6 +1,7 @@
 /** The email channel: the challenge link in a plain-text and HTML mail, sent over SMTP. */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { ChannelMeans } from '../domain/answers.js';
+import { type GraceNotice, graceNoticeText } from '../domain/grace-notice.js';
 import { contactLine, registrarName } from '../domain/operator.js';
 import { escapeHtml } from '../support/html.js';
 import type { ChallengeMessage, Channel } from './channel.js';
@@ -58,12 +59,25 @@ identity and asked ${escapeHtml(who)} (${escapeHtml(this.settings.publicUrl)}) t
 <p>Or enter the code <b>${escapeHtml(message.code)}</b> at <a href="${escapeHtml(codeForm)}">${escapeHtml(this.settings.publicUrl)}/code</a>.</p>
 <p>The link and the code work once and until ${escapeHtml(expires)}.</p>
 <p>If you did not ask for this, ignore this mail: nothing is confirmed unless the button is pressed.</p>${contact ? `\n<p>${escapeHtml(contact)}</p>` : ''}`;
+    await this.mail(message.subject, `Confirm your email for your on-chain identity (${who})`, text, html);
+  }
+
+  async notify(notice: GraceNotice): Promise<void> {
+    const { title, text } = graceNoticeText(notice);
+    const html = text
+      .split('\n\n')
+      .map((paragraph) => `<p>${escapeHtml(paragraph).replaceAll('\n', '<br>\n')}</p>`)
+      .join('\n');
+    await this.mail(notice.subject, title, text, html);
+  }
+
+  private async mail(to: string, subject: string, text: string, html: string): Promise<void> {
     try {
       await this.transport.sendMail({
         from: this.settings.from,
         // An address object is used as it is; a string would be parsed for names, groups and lists.
-        to: { name: '', address: message.subject },
-        subject: `Confirm your email for your on-chain identity (${who})`,
+        to: { name: '', address: to },
+        subject,
         text,
         html,
       });

@@ -24,6 +24,7 @@ import {
 import { type Logger as SdkLogger, logger as sdkRootLogger } from 'matrix-js-sdk/lib/logger.js';
 import type { MatrixSettings } from '../config.js';
 import type { ChannelMeans } from '../domain/answers.js';
+import { type GraceNotice, graceNoticeText } from '../domain/grace-notice.js';
 import { contactLine, registrarName } from '../domain/operator.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
@@ -141,24 +142,9 @@ export class MatrixChannel implements Channel {
   }
 
   async send(message: ChallengeMessage): Promise<void> {
-    const client = this.client;
-    if (!client) throw new Error('the Matrix bot is not started');
-    let roomId: string;
-    try {
-      roomId = await this.roomWith(client, message.subject);
-    } catch (error) {
-      throw new Error(`Matrix message could not be sent (${describe(error)})`);
-    }
-    // Posted into a room the person is not in, a challenge reaches nobody: it is not delivered.
-    const membership = await this.membership(client, roomId, message.subject).catch(() => undefined);
-    if (membership !== 'join' && membership !== 'invite') {
-      throw new UndeliverableError(
-        'the Matrix ID is not in the room the challenge would be posted to',
-        `Accept the invitation from ${this.o.settings.user}, or open a direct chat with it.`,
-      );
-    }
-    try {
-      const text = [
+    await this.deliver(
+      message.subject,
+      [
         `The Polkadot/Kusama account ${message.account}${message.display ? ` ("${message.display}")` : ''} set this Matrix ID in its on-chain identity and asked ${registrarName(message.operator)} to verify it.`,
         '',
         `To confirm that this Matrix account belongs to that identity, open this link and press Confirm: ${message.link}`,
@@ -167,7 +153,33 @@ export class MatrixChannel implements Channel {
         `The link and the code work once and until ${new Date(message.expiresAt).toUTCString()}.`,
         'If you did not ask for this, ignore this message: nothing is confirmed unless you act.',
         ...[contactLine(message.operator)].filter((line) => line !== undefined),
-      ].join('\n');
+      ].join('\n'),
+    );
+  }
+
+  async notify(notice: GraceNotice): Promise<void> {
+    await this.deliver(notice.subject, graceNoticeText(notice).text);
+  }
+
+  /** Posts `text` in the bot's 1:1 room with `subject`, which must be in it (or invited). */
+  private async deliver(subject: string, text: string): Promise<void> {
+    const client = this.client;
+    if (!client) throw new Error('the Matrix bot is not started');
+    let roomId: string;
+    try {
+      roomId = await this.roomWith(client, subject);
+    } catch (error) {
+      throw new Error(`Matrix message could not be sent (${describe(error)})`);
+    }
+    // Posted into a room the person is not in, a message reaches nobody: it is not delivered.
+    const membership = await this.membership(client, roomId, subject).catch(() => undefined);
+    if (membership !== 'join' && membership !== 'invite') {
+      throw new UndeliverableError(
+        'the Matrix ID is not in the room the message would be posted to',
+        `Accept the invitation from ${this.o.settings.user}, or open a direct chat with it.`,
+      );
+    }
+    try {
       await this.post(client, roomId, text);
     } catch (error) {
       throw new Error(`Matrix message could not be sent (${describe(error)})`);

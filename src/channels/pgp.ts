@@ -6,7 +6,9 @@
 
 import type { ChannelMeans } from '../domain/answers.js';
 import { parseSubject } from '../domain/subjects.js';
-import type { ChallengeMessage, Channel, PageChallenge, PageProof } from './channel.js';
+import type { CheckAnswer } from '../domain/sweep.js';
+import type { ChallengeMessage, Channel, PageChallenge, PageProof, RecheckedProof } from './channel.js';
+import { recheckKey } from './pgp-key-server.js';
 import { type PgpAnswer, verifyPgpProof } from './pgp-proof.js';
 
 /** The text a PGP key signs: names the registrar, the account, the fingerprint and the challenge. */
@@ -24,7 +26,19 @@ export class PgpChannel implements Channel {
   readonly messages = false;
   readonly page = 'pgp' as const;
 
-  constructor(private readonly registrarIndex: number) {}
+  /**
+   * The sweep, with a key server configured (REGISTRAR_PGP_KEY_SERVER): the judged key as the
+   * server serves it now, gone when revoked or expired. Without one, PGP proofs are not checked again.
+   */
+  readonly recheck: ((proof: RecheckedProof) => Promise<CheckAnswer>) | undefined;
+
+  constructor(
+    private readonly registrarIndex: number,
+    keyServer?: string,
+    now: () => number = Date.now,
+  ) {
+    this.recheck = keyServer ? (proof) => recheckKey(keyServer, proof, now()) : undefined;
+  }
 
   async send(_message: ChallengeMessage): Promise<void> {}
 

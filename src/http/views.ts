@@ -247,9 +247,14 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
       const refused = state.refusal
         ? `Last try refused (${new Date(state.refusal.at).toUTCString()}): ${sentence(state.refusal.reason)}`
         : undefined;
+      const gone = state.grace
+        ? `No longer proven (${state.grace.reason}). Restore it before ${new Date(state.grace.until).toUTCString()}, or the judgement becomes OutOfDate.`
+        : undefined;
       // The next step: the field's own hint, else what the request's blockers say to do for it.
       const next = state.hint ?? view.blockers.find((b) => b.field === field)?.hint;
-      const detail = [...new Set([state.reason && sentence(state.reason), next, sent, waiting, refused])]
+      const detail = [
+        ...new Set([state.reason && sentence(state.reason), next, sent, waiting, refused, gone]),
+      ]
         .filter((t): t is string => Boolean(t))
         .map((t) => escapeHtml(t));
       if (state.proveAt)

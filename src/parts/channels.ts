@@ -63,7 +63,7 @@ export async function buildChannels(config: Config, store: Store, log: Logger): 
     );
   }
   if (config.web) channels.push(new WebChannel(config.web));
-  if (config.pgp) channels.push(new PgpChannel(config.registrar.index));
+  if (config.pgp) channels.push(new PgpChannel(config.registrar.index, config.pgpKeyServer));
   for (const field of config.reviewFields) channels.push(new ReviewChannel(field, log));
   return channels;
 }

@@ -181,6 +181,9 @@ export class Registrar implements WatcherHandler, ProofSink {
           metrics,
           log: o.log,
           now,
+          publicUrl: o.publicUrl,
+          operator: o.operator ?? { index: o.registrarIndex },
+          sendTimeoutMs: (o.limits ?? DEFAULT_LIMITS).timeoutMs,
         })
       : undefined;
     this.lifecycle = new RequestLifecycle({

@@ -8,6 +8,7 @@ import type { Channel } from '../channels/channel.js';
 import type { Field } from '../domain/fields.js';
 import { maskedTarget } from '../domain/prepared.js';
 import { isLiveChallenge, isProving, type JudgementRequest } from '../domain/request.js';
+import type { Grace } from '../domain/sweep.js';
 import { type Blocker, blockers, canBeJudgedAsItStands, labelOf } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
 import type { ChainReader } from './lifecycle.js';
@@ -42,6 +43,11 @@ export interface RequestStatusView {
          * so that whoever prepared a request sees what it made the registrar send.
          */
         sent?: { to: string; at: number };
+        /**
+         * Judged, and the sweep found its proof gone: what it found, and until when it can be
+         * restored before the judgement becomes OutOfDate.
+         */
+        grace?: { reason: string; since: number; until: number };
       }
     >
   >;
@@ -113,6 +119,7 @@ export class StatusReader {
     const { waiting, sent } = open
       ? await this.messages(request)
       : { waiting: new Map<Field, { at: number; problem?: string }>(), sent: new Map<Field, Sent>() };
+    const graces = request.status === 'judged' ? await this.graces(account) : new Map<Field, Grace>();
     const fields: RequestStatusView['fields'] = {};
     for (const [field, state] of Object.entries(request.fields) as [
       Field,
@@ -121,8 +128,9 @@ export class StatusReader {
       const label = labelOf(field);
       const next = waiting.get(field);
       // A closed request shows what happened, not the values: they are no business of anyone now.
+      const grace = graces.get(field);
       fields[field] = !open
-        ? { status: state.status, label }
+        ? { status: state.status, label, ...(grace ? { grace } : {}) }
         : state.status === 'failed'
           ? { status: state.status, label, value: state.value, reason: state.reason, hint: state.hint }
           : state.status === 'missing'
@@ -160,6 +168,12 @@ export class StatusReader {
       // Read only for a closed request: the open ones' views are the live, frequently read ones.
       ...(open ? {} : await this.familyOf(account, request.status === 'judged')),
     };
+  }
+
+  /** The judged account's proofs the sweep found gone, by field (a judged request's view only). */
+  private async graces(account: string): Promise<Map<Field, Grace>> {
+    const proofs = await this.o.store.listJudgedProofs(account, this.o.registrarIndex);
+    return new Map(proofs.flatMap((p) => (p.grace ? [[p.field, p.grace] as const] : [])));
   }
 
   /** The parent (and its judgement by this registrar) of `account` when it is a sub-identity. */

@@ -9,6 +9,7 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import type { Channel } from '../channels/channel.js';
 import type { Field } from '../domain/fields.js';
+import type { OperatorInfo } from '../domain/operator.js';
 import type { JudgementRequest } from '../domain/request.js';
 import {
   afterCheck,
@@ -23,6 +24,7 @@ import {
 import type { Store } from '../store/store.js';
 import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
+import { withTimeout } from '../support/timeout.js';
 import type { Judging } from './judging.js';
 import type { ChainReader } from './lifecycle.js';
 import type { RegistrarMetrics } from './metrics.js';
@@ -58,7 +60,15 @@ export interface SweepOptions {
   metrics: RegistrarMetrics;
   log: Logger;
   now: () => number;
+  /** For the notice of a grace: the status page's address and who runs the registrar. */
+  publicUrl: string;
+  operator: OperatorInfo;
+  /** Bounds each notice's delivery (the outbox's send timeout). */
+  sendTimeoutMs: number;
 }
+
+/** The fields whose channel can tell the person of a grace, in the order they are tried. */
+const TOLD_BY: readonly Field[] = ['email', 'matrix'];
 
 export class Sweep {
   /** The pass under way: one at a time, whether from the timer or by hand. */
@@ -83,9 +93,10 @@ export class Sweep {
     ][]) {
       if (state.status !== 'confirmed' || !this.o.channels.get(field)?.recheck) continue;
       // The published line names the account and the nonce of the challenge it answered; an
-      // account is found again by the service's ID (a proof by a post has none: not kept).
+      // account is found again by the service's ID (a proof by a post has none: not kept); a key
+      // by its fingerprint, the subject itself.
       const used = challenges.filter((c) => c.field === field && c.usedAt !== undefined).at(-1);
-      if (field === 'web' ? !used : state.serviceId === undefined) continue;
+      if (field === 'web' ? !used : field !== 'pgpFingerprint' && state.serviceId === undefined) continue;
       await this.o.store.saveJudgedProof({
         account: request.account,
         registrarIndex: this.o.registrarIndex,
@@ -243,6 +254,7 @@ export class Sweep {
           'judged proof',
         );
       }
+      if (step.kind === 'grace-started') await this.tell(step.proof);
       const reason = step.kind === 'unknown' ? step.reason : step.proof.grace?.reason;
       return finding(step.kind, step.proof, reason);
     }
@@ -264,6 +276,50 @@ export class Sweep {
     this.o.metrics.sweepOutcome('out-of-date');
     await this.forget(account);
     return finding('out-of-date', step.proof, reason);
+  }
+
+  /**
+   * Tells the person that a proof of theirs is gone and until when it can be restored: through the
+   * email address and Matrix ID proven for the same judgement (the proofs gone are of fields with no
+   * way to write to: a website, an account), once, when the grace starts. A value the judgement
+   * did not prove is never written to. Nobody to tell, or a delivery that fails, changes nothing:
+   * the status page shows the grace, and OutOfDate still waits for its end.
+   */
+  private async tell(proof: JudgedProof): Promise<void> {
+    const grace = proof.grace;
+    if (!grace) return;
+    const request = await this.o.store
+      .latestRequest(proof.account, this.o.registrarIndex)
+      .catch(() => undefined);
+    // The request judged (kept for the retention): its values are the ones proven.
+    if (request?.status !== 'judged' || request.snapshot.hash !== proof.identityHash) return;
+    const told: Field[] = [];
+    for (const field of TOLD_BY) {
+      const state = request.fields[field];
+      const channel = this.o.channels.get(field);
+      if (field === proof.field || state?.status !== 'confirmed' || !channel?.notify) continue;
+      try {
+        await withTimeout(
+          channel.notify({
+            account: proof.account,
+            subject: state.subject,
+            field: proof.field,
+            reason: grace.reason,
+            until: grace.until,
+            statusUrl: `${this.o.publicUrl}/status/${proof.account}`,
+            operator: this.o.operator,
+          }),
+          this.o.sendTimeoutMs,
+        );
+        told.push(field);
+      } catch (error) {
+        this.o.log.warn(
+          { account: proof.account, field: proof.field, by: field, err: errorText(error) },
+          'grace notice not delivered',
+        );
+      }
+    }
+    this.o.log.info({ account: proof.account, field: proof.field, told }, 'grace notice');
   }
 
   /**

@@ -12,14 +12,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { WEB_PROOF_LABEL, WEB_PROOF_PATH } from '../../src/channels/web.js';
+import { linkIn } from '../../src/dev/mailbox.js';
 import { WebSite } from '../../src/dev/stand-ins/web-site.js';
 import type { JudgedProof } from '../../src/domain/sweep.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { textOfHtml } from '../support/every-service.js';
-import { DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
+import { confirm, DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
 
-/** Display and website. */
-const MASK = 1 + 4;
+/** Display, website and email. */
+const MASK = 1 + 4 + 16;
+/** The email of the person whose site stays gone (judgedSite's): told of the grace there. */
+const GONE_EMAIL = 'gone-site@example.org';
 /** A loopback address nothing listens on (test sites take 127.8 and up): connections are refused. */
 const DEAD = '127.7.0.5';
 const GRACE_SECONDS = 8;
@@ -82,7 +85,9 @@ const inGrace = (person: KeyringPair) =>
 
 /** A person whose website `host` is proven by its line (in the file, or in a TXT record) and judged. */
 async function judgedSite(name: string, host: string, where: 'file' | 'txt'): Promise<KeyringPair> {
-  const person = await h.newPerson({ display: name, web: host });
+  // Every field of the mask is proven: the email too ("Gone Site": gone-site@example.org).
+  const email = `${name.toLowerCase().replace(' ', '-')}@example.org`;
+  const person = await h.newPerson({ display: name, web: host, email });
   await h.chain.requestJudgement(person, h.index, 2n * FEE);
   await h.statusBecomes(person.address, 'open');
   const page = await (await fetch(`${h.url}/prove/${person.address}/web`)).text();
@@ -95,6 +100,7 @@ async function judgedSite(name: string, host: string, where: 'file' | 'txt'): Pr
     site.texts.set(`${WEB_PROOF_LABEL}.${host}`, [[line]]);
   }
   expect((await fetch(`${h.url}/prove/${person.address}/web`, { method: 'POST' })).status).toBeLessThan(400);
+  expect((await confirm(linkIn(await h.mailbox.nextMail(email)))).status).toBeLessThan(400);
   await h.statusBecomes(person.address, 'judged');
   expect(await h.chain.judgementOf(person.address, h.index)).toBe('Reasonable');
   return person;
@@ -127,6 +133,26 @@ describe('the sweep of judged proofs', () => {
     site.texts.clear();
     const graces = new Map<string, JudgedProof>();
     for (const person of [gone, back, away]) graces.set(person.address, await inGrace(person));
+    // The status page says which field is no longer proven, why, and until when (JSON and HTML).
+    const goneGrace0 = graces.get(gone.address)?.grace;
+    const status = await h.statusOf(gone.address);
+    expect(status.fields.web?.grace).toEqual(goneGrace0);
+    expect(status.fields.display?.grace).toBeUndefined();
+    const page = textOfHtml(
+      await (await fetch(`${h.url}/status/${gone.address}`, { headers: { accept: 'text/html' } })).text(),
+    );
+    expect(page).toContain(
+      `No longer proven (${goneGrace0?.reason}). Restore it before ${new Date(goneGrace0?.until ?? 0).toUTCString()}`,
+    );
+    // The person is told at the email proven with the judgement: what is gone, until when, where
+    // to look; no link to confirm anything, no code.
+    const notice = await h.mailbox.nextMail(GONE_EMAIL, 2);
+    expect(notice.subject).toContain('website is no longer proven');
+    expect(notice.text).toContain(`The proof of its website is gone: ${goneGrace0?.reason}.`);
+    expect(notice.text).toContain(`Restore it before ${new Date(goneGrace0?.until ?? 0).toUTCString()}`);
+    expect(notice.text).toContain(`${h.url}/status/${gone.address}`);
+    expect(notice.text).not.toMatch(/\/confirm\/|code/i);
+    expect(h.mailbox.mailsTo(GONE_EMAIL)).toHaveLength(2);
     // Within its grace, the second site publishes its line again; the third stops answering.
     const backGrace = graces.get(back.address)?.grace;
     expect(Date.now()).toBeLessThan(backGrace?.until ?? 0);

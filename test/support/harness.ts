@@ -30,6 +30,7 @@ export interface StatusView {
       hint?: string;
       nextMessageAt?: number;
       refusal?: { reason: string; at: number };
+      grace?: { reason: string; since: number; until: number };
     }
   >;
   unverifiable: string[];

@@ -250,6 +250,18 @@ describe('configuration', () => {
   });
 });
 
+describe('the PGP key server', () => {
+  it('is none by default (PGP proofs are then not checked again), and an http(s) address when set', () => {
+    expect(loadConfig(valid).pgpKeyServer).toBeUndefined();
+    expect(loadConfig({ ...valid, REGISTRAR_PGP_KEY_SERVER: 'https://keys.openpgp.org' }).pgpKeyServer).toBe(
+      'https://keys.openpgp.org',
+    );
+    expect(problemsOf({ ...valid, REGISTRAR_PGP_KEY_SERVER: 'hkps://keys.openpgp.org' })).toEqual([
+      'REGISTRAR_PGP_KEY_SERVER: expected the https:// address of a key server with the VKS interface, e.g. https://keys.openpgp.org',
+    ]);
+  });
+});
+
 describe('the sanctions settings', () => {
   it('default to no URL, a day between fetches and legal names only', () => {
     expect(loadConfig(valid).sanctions).toEqual({ url: undefined, refreshHours: 24, display: false });

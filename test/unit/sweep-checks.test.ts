@@ -9,6 +9,8 @@ import { pino } from 'pino';
 import type { ChainIdentity } from '../../src/chain/identity.js';
 import type { GivenJudgement, Judge, JudgeOutcome } from '../../src/chain/judge.js';
 import type { Channel, RecheckedProof } from '../../src/channels/channel.js';
+import type { Field } from '../../src/domain/fields.js';
+import type { GraceNotice } from '../../src/domain/grace-notice.js';
 import type { JudgementRequest } from '../../src/domain/request.js';
 import type { CheckAnswer } from '../../src/domain/sweep.js';
 import { Judging } from '../../src/registrar/judging.js';
@@ -24,17 +26,31 @@ const PERIOD = 100_000;
 const GRACE = 50_000;
 
 class ScriptedSite implements Channel {
-  readonly field = 'web' as const;
   readonly means = ['published'] as const;
   readonly checked: RecheckedProof[] = [];
   /** When each check began (performance.now()). */
   readonly at: number[] = [];
   answer: CheckAnswer = { kind: 'holds' };
+  /** A website by default; any field a channel checks again. */
+  constructor(readonly field: Field = 'web') {}
   async send(): Promise<void> {}
   async recheck(proof: RecheckedProof): Promise<CheckAnswer> {
     this.checked.push(proof);
     this.at.push(performance.now());
     return this.answer;
+  }
+}
+
+/** A channel that can tell the person of a grace (email, Matrix): what it was asked to send. */
+class ScriptedNotices implements Channel {
+  readonly means = ['message'] as const;
+  readonly notices: GraceNotice[] = [];
+  failing = false;
+  constructor(readonly field: 'email' | 'matrix') {}
+  async send(): Promise<void> {}
+  async notify(notice: GraceNotice): Promise<void> {
+    if (this.failing) throw new Error('email could not be sent (SMTP 421)');
+    this.notices.push(notice);
   }
 }
 
@@ -72,6 +88,8 @@ const request = (account = ACCOUNT): JudgementRequest => ({
 describe('the sweep', () => {
   let store: SqliteStore;
   let site: ScriptedSite;
+  let mail: ScriptedNotices;
+  let matrix: ScriptedNotices;
   let judge: ScriptedJudge;
   let chain: ChainIdentity | Error | undefined;
   let now: number;
@@ -80,6 +98,8 @@ describe('the sweep', () => {
   beforeEach(() => {
     store = new SqliteStore(':memory:');
     site = new ScriptedSite();
+    mail = new ScriptedNotices('email');
+    matrix = new ScriptedNotices('matrix');
     judge = new ScriptedJudge();
     chain = judgedIdentity();
     now = 1_000_000;
@@ -88,7 +108,7 @@ describe('the sweep', () => {
     await store.close();
   });
 
-  function sweep(): Sweep {
+  function sweep(extra = new Map<Field, Channel>()): Sweep {
     const log = pino({ level: 'silent' });
     const judging = new Judging({
       store,
@@ -108,7 +128,7 @@ describe('the sweep', () => {
           return chain;
         },
       },
-      channels: new Map([['web', site]]),
+      channels: new Map<Field, Channel>([['web', site], ['email', mail], ['matrix', matrix], ...extra]),
       registrarIndex: INDEX,
       times: { periodMs: PERIOD, graceMs: GRACE },
       judging,
@@ -116,6 +136,9 @@ describe('the sweep', () => {
       metrics: NO_METRICS,
       log,
       now: () => now,
+      publicUrl: 'https://registrar.example',
+      operator: { index: INDEX, name: 'Acme Identity' },
+      sendTimeoutMs: 5_000,
     });
   }
 
@@ -179,6 +202,61 @@ describe('the sweep', () => {
     // A judgement not earned by proofs keeps nothing.
     await s.judged(request(), 'LowQuality');
     expect(await store.listJudgedProofs(ACCOUNT, INDEX)).toEqual([]);
+  });
+
+  it('keeps a PGP fingerprint by the fingerprint itself, where the PGP channel checks keys again', async () => {
+    const s = sweep(new Map<Field, Channel>([['pgpFingerprint', new ScriptedSite('pgpFingerprint')]]));
+    const fingerprint = 'ab'.repeat(20);
+    await s.judged(
+      {
+        ...request(),
+        fields: {
+          pgpFingerprint: { status: 'confirmed', value: fingerprint, subject: fingerprint, confirmedAt: 1 },
+        },
+      },
+      'Reasonable',
+    );
+    expect(await store.listJudgedProofs(ACCOUNT, INDEX)).toMatchObject([
+      { field: 'pgpFingerprint', subject: fingerprint, identityHash: HASH },
+    ]);
+  });
+
+  it('tells the person of a grace once, through the email proven for the judgement, and writes to nothing unproven', async () => {
+    await store.insertRequest(request());
+    const { s } = await goneAtFirstCheck();
+    // The Matrix ID is not in the judged identity: nothing goes there.
+    expect(matrix.notices).toEqual([]);
+    expect(mail.notices).toEqual([
+      {
+        account: ACCOUNT,
+        subject: 'a@example.org',
+        field: 'web',
+        reason: 'the file is not there',
+        until: now + GRACE,
+        statusUrl: `https://registrar.example/status/${ACCOUNT}`,
+        operator: { index: INDEX, name: 'Acme Identity' },
+      },
+    ]);
+    // Still gone at the next check within the grace: not told again.
+    now += GRACE / 2;
+    await s.pass();
+    now += GRACE / 2;
+    await s.pass();
+    expect(mail.notices).toHaveLength(1);
+  });
+
+  it('gives the grace all the same when the notice cannot be sent, or the judged values are no longer kept', async () => {
+    mail.failing = true;
+    await store.insertRequest(request());
+    const [failed] = (await goneAtFirstCheck()).found;
+    expect(failed?.outcome).toBe('grace-started');
+    // The request was deleted with its retention: nobody to tell, the grace stands.
+    mail.failing = false;
+    await store.close();
+    store = new SqliteStore(':memory:');
+    const [untold] = (await goneAtFirstCheck()).found;
+    expect(untold?.outcome).toBe('grace-started');
+    expect(mail.notices).toEqual([]);
   });
 
   it('gives a gone proof a grace, then OutOfDate pinned to the judged identity, logged with the reason', async () => {
