@@ -8,7 +8,7 @@ interface Spawned {
   onOutput(listener: () => void): void;
 }
 
-/** Runs `node dist/main.js` with exactly `env` (plus PATH), collecting stdout and stderr together. */
+/** Runs `node dist/main.js` with `env` (plus PATH), collecting stdout and stderr together. */
 function spawnDaemon(env: Record<string, string>): Spawned {
   const child = spawn(process.execPath, ['dist/main.js'], {
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -41,7 +41,8 @@ export interface Exited {
  * null, the process killed, in a loaded run).
  */
 export async function runDaemonToExit(env: Record<string, string>, timeoutMs = 90_000): Promise<Exited> {
-  const daemon = spawnDaemon(env);
+  // A port of its own unless the test names one: the default 8080 may be another test run's.
+  const daemon = spawnDaemon({ REGISTRAR_HTTP_PORT: '0', ...env });
   const timer = setTimeout(() => daemon.child.kill('SIGKILL'), timeoutMs);
   const code = await daemon.exited;
   clearTimeout(timer);
