@@ -62,6 +62,15 @@ export interface Config {
   githubGists: { apiUrl: string; token: Secret | undefined } | undefined;
   /** X accounts proven by a public post of the code, read through oEmbed (off by default). */
   twitterPosts: { oembedUrl: string } | undefined;
+  /**
+   * Where the sweep reads judged accounts again by the service's numeric ID: GitHub's public API
+   * (always; the token lifts its limit), Discord with the bot's token, X with the app's bearer token.
+   */
+  accountLookups: {
+    github: { apiUrl: string; token: Secret | undefined };
+    discord: { apiUrl: string; token: Secret } | undefined;
+    twitter: { apiUrl: string; bearerToken: Secret } | undefined;
+  };
   /** Websites proven by a published code (on by default). */
   web: { dnsServers: string[]; allowLoopback: boolean } | undefined;
   /** How often published proofs (a website's line) are looked for without the person asking. */
@@ -408,6 +417,7 @@ const OPTIONAL_SECRETS = [
   'REGISTRAR_TWITTER_CLIENT_SECRET',
   'REGISTRAR_GITHUB_TOKEN',
   'REGISTRAR_DISCORD_BOT_TOKEN',
+  'REGISTRAR_TWITTER_BEARER_TOKEN',
 ] as const;
 
 type Source = Record<string, unknown>;
@@ -501,11 +511,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const discord = oauth('DISCORD');
   const twitter = oauth('TWITTER');
   const botToken = optional.REGISTRAR_DISCORD_BOT_TOKEN;
-  if ((botToken === undefined) !== (s.REGISTRAR_DISCORD_GUILD_ID === undefined)) {
+  // A bot token alone reads judged accounts again for the sweep; with a server, the bot also messages.
+  if (botToken === undefined && s.REGISTRAR_DISCORD_GUILD_ID !== undefined) {
     problems.push(
-      botToken
-        ? 'REGISTRAR_DISCORD_GUILD_ID: is required with REGISTRAR_DISCORD_BOT_TOKEN (the server whose members the bot messages)'
-        : 'REGISTRAR_DISCORD_BOT_TOKEN: is required with REGISTRAR_DISCORD_GUILD_ID (the bot of that server)',
+      'REGISTRAR_DISCORD_BOT_TOKEN: is required with REGISTRAR_DISCORD_GUILD_ID (the bot of that server)',
     );
   }
   const adminToken = optional.REGISTRAR_ADMIN_TOKEN;
@@ -555,6 +564,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { apiUrl: s.REGISTRAR_GITHUB_API_URL, token: optional.REGISTRAR_GITHUB_TOKEN }
       : undefined,
     twitterPosts: s.REGISTRAR_TWITTER_POST_PROOFS ? { oembedUrl: s.REGISTRAR_TWITTER_OEMBED_URL } : undefined,
+    accountLookups: {
+      github: { apiUrl: s.REGISTRAR_GITHUB_API_URL, token: optional.REGISTRAR_GITHUB_TOKEN },
+      discord: botToken ? { apiUrl: s.REGISTRAR_DISCORD_API_URL, token: botToken } : undefined,
+      twitter: optional.REGISTRAR_TWITTER_BEARER_TOKEN
+        ? { apiUrl: s.REGISTRAR_TWITTER_API_URL, bearerToken: optional.REGISTRAR_TWITTER_BEARER_TOKEN }
+        : undefined,
+    },
     web: s.REGISTRAR_WEB_PROOFS
       ? { dnsServers: s.REGISTRAR_WEB_DNS_SERVERS, allowLoopback: s.REGISTRAR_WEB_ALLOW_LOOPBACK }
       : undefined,

@@ -17,14 +17,46 @@ import type {
 } from './channel.js';
 import type { SignInService } from './sign-in.js';
 
+/** What a post is checked for: the line for `account` and `nonce`, posted by `subject`. */
+export interface PostedLine {
+  account: string;
+  nonce: string;
+  subject: string;
+  /** The handle as the identity writes it, for the person's messages. */
+  value: string;
+}
+
+/**
+ * What reading a post found. holds: the line is there, posted by the account (its canonical
+ * address kept to read it again); gone: the service answered, and it is not (deleted, another
+ * author, no line); unknown: the service could not be asked or gave no clear answer.
+ */
+export type PostReading =
+  | { kind: 'holds'; subject: string; serviceId?: string; postUrl: string }
+  | { kind: 'gone' | 'unknown'; message: string };
+
 /** A public post of the challenge's line, checked by reading it back from the service. */
 export interface PostedProof {
   /** For the page: where to post, e.g. "a public post on X". */
   readonly where: string;
   /** For the page: what to paste, e.g. "the post's address". */
   readonly what: string;
-  /** Reads the post at `url` (as pasted); never throws. */
-  check(challenge: PageChallenge & { ok: true }, url: string): Promise<PageProof>;
+  /** Reads the post at `url` (as pasted, or as kept); never throws. */
+  read(line: PostedLine, url: string): Promise<PostReading>;
+}
+
+/** Who an account is now, by the service's numeric ID, read without the person (the sweep). */
+export type AccountById =
+  | { kind: 'found'; subject: string }
+  | { kind: 'none'; reason: string }
+  | { kind: 'unknown'; reason: string };
+
+/** A service's API that says who an account is by its numeric ID (GitHub, Discord with a bot, X with an app). */
+export interface AccountLookup {
+  /** As people know the service: "GitHub". */
+  readonly service: string;
+  /** none: the service says there is no such account (deleted, or suspended); never throws. */
+  accountById(id: string): Promise<AccountById>;
 }
 
 /**
@@ -42,25 +74,41 @@ export interface Messenger {
   close(): Promise<void>;
 }
 
+/** The ways one account field can be proven and checked again; at least one way to prove it. */
+export interface AccountWays {
+  signIn?: SignInService | undefined;
+  post?: PostedProof | undefined;
+  messenger?: Messenger | undefined;
+  /** Where the sweep reads the account again by the service's ID. */
+  accounts?: AccountLookup | undefined;
+}
+
 export class AccountChannel implements Channel {
   readonly means: readonly ChannelMeans[];
   /** Proven on the site when there is a sign-in or a post to check; a bot alone messages only. */
   readonly page: 'account' | undefined;
   /** With a bot, messages go out and count against the message limits; without, nothing is sent. */
   readonly messages: false | undefined;
+  readonly signIn: SignInService | undefined;
+  readonly post: PostedProof | undefined;
   /**
-   * The sweep, where the service says by numeric ID who an account is now (GitHub): the judged
-   * handle still belongs to the account that signed in. Gone when the account is deleted or renamed.
+   * The sweep: a proof by a post is read again at its kept address; an account proven otherwise
+   * is looked up by the service's numeric ID, where the operator gave a way to (`accounts`): the
+   * judged handle must still belong to the account that signed in. Gone when the post or the line
+   * is gone, or the account deleted, suspended or renamed.
    */
   readonly recheck: ((proof: RecheckedProof) => Promise<CheckAnswer>) | undefined;
+  private readonly messenger: Messenger | undefined;
 
   constructor(
     readonly field: Field,
-    readonly signIn: SignInService | undefined,
-    readonly post: PostedProof | undefined,
-    private readonly messenger?: Messenger,
+    ways: AccountWays,
   ) {
+    const { signIn, post, messenger, accounts } = ways;
     if (!signIn && !post && !messenger) throw new Error(`no way to prove the ${field} field was configured`);
+    this.signIn = signIn;
+    this.post = post;
+    this.messenger = messenger;
     this.means = [
       ...(signIn ? (['sign-in'] as const) : []),
       ...(post ? (['post'] as const) : []),
@@ -68,8 +116,28 @@ export class AccountChannel implements Channel {
     ];
     this.messages = messenger ? undefined : false;
     this.page = signIn || post ? 'account' : undefined;
-    const byId = signIn?.accountById?.bind(signIn);
-    this.recheck = byId && signIn ? (proof) => recheckById(signIn.name, byId, proof) : undefined;
+    this.recheck = post || accounts ? (proof) => this.checkAgain(proof, accounts) : undefined;
+  }
+
+  /** A post pasted on the field's page: the proof, with the post's address kept, or why not. */
+  async checkPost(c: PageChallenge & { ok: true }, url: string): Promise<PageProof> {
+    if (!this.post) return { ok: false, message: 'This registrar does not read posts for this field.' };
+    const reading = await this.post.read(c, url);
+    if (reading.kind !== 'holds') return { ok: false, message: reading.message };
+    const { subject, serviceId, postUrl } = reading;
+    return { ok: true, subject, postUrl, ...(serviceId === undefined ? {} : { serviceId }) };
+  }
+
+  private async checkAgain(proof: RecheckedProof, accounts: AccountLookup | undefined): Promise<CheckAnswer> {
+    const { postUrl, nonce, serviceId } = proof;
+    if (postUrl !== undefined && nonce !== undefined && this.post) {
+      const line = { account: proof.account, nonce, subject: proof.subject, value: proof.subject };
+      const reading = await this.post.read(line, postUrl);
+      if (reading.kind === 'holds') return { kind: 'holds' };
+      return { kind: reading.kind, reason: reading.message };
+    }
+    if (serviceId !== undefined && accounts) return recheckById(accounts, { ...proof, serviceId });
+    return { kind: 'unknown', reason: `nothing configured checks this ${this.field} proof again` };
   }
 
   async send(message: ChallengeMessage): Promise<void> {
@@ -87,16 +155,13 @@ export class AccountChannel implements Channel {
 
 /** Whether the account behind the judged handle (by the service's numeric ID) still holds it. */
 async function recheckById(
-  service: string,
-  byId: NonNullable<SignInService['accountById']>,
-  proof: RecheckedProof,
+  accounts: AccountLookup,
+  proof: RecheckedProof & { serviceId: string },
 ): Promise<CheckAnswer> {
-  if (proof.serviceId === undefined)
-    return { kind: 'unknown', reason: `no ${service} ID was kept for this proof` };
-  const account = await byId(proof.serviceId);
-  if (account.kind === 'unknown') return { kind: 'unknown', reason: account.reason };
-  if (account.kind === 'none')
-    return { kind: 'gone', reason: `the ${service} account that was proven no longer exists` };
+  const service = accounts.service;
+  const account = await accounts.accountById(proof.serviceId);
+  if (account.kind === 'none') return { kind: 'gone', reason: account.reason };
+  if (account.kind === 'unknown') return account;
   if (account.subject !== proof.subject) {
     return {
       kind: 'gone',

@@ -52,7 +52,9 @@ export interface ChallengeMessage {
  * signed in or posted, the host that published, the key that signed), which `Proofs.answer` holds
  * against the challenge's, or why it found nothing.
  */
-export type PageProof = { ok: true; subject: string; serviceId?: string } | { ok: false; message: string };
+export type PageProof =
+  | { ok: true; subject: string; serviceId?: string; postUrl?: string }
+  | { ok: false; message: string };
 
 export type ProofOutcome = { ok: true; account: string; field: Field } | { ok: false; message: string };
 
@@ -135,6 +137,7 @@ export interface RecheckedProof {
   subject: string;
   serviceId?: string;
   nonce?: string;
+  postUrl?: string;
 }
 
 /**

@@ -5,8 +5,7 @@
  */
 import type { Secret } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
-import { type PostedProof, proofLine } from './account.js';
-import type { PageChallenge, PageProof } from './channel.js';
+import { type PostedLine, type PostedProof, type PostReading, proofLine } from './account.js';
 import { SignInError, serviceJson } from './sign-in.js';
 
 export interface GistSettings {
@@ -23,10 +22,10 @@ export class GistProof implements PostedProof {
 
   constructor(private readonly settings: GistSettings) {}
 
-  async check(c: PageChallenge & { ok: true }, url: string): Promise<PageProof> {
+  async read(c: PostedLine, url: string): Promise<PostReading> {
     const id = GIST_URL.exec(url.trim())?.[1];
     if (!id)
-      return { ok: false, message: 'That is not the address of a gist (https://gist.github.com/...).' };
+      return { kind: 'gone', message: 'That is not the address of a gist (https://gist.github.com/...).' };
     let gist: Record<string, unknown>;
     try {
       gist = await serviceJson('GitHub', `${this.settings.apiUrl}/gists/${id}`, {
@@ -39,28 +38,34 @@ export class GistProof implements PostedProof {
         refused: 'GitHub has no public gist at that address.',
       });
     } catch (error) {
-      if (error instanceof SignInError) return { ok: false, message: error.message };
+      if (error instanceof SignInError)
+        return { kind: error.refused ? 'gone' : 'unknown', message: error.message };
       throw error;
     }
     const owner = gist.owner as { login?: unknown; id?: unknown } | null | undefined;
     const login = typeof owner?.login === 'string' ? parseSubject('github', owner.login) : undefined;
     if (!login?.ok || typeof owner?.id !== 'number') {
-      return { ok: false, message: 'GitHub does not say who owns that gist.' };
+      return { kind: 'unknown', message: 'GitHub does not say who owns that gist.' };
     }
     if (login.subject !== c.subject) {
       return {
-        ok: false,
+        kind: 'gone',
         message: `That gist belongs to ${String(owner.login)}, but the identity names ${c.value}. Post it as ${c.value}.`,
       };
     }
-    if (gist.public !== true) return { ok: false, message: 'That gist is secret; make it public.' };
+    if (gist.public !== true) return { kind: 'gone', message: 'That gist is secret; make it public.' };
     const files = Object.values((gist.files ?? {}) as Record<string, { content?: unknown }>);
     const line = proofLine(c);
     const holds = files.some(
       (file) =>
         typeof file.content === 'string' && file.content.split(/\r?\n/).some((l) => l.trim() === line),
     );
-    if (!holds) return { ok: false, message: `That gist does not hold the line ${line}.` };
-    return { ok: true, subject: login.subject, serviceId: String(owner.id) };
+    if (!holds) return { kind: 'gone', message: `That gist does not hold the line ${line}.` };
+    return {
+      kind: 'holds',
+      subject: login.subject,
+      serviceId: String(owner.id),
+      postUrl: `https://gist.github.com/${id}`,
+    };
   }
 }

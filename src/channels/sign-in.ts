@@ -38,22 +38,17 @@ export interface SignInService {
   authorize(o: { state: string; redirectUri: string }): { url: string; codeVerifier: string };
   /** Exchanges the code and reads the account; throws a `SignInError` with a message for the person. */
   signedIn(o: { code: string; codeVerifier: string; redirectUri: string }): Promise<SignedInAccount>;
-  /**
-   * The sweep: the account with the service's numeric ID `id` now, read from the service's public
-   * API without the person (found, with its canonical subject; none: the service says there is no
-   * such account; unknown: it could not say). Only services with such an API. Never throws.
-   */
-  accountById?(id: string): Promise<AccountById>;
 }
 
-export type AccountById =
-  | { kind: 'found'; subject: string }
-  | { kind: 'none' }
-  | { kind: 'unknown'; reason: string };
-
-/** A failure the person can read: the service refused, was down, or limited us. */
+/**
+ * A failure the person can read: the service refused, was down, or limited us. `refused`: the
+ * service answered, and its answer was no (a definite answer, unlike a failure or a limit).
+ */
 export class SignInError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly refused = false,
+  ) {
     super(message);
     this.name = 'SignInError';
   }
@@ -213,7 +208,7 @@ export async function serviceJson(
   }
   if (response.status >= 500) throw new SignInError(`${service} is failing just now. Try again later.`);
   const refused = init.refused ?? `${service} refused the sign-in. Start it again from the status page.`;
-  if (!response.ok) throw new SignInError(refused);
+  if (!response.ok) throw new SignInError(refused, true);
   let body: unknown;
   try {
     body = await response.json();
@@ -225,6 +220,6 @@ export async function serviceJson(
   }
   const record = body as Record<string, unknown>;
   // GitHub answers a refused code with 200 and an `error` member.
-  if (typeof record.error === 'string') throw new SignInError(refused);
+  if (typeof record.error === 'string') throw new SignInError(refused, true);
   return record;
 }

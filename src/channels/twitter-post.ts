@@ -6,8 +6,7 @@
  * is off by default.
  */
 import { parseSubject } from '../domain/subjects.js';
-import { type PostedProof, proofLine } from './account.js';
-import type { PageChallenge, PageProof } from './channel.js';
+import { type PostedLine, type PostedProof, type PostReading, proofLine } from './account.js';
 import { SignInError, serviceJson } from './sign-in.js';
 
 /** A post's address as people copy it. */
@@ -20,23 +19,25 @@ export class TwitterPostProof implements PostedProof {
 
   constructor(private readonly oembedUrl: string) {}
 
-  async check(c: PageChallenge & { ok: true }, url: string): Promise<PageProof> {
+  async read(c: PostedLine, url: string): Promise<PostReading> {
     const post = url.trim();
     if (!POST_URL.test(post)) {
       return {
-        ok: false,
+        kind: 'gone',
         message: 'That is not the address of a post on X (https://x.com/NAME/status/NUMBER).',
       };
     }
+    const postUrl = post.split('?')[0] ?? post;
     let embed: Record<string, unknown>;
     try {
       embed = await serviceJson(
         'X',
-        `${this.oembedUrl}/oembed?${new URLSearchParams({ url: post.split('?')[0] ?? post, omit_script: 'true', dnt: 'true' })}`,
+        `${this.oembedUrl}/oembed?${new URLSearchParams({ url: postUrl, omit_script: 'true', dnt: 'true' })}`,
         { refused: 'X shows no public post at that address (protected posts cannot be checked).' },
       );
     } catch (error) {
-      if (error instanceof SignInError) return { ok: false, message: error.message };
+      if (error instanceof SignInError)
+        return { kind: error.refused ? 'gone' : 'unknown', message: error.message };
       throw error;
     }
     const author =
@@ -44,16 +45,16 @@ export class TwitterPostProof implements PostedProof {
         ? /\/([A-Za-z0-9_]{1,15})\/?$/.exec(embed.author_url)?.[1]
         : undefined;
     const handle = author ? parseSubject('twitter', author) : undefined;
-    if (!handle?.ok) return { ok: false, message: 'X does not say who posted that.' };
+    if (!handle?.ok) return { kind: 'unknown', message: 'X does not say who posted that.' };
     if (handle.subject !== c.subject) {
       return {
-        ok: false,
+        kind: 'gone',
         message: `That post is by @${author}, but the identity names ${c.value}. Post it as ${c.value}.`,
       };
     }
     const line = proofLine(c);
     const text = typeof embed.html === 'string' ? embed.html : '';
-    if (!text.includes(line)) return { ok: false, message: `That post does not hold the line ${line}.` };
-    return { ok: true, subject: handle.subject };
+    if (!text.includes(line)) return { kind: 'gone', message: `That post does not hold the line ${line}.` };
+    return { kind: 'holds', subject: handle.subject, postUrl };
   }
 }

@@ -2,15 +2,14 @@
  * X/Twitter: "Sign in with X" through twitter-api-v2 (OAuth 2.0 authorization code with PKCE,
  * scopes `users.read tweet.read`, `GET /2/users/me`). Handles compare case-insensitively with or
  * without `@`; the numeric ID is kept. No direct message is ever needed: they are paid per call and
- * fail whenever the person does not accept messages.
- *
- * The library's hosts are fixed (x.com, api.x.com); the settings' base URLs, when not the real
- * ones, are reached by rewriting each request's URL in the library's own plugin hook.
+ * fail whenever the person does not accept messages. With the app's bearer token, the sweep reads
+ * judged accounts again by ID (`XAccounts`).
  */
-import { ApiRequestError, ApiResponseError, TwitterApi } from 'twitter-api-v2';
-import type { OAuthSettings } from '../config.js';
+import { ApiRequestError, ApiResponseError, type IClientSettings, TwitterApi } from 'twitter-api-v2';
+import type { OAuthSettings, Secret } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
 import { TimeoutError, withTimeout } from '../support/timeout.js';
+import type { AccountById, AccountLookup } from './account.js';
 import { type SignedInAccount, SignInError, type SignInService } from './sign-in.js';
 
 const TIMEOUT_MS = 10_000;
@@ -28,22 +27,9 @@ export class TwitterSignIn implements SignInService {
   }
 
   private client(): TwitterApi {
-    const api = this.api;
-    const rewrite = api.origin !== 'https://api.x.com';
     return new TwitterApi(
       { clientId: this.settings.clientId, clientSecret: this.settings.clientSecret.reveal() },
-      rewrite
-        ? {
-            plugins: [
-              {
-                onBeforeRequest({ computedParams }) {
-                  computedParams.url.protocol = api.protocol;
-                  computedParams.url.host = api.host;
-                },
-              },
-            ],
-          }
-        : {},
+      reachedAt(this.api),
     );
   }
 
@@ -76,6 +62,65 @@ export class TwitterSignIn implements SignInService {
     if (!parsed.ok) throw new SignInError('X named an account this registrar cannot read.');
     return { id: me.id, handle: `@${me.username}`, subject: parsed.subject };
   }
+}
+
+/**
+ * X's `GET /2/users/:id` with the operator's app-only bearer token: the account with that ID now,
+ * for the sweep (one paid "User: Read" per account and period). X answers a suspended or deleted
+ * account with 404 (or, as it did before, 200 with a "resource-not-found" error and no data): a
+ * definite "none".
+ */
+export class XAccounts implements AccountLookup {
+  readonly service = 'X';
+  private readonly api: URL;
+
+  constructor(private readonly settings: { apiUrl: string; bearerToken: Secret }) {
+    this.api = new URL(settings.apiUrl);
+  }
+
+  async accountById(id: string): Promise<AccountById> {
+    if (!/^[0-9]{1,20}$/.test(id)) return { kind: 'unknown', reason: 'the kept X ID is not a number' };
+    const gone = {
+      kind: 'none',
+      reason: 'the X account that was proven no longer exists or is suspended',
+    } as const;
+    let found: Awaited<ReturnType<TwitterApi['v2']['user']>>;
+    try {
+      const client = new TwitterApi(this.settings.bearerToken.reveal(), reachedAt(this.api));
+      found = await withTimeout(client.v2.user(id), TIMEOUT_MS);
+    } catch (error) {
+      if (error instanceof ApiResponseError && error.code === 404) return gone;
+      const status = error instanceof ApiResponseError ? ` ${error.code}` : '';
+      return { kind: 'unknown', reason: `X did not answer${status ? ` (${status.trim()})` : ''}` };
+    }
+    if (!found.data) {
+      const notFound = found.errors?.some((e) => String(e.type ?? '').endsWith('/resource-not-found'));
+      return notFound ? gone : { kind: 'unknown', reason: 'X did not say which account has this ID' };
+    }
+    if (found.data.id !== id) return { kind: 'unknown', reason: 'X did not say which account has this ID' };
+    const parsed = parseSubject('twitter', found.data.username);
+    return parsed.ok
+      ? { kind: 'found', subject: parsed.subject }
+      : { kind: 'unknown', reason: 'X named an account this registrar cannot read' };
+  }
+}
+
+/**
+ * The library's settings that reach X at `api`: its hosts are fixed, so any other base (a local
+ * stand-in) is reached by rewriting each request's URL in the library's own plugin hook.
+ */
+function reachedAt(api: URL): Partial<IClientSettings> {
+  if (api.origin === 'https://api.x.com') return {};
+  return {
+    plugins: [
+      {
+        onBeforeRequest({ computedParams }) {
+          computedParams.url.protocol = api.protocol;
+          computedParams.url.host = api.host;
+        },
+      },
+    ],
+  };
 }
 
 /** What went wrong, for the person: never the library's message, which can carry request details. */

@@ -27,8 +27,10 @@ export type FieldState =
       value: string;
       subject: string;
       confirmedAt: number;
-      /** The service's own ID of the account that signed in (a sign-in proof), kept with the proof. */
+      /** The service's own ID of the account that signed in or posted, kept with the proof. */
       serviceId?: string;
+      /** The address of the public post (a gist, a post on X) the proof was read from, to read it again. */
+      postUrl?: string;
       /** A display name the guard flagged, allowed for this account by this operator while it stays. */
       allowedBy?: string;
     }
@@ -44,6 +46,15 @@ export type FieldState =
     }
   | { status: 'missing'; reason: string; hint: string }
   | { status: 'ignored'; value: string; reason: string };
+
+/**
+ * What a proof came from, kept with the confirmed field so that it can be checked again later
+ * without the person: the service's numeric ID of the account, the address of the post.
+ */
+export interface ProofSource {
+  serviceId?: string;
+  postUrl?: string;
+}
 
 /** A proof tried and refused (a published line not found, another account signed in, ...). */
 export interface Refusal {

@@ -22,6 +22,8 @@ export interface JudgedProof {
   serviceId?: string;
   /** The public nonce of the published line (`polkadot-registrar=<account>:<nonce>`). */
   nonce?: string;
+  /** Where the line was posted (a gist, a post on X), for a proof by a post. */
+  postUrl?: string;
   /** The identity the judgement was pinned to: an OutOfDate is given only while it is still this. */
   identityHash: string;
   judgedAt: number;

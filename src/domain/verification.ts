@@ -10,6 +10,7 @@ import {
   type FieldState,
   isProving,
   type JudgementRequest,
+  type ProofSource,
   type RequestStatus,
   type Snapshot,
 } from './request.js';
@@ -366,7 +367,7 @@ export function confirmField(
   snapshotHash: string,
   subject: string,
   now: number,
-  serviceId?: string,
+  source: ProofSource = {},
 ): ConfirmResult {
   if (!isProving(request.status)) return { ok: false, reason: 'closed' };
   if (request.snapshot.hash !== snapshotHash) return { ok: false, reason: 'stale' };
@@ -384,7 +385,8 @@ export function confirmField(
           value: state.value,
           subject,
           confirmedAt: now,
-          ...(serviceId === undefined ? {} : { serviceId }),
+          ...(source.serviceId === undefined ? {} : { serviceId: source.serviceId }),
+          ...(source.postUrl === undefined ? {} : { postUrl: source.postUrl }),
         },
       },
       updatedAt: now,

@@ -22,7 +22,7 @@ const message = (text?: string) => (text ? `<p class="error" role="alert">${esca
 /** The page of an account field: sign in with the service, or publish a post of the line, or both. */
 export function accountPage(
   c: Open,
-  o: { site: OperatorInfo; signIn?: string; post?: { where: string; what: string } },
+  o: { site: OperatorInfo; signIn?: string; post?: { where: string; what: string }; readAgain: boolean },
   notice?: string,
 ): string {
   const signIn = o.signIn
@@ -36,7 +36,7 @@ export function accountPage(
 <pre id="post-proof">${escapeHtml(proofLine(c))}</pre>
 <form method="post"><input type="hidden" name="method" value="post">
 <p><label for="url">${escapeHtml(o.post.what.replace(/^the /, 'The '))}</label><br><input id="url" name="url" type="url" required size="60"></p>
-<p><button type="submit">Check the post</button></p></form>`
+<p><button type="submit">Check the post</button></p></form>${o.readAgain ? '\n<p>Keep the post up while the judgement stands: the registrar reads it again from time to time.</p>' : ''}`
     : '';
   return page(
     `Prove your ${c.label}`,
@@ -79,7 +79,7 @@ export function pgpPage(c: Open, site: OperatorInfo, notice?: string): string {
 
 export function webPage(
   c: Open,
-  o: { site: OperatorInfo; path: string; label: string },
+  o: { site: OperatorInfo; path: string; label: string; readAgain: boolean },
   notice?: string,
 ): string {
   const proof = proofLine(c);
@@ -93,7 +93,7 @@ export function webPage(
 <li>as the file <code>https://${escapeHtml(c.subject)}${escapeHtml(o.path)}</code> (plain text, HTTPS with a valid certificate), or</li>
 <li>as a DNS TXT record at <code>${escapeHtml(o.label)}.${escapeHtml(c.subject)}</code>.</li>
 </ul>
-<p>Then press the button. The registrar also looks again by itself every few minutes.</p>
+<p>Then press the button. The registrar also looks again by itself every few minutes.${o.readAgain ? ' Keep the line published while the judgement stands: it is read again from time to time.' : ''}</p>
 <form method="post"><button type="submit">Check now</button></form>`,
     o.site,
   );

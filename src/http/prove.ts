@@ -11,6 +11,7 @@ import { SIGN_IN_REFUSALS, SignInError, type SignInSeals, type SignInService } f
 import type { WebChannel } from '../channels/web.js';
 import type { AnswerWay } from '../domain/answers.js';
 import { FIELDS, type Field } from '../domain/fields.js';
+import type { ProofSource } from '../domain/request.js';
 import type { Registrar } from '../registrar/registrar.js';
 import { Throttle, type ThrottleRules, throttleKey } from '../registrar/throttle.js';
 import { accountPage, pgpPage, signedInPage, webPage } from './prove-views.js';
@@ -28,6 +29,8 @@ export interface ProveDeps {
   registrarIndex: number;
   /** Who runs the registrar: every page's header. */
   site: OperatorInfo;
+  /** Whether the sweep reads judged proofs again (the pages ask to keep a published line up). */
+  readAgain: boolean;
   now?: () => number;
 }
 
@@ -103,9 +106,9 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
     challengeId: string,
     subject: string,
     way: AnswerWay,
-    id?: string,
+    source: ProofSource = {},
   ) => {
-    const outcome = await deps.registrar.answerChallenge(challengeId, subject, way, id);
+    const outcome = await deps.registrar.answerChallenge(challengeId, subject, way, source);
     if (!outcome.ok) return refused(reply, outcome.message, 410, c.account);
     return html(reply).send(
       confirmedPage({
@@ -155,6 +158,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
           c,
           {
             site,
+            readAgain: deps.readAgain,
             ...(signIn ? { signIn: signIn.name } : {}),
             ...(post ? { post: { where: post.where, what: post.what } } : {}),
           },
@@ -164,7 +168,9 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
     }
     if (channel.page === 'pgp') return html(reply).send(pgpPage(c, site, notice));
     const web = channel as WebChannel;
-    return html(reply).send(webPage(c, { site, path: web.path, label: web.label }, notice));
+    return html(reply).send(
+      webPage(c, { site, path: web.path, label: web.label, readAgain: deps.readAgain }, notice),
+    );
   };
 
   /** A proof found on the site goes to the one entry with the subject it came from; else the page says why. */
@@ -175,7 +181,13 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
     verdict: PageProof,
     way: AnswerWay,
   ) => {
-    if (verdict.ok) return confirmed(reply, c, c.challengeId, verdict.subject, way, verdict.serviceId);
+    if (verdict.ok) {
+      const { serviceId, postUrl } = verdict;
+      return confirmed(reply, c, c.challengeId, verdict.subject, way, {
+        ...(serviceId === undefined ? {} : { serviceId }),
+        ...(postUrl === undefined ? {} : { postUrl }),
+      });
+    }
     // Kept on the field, so the status page still says why after this page is gone.
     await deps.registrar.refused(c.challengeId, verdict.message);
     return show(reply.code(422), c, channel, verdict.message);
@@ -198,11 +210,12 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
       if (!found) return reply;
       const { c, channel } = found;
       if (channel.page === 'account') {
-        const { signIn, post } = channel as AccountChannel;
-        if (request.body?.method === 'post' && post) {
+        const account = channel as AccountChannel;
+        const { signIn } = account;
+        if (request.body?.method === 'post' && account.post) {
+          const url = String(request.body?.url ?? '');
           return (
-            tooSoon(reply, c, channel) ??
-            proven(reply, c, channel, await post.check(c, String(request.body?.url ?? '')), 'post')
+            tooSoon(reply, c, channel) ?? proven(reply, c, channel, await account.checkPost(c, url), 'post')
           );
         }
         if (!signIn) return show(reply.code(400), c, channel, 'Paste the address of your post.');
@@ -310,7 +323,7 @@ export function proveRoutes(app: FastifyInstance, deps: ProveDeps): void {
       if (!claims) return refused(reply, SIGN_IN_REFUSALS.signedIn, 400);
       const c = await deps.registrar.describeChallenge(claims.challengeId);
       if (!c.ok) return refused(reply, c.message);
-      return confirmed(reply, c, claims.challengeId, claims.subject, 'sign-in', claims.id);
+      return confirmed(reply, c, claims.challengeId, claims.subject, 'sign-in', { serviceId: claims.id });
     },
   );
 }

@@ -110,7 +110,7 @@ function list(items: string[]): string {
  */
 function judgedProofsKept(about: Pick<RegistrarInfo, 'recheckJudgedDays' | 'graceDays'>): string {
   if (about.recheckJudgedDays === undefined) return '';
-  return ` While a judgement stands, the website it proved and the code of the line published there, and the GitHub account proven by signing in and its ID, are kept, and read again about every ${about.recheckJudgedDays} days; if one is gone, you have ${about.graceDays ?? 0} days to restore it before the judgement becomes OutOfDate. They are deleted when the judgement is replaced, cleared or becomes OutOfDate.`;
+  return ` While a judgement stands, what its proofs can be read again by is kept: a website or the address of a gist or post and the code of the line published there, an account's handle and the service's ID of it, a PGP key's fingerprint. They are read again about every ${about.recheckJudgedDays} days, so keep the line published; if one is gone, you have ${about.graceDays ?? 0} days to restore it before the judgement becomes OutOfDate. They are deleted when the judgement is replaced, cleared or becomes OutOfDate.`;
 }
 
 function retention(days: number): string {

@@ -6,8 +6,8 @@
 import type { RegistrarEntry } from '../chain/identity.js';
 import { AccountChannel } from '../channels/account.js';
 import type { Channel } from '../channels/channel.js';
-import { DiscordSignIn } from '../channels/discord.js';
-import { GithubSignIn } from '../channels/github.js';
+import { DiscordAccounts, DiscordSignIn } from '../channels/discord.js';
+import { GithubAccounts, GithubSignIn } from '../channels/github.js';
 import { GistProof } from '../channels/github-gist.js';
 import { PgpChannel } from '../channels/pgp.js';
 import { ReviewChannel } from '../channels/review.js';
@@ -36,30 +36,35 @@ export async function buildChannels(config: Config, store: Store, log: Logger): 
   }
   if (config.github || config.githubGists) {
     channels.push(
-      new AccountChannel(
-        'github',
-        config.github && new GithubSignIn(config.github),
-        config.githubGists && new GistProof(config.githubGists),
-      ),
+      new AccountChannel('github', {
+        signIn: config.github && new GithubSignIn(config.github),
+        post: config.githubGists && new GistProof(config.githubGists),
+        accounts: new GithubAccounts(config.accountLookups.github),
+      }),
     );
   }
   if (config.discord || config.discordBot) {
     const bot =
       config.discordBot &&
       new (await import('../channels/discord-bot.js')).DiscordBot(config.discordBot, log);
+    const lookup = config.accountLookups.discord;
     channels.push(
-      new AccountChannel('discord', config.discord && new DiscordSignIn(config.discord), undefined, bot),
+      new AccountChannel('discord', {
+        signIn: config.discord && new DiscordSignIn(config.discord),
+        messenger: bot,
+        accounts: lookup && new DiscordAccounts(lookup),
+      }),
     );
   }
   if (config.twitter || config.twitterPosts) {
-    const signIn =
-      config.twitter && new (await import('../channels/twitter.js')).TwitterSignIn(config.twitter);
+    const lookup = config.accountLookups.twitter;
+    const x = config.twitter || lookup ? await import('../channels/twitter.js') : undefined;
     channels.push(
-      new AccountChannel(
-        'twitter',
-        signIn,
-        config.twitterPosts && new TwitterPostProof(config.twitterPosts.oembedUrl),
-      ),
+      new AccountChannel('twitter', {
+        signIn: config.twitter && x && new x.TwitterSignIn(config.twitter),
+        post: config.twitterPosts && new TwitterPostProof(config.twitterPosts.oembedUrl),
+        accounts: lookup && x && new x.XAccounts(lookup),
+      }),
     );
   }
   if (config.web) channels.push(new WebChannel(config.web));

@@ -104,6 +104,7 @@ export function buildWeb(o: {
         publicUrl: config.publicUrl,
         registrarIndex: index,
         site: o.site,
+        readAgain: config.sweep !== undefined,
       },
       preparing: config.preparing !== undefined,
       requestsPerMinutePerIp: config.limits.requestsPerMinutePerIp,

@@ -10,7 +10,13 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Channel, LiveChallenge, PageChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
 import { type AnswerWay, accepts, deliversCode } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
-import { type Challenge, isLiveChallenge, isProving, type JudgementRequest } from '../domain/request.js';
+import {
+  type Challenge,
+  isLiveChallenge,
+  isProving,
+  type JudgementRequest,
+  type ProofSource,
+} from '../domain/request.js';
 import { parseSubject } from '../domain/subjects.js';
 import { confirmField, labelOf } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
@@ -447,12 +453,17 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
     challengeId: string,
     subject: string,
     way: AnswerWay,
-    serviceId?: string,
+    source: ProofSource = {},
   ): Promise<ProofOutcome> {
     const checked = await this.inspectChallenge(challengeId, subject, way);
     if (!checked.ok) return checked;
     // Before the challenge is used up: a refused proof leaves the field waiting, with the reason.
-    const taken = await this.o.handles?.reserve(checked.request, checked.challenge.field, subject, serviceId);
+    const taken = await this.o.handles?.reserve(
+      checked.request,
+      checked.challenge.field,
+      subject,
+      source.serviceId,
+    );
     if (taken) {
       await this.refused(challengeId, taken);
       return { ok: false, message: taken };
@@ -470,7 +481,7 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
         challenge.snapshotHash,
         subject,
         this.o.now(),
-        serviceId,
+        source,
       );
       return verdict.ok ? verdict.request : undefined;
     });

@@ -13,7 +13,7 @@ import type { Field } from '../domain/fields.js';
 import type { HandleRule } from '../domain/handles.js';
 import type { Skeletons } from '../domain/look-alikes.js';
 import type { OperatorInfo } from '../domain/operator.js';
-import type { ReviewRecord, Snapshot } from '../domain/request.js';
+import type { ProofSource, ReviewRecord, Snapshot } from '../domain/request.js';
 import type { SweepTimes } from '../domain/sweep.js';
 import type { Policy } from '../domain/verification.js';
 import type { Store } from '../store/store.js';
@@ -327,9 +327,9 @@ export class Registrar implements WatcherHandler, ProofSink {
     challengeId: string,
     subject: string,
     way: AnswerWay,
-    serviceId?: string,
+    source: ProofSource = {},
   ): Promise<ProofOutcome> {
-    return this.proofs.answer(challengeId, subject, way, serviceId);
+    return this.proofs.answer(challengeId, subject, way, source);
   }
 
   /** A proof tried on the registrar's pages was refused: kept on its field (proofs.ts, `refused`). */

@@ -92,18 +92,20 @@ export class Sweep {
       NonNullable<JudgementRequest['fields'][Field]>,
     ][]) {
       if (state.status !== 'confirmed' || !this.o.channels.get(field)?.recheck) continue;
-      // The published line names the account and the nonce of the challenge it answered; an
-      // account is found again by the service's ID (a proof by a post has none: not kept); a key
-      // by its fingerprint, the subject itself.
+      // A published line (a website's, a post's) names the account and the nonce of the challenge
+      // it answered, and a post is read again where it was found; an account proven by signing in
+      // is found again by the service's ID; a key by its fingerprint, the subject itself.
       const used = challenges.filter((c) => c.field === field && c.usedAt !== undefined).at(-1);
-      if (field === 'web' ? !used : field !== 'pgpFingerprint' && state.serviceId === undefined) continue;
+      const published = field === 'web' || state.postUrl !== undefined;
+      if (published ? !used : field !== 'pgpFingerprint' && state.serviceId === undefined) continue;
       await this.o.store.saveJudgedProof({
         account: request.account,
         registrarIndex: this.o.registrarIndex,
         field,
         subject: state.subject,
         ...(state.serviceId === undefined ? {} : { serviceId: state.serviceId }),
-        ...(field === 'web' && used ? { nonce: this.o.tokens.nonceFor(used.id) } : {}),
+        ...(published && used ? { nonce: this.o.tokens.nonceFor(used.id) } : {}),
+        ...(state.postUrl === undefined ? {} : { postUrl: state.postUrl }),
         identityHash: request.snapshot.hash,
         judgedAt: at,
         nextCheckAt: firstCheckAt(at, this.o.times),
@@ -227,6 +229,7 @@ export class Sweep {
           subject: proof.subject,
           ...(proof.serviceId === undefined ? {} : { serviceId: proof.serviceId }),
           ...(proof.nonce === undefined ? {} : { nonce: proof.nonce }),
+          ...(proof.postUrl === undefined ? {} : { postUrl: proof.postUrl }),
         })
       : { kind: 'unknown', reason: 'no channel checks this field again now' };
     this.o.metrics.judgedProofChecked(field, answer.kind);

@@ -351,6 +351,14 @@ describe('a public post instead of signing in', () => {
     const proven = await postProof(person.address, 'github', url);
     expect(proven.status).toBe(200);
     expect(await fieldState(person.address, 'github')).toBe('confirmed');
+    // Kept with the field, for the sweep to read it again: the gist's address and its owner's ID.
+    const stored = await h.withStore((store) => store.latestRequest(person.address, h.index));
+    expect(stored?.fields.github).toMatchObject({
+      status: 'confirmed',
+      subject: 'gist-owner',
+      serviceId: '91',
+      postUrl: `https://gist.github.com/${id}`,
+    });
     // Once: the same gist again finds nothing left to prove.
     expect((await postProof(person.address, 'github', url)).status).toBe(410);
   });

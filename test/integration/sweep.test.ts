@@ -15,7 +15,6 @@ import { WEB_PROOF_LABEL, WEB_PROOF_PATH } from '../../src/channels/web.js';
 import { linkIn } from '../../src/dev/mailbox.js';
 import { WebSite } from '../../src/dev/stand-ins/web-site.js';
 import type { JudgedProof } from '../../src/domain/sweep.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
 import { textOfHtml } from '../support/every-service.js';
 import { confirm, DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
 
@@ -63,18 +62,8 @@ afterAll(async () => {
   if (trustDir) rmSync(trustDir, { recursive: true, force: true });
 });
 
-/** Reads the daemon's store beside it (WAL: a second connection reads what the daemon wrote). */
-async function withStore<T>(read: (store: SqliteStore) => Promise<T>): Promise<T> {
-  const store = new SqliteStore(join(h.dataDir, 'registrar.sqlite'));
-  try {
-    return await read(store);
-  } finally {
-    await store.close();
-  }
-}
-
 const judgedProof = (person: KeyringPair) =>
-  withStore(async (store) => (await store.listJudgedProofs(person.address, h.index))[0]);
+  h.withStore(async (store) => (await store.listJudgedProofs(person.address, h.index))[0]);
 
 /** The proof once a check found it gone: in its grace. */
 const inGrace = (person: KeyringPair) =>
@@ -176,7 +165,7 @@ describe('the sweep of judged proofs', () => {
     // Written once the daemon sees its extrinsic included, which can be a moment after the block.
     const outOfDate = await eventually(
       () =>
-        withStore(async (store) =>
+        h.withStore(async (store) =>
           (await store.listJudgements(gone.address)).find((j) => j.judgement === 'OutOfDate'),
         ),
       'the OutOfDate in the audit log',
@@ -215,7 +204,7 @@ describe('the sweep of judged proofs', () => {
     );
     expect(await h.chain.judgementOf(back.address, h.index)).toBe('Reasonable');
     expect(await h.chain.judgementOf(away.address, h.index)).toBe('Reasonable');
-    const judgements = await withStore((store) => store.listJudgements());
+    const judgements = await h.withStore((store) => store.listJudgements());
     expect(judgements.filter((j) => j.judgement === 'OutOfDate').map((j) => j.account)).toEqual([
       gone.address,
     ]);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { eventually, freePort } from '../../src/dev/waiting.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { type IdentityFields, TestChain, UNIT } from './chain.js';
 import { type RunningDaemon, startDaemon } from './daemon.js';
 import { TestMailbox } from './smtp.js';
@@ -137,6 +138,16 @@ export class DaemonHarness {
     await this.chain.fund(person.address);
     await this.chain.setIdentity(person, fields);
     return person;
+  }
+
+  /** Reads the daemon's store beside it (WAL: a second connection reads what the daemon wrote). */
+  async withStore<T>(read: (store: SqliteStore) => Promise<T>): Promise<T> {
+    const store = new SqliteStore(join(this.dataDir, 'registrar.sqlite'));
+    try {
+      return await read(store);
+    } finally {
+      await store.close();
+    }
   }
 
   async statusOf(address: string): Promise<StatusView> {

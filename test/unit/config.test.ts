@@ -207,8 +207,8 @@ describe('configuration', () => {
     expect(problemsOf({ ...valid, REGISTRAR_GITHUB_API_URL: 'api.github.com' })).toEqual([
       'REGISTRAR_GITHUB_API_URL: expected the http(s):// base URL of the GitHub API',
     ]);
-    expect(problemsOf({ ...valid, REGISTRAR_DISCORD_BOT_TOKEN: 'bot' })).toEqual([
-      'REGISTRAR_DISCORD_GUILD_ID: is required with REGISTRAR_DISCORD_BOT_TOKEN (the server whose members the bot messages)',
+    expect(problemsOf({ ...valid, REGISTRAR_DISCORD_GUILD_ID: '123' })).toEqual([
+      'REGISTRAR_DISCORD_BOT_TOKEN: is required with REGISTRAR_DISCORD_GUILD_ID (the bot of that server)',
     ]);
     expect(
       loadConfig({ ...valid, REGISTRAR_DISCORD_BOT_TOKEN: 'bot', REGISTRAR_DISCORD_GUILD_ID: '123' })
@@ -217,6 +217,27 @@ describe('configuration', () => {
     expect(problemsOf({ ...valid, REGISTRAR_WEB_PROOFS: 'yes' })).toEqual([
       'REGISTRAR_WEB_PROOFS: expected true or false',
     ]);
+  });
+
+  it('reads judged accounts again by ID: GitHub always, Discord with a bot token alone, X with the app bearer', () => {
+    const none = loadConfig(valid).accountLookups;
+    expect(none.github).toEqual({ apiUrl: 'https://api.github.com', token: undefined });
+    expect(none.discord).toBeUndefined();
+    expect(none.twitter).toBeUndefined();
+    const all = loadConfig({
+      ...valid,
+      REGISTRAR_GITHUB_TOKEN: 'gh-token',
+      REGISTRAR_DISCORD_BOT_TOKEN: 'bot-token',
+      REGISTRAR_TWITTER_BEARER_TOKEN: 'x-bearer',
+    });
+    // A bot token without a server: no bot messages anyone, it only reads accounts.
+    expect(all.discordBot).toBeUndefined();
+    expect(all.accountLookups.discord?.apiUrl).toBe('https://discord.com/api/v10');
+    expect(all.accountLookups.discord?.token.reveal()).toBe('bot-token');
+    expect(all.accountLookups.twitter?.apiUrl).toBe('https://api.x.com');
+    expect(all.accountLookups.twitter?.bearerToken.reveal()).toBe('x-bearer');
+    expect(all.accountLookups.github.token?.reveal()).toBe('gh-token');
+    expect(JSON.stringify(all)).not.toMatch(/bot-token|x-bearer|gh-token/);
   });
 
   it('checks judged proofs again every 30 days with 14 days of grace, unless told otherwise; 0 turns it off', () => {

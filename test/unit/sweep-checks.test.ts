@@ -221,6 +221,68 @@ describe('the sweep', () => {
     ]);
   });
 
+  it('keeps a proof by a post with its address and line, and an account signed in with its ID only', async () => {
+    const github = new ScriptedSite('github');
+    const twitter = new ScriptedSite('twitter');
+    const s = sweep(
+      new Map<Field, Channel>([
+        ['github', github],
+        ['twitter', twitter],
+      ]),
+    );
+    const gist = 'https://gist.github.com/0123456789abcdef0123';
+    await store.insertChallenge({
+      id: 'chl-github',
+      requestId: `req-${ACCOUNT}`,
+      account: ACCOUNT,
+      field: 'github',
+      snapshotHash: HASH,
+      subject: 'alice-gh',
+      createdAt: 1,
+      expiresAt: 2,
+      usedAt: 1,
+    });
+    await s.judged(
+      {
+        ...request(),
+        fields: {
+          github: {
+            status: 'confirmed',
+            value: 'Alice-GH',
+            subject: 'alice-gh',
+            confirmedAt: 1,
+            serviceId: '501',
+            postUrl: gist,
+          },
+          twitter: {
+            status: 'confirmed',
+            value: '@alice',
+            subject: 'alice',
+            confirmedAt: 1,
+            serviceId: '42',
+          },
+        },
+      },
+      'Reasonable',
+    );
+    now += PERIOD;
+    await s.pass();
+    expect(github.checked).toEqual([
+      {
+        account: ACCOUNT,
+        field: 'github',
+        subject: 'alice-gh',
+        serviceId: '501',
+        nonce: tokens.nonceFor('chl-github'),
+        postUrl: gist,
+      },
+    ]);
+    // A sign-in publishes nothing: no line, no address; the account is found by its ID.
+    expect(twitter.checked).toEqual([
+      { account: ACCOUNT, field: 'twitter', subject: 'alice', serviceId: '42' },
+    ]);
+  });
+
   it('tells the person of a grace once, through the email proven for the judgement, and writes to nothing unproven', async () => {
     await store.insertRequest(request());
     const { s } = await goneAtFirstCheck();

@@ -1,7 +1,8 @@
 /**
  * A small local Discord for the discord.js bot, as Discord documents it: REST under /api/v10
  * (GET /gateway/bot → the gateway's URL; GET /guilds/{id}/members/search; POST /users/@me/channels
- * to open a DM, 403 with code 50007 for a member who does not accept DMs; POST /channels/{id}/messages)
+ * to open a DM, 403 with code 50007 for a member who does not accept DMs; POST /channels/{id}/messages;
+ * GET /users/{id}, 404 with code 10013 for an unknown user)
  * and a gateway WebSocket (op 10 HELLO, op 2 IDENTIFY → READY, op 1 heartbeats → op 11, MESSAGE_CREATE
  * dispatches for what a member writes to the bot). In dev mode (`everyoneIsMember`) every user name
  * searched for is a member who accepts DMs, and `oauth` serves the sign-in's API calls (token, users/@me)
@@ -36,6 +37,8 @@ const BOT = {
 
 export class TestDiscord {
   readonly members = new Map<string, Member>();
+  /** Discord accounts beyond the server's members, by ID (GET /users/{id} finds members too). */
+  readonly users = new Map<string, { username: string; discriminator?: string }>();
   readonly sent: SentDm[] = [];
   readonly guildId = '2000000000000000002';
   /** Dev mode: whoever is searched for is a member with open DMs. */
@@ -219,6 +222,18 @@ export class TestDiscord {
           flags: 0,
         })),
       );
+    }
+    const user = /^GET \/api\/v10\/users\/(\d+)$/.exec(route)?.[1];
+    if (user) {
+      const found = this.users.get(user) ?? this.members.get(user);
+      if (!found) return void json(404, { message: 'Unknown User', code: 10013 });
+      return void json(200, {
+        id: user,
+        username: found.username,
+        discriminator: ('discriminator' in found && found.discriminator) || '0',
+        global_name: null,
+        avatar: null,
+      });
     }
     if (route === 'POST /api/v10/users/@me/channels') {
       const member = [...this.members.values()].find((m) => m.id === body.recipient_id);

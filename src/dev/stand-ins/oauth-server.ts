@@ -14,7 +14,10 @@
  *   HTTPS only: that part listens with a certificate from a local authority. Limits: 429 with
  *   x-rate-limit-remaining 0 and x-rate-limit-reset; errors as problem details.
  *
- * Accounts by ID: GitHub's public GET /user/{id} (→ { login, id }, 404 for none), from `accounts`.
+ * Accounts by ID, from `accounts`: GitHub's public GET /user/{id} (→ { login, id }, 404 for none;
+ * with a token, `tokenReads` counts them); X's GET /2/users/{id} with the app's bearer token
+ * (→ { data: { id, name, username } }; a suspended or deleted account is 404 with problem details,
+ * or, with `notFoundAsErrors`, the older 200 with an `errors` array and no data).
  *
  * Published posts: GitHub's GET /gists/{id} (→ { public, owner: { login, id }, files: { name: { content } } },
  * 404 for none) and X's GET /oembed?url= on publish.twitter.com (→ { author_url, html }, 404 for a
@@ -145,8 +148,14 @@ export class OAuthServer {
   failure: 'none' | '500' | '429' | 'hang' = 'none';
   /** GitHub: gist ID → its owner and files. */
   readonly gists = new Map<string, { owner: OAuthUser; public: boolean; files: Record<string, string> }>();
-  /** GitHub: numeric ID → the login that account has now (GET /user/{id}). */
+  /** GitHub, X: numeric ID → the handle that account has now (GET /user/{id}, GET /2/users/{id}). */
   readonly accounts = new Map<string, string>();
+  /** X: answer an unknown account as X once did, 200 with an `errors` array. */
+  notFoundAsErrors = false;
+  /** X: the app's bearer token (app-only authentication). */
+  readonly appToken: string;
+  /** GitHub: reads by ID that carried a token. */
+  tokenReads = 0;
   /** X: post URL → who posted what. */
   readonly posts = new Map<string, { author: string; text: string }>();
   /** Every code exchange that reached the token endpoint. */
@@ -164,6 +173,7 @@ export class OAuthServer {
     this.service = SERVICES[flavour];
     this.clientId = `${flavour}-client`;
     this.clientSecret = `${flavour}-secret-0123456789`;
+    this.appToken = `${flavour}-app-bearer-0123456789`;
   }
 
   static async start(flavour: Flavour): Promise<OAuthServer> {
@@ -244,7 +254,8 @@ export class OAuthServer {
     else if (route === `POST ${this.service.token}`) this.token(req, res, await bodyOf(req));
     else if (route === `GET ${this.service.me}`) this.me(req, res);
     else if (this.flavour === 'github' && /^GET \/gists\/[0-9a-f]+$/.test(route)) this.gist(url, res);
-    else if (this.flavour === 'github' && /^GET \/user\/[0-9]+$/.test(route)) this.accountById(url, res);
+    else if (this.flavour === 'github' && /^GET \/user\/[0-9]+$/.test(route)) this.accountById(req, url, res);
+    else if (this.flavour === 'x' && /^GET \/2\/users\/[0-9]+$/.test(route)) this.xAccountById(req, url, res);
     else if (this.flavour === 'x' && route === 'GET /oembed') this.oembed(url, res);
     else json(res, 404, { message: 'Not Found' });
   }
@@ -315,12 +326,40 @@ export class OAuthServer {
     return json(res, 200, this.service.tokenAnswer(token));
   }
 
-  private accountById(url: URL, res: ServerResponse): boolean {
+  private accountById(req: IncomingMessage, url: URL, res: ServerResponse): boolean {
     if (this.failure === '500') return json(res, 500, { message: 'Server Error' });
+    if (req.headers.authorization !== undefined) {
+      if (req.headers.authorization !== `Bearer ${this.appToken}`)
+        return json(res, ...this.service.unauthorized);
+      this.tokenReads += 1;
+    }
     const id = url.pathname.split('/')[2] ?? '';
     const login = this.accounts.get(id);
     if (login === undefined) return json(res, 404, { message: 'Not Found' });
     return json(res, 200, { login, id: Number(id), type: 'User' });
+  }
+
+  private xAccountById(req: IncomingMessage, url: URL, res: ServerResponse): boolean {
+    if (req.headers.authorization !== `Bearer ${this.appToken}`)
+      return json(res, ...this.service.unauthorized);
+    if (this.failure === '429') {
+      const limited = this.service.limited();
+      return json(res, limited.status, limited.body, limited.headers);
+    }
+    const id = url.pathname.split('/')[3] ?? '';
+    const username = this.accounts.get(id);
+    if (username !== undefined) return json(res, 200, { data: { id, name: 'Someone', username } });
+    const problem = {
+      value: id,
+      detail: `Could not find user with id: [${id}].`,
+      title: 'Not Found Error',
+      resource_type: 'user',
+      parameter: 'id',
+      resource_id: id,
+      type: 'https://api.twitter.com/2/problems/resource-not-found',
+    };
+    if (this.notFoundAsErrors) return json(res, 200, { errors: [problem] });
+    return json(res, 404, { ...problem, status: 404 });
   }
 
   private gist(url: URL, res: ServerResponse): boolean {
