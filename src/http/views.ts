@@ -49,7 +49,7 @@ a{color:#0b57d0}code{overflow-wrap:anywhere;background:#f2f2f2;padding:.1rem .3r
 button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.3rem;background:#b3005c;color:#fff;cursor:pointer}
 button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}
-input,select{max-width:100%;box-sizing:border-box;font-size:1rem;padding:.3rem}.error{color:#a00000}.state-confirmed{color:#05620f}.state-failed,.state-missing{color:#a00000}.hint{font-size:.95rem;color:#333}`;
+input,select{max-width:100%;box-sizing:border-box;font-size:1rem;padding:.3rem}.error{color:#a00000}.state-confirmed{color:#05620f}.state-failed,.state-missing{color:#a00000}.state-grace{color:#8a3c00}.hint{font-size:.95rem;color:#333}`;
 
 /** The header of every page: who runs the registrar, on which chain, and whom to ask. */
 function masthead(site: OperatorInfo | undefined): string {
@@ -259,8 +259,14 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
         .map((t) => escapeHtml(t));
       if (state.proveAt)
         detail.push(`<a href="${escapeHtml(state.proveAt)}">Prove your ${escapeHtml(state.label)}</a>`);
+      // Judged, but the sweep found its proof gone: still proven on chain until the grace ends.
+      const words = state.grace
+        ? 'Proof gone'
+        : state.review
+          ? 'Awaiting operator review'
+          : (STATE_WORDS[state.status] ?? state.status);
       return `<tr data-field="${field}"><th scope="row">${escapeHtml(sentence(state.label).slice(0, -1))}</th><td>${state.value === undefined ? '' : `<code>${escapeHtml(state.value)}</code>`}</td>
-<td class="state-${state.status}">${escapeHtml(state.review ? 'Awaiting operator review' : (STATE_WORDS[state.status] ?? state.status))}${detail.length ? `<div class="hint">${detail.join('<br>')}</div>` : ''}</td></tr>`;
+<td class="state-${state.grace ? 'grace' : state.status}">${escapeHtml(words)}${detail.length ? `<div class="hint">${detail.join('<br>')}</div>` : ''}</td></tr>`;
     })
     .join('\n');
   const others = view.blockers.filter((b) => !b.field);
@@ -274,7 +280,9 @@ export function statusFragment(view: RequestStatusView, about: RegistrarInfo): s
           ? 'Once every field waiting for you is proven, the judgement is given in the next block.'
           : 'This request cannot be judged as it stands: change what is marked above (editing your identity keeps what is proven and unchanged), or cancel the request.'
         : view.status === 'judged'
-          ? 'Nothing more to do.'
+          ? Object.values(view.fields).some((f) => f?.grace)
+            ? 'Restore what is marked above to keep the judgement.'
+            : 'Nothing more to do.'
           : view.status === 'judging'
             ? 'The judgement is on its way; this page updates when the chain shows it.'
             : view.subOf

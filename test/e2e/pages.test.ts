@@ -8,17 +8,14 @@
  * field's next step and the last refused try; "Send new links" says what it does and redirects; the
  * start page's "Prove my fields now" leads to a prepared request's page with the call to send.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { serveMailPage } from '../../src/dev/mail-page.js';
 import { DaemonHarness, eventually, FEE } from '../support/harness.js';
+import { expectFits, openViewer, type Viewer, visit } from '../support/pages.js';
 import { linkIn } from '../support/smtp.js';
 
-const CHROMIUM = process.env.REGISTRAR_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOTS = 'test-results';
 const OPERATOR = 'Wrapping Test Registrar Cooperative';
 const CONTACT = 'identity-questions@registrar-operator.example';
 const CHAIN = 'Paseo People (test)';
@@ -26,13 +23,11 @@ const CHAIN = 'Paseo People (test)';
 const EMAIL = 'first.middle.lastname@longer.org';
 const WEB = 'registrar-wrapping-test.example';
 const PGP = `0x${'a1b2c3d4e5'.repeat(4)}`;
-const WIDTHS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
 
 let h: DaemonHarness;
-let browser: Browser;
+let viewer: Viewer;
 let mailPage: { url: string; close: () => Promise<void> };
 let person: KeyringPair;
-let axe: string;
 
 beforeAll(async () => {
   // display | web | email | pgpFingerprint; under `set`, the fields a person sets are the ones proven.
@@ -44,12 +39,7 @@ beforeAll(async () => {
     REGISTRAR_RETENTION_DAYS: '30',
   });
   mailPage = await serveMailPage(h.mailbox, 0);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  mkdirSync(SCREENSHOTS, { recursive: true });
+  viewer = await openViewer();
   person = h.chain.account('//WrappingPerson');
   await h.chain.fund(person.address);
   await h.chain.setIdentityInfo(person, {
@@ -62,84 +52,10 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await viewer?.close();
   await mailPage?.close();
   await h?.close();
 });
-
-interface Checked {
-  status: number | undefined;
-  header: string;
-  sideways: { scrollWidth: number; innerWidth: number };
-  axe: string[];
-}
-
-/**
- * Opens `url` (or runs `open`) once and looks at the page at each width: the width of what scrolls
- * against the window's, the header's text, axe-core's serious findings, and a screenshot named
- * `name-desktop` / `name-390`.
- */
-async function checkAtEachWidth(
-  name: string,
-  open: (page: Page) => Promise<number | undefined>,
-): Promise<Record<keyof typeof WIDTHS, Checked>> {
-  // The scanner is injected as an inline script, which the pages' own CSP rightly refuses.
-  const context: BrowserContext = await browser.newContext({ viewport: WIDTHS.desktop, bypassCSP: true });
-  const page = await context.newPage();
-  const status = await open(page);
-  await page.addScriptTag({ content: axe });
-  const result = await checkHere(page, name);
-  await context.close();
-  return {
-    desktop: { status, ...result.desktop },
-    phone: { status, ...result.phone },
-  };
-}
-
-/** The page as it is now, at each width (the same page laid out again, not loaded again). */
-async function checkHere(
-  page: Page,
-  name: string,
-): Promise<Record<keyof typeof WIDTHS, Omit<Checked, 'status'>>> {
-  const result = {} as Record<keyof typeof WIDTHS, Omit<Checked, 'status'>>;
-  for (const [width, viewport] of Object.entries(WIDTHS) as [
-    keyof typeof WIDTHS,
-    { width: number; height: number },
-  ][]) {
-    await page.setViewportSize(viewport);
-    const sideways = (await page.evaluate(
-      '({ scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth })',
-    )) as Checked['sideways'];
-    const header = (await page.locator('header').count()) ? await page.locator('header').innerText() : '';
-    await page.screenshot({
-      path: `${SCREENSHOTS}/${name}-${width === 'phone' ? '390' : 'desktop'}.png`,
-      fullPage: true,
-    });
-    const found = (await page.evaluate(
-      `typeof axe === 'undefined' ? { violations: [] } : axe.run(document, { resultTypes: ['violations'] })`,
-    )) as { violations: { id: string; impact: string | null }[] };
-    result[width] = {
-      header,
-      sideways,
-      axe: found.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
-    };
-  }
-  return result;
-}
-
-const visit = (url: string) => async (page: Page) => (await page.goto(url))?.status();
-
-/** Nothing wider than the window, nothing serious for axe, at every width. */
-function expectFits(name: string, checked: Record<keyof typeof WIDTHS, Omit<Checked, 'status'>>): void {
-  for (const [width, c] of Object.entries(checked)) {
-    expect({ page: name, width, fits: c.sideways.scrollWidth <= c.sideways.innerWidth, axe: c.axe }).toEqual({
-      page: name,
-      width,
-      fits: true,
-      axe: [],
-    });
-  }
-}
 
 describe('every page, at a desktop width and at 390 px', () => {
   it('fits the screen, says who runs the registrar the same way everywhere, and leads on', async () => {
@@ -190,7 +106,7 @@ describe('every page, at a desktop width and at 390 px', () => {
       ['mail-catcher', visit(mailPage.url)],
     ];
     for (const [name, open] of pages) {
-      const checked = await checkAtEachWidth(name, open);
+      const checked = await viewer.checkAtEachWidth(name, open);
       expectFits(name, checked);
       if (name !== 'mail-catcher') headers.set(name, checked.desktop.header.replace(/\n+/g, '\n'));
     }
@@ -199,7 +115,7 @@ describe('every page, at a desktop width and at 390 px', () => {
       new Set([`${OPERATOR}\nRegistrar #${h.index} on ${CHAIN}. Contact: ${CONTACT}`]),
     );
 
-    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    const page = await (await viewer.browser.newContext({ bypassCSP: true })).newPage();
     // The start page says what the retention setting says.
     await page.goto(`${h.url}/`);
     expect(await page.locator('main').innerText()).toContain('are deleted 30 days after it closes');
@@ -243,15 +159,15 @@ describe('every page, at a desktop width and at 390 px', () => {
     await page.fill('#code', code?.[1] ?? '');
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Confirm' }).click()]);
     await expect(page.locator('h1').innerText()).resolves.toBe('Confirmed');
-    await page.addScriptTag({ content: axe });
-    expectFits('confirmed', await checkHere(page, 'confirmed'));
+    await page.addScriptTag({ content: viewer.axe });
+    expectFits('confirmed', await viewer.checkHere(page, 'confirmed'));
     await page.close();
 
     // The link of a field proven since: refused, with the way to the account's status page.
-    const refused = await checkAtEachWidth('refused-used-link', visit(link));
+    const refused = await viewer.checkAtEachWidth('refused-used-link', visit(link));
     expectFits('refused-used-link', refused);
     expect(refused.desktop.status).toBe(410);
-    const again = await browser.newPage();
+    const again = await viewer.browser.newPage();
     await again.goto(link);
     expect(await again.locator('.error').innerText()).toContain('already used');
     expect(await again.locator(`a[href="/status/${person.address}"]`).count()).toBe(1);
@@ -272,11 +188,11 @@ describe('every page, at a desktop width and at 390 px', () => {
       ]);
       return response?.status();
     };
-    const prepared = await checkAtEachWidth('status-prepared', submit);
+    const prepared = await viewer.checkAtEachWidth('status-prepared', submit);
     expectFits('status-prepared', prepared);
     expect(prepared.desktop.status).toBe(200);
     await h.mailbox.nextMail(email);
-    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    const page = await (await viewer.browser.newContext({ bypassCSP: true })).newPage();
     // Asked again: the same prepared request's page, nothing sent twice.
     expect(await submit(page)).toBe(200);
     expect(page.url()).toBe(`${h.url}/status/${early.address}`);
@@ -290,8 +206,8 @@ describe('every page, at a desktop width and at 390 px', () => {
       return row.includes('Sent to') ? row : undefined;
     }, 'the email row saying where the mail went');
     expect(sent).toContain('Sent to e***@l***.org');
-    await page.addScriptTag({ content: axe });
-    expectFits('status-prepared-sent', await checkHere(page, 'status-prepared-sent'));
+    await page.addScriptTag({ content: viewer.axe });
+    expectFits('status-prepared-sent', await viewer.checkHere(page, 'status-prepared-sent'));
     await page.close();
     expect(h.mailbox.mailsTo(email)).toHaveLength(1);
   });

@@ -3,7 +3,7 @@
  * real HTTP against the local homeserver of src/dev/stand-ins/matrix-server.ts, the registrar in process
  * on the real SQLite store, the chain scripted. One test per rule the bot keeps: whom it joins,
  * where and to what it answers, how often, under which limits, which room it posts into, what it
- * forgets and when, and how long it waits for the homeserver.
+ * forgets and when, how long it waits for the homeserver, and how it tells of a grace.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
@@ -338,5 +338,46 @@ describe('the Matrix bot and a homeserver that never answers', () => {
     expect((await store.listChallenges(bob?.id ?? ''))[0]?.deliveryAttempts).toBe(1);
     expect(hs.roomsCreated()).toHaveLength(1);
     expect(await store.getCheckpoint(`matrix:room:${ALICE_MXID}`)).toBe(hs.roomWith(ALICE_MXID));
+  });
+});
+
+describe('the Matrix bot tells of a grace', () => {
+  beforeEach(() => begin());
+
+  const notice = (subject: string) => ({
+    account: ALICE,
+    subject,
+    field: 'web' as const,
+    reason: 'https://alice.example/.well-known/polkadot-registrar does not hold the line',
+    until: Date.UTC(2027, 0, 15),
+    statusUrl: `https://registrar.example/status/${ALICE}`,
+    operator: { index: INDEX, name: 'Test Registrar' },
+  });
+
+  it('in its room with the proven Matrix ID: which field, why, until when, where to look; no code, no link to press', async () => {
+    await challenge();
+    const room = hs.roomWith(ALICE_MXID) ?? '';
+    hs.join(room, ALICE_MXID);
+    const before = hs.sent.length;
+    await channel.notify(notice(ALICE_MXID));
+    const [told] = await sentAfter(before, (s) => s.length > 0);
+    expect(told?.roomId).toBe(room);
+    expect(told?.body).toContain(`The proof of its website is gone: ${notice(ALICE_MXID).reason}.`);
+    expect(told?.body).toContain('Fri, 15 Jan 2027 00:00:00 GMT');
+    expect(told?.body).toContain(`https://registrar.example/status/${ALICE}`);
+    expect(told?.body).not.toMatch(/\/confirm\/|code [A-Z0-9]{8}/);
+  });
+
+  it('to a Matrix ID that left its room: invited back to that room, and told there alone', async () => {
+    await challenge();
+    const room = hs.roomWith(ALICE_MXID) ?? '';
+    hs.join(room, ALICE_MXID);
+    hs.leave(room, ALICE_MXID);
+    const before = hs.sent.length;
+    await channel.notify(notice(ALICE_MXID));
+    const [told] = await sentAfter(before, (s) => s.length > 0);
+    expect(told?.roomId).toBe(room);
+    expect(hs.membershipOf(room, ALICE_MXID)).toBe('invite');
+    expect(hs.roomsCreated()).toHaveLength(1);
   });
 });

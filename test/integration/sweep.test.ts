@@ -4,7 +4,8 @@
  * identity judged and in the audit log with the reason, never before the grace ends; the one
  * restored within its grace keeps its judgement; the one whose site stops answering during its
  * grace keeps it too (no OutOfDate without a definite answer). A stranger can neither start nor
- * cancel anyone's grace. Times in seconds through the test-only settings.
+ * cancel anyone's grace. The status page in its grace is looked at in Chromium, at a desktop width
+ * and at 390 px. Times in seconds through the test-only settings.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { WebSite } from '../../src/dev/stand-ins/web-site.js';
 import type { JudgedProof } from '../../src/domain/sweep.js';
 import { textOfHtml } from '../support/every-service.js';
 import { confirm, DaemonHarness, eventually, FEE, freePort } from '../support/harness.js';
+import { expectFits, openViewer, visit } from '../support/pages.js';
 
 /** Display, website and email. */
 const MASK = 1 + 4 + 16;
@@ -208,6 +210,24 @@ describe('the sweep of judged proofs', () => {
     expect(judgements.filter((j) => j.judgement === 'OutOfDate').map((j) => j.account)).toEqual([
       gone.address,
     ]);
+    // In a browser, at a desktop width and at 390 px: the status page of the account in its grace
+    // fits the screen, axe finds nothing serious, and the website's row says until when to restore it.
+    const viewer = await openViewer();
+    try {
+      const status = `${h.url}/status/${away.address}`;
+      expectFits('status-grace', await viewer.checkAtEachWidth('status-grace', visit(status)));
+      const page = await viewer.browser.newPage();
+      await page.goto(status);
+      const row = await page.locator('tr[data-field="web"]').innerText();
+      expect(row).toMatch(/^Website\s+Proof gone\s+No longer proven/);
+      expect(row).toContain(`Restore it before ${new Date(awayGrace?.until ?? 0).toUTCString()}`);
+      expect(await page.locator('main').innerText()).toContain(
+        'Restore what is marked above to keep the judgement.',
+      );
+      expect(await page.locator('tr[data-field="email"]').innerText()).not.toContain('No longer proven');
+    } finally {
+      await viewer.close();
+    }
     // The metrics count what happened.
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
     expect(metrics).toMatch(/registrar_sweep_outcomes_total\{outcome="out-of-date"\} 1/);
