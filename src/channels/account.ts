@@ -28,8 +28,9 @@ export interface PostedLine {
 
 /**
  * What reading a post found. holds: the line is there, posted by the account (its canonical
- * address kept to read it again); gone: the service answered, and it is not (deleted, another
- * author, no line); unknown: the service could not be asked or gave no clear answer.
+ * address kept to read it again); gone: the service answered, and it is not (no such post: 404 or
+ * 410, another author, no line); unknown: the service could not be asked or gave no clear answer
+ * (failed, limited, refused our token, or the address is not one of a post).
  */
 export type PostReading =
   | { kind: 'holds'; subject: string; serviceId?: string; postUrl: string }

@@ -121,8 +121,8 @@ export class DiscordAccounts implements AccountLookup {
       username: body.username,
       ...(typeof body.discriminator === 'string' ? { discriminator: body.discriminator } : {}),
     });
-    return subject
-      ? { kind: 'found', subject }
-      : { kind: 'unknown', reason: 'Discord named an account this registrar cannot read' };
+    // A name no identity could hold (an old deleted account's "Deleted User 1a2b3c4d") is not the
+    // judged handle, which was one.
+    return { kind: 'found', subject: subject ?? body.username };
   }
 }

@@ -25,7 +25,7 @@ export class GistProof implements PostedProof {
   async read(c: PostedLine, url: string): Promise<PostReading> {
     const id = GIST_URL.exec(url.trim())?.[1];
     if (!id)
-      return { kind: 'gone', message: 'That is not the address of a gist (https://gist.github.com/...).' };
+      return { kind: 'unknown', message: 'That is not the address of a gist (https://gist.github.com/...).' };
     let gist: Record<string, unknown>;
     try {
       gist = await serviceJson('GitHub', `${this.settings.apiUrl}/gists/${id}`, {
@@ -39,7 +39,7 @@ export class GistProof implements PostedProof {
       });
     } catch (error) {
       if (error instanceof SignInError)
-        return { kind: error.refused ? 'gone' : 'unknown', message: error.message };
+        return { kind: error.notFound ? 'gone' : 'unknown', message: error.message };
       throw error;
     }
     const owner = gist.owner as { login?: unknown; id?: unknown } | null | undefined;

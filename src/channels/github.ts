@@ -96,13 +96,14 @@ export class GithubAccounts implements AccountLookup {
     } catch {
       return { kind: 'unknown', reason: 'GitHub did not answer' };
     }
-    if (response.status === 404)
-      return { kind: 'none', reason: 'the GitHub account that was proven no longer exists' };
-    // Rate limits (403 or 429) and failures are no answer about the account.
-    if (!response.ok) return { kind: 'unknown', reason: `GitHub answered ${response.status}` };
     const user = (await response.json().catch(() => undefined)) as
-      | { login?: unknown; id?: unknown }
+      | { login?: unknown; id?: unknown; message?: unknown }
       | undefined;
+    // GitHub's own "Not Found"; a 404 without it (another route, a proxy) is no answer.
+    if (response.status === 404 && user?.message === 'Not Found')
+      return { kind: 'none', reason: 'the GitHub account that was proven no longer exists' };
+    // Rate limits (403 or 429), a refused token (401) and failures are no answer about the account.
+    if (!response.ok) return { kind: 'unknown', reason: `GitHub answered ${response.status}` };
     if (typeof user?.login !== 'string' || String(user.id) !== id) {
       return { kind: 'unknown', reason: 'GitHub did not say which account has this ID' };
     }

@@ -41,13 +41,14 @@ export interface SignInService {
 }
 
 /**
- * A failure the person can read: the service refused, was down, or limited us. `refused`: the
- * service answered, and its answer was no (a definite answer, unlike a failure or a limit).
+ * A failure the person can read: the service refused, was down, or limited us. `notFound`: the
+ * service answered that what was asked for is not there (404 or 410): the one definite "no" a
+ * check again may act on. A refused token, a block or a limit says nothing about the thing asked.
  */
 export class SignInError extends Error {
   constructor(
     message: string,
-    readonly refused = false,
+    readonly notFound = false,
   ) {
     super(message);
     this.name = 'SignInError';
@@ -194,9 +195,11 @@ export async function serviceJson(
   } catch {
     throw new SignInError(`${service} did not answer. Try again in a few minutes.`);
   }
+  // GitHub limits with 403: its primary limit with x-ratelimit-remaining 0, its secondary with retry-after.
   const limited =
     response.status === 429 ||
-    (response.status === 403 && response.headers.get('x-ratelimit-remaining') === '0');
+    (response.status === 403 &&
+      (response.headers.get('x-ratelimit-remaining') === '0' || response.headers.has('retry-after')));
   if (limited) {
     const reset = Number(
       response.headers.get('retry-after') ??
@@ -208,7 +211,7 @@ export async function serviceJson(
   }
   if (response.status >= 500) throw new SignInError(`${service} is failing just now. Try again later.`);
   const refused = init.refused ?? `${service} refused the sign-in. Start it again from the status page.`;
-  if (!response.ok) throw new SignInError(refused, true);
+  if (!response.ok) throw new SignInError(refused, response.status === 404 || response.status === 410);
   let body: unknown;
   try {
     body = await response.json();
@@ -220,6 +223,6 @@ export async function serviceJson(
   }
   const record = body as Record<string, unknown>;
   // GitHub answers a refused code with 200 and an `error` member.
-  if (typeof record.error === 'string') throw new SignInError(refused, true);
+  if (typeof record.error === 'string') throw new SignInError(refused);
   return record;
 }

@@ -23,7 +23,7 @@ export class TwitterPostProof implements PostedProof {
     const post = url.trim();
     if (!POST_URL.test(post)) {
       return {
-        kind: 'gone',
+        kind: 'unknown',
         message: 'That is not the address of a post on X (https://x.com/NAME/status/NUMBER).',
       };
     }
@@ -37,7 +37,7 @@ export class TwitterPostProof implements PostedProof {
       );
     } catch (error) {
       if (error instanceof SignInError)
-        return { kind: error.refused ? 'gone' : 'unknown', message: error.message };
+        return { kind: error.notFound ? 'gone' : 'unknown', message: error.message };
       throw error;
     }
     const author =

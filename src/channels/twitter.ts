@@ -72,10 +72,10 @@ export class TwitterSignIn implements SignInService {
  */
 export class XAccounts implements AccountLookup {
   readonly service = 'X';
-  private readonly api: URL;
+  private readonly client: TwitterApi;
 
-  constructor(private readonly settings: { apiUrl: string; bearerToken: Secret }) {
-    this.api = new URL(settings.apiUrl);
+  constructor(settings: { apiUrl: string; bearerToken: Secret }) {
+    this.client = new TwitterApi(settings.bearerToken.reveal(), reachedAt(new URL(settings.apiUrl)));
   }
 
   async accountById(id: string): Promise<AccountById> {
@@ -86,16 +86,16 @@ export class XAccounts implements AccountLookup {
     } as const;
     let found: Awaited<ReturnType<TwitterApi['v2']['user']>>;
     try {
-      const client = new TwitterApi(this.settings.bearerToken.reveal(), reachedAt(this.api));
-      found = await withTimeout(client.v2.user(id), TIMEOUT_MS);
+      found = await withTimeout(this.client.v2.user(id), TIMEOUT_MS);
     } catch (error) {
-      if (error instanceof ApiResponseError && error.code === 404) return gone;
+      // X's own "no such resource", for this ID; a 404 without it (another route, a proxy) is none.
+      if (error instanceof ApiResponseError && error.code === 404 && notFound(error.data, id)) return gone;
       const status = error instanceof ApiResponseError ? ` ${error.code}` : '';
       return { kind: 'unknown', reason: `X did not answer${status ? ` (${status.trim()})` : ''}` };
     }
     if (!found.data) {
-      const notFound = found.errors?.some((e) => String(e.type ?? '').endsWith('/resource-not-found'));
-      return notFound ? gone : { kind: 'unknown', reason: 'X did not say which account has this ID' };
+      const none = found.errors?.some((e) => notFound(e, id));
+      return none ? gone : { kind: 'unknown', reason: 'X did not say which account has this ID' };
     }
     if (found.data.id !== id) return { kind: 'unknown', reason: 'X did not say which account has this ID' };
     const parsed = parseSubject('twitter', found.data.username);
@@ -103,6 +103,16 @@ export class XAccounts implements AccountLookup {
       ? { kind: 'found', subject: parsed.subject }
       : { kind: 'unknown', reason: 'X named an account this registrar cannot read' };
   }
+}
+
+/** Whether `problem` is X's "resource not found" for the user `id`. */
+function notFound(problem: unknown, id: string): boolean {
+  const p = problem as { type?: unknown; resource_id?: unknown; value?: unknown } | undefined;
+  return (
+    typeof p?.type === 'string' &&
+    p.type.endsWith('/problems/resource-not-found') &&
+    (p.resource_id === id || p.value === id)
+  );
 }
 
 /**

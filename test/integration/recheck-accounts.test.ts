@@ -61,7 +61,9 @@ describe('a judged GitHub account checked again by its ID', () => {
   });
 
   it('is gone when that account was renamed, or deleted', async () => {
+    // Renamed, and another account took the handle: the ID is what was proven, not the handle.
     github.accounts.set('501', 'someone-else');
+    github.accounts.set('777', 'owner-gh');
     await expect(channel().recheck?.(judged)).resolves.toEqual({
       kind: 'gone',
       reason: 'the GitHub account that was proven no longer has the handle owner-gh',
@@ -71,18 +73,17 @@ describe('a judged GitHub account checked again by its ID', () => {
       kind: 'gone',
       reason: 'the GitHub account that was proven no longer exists',
     });
-    // Another account taking the handle changes nothing: the ID is what was proven.
-    github.accounts.set('777', 'owner-gh');
-    expect(await kind(channel(), judged)).toBe('gone');
   });
 
-  it('is unknown, never gone, when the API fails or nothing was kept to check', async () => {
+  it("is unknown, never gone, when the API fails, a 404 is not GitHub's own, or nothing was kept to check", async () => {
     github.accounts.set('501', 'owner-gh');
-    github.failure = '500';
-    try {
-      expect(await kind(channel(), judged)).toBe('unknown');
-    } finally {
-      github.failure = 'none';
+    for (const failure of ['500', 'bare-404'] as const) {
+      github.failure = failure;
+      try {
+        expect(await kind(channel(), judged)).toBe('unknown');
+      } finally {
+        github.failure = 'none';
+      }
     }
     const { serviceId: _, ...nothing } = judged;
     expect(await kind(channel(), nothing)).toBe('unknown');
@@ -121,6 +122,7 @@ describe('a judged Discord account checked again with the bot', () => {
     });
 
   it('holds while the account has the handle, whether or not it is a member of the server', async () => {
+    discord.botToken = 'bot-token';
     discord.users.set(judged.serviceId, { username: 'alice.dc' });
     expect(await kind(channel(), judged)).toBe('holds');
     expect(discord.calls).toContain(`GET /api/v10/users/${judged.serviceId}`);
@@ -136,6 +138,9 @@ describe('a judged Discord account checked again with the bot', () => {
       kind: 'gone',
       reason: 'the Discord account that was proven no longer has the handle alice.dc',
     });
+    // An account deleted long ago, as Discord named those: no identity's handle.
+    discord.users.set(judged.serviceId, { username: 'Deleted User 1a2b3c4d', discriminator: '0000' });
+    expect(await kind(channel(), judged)).toBe('gone');
     discord.users.delete(judged.serviceId);
     await expect(channel().recheck?.(judged)).resolves.toEqual({
       kind: 'gone',
@@ -143,12 +148,17 @@ describe('a judged Discord account checked again with the bot', () => {
     });
   });
 
-  it('is not offered without a bot, and a refused bot is no answer', async () => {
+  it('is not offered without a bot, and a refused or unreachable bot is no answer', async () => {
     const signInOnly = new AccountChannel('discord', {
       messenger: { start: async () => {}, send: async () => {}, close: async () => {} },
     });
     expect(signInOnly.recheck).toBeUndefined();
     discord.users.set(judged.serviceId, { username: 'alice.dc' });
+    discord.botToken = 'bot-token';
+    await expect(channel('a-reset-token').recheck?.(judged)).resolves.toEqual({
+      kind: 'unknown',
+      reason: 'Discord answered 401',
+    });
     const dead = new DiscordAccounts({ apiUrl: 'http://127.7.0.1:9/api/v10', token: new Secret('t') });
     await expect(dead.accountById(judged.serviceId)).resolves.toEqual({
       kind: 'unknown',
@@ -186,13 +196,15 @@ describe("a judged X account checked again with the app's bearer token", () => {
     }
   });
 
-  it('is unknown when X limits the app or refuses its token', async () => {
+  it('is unknown when X limits the app, refuses its token, or answers a 404 that is not its own', async () => {
     x.accounts.set('42', 'alice_x');
-    x.failure = '429';
-    try {
-      expect(await kind(channel(), judged)).toBe('unknown');
-    } finally {
-      x.failure = 'none';
+    for (const failure of ['429', 'bare-404'] as const) {
+      x.failure = failure;
+      try {
+        expect(await kind(channel(), judged)).toBe('unknown');
+      } finally {
+        x.failure = 'none';
+      }
     }
     expect(await kind(channel('not-the-bearer'), judged)).toBe('unknown');
   });
@@ -243,7 +255,7 @@ describe('a judged gist or X post read again where it was found', () => {
     expect(await kind(gists(), { ...kept, nonce: 'ZZZZ2345' })).toBe('gone');
   });
 
-  it('is gone when the line is taken out, the gist deleted, or its owner renamed; unknown when GitHub limits us', async () => {
+  it('is gone when the line is taken out, the gist deleted, or its owner renamed; unknown when GitHub limits us or refuses our token', async () => {
     const kept = {
       account: ACCOUNT,
       field: 'github' as const,
@@ -271,6 +283,13 @@ describe('a judged gist or X post read again where it was found', () => {
       github.failure = 'none';
     }
     expect(await kind(gists(), kept)).toBe('holds');
+    // A token GitHub no longer takes says nothing about the gist: never gone for it.
+    const revoked = new AccountChannel('github', {
+      post: new GistProof({ apiUrl: github.apiUrl, token: new Secret('revoked-token') }),
+    });
+    expect(await kind(revoked, kept)).toBe('unknown');
+    // Nor does an address kept in a form this registrar no longer reads.
+    expect(await kind(gists(), { ...kept, postUrl: 'https://gist.github.com/not-a-gist' })).toBe('unknown');
     github.gists.delete('abcdef0123456789abcd');
     await expect(gists().recheck?.(kept)).resolves.toEqual({
       kind: 'gone',
@@ -278,7 +297,7 @@ describe('a judged gist or X post read again where it was found', () => {
     });
   });
 
-  it('reads an X post again through oEmbed: gone once deleted or made protected', async () => {
+  it('reads an X post again through oEmbed: gone once deleted', async () => {
     const url = 'https://x.com/alice_x/status/1865000000000000001';
     x.posts.set(url, { author: 'Alice_X', text: `Verifying my identity: ${LINE}` });
     const posts = new AccountChannel('twitter', { post: new TwitterPostProof(x.url) });

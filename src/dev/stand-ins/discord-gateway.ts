@@ -41,6 +41,8 @@ export class TestDiscord {
   readonly users = new Map<string, { username: string; discriminator?: string }>();
   readonly sent: SentDm[] = [];
   readonly guildId = '2000000000000000002';
+  /** The bot's token, when the test names one: any other "Bot …" token is refused (401). */
+  botToken: string | undefined;
   /** Dev mode: whoever is searched for is a member with open DMs. */
   everyoneIsMember = false;
   /** Dev mode: the Discord sign-in stand-in whose API this host also serves. */
@@ -195,7 +197,8 @@ export class TestDiscord {
       chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, string>) : {};
     const json = (status: number, value: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-    if (!/^Bot /.test(req.headers.authorization ?? ''))
+    const auth = req.headers.authorization ?? '';
+    if (!/^Bot /.test(auth) || (this.botToken !== undefined && auth !== `Bot ${this.botToken}`))
       return void json(401, { message: '401: Unauthorized', code: 0 });
     if (route === 'GET /api/v10/gateway/bot') {
       return void json(200, {

@@ -17,7 +17,9 @@
  * Accounts by ID, from `accounts`: GitHub's public GET /user/{id} (→ { login, id }, 404 for none;
  * with a token, `tokenReads` counts them); X's GET /2/users/{id} with the app's bearer token
  * (→ { data: { id, name, username } }; a suspended or deleted account is 404 with problem details,
- * or, with `notFoundAsErrors`, the older 200 with an `errors` array and no data).
+ * or, with `notFoundAsErrors`, the older 200 with an `errors` array and no data). With `failure`
+ * `bare-404` both answer 404 without the service's own body, as a wrong route or a proxy does.
+ * A token other than `appToken` is refused (401), on GitHub's gists too.
  *
  * Published posts: GitHub's GET /gists/{id} (→ { public, owner: { login, id }, files: { name: { content } } },
  * 404 for none) and X's GET /oembed?url= on publish.twitter.com (→ { author_url, html }, 404 for a
@@ -145,7 +147,8 @@ export class OAuthServer {
   deny = false;
   /** Dev mode: the authorize page asks for the user name instead of consenting as `user`. */
   askName = false;
-  failure: 'none' | '500' | '429' | 'hang' = 'none';
+  /** The token endpoint fails so; `bare-404`: reads by ID answer 404 without the service's own body (a wrong route, a proxy). */
+  failure: 'none' | '500' | '429' | 'hang' | 'bare-404' = 'none';
   /** GitHub: gist ID → its owner and files. */
   readonly gists = new Map<string, { owner: OAuthUser; public: boolean; files: Record<string, string> }>();
   /** GitHub, X: numeric ID → the handle that account has now (GET /user/{id}, GET /2/users/{id}). */
@@ -253,7 +256,7 @@ export class OAuthServer {
     } else if (route === `GET ${this.service.authorize}`) this.authorize(url, res);
     else if (route === `POST ${this.service.token}`) this.token(req, res, await bodyOf(req));
     else if (route === `GET ${this.service.me}`) this.me(req, res);
-    else if (this.flavour === 'github' && /^GET \/gists\/[0-9a-f]+$/.test(route)) this.gist(url, res);
+    else if (this.flavour === 'github' && /^GET \/gists\/[0-9a-f]+$/.test(route)) this.gist(req, url, res);
     else if (this.flavour === 'github' && /^GET \/user\/[0-9]+$/.test(route)) this.accountById(req, url, res);
     else if (this.flavour === 'x' && /^GET \/2\/users\/[0-9]+$/.test(route)) this.xAccountById(req, url, res);
     else if (this.flavour === 'x' && route === 'GET /oembed') this.oembed(url, res);
@@ -328,6 +331,7 @@ export class OAuthServer {
 
   private accountById(req: IncomingMessage, url: URL, res: ServerResponse): boolean {
     if (this.failure === '500') return json(res, 500, { message: 'Server Error' });
+    if (this.failure === 'bare-404') return bare404(res);
     if (req.headers.authorization !== undefined) {
       if (req.headers.authorization !== `Bearer ${this.appToken}`)
         return json(res, ...this.service.unauthorized);
@@ -342,6 +346,7 @@ export class OAuthServer {
   private xAccountById(req: IncomingMessage, url: URL, res: ServerResponse): boolean {
     if (req.headers.authorization !== `Bearer ${this.appToken}`)
       return json(res, ...this.service.unauthorized);
+    if (this.failure === 'bare-404') return bare404(res);
     if (this.failure === '429') {
       const limited = this.service.limited();
       return json(res, limited.status, limited.body, limited.headers);
@@ -362,7 +367,9 @@ export class OAuthServer {
     return json(res, 404, { ...problem, status: 404 });
   }
 
-  private gist(url: URL, res: ServerResponse): boolean {
+  private gist(req: IncomingMessage, url: URL, res: ServerResponse): boolean {
+    if (req.headers.authorization !== undefined && req.headers.authorization !== `Bearer ${this.appToken}`)
+      return json(res, ...this.service.unauthorized);
     if (this.failure === '429') {
       const limited = this.service.limited();
       return json(res, 403, limited.body, limited.headers);
@@ -458,4 +465,10 @@ async function bodyOf(req: IncomingMessage): Promise<URLSearchParams> {
     return new URLSearchParams(Object.entries(JSON.parse(text) as Record<string, string>));
   }
   return new URLSearchParams(text);
+}
+
+/** A 404 as a proxy or a wrong route gives it: no JSON from the service. */
+function bare404(res: ServerResponse): boolean {
+  res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>404 Not Found</body></html>');
+  return true;
 }
