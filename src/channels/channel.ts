@@ -65,13 +65,22 @@ export interface LiveChallenge {
   expiresAt: number;
 }
 
+/**
+ * How a code was heard. countsWrong: a wrong one counts towards voiding the subject's codes (it
+ * was meant as a code; default true); serviceId: the service's own ID of the sender.
+ */
+export interface CodeSender {
+  countsWrong?: boolean;
+  serviceId?: string;
+}
+
 /** What a channel calls when it hears an answer. */
 export interface ProofSink {
   /**
    * `subject` (as the service vouches for it: a message's sender) sent `code` for `field`. Wrong
    * codes from the subject itself count towards voiding its codes (a stranger cannot send them).
    */
-  answerCode(field: Field, subject: string, code: string, countsWrong?: boolean): Promise<ProofOutcome>;
+  answerCode(field: Field, subject: string, code: string, sender?: CodeSender): Promise<ProofOutcome>;
   /** The challenges of `field` made for `subject` that can still be answered (a bot talks to no one else). */
   liveChallenges(field: Field, subject: string): Promise<LiveChallenge[]>;
   /**

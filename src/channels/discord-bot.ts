@@ -69,7 +69,7 @@ export class DiscordBot implements Messenger {
       discriminator: message.author.discriminator,
     });
     const outcome = subject
-      ? await sink.answerCode('discord', subject, code)
+      ? await sink.answerCode('discord', subject, code, { serviceId: message.author.id })
       : { ok: false as const, message: 'This Discord account cannot be read by the registrar.' };
     this.log.info({ ok: outcome.ok }, 'Discord code answered');
     await message.reply(

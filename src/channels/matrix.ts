@@ -431,7 +431,7 @@ export class MatrixChannel implements Channel {
     let last: ProofOutcome | undefined;
     for (const code of candidates) {
       // A wrong code counts (and is answered) only when the message was a code and nothing else.
-      last = await sink.answerCode('matrix', owner, code, alone !== null);
+      last = await sink.answerCode('matrix', owner, code, { countsWrong: alone !== null });
       if (last.ok) {
         this.o.log.info({ channel: 'matrix', ok: true }, 'Matrix code answered');
         return reply(

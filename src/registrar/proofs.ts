@@ -7,7 +7,14 @@
  * and the field is confirmed by compare-and-set against the request's current snapshot.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Channel, LiveChallenge, PageChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
+import type {
+  Channel,
+  CodeSender,
+  LiveChallenge,
+  PageChallenge,
+  ProofOutcome,
+  ProofSink,
+} from '../channels/channel.js';
 import { type AnswerWay, accepts, deliversCode } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import {
@@ -362,15 +369,21 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
   /**
    * A channel heard `code` from `subject` (the service vouches for the sender). `countsWrong`: a wrong
    * code counts towards voiding the subject's codes only where the channel says it was meant as one
-   * (its direct room with the bot, not a shared room where chat can look like a code).
+   * (its direct room with the bot, not a shared room where chat can look like a code). `serviceId`:
+   * the service's own ID of the sender, kept with the proof (a Discord bot's DM).
    */
-  async answerCode(field: Field, subject: string, code: string, countsWrong = true): Promise<ProofOutcome> {
+  async answerCode(
+    field: Field,
+    subject: string,
+    code: string,
+    { countsWrong = true, serviceId }: CodeSender = {},
+  ): Promise<ProofOutcome> {
     if (!this.accepts(field, 'sender-code')) return { ok: false, message: REFUSALS['wrong-way'] };
     const live = await this.o.store.findLiveChallenges(field, subject, this.o.now());
     const challenge = live.find((c) => codeMatches(c, code));
     if (!challenge)
       return countsWrong ? this.wrongCode(live) : { ok: false, message: REFUSALS['wrong-code'] };
-    return this.answer(challenge.id, subject, 'sender-code');
+    return this.answer(challenge.id, subject, 'sender-code', serviceId === undefined ? {} : { serviceId });
   }
 
   async liveChallenges(field: Field, subject: string): Promise<LiveChallenge[]> {

@@ -7,7 +7,14 @@
 import type { ChainIdentity } from '../chain/identity.js';
 import type { GivenJudgement, Judge, JudgeOutcome } from '../chain/judge.js';
 import type { ReconcileScope, RegistrarEvent, WatcherHandler } from '../chain/watcher.js';
-import type { Channel, LiveChallenge, PageChallenge, ProofOutcome, ProofSink } from '../channels/channel.js';
+import type {
+  Channel,
+  CodeSender,
+  LiveChallenge,
+  PageChallenge,
+  ProofOutcome,
+  ProofSink,
+} from '../channels/channel.js';
 import type { AnswerWay } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
 import type { HandleRule } from '../domain/handles.js';
@@ -269,8 +276,8 @@ export class Registrar implements WatcherHandler, ProofSink {
     return this.proofs.confirm(token);
   }
 
-  answerCode(field: Field, subject: string, code: string, countsWrong?: boolean): Promise<ProofOutcome> {
-    return this.proofs.answerCode(field, subject, code, countsWrong);
+  answerCode(field: Field, subject: string, code: string, sender?: CodeSender): Promise<ProofOutcome> {
+    return this.proofs.answerCode(field, subject, code, sender);
   }
 
   liveChallenges(field: Field, subject: string): Promise<LiveChallenge[]> {

@@ -3,7 +3,7 @@
  * the member whose username the identity names gets the challenge by direct message and proves it by
  * replying with the code; the same code from another member counts for nothing; a member who does not
  * accept DMs (50007) and someone outside the server get a hint on the status page instead, and the
- * message is retried, not lost.
+ * message is retried, not lost. The member's ID is kept with a code's proof, for the sweep.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Member, TestDiscord } from '../../src/dev/stand-ins/discord-gateway.js';
@@ -60,6 +60,13 @@ describe('the Discord bot', () => {
     expect(thanks.content).toContain(`proven for ${person.address}`);
     await h.chain.waitForEvent('identity', 'JudgementGiven', (e) => e.data.target === person.address);
     expect(await h.chain.judgementOf(person.address, h.index)).toBe('Reasonable');
+    // Kept for the sweep, which reads the account again with the bot's token: the handle and the
+    // ID of the member who sent the code (whatever the member later renames to).
+    const kept = await eventually(
+      () => h.withStore(async (store) => (await store.listJudgedProofs(person.address, h.index))[0]),
+      'the judged Discord proof kept',
+    );
+    expect(kept).toMatchObject({ field: 'discord', subject: 'alice_dm', serviceId: alice.id });
     expect(h.logs()).not.toContain(BOT_TOKEN);
   });
 
