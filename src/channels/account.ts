@@ -6,6 +6,7 @@
  */
 import type { ChannelMeans } from '../domain/answers.js';
 import type { Field } from '../domain/fields.js';
+import type { GraceNotice } from '../domain/grace-notice.js';
 import type { CheckAnswer } from '../domain/sweep.js';
 import type {
   ChallengeMessage,
@@ -72,6 +73,8 @@ export const proofLine = (c: { account: string; nonce: string }) =>
 export interface Messenger {
   start(sink: ProofSink): Promise<void>;
   send(message: ChallengeMessage): Promise<void>;
+  /** Tells the account with the notice's `serviceId` of a grace (the field's own account). */
+  notify?(notice: GraceNotice): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,6 +102,8 @@ export class AccountChannel implements Channel {
    * is gone, or the account deleted, suspended or renamed.
    */
   readonly recheck: ((proof: RecheckedProof) => Promise<CheckAnswer>) | undefined;
+  /** With a bot that can write to an account by its ID: the grace's notice, to the judged account. */
+  readonly notify: ((notice: GraceNotice) => Promise<void>) | undefined;
   private readonly messenger: Messenger | undefined;
 
   constructor(
@@ -118,6 +123,7 @@ export class AccountChannel implements Channel {
     this.messages = messenger ? undefined : false;
     this.page = signIn || post ? 'account' : undefined;
     this.recheck = post || accounts ? (proof) => this.checkAgain(proof, accounts) : undefined;
+    this.notify = messenger?.notify?.bind(messenger);
   }
 
   /** A post pasted on the field's page: the proof, with the post's address kept, or why not. */

@@ -17,6 +17,7 @@ import {
   Routes,
 } from 'discord.js';
 import type { Secret } from '../config.js';
+import { type GraceNotice, graceNoticeText } from '../domain/grace-notice.js';
 import { contactLine, registrarName } from '../domain/operator.js';
 import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
@@ -116,6 +117,24 @@ export class DiscordBot implements Messenger {
         );
       }
       throw error;
+    }
+  }
+
+  /**
+   * The grace's notice, by direct message to the member with the judged ID (renamed, still the
+   * person's); a member who left the server or closed their DMs is not reached (50007), and the
+   * notice is not delivered.
+   */
+  async notify(notice: GraceNotice): Promise<void> {
+    const client = this.client;
+    if (!client) throw new Error('the Discord bot is not started');
+    if (notice.serviceId === undefined) throw new Error('no Discord ID to write to');
+    try {
+      await client.users.send(notice.serviceId, graceNoticeText(notice).text);
+    } catch (error) {
+      throw new Error(
+        `Discord message could not be sent (${error instanceof DiscordAPIError ? error.code : 'no answer'})`,
+      );
     }
   }
 

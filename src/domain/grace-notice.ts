@@ -14,6 +14,11 @@ export interface GraceNotice {
   account: string;
   /** Where this notice goes: a proven field's subject (an email address, a Matrix ID). */
   subject: string;
+  /**
+   * The service's ID of the account it goes to, when it goes to the gone field's own account (a
+   * Discord member, by the ID proven: renamed, it is still the person's).
+   */
+  serviceId?: string;
   /** The field whose proof is gone. */
   field: Field;
   /** What the check found. */

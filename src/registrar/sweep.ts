@@ -9,6 +9,7 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import type { Channel } from '../channels/channel.js';
 import type { Field } from '../domain/fields.js';
+import type { GraceNotice } from '../domain/grace-notice.js';
 import type { OperatorInfo } from '../domain/operator.js';
 import type { JudgementRequest } from '../domain/request.js';
 import {
@@ -282,10 +283,10 @@ export class Sweep {
   }
 
   /**
-   * Tells the person that a proof of theirs is gone and until when it can be restored: through the
-   * email address and Matrix ID proven for the same judgement (the proofs gone are of fields with no
-   * way to write to: a website, an account), once, when the grace starts. A value the judgement
-   * did not prove is never written to. Nobody to tell, or a delivery that fails, changes nothing:
+   * Tells the person that a proof of theirs is gone and until when it can be restored, once, when
+   * the grace starts: at the gone field's own account where its channel writes to the ID proven (a
+   * Discord member by DM), and at the email address and Matrix ID proven for the same judgement. A
+   * value the judgement did not prove is never written to. Nobody to tell, or a delivery that fails, changes nothing:
    * the status page shows the grace, and OutOfDate still waits for its end.
    */
   private async tell(proof: JudgedProof): Promise<void> {
@@ -296,24 +297,30 @@ export class Sweep {
       .catch(() => undefined);
     // The request judged (kept for the retention): its values are the ones proven.
     if (request?.status !== 'judged' || request.snapshot.hash !== proof.identityHash) return;
-    const told: Field[] = [];
+    const notice = {
+      account: proof.account,
+      field: proof.field,
+      reason: grace.reason,
+      until: grace.until,
+      statusUrl: `${this.o.publicUrl}/status/${proof.account}`,
+      operator: this.o.operator,
+    };
+    // Who is told: the gone field's own account, where its channel can write to it by the ID
+    // proven (a Discord bot); the email address and Matrix ID proven with the same judgement.
+    const to: [Field, Channel, GraceNotice][] = [];
+    const own = this.o.channels.get(proof.field);
+    if (own?.notify && proof.serviceId !== undefined)
+      to.push([proof.field, own, { ...notice, subject: proof.subject, serviceId: proof.serviceId }]);
     for (const field of TOLD_BY) {
       const state = request.fields[field];
       const channel = this.o.channels.get(field);
       if (field === proof.field || state?.status !== 'confirmed' || !channel?.notify) continue;
+      to.push([field, channel, { ...notice, subject: state.subject }]);
+    }
+    const told: Field[] = [];
+    for (const [field, channel, message] of to) {
       try {
-        await withTimeout(
-          channel.notify({
-            account: proof.account,
-            subject: state.subject,
-            field: proof.field,
-            reason: grace.reason,
-            until: grace.until,
-            statusUrl: `${this.o.publicUrl}/status/${proof.account}`,
-            operator: this.o.operator,
-          }),
-          this.o.sendTimeoutMs,
-        );
+        if (channel.notify) await withTimeout(channel.notify(message), this.o.sendTimeoutMs);
         told.push(field);
       } catch (error) {
         this.o.log.warn(

@@ -3,7 +3,8 @@
  * the member whose username the identity names gets the challenge by direct message and proves it by
  * replying with the code; the same code from another member counts for nothing; a member who does not
  * accept DMs (50007) and someone outside the server get a hint on the status page instead, and the
- * message is retried, not lost. The member's ID is kept with a code's proof, for the sweep.
+ * message is retried, not lost. The member's ID is kept with a code's proof: the sweep reads the
+ * account again by it, and a member who renamed is told of the grace by DM.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Member, TestDiscord } from '../../src/dev/stand-ins/discord-gateway.js';
@@ -20,6 +21,9 @@ beforeAll(async () => {
   h = await DaemonHarness.start(DISPLAY_DISCORD, {
     ...discord.env(BOT_TOKEN),
     REGISTRAR_MESSAGE_COOLDOWN_SECONDS: '0',
+    // The sweep reads judged accounts again every 2 s here (test-only settings), with a long grace.
+    REGISTRAR_RECHECK_JUDGED_SECONDS: '2',
+    REGISTRAR_GRACE_SECONDS: '3600',
   });
   await discord.ready();
 }, 180_000);
@@ -67,6 +71,16 @@ describe('the Discord bot', () => {
       'the judged Discord proof kept',
     );
     expect(kept).toMatchObject({ field: 'discord', subject: 'alice_dm', serviceId: alice.id });
+
+    // Alice renames her account: the sweep reads it by its ID, finds the handle gone, and tells
+    // her by DM, at the ID proven (no link, no code); the new owner of a name is never written to.
+    alice.username = 'alice_renamed';
+    const notice = await discord.nextDmTo(alice.id, 2, 30_000);
+    expect(notice.content).toContain('no longer has the handle alice_dm');
+    expect(notice.content).toContain('Restore it before');
+    expect(notice.content).toContain(`/status/${person.address}`);
+    expect(notice.content).not.toMatch(/\/confirm\/|code [A-Z2-9]{8}/);
+    expect((await h.statusOf(person.address)).fields.discord?.grace?.reason).toContain('alice_dm');
     expect(h.logs()).not.toContain(BOT_TOKEN);
   });
 

@@ -307,6 +307,49 @@ describe('the sweep', () => {
     expect(mail.notices).toHaveLength(1);
   });
 
+  it('tells the gone account itself where its channel writes to the ID proven (a Discord bot), and the email', async () => {
+    /** A Discord field whose bot can write to a member by ID. */
+    class ScriptedBot extends ScriptedSite {
+      readonly notices: GraceNotice[] = [];
+      async notify(notice: GraceNotice): Promise<void> {
+        this.notices.push(notice);
+      }
+    }
+    const bot = new ScriptedBot('discord');
+    const s = sweep(new Map<Field, Channel>([['discord', bot]]));
+    const judgedDiscord: JudgementRequest = {
+      ...request(),
+      fields: {
+        ...request().fields,
+        discord: {
+          status: 'confirmed',
+          value: 'alice.dc',
+          subject: 'alice.dc',
+          confirmedAt: 1,
+          serviceId: '3007',
+        },
+      },
+    };
+    await store.insertRequest(judgedDiscord);
+    await s.judged(judgedDiscord, 'Reasonable');
+    now += PERIOD;
+    bot.answer = {
+      kind: 'gone',
+      reason: 'the Discord account that was proven no longer has the handle alice.dc',
+    };
+    await s.pass();
+    const told = {
+      account: ACCOUNT,
+      field: 'discord',
+      reason: 'the Discord account that was proven no longer has the handle alice.dc',
+      until: now + GRACE,
+      statusUrl: `https://registrar.example/status/${ACCOUNT}`,
+      operator: { index: INDEX, name: 'Acme Identity' },
+    };
+    expect(bot.notices).toEqual([{ ...told, subject: 'alice.dc', serviceId: '3007' }]);
+    expect(mail.notices).toEqual([{ ...told, subject: 'a@example.org' }]);
+  });
+
   it('gives the grace all the same when the notice cannot be sent, or the judged values are no longer kept', async () => {
     mail.failing = true;
     await store.insertRequest(request());
