@@ -128,7 +128,7 @@ const channels = new Map<Field, Channel>([
   [
     'discord',
     new AccountChannel('discord', {
-      messenger: { start: async () => {}, send: async () => {}, close: async () => {} },
+      messenger: { start: async () => {}, send: async () => ({}), close: async () => {} },
       accounts: new DiscordAccounts({ apiUrl: `${discord.url}/api/v10`, token: new Secret('bench-bot') }),
     }),
   ],

@@ -11,6 +11,7 @@ import type { CheckAnswer } from '../domain/sweep.js';
 import type {
   ChallengeMessage,
   Channel,
+  Delivery,
   PageChallenge,
   PageProof,
   ProofSink,
@@ -72,7 +73,7 @@ export const proofLine = (c: { account: string; nonce: string }) =>
 /** A bot that also messages the account (Discord, for registrars that run a community server). */
 export interface Messenger {
   start(sink: ProofSink): Promise<void>;
-  send(message: ChallengeMessage): Promise<void>;
+  send(message: ChallengeMessage): Promise<Delivery>;
   /** Tells the account with the notice's `serviceId` of a grace (the field's own account). */
   notify?(notice: GraceNotice): Promise<void>;
   close(): Promise<void>;
@@ -147,8 +148,8 @@ export class AccountChannel implements Channel {
     return { kind: 'unknown', reason: `nothing configured checks this ${this.field} proof again` };
   }
 
-  async send(message: ChallengeMessage): Promise<void> {
-    await this.messenger?.send(message);
+  async send(message: ChallengeMessage): Promise<Delivery | undefined> {
+    return this.messenger?.send(message);
   }
 
   async start(sink: ProofSink): Promise<void> {

@@ -74,6 +74,11 @@ export interface CodeSender {
   serviceId?: string;
 }
 
+/** Whom a channel's message went to, where the service names the account by an ID of its own. */
+export interface Delivery {
+  serviceId?: string;
+}
+
 /** What a channel calls when it hears an answer. */
 export interface ProofSink {
   /**
@@ -110,8 +115,12 @@ export interface Channel {
   readonly review?: true;
   /** Proven on the registrar's site at /prove/<account>/<field>: by signing in or a post, a signature, or a published code. */
   readonly page?: 'account' | 'pgp' | 'web';
-  /** Delivers the challenge; rejects with an error that names no personal data. */
-  send(message: ChallengeMessage): Promise<void>;
+  /**
+   * Delivers the challenge, saying to which account by the service's ID where it found one by name;
+   * rejects with an error that names no personal data.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most channels deliver to the subject itself and resolve with nothing.
+  send(message: ChallengeMessage): Promise<Delivery | void>;
   /**
    * Pull channels (the website): looks for what the person was asked to publish, when they press
    * "Check now" and again on the registrar's own schedule. Never throws.

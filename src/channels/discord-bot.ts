@@ -22,7 +22,7 @@ import { contactLine, registrarName } from '../domain/operator.js';
 import { errorText } from '../support/errors.js';
 import type { Logger } from '../support/log.js';
 import type { Messenger } from './account.js';
-import { type ChallengeMessage, type ProofSink, UndeliverableError } from './channel.js';
+import { type ChallengeMessage, type Delivery, type ProofSink, UndeliverableError } from './channel.js';
 import { discordSubjectOf } from './discord.js';
 
 export interface DiscordBotSettings {
@@ -78,7 +78,7 @@ export class DiscordBot implements Messenger {
     );
   }
 
-  async send(message: ChallengeMessage): Promise<void> {
+  async send(message: ChallengeMessage): Promise<Delivery> {
     const client = this.client;
     if (!client) throw new Error('the Discord bot is not started');
     const members = (await client.rest.get(Routes.guildMembersSearch(this.settings.guildId), {
@@ -118,6 +118,7 @@ export class DiscordBot implements Messenger {
       }
       throw error;
     }
+    return { serviceId: member.user.id };
   }
 
   /**

@@ -170,6 +170,11 @@ export interface Challenge {
   voidedAt?: number;
   /** When the channel took the message; until then the challenge waits in the outbox. */
   deliveredAt?: number;
+  /**
+   * The service's own ID of the account the message went to, where the channel found it by name (a
+   * Discord member): whoever answers with the message's link or code answers as that account.
+   */
+  deliveredTo?: string;
   /** When the outbox tries (again) to deliver it; absent once delivered. */
   nextDeliveryAt?: number;
   /** Failed delivery attempts so far. */

@@ -10,7 +10,12 @@
  * requester chose that was not proven: the display name only once the guard confirmed it.
  */
 
-import { type ChallengeMessage, type Channel, UndeliverableError } from '../channels/channel.js';
+import {
+  type ChallengeMessage,
+  type Channel,
+  type Delivery,
+  UndeliverableError,
+} from '../channels/channel.js';
 import { FIELDS, type Field } from '../domain/fields.js';
 import type { OperatorInfo } from '../domain/operator.js';
 import { type Challenge, isProving, type JudgementRequest } from '../domain/request.js';
@@ -338,8 +343,9 @@ export class Outbox {
       registrarIndex: this.o.registrarIndex,
       operator: this.o.operator,
     };
+    let delivery: Delivery | undefined;
     try {
-      await withTimeout(channel.send(message), this.o.limits.timeoutMs);
+      delivery = (await withTimeout(channel.send(message), this.o.limits.timeoutMs)) ?? undefined;
     } catch (error) {
       const attempts = (challenge.deliveryAttempts ?? 0) + 1;
       const retryAt = this.o.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
@@ -362,6 +368,7 @@ export class Outbox {
       target: this.o.tokens.targetKey(challenge.field, challenge.subject),
       expiresAt,
       ...(domain === undefined ? {} : { also: [domain] }),
+      ...(delivery?.serviceId === undefined ? {} : { deliveredTo: delivery.serviceId }),
     });
     this.o.metrics.challengeSent(challenge.field);
     log.info(

@@ -466,10 +466,16 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
     challengeId: string,
     subject: string,
     way: AnswerWay,
-    source: ProofSource = {},
+    given: ProofSource = {},
   ): Promise<ProofOutcome> {
     const checked = await this.inspectChallenge(challengeId, subject, way);
     if (!checked.ok) return checked;
+    // A link or code delivered to an account the channel found by name answers as that account.
+    const { deliveredTo } = checked.challenge;
+    const source =
+      given.serviceId === undefined && deliveredTo !== undefined
+        ? { ...given, serviceId: deliveredTo }
+        : given;
     // Before the challenge is used up: a refused proof leaves the field waiting, with the reason.
     const taken = await this.o.handles?.reserve(
       checked.request,

@@ -328,7 +328,11 @@ export class MongoStore implements Store {
       const doc = await this.challenges.findOneAndUpdate(
         { _id: id, deliveredAt: { $exists: false } },
         {
-          $set: { deliveredAt: outcome.deliveredAt, expiresAt: outcome.expiresAt },
+          $set: {
+            deliveredAt: outcome.deliveredAt,
+            expiresAt: outcome.expiresAt,
+            ...(outcome.deliveredTo === undefined ? {} : { deliveredTo: outcome.deliveredTo }),
+          },
           $unset: { nextDeliveryAt: '' },
         },
       );

@@ -462,6 +462,12 @@ export class SqliteStore implements Store {
           | Row
           | undefined;
         if (!updated) return;
+        if (outcome.deliveredTo !== undefined) {
+          this.statement(`UPDATE challenges SET doc = json_set(doc, '$.deliveredTo', ?) WHERE id = ?`).run(
+            outcome.deliveredTo,
+            id,
+          );
+        }
         const insert = this.statement('INSERT INTO deliveries (target, account, at) VALUES (?, ?, ?)');
         insert.run(outcome.target, String(updated.account), outcome.deliveredAt);
         // Counted against the key alone: an empty account is no account's.

@@ -191,6 +191,8 @@ export type DeliveryOutcome =
       expiresAt: number;
       /** More targets the delivery counts against, not for the account (the mailbox's domain). */
       also?: readonly string[];
+      /** The service's own ID of the account the message went to (a Discord member). */
+      deliveredTo?: string;
     }
   | { retryAt: number; attempts: number; expiresAt: number; problem?: string };
 

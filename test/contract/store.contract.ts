@@ -434,13 +434,25 @@ export function storeContract(name: string, harness: StoreHarness): void {
       ).toEqual([later.id, due.id]);
       const target = unique('target');
       const domain = unique('domain');
-      await store.recordDelivery(due.id, { deliveredAt: 10_500, target, expiresAt: 70_000, also: [domain] });
+      await store.recordDelivery(due.id, {
+        deliveredAt: 10_500,
+        target,
+        expiresAt: 70_000,
+        also: [domain],
+        deliveredTo: '4000000000000000001',
+      });
       // A second report of the same delivery counts once.
       await other.recordDelivery(due.id, { deliveredAt: 10_600, target, expiresAt: 80_000, also: [domain] });
       expect(await ids(10_000)).toEqual([later.id]);
       expect(await store.getChallenge(due.id)).toEqual(
-        expect.objectContaining({ deliveredAt: 10_500, deliveryAttempts: 1, expiresAt: 70_000 }),
+        expect.objectContaining({
+          deliveredAt: 10_500,
+          deliveryAttempts: 1,
+          expiresAt: 70_000,
+          deliveredTo: '4000000000000000001',
+        }),
       );
+      expect((await store.getChallenge(chat.id))?.deliveredTo).toBeUndefined();
       expect((await store.getChallenge(due.id))?.nextDeliveryAt).toBeUndefined();
       expect(await other.deliveryTimes({ target }, 0)).toEqual([10_500]);
       expect(await other.deliveryTimes({ target }, 10_501)).toEqual([]);

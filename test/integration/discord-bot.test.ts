@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Member, TestDiscord } from '../../src/dev/stand-ins/discord-gateway.js';
-import { DaemonHarness, eventually, FEE } from '../support/harness.js';
+import { confirm, DaemonHarness, eventually, FEE } from '../support/harness.js';
 
 const DISPLAY_DISCORD = 1 | 512;
 const BOT_TOKEN = 'discord-bot-token-0123456789';
@@ -100,8 +100,19 @@ describe('the Discord bot', () => {
     expect(discord.sent.filter((m) => m.to === closed.id)).toEqual([]);
     // They open their DMs: the outbox's next try (30 s after the first) delivers.
     closed.openDms = true;
-    expect(codeIn((await discord.nextDmTo(closed.id, 0, 60_000)).content)).toMatch(/^[A-Z2-9]{8}$/);
+    const dm = await discord.nextDmTo(closed.id, 0, 60_000);
+    expect(codeIn(dm.content)).toMatch(/^[A-Z2-9]{8}$/);
     expect((await h.statusOf(person.address)).fields.discord?.hint).toBeUndefined();
+    // Proven by the DM's link rather than a code sent back: the ID of the member the bot wrote to
+    // is kept with the proof all the same.
+    const link = /open (\S+) and press Confirm/.exec(dm.content)?.[1] ?? '';
+    expect((await confirm(link)).status).toBeLessThan(400);
+    await h.chain.waitForEvent('identity', 'JudgementGiven', (e) => e.data.target === person.address);
+    const kept = await eventually(
+      () => h.withStore(async (store) => (await store.listJudgedProofs(person.address, h.index))[0]),
+      'the judged Discord proof kept',
+    );
+    expect(kept).toMatchObject({ field: 'discord', subject: 'closed_dms', serviceId: closed.id });
 
     const outsider = await h.newPerson({ display: 'Not A Member', discord: 'outsider_1' });
     await h.chain.requestJudgement(outsider, h.index, 2n * FEE);

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AccountChannel, type PostedProof, proofLine } from '../../src/channels/account.js';
+import { AccountChannel, type Messenger, type PostedProof, proofLine } from '../../src/channels/account.js';
 import type { PageChallenge, RecheckedProof } from '../../src/channels/channel.js';
 import { DiscordAccounts } from '../../src/channels/discord.js';
 import { GithubAccounts } from '../../src/channels/github.js';
@@ -44,6 +44,9 @@ afterAll(async () => {
   setDefaultCACertificates(original);
   await Promise.all([github?.close(), x?.close(), discord?.close()]);
 });
+
+/** A bot that messages no one here: only its token is used, to read accounts. */
+const SILENT_BOT: Messenger = { start: async () => {}, send: async () => ({}), close: async () => {} };
 
 const kind = async (channel: AccountChannel, proof: RecheckedProof) => (await channel.recheck?.(proof))?.kind;
 
@@ -117,7 +120,7 @@ describe('a judged Discord account checked again with the bot', () => {
   const channel = (token = 'bot-token') =>
     new AccountChannel('discord', {
       signIn: undefined,
-      messenger: { start: async () => {}, send: async () => {}, close: async () => {} },
+      messenger: SILENT_BOT,
       accounts: new DiscordAccounts({ apiUrl: `${discord.url}/api/v10`, token: new Secret(token) }),
     });
 
@@ -150,7 +153,7 @@ describe('a judged Discord account checked again with the bot', () => {
 
   it('is not offered without a bot, and a refused or unreachable bot is no answer', async () => {
     const signInOnly = new AccountChannel('discord', {
-      messenger: { start: async () => {}, send: async () => {}, close: async () => {} },
+      messenger: SILENT_BOT,
     });
     expect(signInOnly.recheck).toBeUndefined();
     discord.users.set(judged.serviceId, { username: 'alice.dc' });
