@@ -175,6 +175,11 @@ export interface Challenge {
    * Discord member): whoever answers with the message's link or code answers as that account.
    */
   deliveredTo?: string;
+  /**
+   * A send gave up waiting (a timeout): that message may have reached someone all the same, so a
+   * later delivery cannot say for sure whom the link and code reached, and no `deliveredTo` is kept.
+   */
+  deliveryUncertain?: true;
   /** When the outbox tries (again) to deliver it; absent once delivered. */
   nextDeliveryAt?: number;
   /** Failed delivery attempts so far. */

@@ -21,7 +21,7 @@ import type { OperatorInfo } from '../domain/operator.js';
 import { type Challenge, isProving, type JudgementRequest } from '../domain/request.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../support/log.js';
-import { withTimeout } from '../support/timeout.js';
+import { TimeoutError, withTimeout } from '../support/timeout.js';
 import type { RegistrarMetrics } from './metrics.js';
 import type { ChallengeTokens } from './tokens.js';
 import { errorText } from './updates.js';
@@ -354,6 +354,7 @@ export class Outbox {
         attempts,
         expiresAt: Math.max(challenge.expiresAt, retryAt + this.o.challengeTtlMs),
         ...(error instanceof UndeliverableError ? { problem: error.hint } : {}),
+        ...(error instanceof TimeoutError ? { uncertain: true as const } : {}),
       });
       this.o.metrics.challengeUndelivered(challenge.field);
       log.error(
@@ -368,7 +369,10 @@ export class Outbox {
       target: this.o.tokens.targetKey(challenge.field, challenge.subject),
       expiresAt,
       ...(domain === undefined ? {} : { also: [domain] }),
-      ...(delivery?.serviceId === undefined ? {} : { deliveredTo: delivery.serviceId }),
+      // Whom it reached, unless an earlier try that timed out may have reached someone else.
+      ...(delivery?.serviceId === undefined || challenge.deliveryUncertain
+        ? {}
+        : { deliveredTo: delivery.serviceId }),
     });
     this.o.metrics.challengeSent(challenge.field);
     log.info(

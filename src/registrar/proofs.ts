@@ -77,6 +77,8 @@ export const REFUSALS = {
   closed: 'The judgement request this link belongs to is no longer open.',
   'not-awaiting': 'This field does not need confirming (any more).',
   'other-subject': 'This answer came from an account other than the one set in the identity.',
+  'other-member':
+    'This code was sent from another Discord account than the one the message went to, so nothing was confirmed. Send it from the account that received it, or ask for a new message from the status page.',
   'other-sender': (label: string) =>
     `A code for this field was sent from another ${label.replace(/ account$/, ' ID')} than the one set in the identity, so nothing was confirmed. Send the code from the one in the identity, or open the link in the message.`,
   'wrong-code': 'This code is not valid for this field. Check the code in the latest message.',
@@ -383,6 +385,10 @@ export class Proofs implements Omit<ProofSink, 'allowReply'> {
     const challenge = live.find((c) => codeMatches(c, code));
     if (!challenge)
       return countsWrong ? this.wrongCode(live) : { ok: false, message: REFUSALS['wrong-code'] };
+    // The handle passed to another account since the message went out: the code left the account
+    // it was sent to, and the one sending it never received it. Refused, not counted as wrong.
+    if (serviceId !== undefined && challenge.deliveredTo !== undefined && serviceId !== challenge.deliveredTo)
+      return { ok: false, message: REFUSALS['other-member'] };
     return this.answer(challenge.id, subject, 'sender-code', serviceId === undefined ? {} : { serviceId });
   }
 

@@ -353,6 +353,7 @@ export class MongoStore implements Store {
           deliveryAttempts: outcome.attempts,
           expiresAt: outcome.expiresAt,
           ...(outcome.problem === undefined ? {} : { deliveryProblem: outcome.problem }),
+          ...(outcome.uncertain ? { deliveryUncertain: true as const } : {}),
         },
         ...(outcome.problem === undefined ? { $unset: { deliveryProblem: '' } } : {}),
       },

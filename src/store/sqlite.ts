@@ -495,6 +495,12 @@ export class SqliteStore implements Store {
       outcome.problem ?? null,
       id,
     );
+    if (outcome.uncertain) {
+      this.statement(
+        `UPDATE challenges SET doc = json_set(doc, '$.deliveryUncertain', json('true'))
+           WHERE id = ? AND delivered_at IS NULL`,
+      ).run(id);
+    }
   }
 
   async deliveryTimes(to: DeliveryTarget, since: number): Promise<number[]> {

@@ -194,7 +194,14 @@ export type DeliveryOutcome =
       /** The service's own ID of the account the message went to (a Discord member). */
       deliveredTo?: string;
     }
-  | { retryAt: number; attempts: number; expiresAt: number; problem?: string };
+  | {
+      retryAt: number;
+      attempts: number;
+      expiresAt: number;
+      problem?: string;
+      /** The send gave up waiting: the message may have gone out all the same. Kept once set. */
+      uncertain?: true;
+    };
 
 export class DuplicateError extends Error {
   constructor(what: string) {

@@ -412,7 +412,11 @@ export function storeContract(name: string, harness: StoreHarness): void {
           .map((c) => c.id)
           .filter((id) => id.includes(String(process.pid)));
       expect(await ids(3_000)).toEqual([due.id]);
+      // The try timed out: the message may have gone out, and that stays known after later tries.
+      await store.recordDelivery(due.id, { retryAt: 9_000, attempts: 1, expiresAt: 60_000, uncertain: true });
       await store.recordDelivery(due.id, { retryAt: 10_000, attempts: 1, expiresAt: 60_000 });
+      expect((await other.getChallenge(due.id))?.deliveryUncertain).toBe(true);
+      expect((await other.getChallenge(later.id))?.deliveryUncertain).toBeUndefined();
       expect(await ids(3_000)).toEqual([]);
       expect(await ids(10_000)).toEqual([later.id, due.id]);
       // One channel's lane takes only its own fields.
@@ -441,8 +445,14 @@ export function storeContract(name: string, harness: StoreHarness): void {
         also: [domain],
         deliveredTo: '4000000000000000001',
       });
-      // A second report of the same delivery counts once.
-      await other.recordDelivery(due.id, { deliveredAt: 10_600, target, expiresAt: 80_000, also: [domain] });
+      // A second report of the same delivery counts once, and changes nothing of the first.
+      await other.recordDelivery(due.id, {
+        deliveredAt: 10_600,
+        target,
+        expiresAt: 80_000,
+        also: [domain],
+        deliveredTo: '4000000000000000002',
+      });
       expect(await ids(10_000)).toEqual([later.id]);
       expect(await store.getChallenge(due.id)).toEqual(
         expect.objectContaining({

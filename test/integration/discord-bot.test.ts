@@ -58,6 +58,16 @@ describe('the Discord bot', () => {
     const refused = await discord.nextDmTo(mallory.id);
     expect(refused.content).toContain('not valid');
     expect((await h.statusOf(person.address)).fields.discord?.status).toBe('awaiting');
+    // The handle passes to another account, which sends the code it was forwarded: not the
+    // account the message went to, so nothing is confirmed.
+    alice.username = 'alice_old';
+    mallory.username = 'alice_dm';
+    discord.say(mallory, code);
+    const otherMember = await discord.nextDmTo(mallory.id, 1);
+    expect(otherMember.content).toContain('another Discord account than the one the message went to');
+    expect((await h.statusOf(person.address)).fields.discord?.status).toBe('awaiting');
+    mallory.username = 'mallory';
+    alice.username = 'alice_dm';
 
     discord.say(alice, `here it is: ${code.toLowerCase()}`);
     const thanks = await discord.nextDmTo(alice.id, 1);
@@ -75,12 +85,15 @@ describe('the Discord bot', () => {
     // Alice renames her account: the sweep reads it by its ID, finds the handle gone, and tells
     // her by DM, at the ID proven (no link, no code); the new owner of a name is never written to.
     alice.username = 'alice_renamed';
+    mallory.username = 'alice_dm';
     const notice = await discord.nextDmTo(alice.id, 2, 30_000);
     expect(notice.content).toContain('no longer has the handle alice_dm');
     expect(notice.content).toContain('Restore it before');
     expect(notice.content).toContain(`/status/${person.address}`);
     expect(notice.content).not.toMatch(/\/confirm\/|code [A-Z2-9]{8}/);
     expect((await h.statusOf(person.address)).fields.discord?.grace?.reason).toContain('alice_dm');
+    // Whoever holds the name now is told nothing.
+    expect(discord.sent.filter((m) => m.to === mallory.id)).toHaveLength(2);
     expect(h.logs()).not.toContain(BOT_TOKEN);
   });
 

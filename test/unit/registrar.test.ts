@@ -8,7 +8,7 @@ import { encodeAddress } from '@polkadot/util-crypto';
 import { pino } from 'pino';
 import type { ChainIdentity, RegistrarEntry } from '../../src/chain/identity.js';
 import type { Judge, JudgeOutcome } from '../../src/chain/judge.js';
-import type { ChallengeMessage, Channel } from '../../src/channels/channel.js';
+import type { ChallengeMessage, Channel, Delivery } from '../../src/channels/channel.js';
 import { eventually } from '../../src/dev/waiting.js';
 import type { ChannelMeans } from '../../src/domain/answers.js';
 import { DEFAULT_LIMITS } from '../../src/registrar/outbox.js';
@@ -475,6 +475,66 @@ describe('the registrar', () => {
     expect(status?.fields.display).toEqual({ status: 'confirmed', label: 'display name' });
     expect(JSON.stringify(status)).not.toContain('example.org');
     expect(JSON.stringify(status)).not.toContain('Alice');
+  });
+
+  it('keeps the ID of the account a message reached, unless an earlier try timed out and may have reached another', async () => {
+    /** A channel that finds the account by name, as the Discord bot does, and says which it reached. */
+    class FindingChannel implements Channel {
+      readonly field = 'email' as const;
+      readonly means = ['message'] as const;
+      readonly sent: ChallengeMessage[] = [];
+      constructor(
+        private readonly reached: string[],
+        private slowFirst: boolean,
+      ) {}
+      async send(message: ChallengeMessage): Promise<Delivery> {
+        this.sent.push(message);
+        if (this.slowFirst) {
+          this.slowFirst = false;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        return { serviceId: this.reached.shift() ?? 'nobody' };
+      }
+    }
+    let clock = Date.now();
+    const emailOf = async () => (await store.findOpenRequest(ACCOUNT, INDEX))?.fields.email;
+    const challengeOf = async () =>
+      (await store.listChallenges((await store.findOpenRequest(ACCOUNT, INDEX))?.id ?? ''))[0];
+
+    // Reached at once: a link pressed (no ID of its own) proves the field for the account reached.
+    const quick = new FindingChannel(['member-a'], false);
+    const r = registrar(new ScriptedJudge([]), () => clock, { channels: [quick] });
+    await r.onEvent(event('requested'));
+    await r.outbox.flush();
+    expect((await challengeOf())?.deliveredTo).toBe('member-a');
+    expect((await r.confirm(tokenOf(quick.sent[0]))).ok).toBe(true);
+    expect(await emailOf()).toMatchObject({ status: 'confirmed', serviceId: 'member-a' });
+    await r.outbox.stop();
+
+    // The first try times out (its message may have reached someone); the retry reaches another
+    // account: whom the link reached is not known, and no ID is kept.
+    await store.close();
+    store = new SqliteStore(':memory:');
+    const slow = new FindingChannel(['member-a', 'member-b'], true);
+    const s = registrar(new ScriptedJudge([]), () => clock, {
+      store,
+      channels: [slow],
+      limits: { ...DEFAULT_LIMITS, cooldownMs: 0, timeoutMs: 100 },
+    });
+    await s.onEvent(event('requested'));
+    await s.outbox.flush();
+    expect(await challengeOf()).toMatchObject({ deliveryUncertain: true, deliveryAttempts: 1 });
+    clock += 31_000;
+    await s.outbox.flush();
+    expect(slow.sent).toHaveLength(2);
+    const retried = await challengeOf();
+    expect(retried?.deliveredAt).toBeDefined();
+    expect(retried?.deliveredTo).toBeUndefined();
+    expect((await s.confirm(tokenOf(slow.sent[1]))).ok).toBe(true);
+    const email = await emailOf();
+    expect(email?.status).toBe('confirmed');
+    expect(email && 'serviceId' in email ? email.serviceId : undefined).toBeUndefined();
+    await s.outbox.stop();
   });
 
   it('changes nothing for a link it refuses, and uses a good link only once', async () => {
