@@ -286,8 +286,8 @@ export class Sweep {
    * Tells the person that a proof of theirs is gone and until when it can be restored, once, when
    * the grace starts: at the gone field's own account where its channel writes to the ID proven (a
    * Discord member by DM), and at the email address and Matrix ID proven for the same judgement. A
-   * value the judgement did not prove is never written to. Nobody to tell, or a delivery that fails, changes nothing:
-   * the status page shows the grace, and OutOfDate still waits for its end.
+   * value the judgement did not prove is never written to. Nobody to tell, or a delivery that
+   * fails, changes nothing: the status page shows the grace, and OutOfDate still waits for its end.
    */
   private async tell(proof: JudgedProof): Promise<void> {
     const grace = proof.grace;
