@@ -6,6 +6,7 @@
 import type { Secret } from '../config.js';
 import { parseSubject } from '../domain/subjects.js';
 import { type PostedLine, type PostedProof, type PostReading, proofLine } from './account.js';
+import { githubHeaders } from './github.js';
 import { SignInError, serviceJson } from './sign-in.js';
 
 export interface GistSettings {
@@ -29,12 +30,7 @@ export class GistProof implements PostedProof {
     let gist: Record<string, unknown>;
     try {
       gist = await serviceJson('GitHub', `${this.settings.apiUrl}/gists/${id}`, {
-        headers: {
-          accept: 'application/vnd.github+json',
-          'x-github-api-version': '2022-11-28',
-          'user-agent': 'people-registrar',
-          ...(this.settings.token ? { authorization: `Bearer ${this.settings.token.reveal()}` } : {}),
-        },
+        headers: githubHeaders(this.settings.token?.reveal()),
         refused: 'GitHub has no public gist at that address.',
       });
     } catch (error) {

@@ -15,6 +15,16 @@ import {
   serviceJson,
 } from './sign-in.js';
 
+/** The headers of every call to GitHub's REST API, with the bearer token where there is one. */
+export function githubHeaders(token: string | undefined): Record<string, string> {
+  return {
+    accept: 'application/vnd.github+json',
+    'x-github-api-version': '2022-11-28',
+    'user-agent': 'people-registrar',
+    ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+  };
+}
+
 export class GithubSignIn implements SignInService {
   readonly field = 'github' as const;
   readonly name = 'GitHub';
@@ -54,12 +64,7 @@ export class GithubSignIn implements SignInService {
     if (typeof token.access_token !== 'string')
       throw new SignInError('GitHub sent no access token. Try again.');
     const user = await serviceJson(this.name, new URL('/user', this.settings.apiUrl).href, {
-      headers: {
-        accept: 'application/vnd.github+json',
-        authorization: `Bearer ${token.access_token}`,
-        'x-github-api-version': '2022-11-28',
-        'user-agent': 'people-registrar',
-      },
+      headers: githubHeaders(token.access_token),
     });
     if (typeof user.login !== 'string' || typeof user.id !== 'number') {
       throw new SignInError('GitHub did not say which account signed in. Try again.');
@@ -85,12 +90,7 @@ export class GithubAccounts implements AccountLookup {
     let response: Response;
     try {
       response = await fetch(new URL(`/user/${id}`, this.settings.apiUrl).href, {
-        headers: {
-          accept: 'application/vnd.github+json',
-          'x-github-api-version': '2022-11-28',
-          'user-agent': 'people-registrar',
-          ...(this.settings.token ? { authorization: `Bearer ${this.settings.token.reveal()}` } : {}),
-        },
+        headers: githubHeaders(this.settings.token?.reveal()),
         signal: AbortSignal.timeout(10_000),
       });
     } catch {

@@ -48,6 +48,20 @@ afterAll(async () => {
 /** A bot that messages no one here: only its token is used, to read accounts. */
 const SILENT_BOT: Messenger = { start: async () => {}, send: async () => ({}), close: async () => {} };
 
+/** What `read` finds while `service` fails so; the service answers normally again after. */
+async function failing<T>(
+  service: OAuthServer,
+  failure: OAuthServer['failure'],
+  read: () => Promise<T>,
+): Promise<T> {
+  service.failure = failure;
+  try {
+    return await read();
+  } finally {
+    service.failure = 'none';
+  }
+}
+
 const kind = async (channel: AccountChannel, proof: RecheckedProof) => (await channel.recheck?.(proof))?.kind;
 
 describe('a judged GitHub account checked again by its ID', () => {
@@ -81,12 +95,7 @@ describe('a judged GitHub account checked again by its ID', () => {
   it("is unknown, never gone, when the API fails, a 404 is not GitHub's own, or nothing was kept to check", async () => {
     github.accounts.set('501', 'owner-gh');
     for (const failure of ['500', 'bare-404'] as const) {
-      github.failure = failure;
-      try {
-        expect(await kind(channel(), judged)).toBe('unknown');
-      } finally {
-        github.failure = 'none';
-      }
+      expect(await failing(github, failure, () => kind(channel(), judged))).toBe('unknown');
     }
     const { serviceId: _, ...nothing } = judged;
     expect(await kind(channel(), nothing)).toBe('unknown');
@@ -202,12 +211,7 @@ describe("a judged X account checked again with the app's bearer token", () => {
   it('is unknown when X limits the app, refuses its token, or answers a 404 that is not its own', async () => {
     x.accounts.set('42', 'alice_x');
     for (const failure of ['429', 'bare-404'] as const) {
-      x.failure = failure;
-      try {
-        expect(await kind(channel(), judged)).toBe('unknown');
-      } finally {
-        x.failure = 'none';
-      }
+      expect(await failing(x, failure, () => kind(channel(), judged))).toBe('unknown');
     }
     expect(await kind(channel('not-the-bearer'), judged)).toBe('unknown');
   });
@@ -279,12 +283,7 @@ describe('a judged gist or X post read again where it was found', () => {
     });
     expect(await kind(gists(), kept)).toBe('gone');
     github.gists.set('abcdef0123456789abcd', { owner, public: true, files: { a: LINE } });
-    github.failure = '429';
-    try {
-      expect(await kind(gists(), kept)).toBe('unknown');
-    } finally {
-      github.failure = 'none';
-    }
+    expect(await failing(github, '429', () => kind(gists(), kept))).toBe('unknown');
     expect(await kind(gists(), kept)).toBe('holds');
     // A token GitHub no longer takes says nothing about the gist: never gone for it.
     const revoked = new AccountChannel('github', {
